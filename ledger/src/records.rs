@@ -1,0 +1,428 @@
+//! What the ledger's state holds, and the keys it is held under. Every record is stored as
+//! its canonical (borsh) bytes in the authenticated state, so a client that decodes a proven
+//! value sees exactly what the validators committed.
+
+use std::fmt;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::action::{AmendmentReason, ExternalCodes, HoldAuthority};
+use crate::hash::{domain, Hash};
+use crate::keys::PartyId;
+use crate::tx::TxId;
+
+/// A role a party holds on the network (DESIGN §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Carrier,
+    Bank,
+    Customs,
+    Terminal,
+    Trader,
+    Haulier,
+    Registrar,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] =
+        [Role::Carrier, Role::Bank, Role::Customs, Role::Terminal, Role::Trader, Role::Haulier, Role::Registrar];
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// A set of roles, stored as a bit set. JSON: a list of role names.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct RoleSet(u16);
+
+impl RoleSet {
+    pub const EMPTY: RoleSet = RoleSet(0);
+
+    pub fn of(roles: &[Role]) -> Self {
+        RoleSet(roles.iter().fold(0, |bits, r| bits | r.bit()))
+    }
+    pub fn contains(&self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    /// True when no bit outside the known roles is set (a decoded set may carry any bits).
+    pub fn is_well_formed(&self) -> bool {
+        self.0 & !RoleSet::of(&Role::ALL).0 == 0
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        Role::ALL.into_iter().filter(|r| self.contains(*r))
+    }
+}
+
+impl fmt::Debug for RoleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for RoleSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let roles = <Vec<Role> as Deserialize>::deserialize(d)?;
+        Ok(RoleSet::of(&roles))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PartyStatus {
+    Active,
+    Suspended,
+}
+
+/// A registered party.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyRecord {
+    pub party: PartyId,
+    pub legal_name: String,
+    pub roles: RoleSet,
+    pub codes: ExternalCodes,
+    pub status: PartyStatus,
+    /// Height of the block that registered it (0 for genesis parties).
+    pub registered_height: u64,
+}
+
+impl PartyRecord {
+    pub fn is_active(&self) -> bool {
+        self.status == PartyStatus::Active
+    }
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(role)
+    }
+}
+
+/// DCSA `transportDocumentTypeCode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub enum TransportDocumentType {
+    /// Bill of lading: a document of title.
+    #[serde(rename = "BOL")]
+    Bol,
+    /// Sea waybill: evidence of the contract, not a document of title.
+    #[serde(rename = "SWB")]
+    Swb,
+}
+
+/// Identifies a BL on the ledger: SHA-256 over the issuing carrier and its
+/// `transportDocumentReference`, which DCSA makes unique per carrier.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BlId(pub Hash);
+
+impl BlId {
+    pub fn new(carrier: &PartyId, transport_document_reference: &str) -> Self {
+        BlId(Hash::of(domain::BL_ID, &(carrier, transport_document_reference)))
+    }
+}
+
+impl fmt::Debug for BlId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlId({})", &self.0.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for BlId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Names one container of one BL.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerRef {
+    pub bl: BlId,
+    /// DCSA `equipmentReference` (the container number, e.g. `APZU4812090`).
+    pub equipment_reference: String,
+}
+
+impl ContainerRef {
+    pub fn new(bl: BlId, equipment_reference: impl Into<String>) -> Self {
+        ContainerRef { bl, equipment_reference: equipment_reference.into() }
+    }
+    pub fn id(&self) -> Hash {
+        Hash::of(domain::CONTAINER_ID, self)
+    }
+}
+
+/// eBL status (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BlStatus {
+    Issued,
+    PendingSurrenderForDelivery,
+    PendingSurrenderForAmendment,
+    SurrenderedForDelivery,
+    Voided,
+    SwitchedToPaper,
+}
+
+impl BlStatus {
+    /// No title action may follow a terminal status (DCSA PINT: nothing may follow SACC).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, BlStatus::SurrenderedForDelivery | BlStatus::SwitchedToPaper)
+    }
+    /// A live original: one a holder can still act on.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            BlStatus::Issued | BlStatus::PendingSurrenderForDelivery | BlStatus::PendingSurrenderForAmendment
+        )
+    }
+}
+
+/// A pledge of the BL to a bank.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lien {
+    pub bank: PartyId,
+    pub amount_minor: u64,
+    pub currency: String,
+    pub expires_at_ms: u64,
+    pub finance_reference: String,
+    pub created_height: u64,
+}
+
+impl Lien {
+    /// A lien binds until its expiry (block time).
+    pub fn is_active(&self, now_ms: u64) -> bool {
+        now_ms < self.expires_at_ms
+    }
+}
+
+/// A surrender request waiting for the carrier's SACC or SREJ.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SurrenderRequest {
+    pub requested_by: PartyId,
+    /// `None` for delivery; the DCSA reason code for amendment.
+    pub amendment_reason: Option<AmendmentReason>,
+}
+
+/// The title record of one BL.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlRecord {
+    pub id: BlId,
+    pub transport_document_reference: String,
+    pub transport_document_type: TransportDocumentType,
+    pub is_to_order: bool,
+    pub carrier: PartyId,
+    /// Never changes after ISSUE (MLETR integrity).
+    pub document_checksum: Hash,
+    pub status: BlStatus,
+    /// The one party in control (MLETR exclusive control).
+    pub possessor: PartyId,
+    /// To-order BL: the named endorsee; `None` = endorsed in blank (bearer).
+    pub endorsee: Option<PartyId>,
+    /// False after a plain ENDORSE: that endorsee may not endorse further (DCSA PINT).
+    pub endorsee_may_endorse: bool,
+    pub shipper: PartyId,
+    pub consignee: Option<PartyId>,
+    pub agents: Vec<PartyId>,
+    /// The sender of the last TRANSFER, while its recipient has not yet acted: the recipient
+    /// may REJECT it as its next action.
+    pub transfer_from: Option<PartyId>,
+    pub surrender: Option<SurrenderRequest>,
+    /// The party whose surrender for delivery the carrier accepted: it gets the release right.
+    pub surrendered_by: Option<PartyId>,
+    pub lien: Option<Lien>,
+    pub replaces: Vec<BlId>,
+    pub replaced_by: Vec<BlId>,
+    pub paper_bl_number: Option<String>,
+    pub issued_height: u64,
+    pub updated_height: u64,
+    /// Number of history entries and the hash of the last one (a hash chain over the history).
+    pub history_len: u32,
+    pub history_head: Hash,
+}
+
+impl BlRecord {
+    pub fn active_lien(&self, now_ms: u64) -> Option<&Lien> {
+        self.lien.as_ref().filter(|l| l.is_active(now_ms))
+    }
+}
+
+/// One entry of a BL's signed history (the endorsement chain). Each entry names the signed
+/// transaction that caused it and chains to the previous entry's hash.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub seq: u32,
+    /// DCSA action code (`ISSUE`, `TRANSFER`, `ENDORSE`, `SACC`, …) or ours (`CREATE_LIEN`, …).
+    pub action_code: String,
+    pub actor: PartyId,
+    pub recipient: Option<PartyId>,
+    pub tx_id: TxId,
+    pub height: u64,
+    pub time_ms: u64,
+    pub prev: Hash,
+}
+
+impl HistoryEntry {
+    pub fn hash(&self) -> Hash {
+        Hash::of(domain::HISTORY_ENTRY, self)
+    }
+}
+
+/// An active hold on a container or a BL.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    pub id: u32,
+    pub authority: HoldAuthority,
+    pub placed_by: PartyId,
+    pub reason: String,
+    pub declaration_number: Option<String>,
+    pub placed_at_ms: u64,
+}
+
+/// BL-wide holds, which apply to every container of the BL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldList {
+    pub holds: Vec<Hold>,
+    pub next_id: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PickupAssignment {
+    pub assigned_by: PartyId,
+    pub truck_plate: String,
+    pub driver_id_hash: Hash,
+    pub slot_start_ms: u64,
+    pub slot_end_ms: u64,
+    pub pickup_code_hash: Option<Hash>,
+}
+
+/// Outbound Equipment Interchange Receipt.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundEir {
+    pub terminal: PartyId,
+    pub truck_plate: String,
+    pub seal_numbers: Vec<String>,
+    pub condition: String,
+    pub time_ms: u64,
+    pub released_to: PartyId,
+}
+
+/// Inbound (empty return) Equipment Interchange Receipt.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundEir {
+    pub recorded_by: PartyId,
+    pub damage_notes: String,
+    pub time_ms: u64,
+}
+
+/// Where a container release stands; the stored part of [`ReleaseStatus`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReleasePhase {
+    Ordered,
+    PickupAssigned,
+    GatedOut,
+    EmptyReturned,
+    Revoked,
+}
+
+/// Container release status as DESIGN §6 names it, derived from the record, the BL-wide holds
+/// and the block time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReleaseStatus {
+    /// Ordered, but not yet valid or charges not yet settled.
+    ReleaseOrdered,
+    Held,
+    Available,
+    PickupAssigned,
+    GatedOut,
+    EmptyReturned,
+    Revoked,
+    Expired,
+}
+
+/// The release of one container.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseRecord {
+    pub container: ContainerRef,
+    pub carrier: PartyId,
+    pub terminal: PartyId,
+    pub valid_from_ms: u64,
+    pub valid_until_ms: u64,
+    pub charges_settled: bool,
+    /// Who may pick the container up now.
+    pub right_holder: PartyId,
+    /// Earlier holders of the right, oldest first.
+    pub delegated_from: Vec<PartyId>,
+    pub holds: Vec<Hold>,
+    pub next_hold_id: u32,
+    pub phase: ReleasePhase,
+    pub pickup: Option<PickupAssignment>,
+    pub gate_out: Option<OutboundEir>,
+    pub empty_return: Option<InboundEir>,
+    pub revoked_reason: Option<String>,
+    pub ordered_height: u64,
+}
+
+impl ReleaseRecord {
+    /// The status a terminal, a haulier or customs sees at block time `now_ms`, given the
+    /// holds placed on the whole BL.
+    pub fn status(&self, bl_holds: &HoldList, now_ms: u64) -> ReleaseStatus {
+        match self.phase {
+            ReleasePhase::GatedOut => ReleaseStatus::GatedOut,
+            ReleasePhase::EmptyReturned => ReleaseStatus::EmptyReturned,
+            ReleasePhase::Revoked => ReleaseStatus::Revoked,
+            ReleasePhase::Ordered | ReleasePhase::PickupAssigned => {
+                if now_ms >= self.valid_until_ms {
+                    ReleaseStatus::Expired
+                } else if !self.holds.is_empty() || !bl_holds.holds.is_empty() {
+                    ReleaseStatus::Held
+                } else if self.phase == ReleasePhase::PickupAssigned {
+                    ReleaseStatus::PickupAssigned
+                } else if now_ms < self.valid_from_ms || !self.charges_settled {
+                    ReleaseStatus::ReleaseOrdered
+                } else {
+                    ReleaseStatus::Available
+                }
+            }
+        }
+    }
+}
+
+/// Every key of the authenticated state. Its canonical bytes are the JMT key preimage.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub enum StateKey {
+    Party(PartyId),
+    /// The next nonce a registered party must use (u64).
+    Nonce(PartyId),
+    Bl(BlId),
+    BlHistory(BlId, u32),
+    BlHolds(BlId),
+    /// A container release, by [`ContainerRef::id`].
+    Release(Hash),
+}
+
+impl StateKey {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::encoding::encode(self)
+    }
+}

@@ -1,0 +1,271 @@
+//! The authenticated state: a Jellyfish Merkle Tree (JMT) over SHA-256 whose root goes into
+//! every block header, with inclusion and exclusion proofs a light client checks against
+//! that root.
+//!
+//! Storage is behind [`StateStore`]: the tree's nodes and every version of every value. The
+//! in-memory [`MemStore`] serves tests and benches; the node implements the trait on RocksDB.
+//! Computing an update ([`StateTree::prepare`]) is separate from writing it
+//! ([`StateStore::write`]) so that a node can put the update and the block in one atomic batch.
+
+use std::collections::BTreeMap;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
+use jmt::{KeyHash, OwnedValue, RootHash, Version};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::error::{ProofError, StoreError};
+use crate::hash::Hash;
+use crate::records::StateKey;
+
+pub use jmt::storage::TreeUpdateBatch;
+
+/// The root of the empty tree (the `jmt` crate's placeholder hash, which it keeps private).
+pub const EMPTY_ROOT: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
+
+/// The JMT key of a state key: SHA-256 of its canonical bytes.
+pub fn key_hash(key: &StateKey) -> KeyHash {
+    KeyHash::with::<Sha256>(key.to_bytes())
+}
+
+/// Where the tree's nodes and values live.
+pub trait StateStore {
+    fn node(&self, key: &NodeKey) -> Result<Option<Node>, StoreError>;
+    /// The newest value of `key` at a version ≤ `max_version` (`None` if absent or deleted).
+    fn value(&self, max_version: Version, key: KeyHash) -> Result<Option<OwnedValue>, StoreError>;
+    /// The last version written, if any.
+    fn latest_version(&self) -> Option<Version>;
+    /// Writes the nodes and values of one version.
+    fn write(&mut self, version: Version, batch: &NodeBatch) -> Result<(), StoreError>;
+}
+
+/// Reads the current state. The state machine sees the ledger only through this trait.
+pub trait StateRead {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// Everything in memory, in ordered maps.
+#[derive(Debug, Default, Clone)]
+pub struct MemStore {
+    nodes: BTreeMap<NodeKey, Node>,
+    values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
+    latest: Option<Version>,
+}
+
+impl StateStore for MemStore {
+    fn node(&self, key: &NodeKey) -> Result<Option<Node>, StoreError> {
+        Ok(self.nodes.get(key).cloned())
+    }
+
+    fn value(&self, max_version: Version, key: KeyHash) -> Result<Option<OwnedValue>, StoreError> {
+        Ok(self.values.range((key, 0)..=(key, max_version)).next_back().and_then(|(_, v)| v.clone()))
+    }
+
+    fn latest_version(&self) -> Option<Version> {
+        self.latest
+    }
+
+    fn write(&mut self, version: Version, batch: &NodeBatch) -> Result<(), StoreError> {
+        if let Some(latest) = self.latest {
+            if version <= latest {
+                return Err(StoreError::StaleVersion { version, latest });
+            }
+        }
+        self.nodes.extend(batch.nodes().iter().map(|(k, n)| (k.clone(), n.clone())));
+        self.values.extend(batch.values().iter().map(|((v, k), val)| ((*k, *v), val.clone())));
+        self.latest = Some(version);
+        Ok(())
+    }
+}
+
+/// Adapts a [`StateStore`] to the reader trait the `jmt` crate wants.
+struct Reader<'a, S>(&'a S);
+
+impl<S: StateStore> TreeReader for Reader<'_, S> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        Ok(self.0.node(node_key)?)
+    }
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        Ok(self.0.value(max_version, key_hash)?)
+    }
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("tree restoration is not supported by this store")
+    }
+}
+
+fn backend(e: anyhow::Error) -> StoreError {
+    StoreError::Backend(format!("{e:#}"))
+}
+
+/// The authenticated state over a store.
+#[derive(Debug)]
+pub struct StateTree<S> {
+    store: S,
+}
+
+impl<S: StateStore> StateTree<S> {
+    pub fn new(store: S) -> Self {
+        StateTree { store }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    pub fn version(&self) -> Option<Version> {
+        self.store.latest_version()
+    }
+
+    /// The root at `version`. The root of a version that wrote nothing is that of the tree
+    /// before it (the empty-tree placeholder before any write).
+    pub fn root_at(&self, version: Version) -> Result<Hash, StoreError> {
+        let reader = Reader(&self.store);
+        let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
+        let root = tree.get_root_hash_option(version).map_err(backend)?;
+        Ok(Hash(root.unwrap_or(RootHash(EMPTY_ROOT)).0))
+    }
+
+    /// The root of the latest version.
+    pub fn root(&self) -> Result<Hash, StoreError> {
+        match self.version() {
+            Some(v) => self.root_at(v),
+            None => Ok(Hash(EMPTY_ROOT)),
+        }
+    }
+
+    /// Computes the root and the nodes to write after applying `writes` (value `None`
+    /// deletes) as `version`, without writing anything. Keys are applied in order, so the
+    /// result does not depend on how the caller collected them.
+    pub fn prepare(
+        &self,
+        version: Version,
+        writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
+    ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
+        if let Some(latest) = self.version() {
+            if version <= latest {
+                return Err(StoreError::StaleVersion { version, latest });
+            }
+        }
+        let reader = Reader(&self.store);
+        let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
+        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
+        let (root, batch) = tree.put_value_set(set, version).map_err(backend)?;
+        Ok((Hash(root.0), batch))
+    }
+
+    /// [`prepare`](Self::prepare) then write.
+    pub fn commit(&mut self, version: Version, writes: &BTreeMap<StateKey, Option<Vec<u8>>>) -> Result<Hash, StoreError> {
+        let (root, batch) = self.prepare(version, writes)?;
+        self.store.write(version, &batch.node_batch)?;
+        Ok(root)
+    }
+
+    /// The value of `key` at `version` with a proof of it (or of its absence).
+    pub fn prove(&self, key: &StateKey, version: Version) -> Result<(Option<Vec<u8>>, StateProof), StoreError> {
+        let reader = Reader(&self.store);
+        let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
+        let (value, proof) = tree.get_with_proof(key_hash(key), version).map_err(backend)?;
+        Ok((value, StateProof(proof)))
+    }
+}
+
+impl<S: StateStore> StateRead for StateTree<S> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.store.latest_version() {
+            Some(v) => self.store.value(v, key_hash(key)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A JMT proof that a key holds a value, or holds none, under a state root.
+#[derive(Debug, Clone, PartialEq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct StateProof(jmt::proof::SparseMerkleProof<Sha256>);
+
+impl StateProof {
+    /// Checks that under `root`, `key` holds `value` (`None`: holds nothing).
+    pub fn verify(&self, root: &Hash, key: &StateKey, value: Option<&[u8]>) -> Result<(), ProofError> {
+        self.0
+            .verify(RootHash(root.0), key_hash(key), value)
+            .map_err(|e| ProofError::Mismatch(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Keypair;
+    use crate::records::BlId;
+
+    fn key(i: u32) -> StateKey {
+        StateKey::BlHistory(BlId(Hash::ZERO), i)
+    }
+
+    fn writes(pairs: &[(u32, Option<&str>)]) -> BTreeMap<StateKey, Option<Vec<u8>>> {
+        pairs.iter().map(|(k, v)| (key(*k), v.map(|s| s.as_bytes().to_vec()))).collect()
+    }
+
+    #[test]
+    fn values_are_versioned_and_proven() {
+        let mut tree = StateTree::new(MemStore::default());
+        let r0 = tree.commit(0, &writes(&[(1, Some("a")), (2, Some("b"))])).expect("commit 0");
+        let r1 = tree.commit(1, &writes(&[(1, Some("a2")), (2, None)])).expect("commit 1");
+        assert_ne!(r0, r1);
+        assert_eq!(tree.get(&key(1)).expect("get"), Some(b"a2".to_vec()));
+        assert_eq!(tree.get(&key(2)).expect("get"), None);
+        assert_eq!(tree.root_at(0).expect("root"), r0);
+
+        let (v, proof) = tree.prove(&key(1), 1).expect("prove");
+        assert_eq!(v.as_deref(), Some(&b"a2"[..]));
+        assert!(proof.verify(&r1, &key(1), Some(b"a2")).is_ok());
+        assert!(proof.verify(&r1, &key(1), Some(b"a")).is_err(), "a changed record must not verify");
+        assert!(proof.verify(&r0, &key(1), Some(b"a2")).is_err(), "a stale root must not verify");
+
+        let (absent, exclusion) = tree.prove(&key(2), 1).expect("prove absence");
+        assert_eq!(absent, None);
+        assert!(exclusion.verify(&r1, &key(2), None).is_ok());
+        assert!(exclusion.verify(&r1, &key(2), Some(b"b")).is_err());
+        let (old, old_proof) = tree.prove(&key(2), 0).expect("prove old");
+        assert_eq!(old.as_deref(), Some(&b"b"[..]));
+        assert!(old_proof.verify(&r0, &key(2), Some(b"b")).is_ok());
+    }
+
+    #[test]
+    fn root_is_independent_of_write_history_shape() {
+        // Same final contents reached in one version or in two: same root.
+        let mut one = StateTree::new(MemStore::default());
+        let r_one = one.commit(0, &writes(&[(1, Some("x")), (2, Some("y")), (3, Some("z"))])).expect("commit");
+        let mut two = StateTree::new(MemStore::default());
+        two.commit(0, &writes(&[(1, Some("x")), (3, Some("old"))])).expect("commit");
+        let r_two = two.commit(1, &writes(&[(2, Some("y")), (3, Some("z"))])).expect("commit");
+        assert_eq!(r_one, r_two);
+    }
+
+    #[test]
+    fn stale_versions_are_refused() {
+        let mut tree = StateTree::new(MemStore::default());
+        tree.commit(5, &writes(&[(1, Some("a"))])).expect("commit");
+        assert_eq!(
+            tree.commit(5, &writes(&[(1, Some("b"))])),
+            Err(StoreError::StaleVersion { version: 5, latest: 5 })
+        );
+        assert_eq!(tree.get(&key(1)).expect("get"), Some(b"a".to_vec()));
+    }
+
+    #[test]
+    fn an_empty_version_keeps_the_root() {
+        let mut tree = StateTree::new(MemStore::default());
+        let r0 = tree.commit(0, &writes(&[(1, Some("a"))])).expect("commit");
+        let r1 = tree.commit(1, &BTreeMap::new()).expect("empty commit");
+        assert_eq!(r0, r1);
+        assert_eq!(tree.root_at(1).expect("root"), r0);
+        let party = Keypair::for_test("p").party();
+        let (_, proof) = tree.prove(&StateKey::Party(party), 1).expect("prove");
+        assert!(proof.verify(&r1, &StateKey::Party(party), None).is_ok());
+    }
+}

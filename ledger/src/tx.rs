@@ -1,0 +1,293 @@
+//! The transaction envelope: `{chain_id, nonce, signers, action}` signed by every signer.
+//!
+//! * The **tx id** is SHA-256 of the canonical bytes of the body (everything but signatures).
+//! * Each signer signs `domain::TX_SIGNING ‖ tx_id`, so a signature can never be mistaken for
+//!   one over another kind of message, and the chain id inside the body makes a transaction
+//!   signed for one network invalid on every other.
+//! * The **nonce** belongs to the first signer (the submitter) and must equal its next nonce;
+//!   co-signers consent to the exact body, so they need no nonce of their own.
+
+use std::fmt;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+
+use crate::action::Action;
+use crate::encoding;
+use crate::error::{DecodeError, TxError};
+use crate::hash::{domain, Hash};
+use crate::keys::{Keypair, PartyId, Signature};
+use crate::limits::{CHAIN_ID_BYTES_MAX, TX_BYTES_MAX, TX_SIGNERS_MAX};
+
+/// Transaction id: SHA-256 of the canonical body.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TxId(pub Hash);
+
+impl fmt::Debug for TxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TxId({})", &self.0.to_hex()[..12])
+    }
+}
+
+impl fmt::Display for TxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Everything a signer signs.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxBody {
+    pub chain_id: String,
+    /// The first signer's next nonce.
+    pub nonce: u64,
+    /// The submitter first, then co-signers. Distinct; 1 to [`TX_SIGNERS_MAX`].
+    pub signers: Vec<PartyId>,
+    pub action: Action,
+}
+
+impl TxBody {
+    pub fn id(&self) -> TxId {
+        TxId(Hash::digest(&encoding::encode(self)))
+    }
+
+    /// The submitter, whose nonce the transaction spends.
+    pub fn submitter(&self) -> Option<&PartyId> {
+        self.signers.first()
+    }
+
+    /// Signs with `keys`, which must be the signers' keys in the signers' order.
+    pub fn sign(self, keys: &[&Keypair]) -> Transaction {
+        let message = signing_message(&self.id());
+        let signatures = keys.iter().map(|k| k.sign(&message)).collect();
+        Transaction { body: self, signatures }
+    }
+}
+
+/// A signed transaction as submitted and as stored in blocks.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Transaction {
+    pub body: TxBody,
+    /// One per signer, in the signers' order.
+    pub signatures: Vec<Signature>,
+}
+
+/// The message every signer signs.
+pub fn signing_message(id: &TxId) -> [u8; SIGNING_MESSAGE_BYTES] {
+    let mut message = [0u8; SIGNING_MESSAGE_BYTES];
+    let tag = domain::TX_SIGNING;
+    message[..tag.len()].copy_from_slice(tag);
+    message[tag.len()..tag.len() + 32].copy_from_slice(id.0.as_bytes());
+    message
+}
+
+/// The signing message is the domain tag followed by the 32-byte id.
+pub const SIGNING_MESSAGE_BYTES: usize = domain::TX_SIGNING.len() + 32;
+
+impl Transaction {
+    /// Decodes a transaction from its canonical bytes, bounded by [`TX_BYTES_MAX`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        encoding::decode(bytes, TX_BYTES_MAX)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        encoding::encode(self)
+    }
+
+    pub fn id(&self) -> TxId {
+        self.body.id()
+    }
+
+    /// Checks the envelope's shape and every signature with `verify_strict`.
+    pub fn verify(self) -> Result<VerifiedTx, TxError> {
+        let (id, keys) = self.check_shape()?;
+        let message = signing_message(&id);
+        for ((key, signature), party) in keys.iter().zip(&self.signatures).zip(&self.body.signers) {
+            key.verify_strict(&message, &signature.to_dalek())
+                .map_err(|_| TxError::BadSignature(*party))?;
+        }
+        Ok(VerifiedTx { tx: self, id })
+    }
+
+    /// Shape checks shared by single and batch verification: signer count, distinct signers,
+    /// one signature per signer, chain id length, keys on the curve and not weak.
+    fn check_shape(&self) -> Result<(TxId, Vec<VerifyingKey>), TxError> {
+        let signers = &self.body.signers;
+        if signers.is_empty() {
+            return Err(TxError::NoSigner);
+        }
+        if signers.len() > TX_SIGNERS_MAX {
+            return Err(TxError::TooManySigners(signers.len()));
+        }
+        if signers.len() != self.signatures.len() {
+            return Err(TxError::SignatureCount { signers: signers.len(), signatures: self.signatures.len() });
+        }
+        if self.body.chain_id.len() > CHAIN_ID_BYTES_MAX {
+            return Err(TxError::Decode(DecodeError::Malformed("chain id too long".into())));
+        }
+        for (i, party) in signers.iter().enumerate() {
+            if signers[..i].contains(party) {
+                return Err(TxError::DuplicateSigner(*party));
+            }
+        }
+        let keys = signers
+            .iter()
+            .map(|p| match p.verifying_key() {
+                Ok(k) if !k.is_weak() => Ok(k),
+                _ => Err(TxError::BadKey(*p)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((self.id(), keys))
+    }
+}
+
+/// Verifies many transactions at once with ed25519 batch verification. When the batch as a
+/// whole fails, each transaction is checked alone with `verify_strict` to find the culprits,
+/// so the result per transaction is the same as [`Transaction::verify`] gives for honestly
+/// made signatures.
+///
+/// See `docs/adr/0002-signature-verification.md` for how batch and strict verification can
+/// differ on adversarial signatures and why that cannot fork the ledger.
+pub fn verify_batch(txs: Vec<Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
+    let mut shaped = Vec::with_capacity(txs.len());
+    let mut messages = Vec::new();
+    let mut signatures = Vec::new();
+    let mut keys = Vec::new();
+    for tx in txs {
+        match tx.check_shape() {
+            Ok((id, tx_keys)) => {
+                let message = signing_message(&id);
+                for (key, signature) in tx_keys.into_iter().zip(&tx.signatures) {
+                    messages.push(message);
+                    signatures.push(signature.to_dalek());
+                    keys.push(key);
+                }
+                shaped.push(Ok((tx, id)));
+            }
+            Err(e) => shaped.push(Err(e)),
+        }
+    }
+    let message_refs: Vec<&[u8]> = messages.iter().map(|m| m.as_slice()).collect();
+    let all_good = !message_refs.is_empty() && ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok();
+    shaped
+        .into_iter()
+        .map(|entry| match entry {
+            Ok((tx, id)) if all_good => Ok(VerifiedTx { tx, id }),
+            Ok((tx, _)) => tx.verify(),
+            Err(e) => Err(e),
+        })
+        .collect()
+}
+
+/// A transaction whose signatures have been checked. Only this type can be executed, so the
+/// state machine never runs an unsigned action; the node checks each signature once, at
+/// admission or in a block batch, and keeps the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedTx {
+    tx: Transaction,
+    id: TxId,
+}
+
+impl VerifiedTx {
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+    pub fn body(&self) -> &TxBody {
+        &self.tx.body
+    }
+    pub fn transaction(&self) -> &Transaction {
+        &self.tx
+    }
+    pub fn into_transaction(self) -> Transaction {
+        self.tx
+    }
+    /// The submitter: the first signer. A verified transaction always has one.
+    pub fn submitter(&self) -> PartyId {
+        self.tx.body.signers[0]
+    }
+    pub fn is_signed_by(&self, party: &PartyId) -> bool {
+        self.tx.body.signers.contains(party)
+    }
+
+    /// Wraps a transaction without checking its signatures. Only for state-machine tests and
+    /// benchmarks that measure execution alone.
+    #[cfg(any(test, feature = "test-utils"))]
+    pub fn assume_verified(tx: Transaction) -> Self {
+        let id = tx.id();
+        VerifiedTx { tx, id }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::BlId;
+
+    fn body(signers: Vec<PartyId>, nonce: u64) -> TxBody {
+        TxBody {
+            chain_id: "ebl-test".into(),
+            nonce,
+            signers,
+            action: Action::BlankEndorse { bl: BlId(Hash::digest(b"bl")) },
+        }
+    }
+
+    #[test]
+    fn signed_transaction_verifies_alone_and_in_a_batch() {
+        let a = Keypair::for_test("a");
+        let b = Keypair::for_test("b");
+        let tx = body(vec![a.party(), b.party()], 7).sign(&[&a, &b]);
+        assert_eq!(tx.clone().verify().map(|v| v.submitter()), Ok(a.party()));
+        let results = verify_batch(vec![tx.clone(), tx]);
+        assert!(results.iter().all(|r| r.is_ok()));
+    }
+
+    #[test]
+    fn every_single_bit_flip_of_a_signed_transaction_is_refused() {
+        let a = Keypair::for_test("a");
+        let bytes = body(vec![a.party()], 0).sign(&[&a]).encode();
+        for i in 0..bytes.len() * 8 {
+            let mut flipped = bytes.clone();
+            flipped[i / 8] ^= 1 << (i % 8);
+            let verdict = Transaction::decode(&flipped).map_err(TxError::from).and_then(Transaction::verify);
+            assert!(verdict.is_err(), "bit {i} flipped and still valid");
+        }
+    }
+
+    #[test]
+    fn batch_isolates_the_bad_signature() {
+        let a = Keypair::for_test("a");
+        let good = body(vec![a.party()], 0).sign(&[&a]);
+        let mut bad = body(vec![a.party()], 1).sign(&[&a]);
+        bad.signatures[0].0[5] ^= 0x40;
+        let results = verify_batch(vec![good.clone(), bad, good]);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        assert_eq!(results[1], Err(TxError::BadSignature(a.party())));
+    }
+
+    #[test]
+    fn envelope_shape_is_checked() {
+        let a = Keypair::for_test("a");
+        let b = Keypair::for_test("b");
+        assert_eq!(body(vec![], 0).sign(&[]).verify(), Err(TxError::NoSigner));
+        let dup = body(vec![a.party(), a.party()], 0).sign(&[&a, &a]);
+        assert_eq!(dup.verify(), Err(TxError::DuplicateSigner(a.party())));
+        let missing = body(vec![a.party(), b.party()], 0).sign(&[&a]);
+        assert_eq!(missing.verify(), Err(TxError::SignatureCount { signers: 2, signatures: 1 }));
+        let wrong_key = body(vec![a.party()], 0).sign(&[&b]);
+        assert_eq!(wrong_key.verify(), Err(TxError::BadSignature(a.party())));
+        let many: Vec<Keypair> = (0..5).map(|i| Keypair::for_test(&i.to_string())).collect();
+        let refs: Vec<&Keypair> = many.iter().collect();
+        let tx = body(many.iter().map(|k| k.party()).collect(), 0).sign(&refs);
+        assert_eq!(tx.verify(), Err(TxError::TooManySigners(5)));
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_decoding() {
+        let huge = vec![0u8; TX_BYTES_MAX + 1];
+        assert!(matches!(Transaction::decode(&huge), Err(DecodeError::TooLarge { .. })));
+    }
+}
