@@ -1,0 +1,93 @@
+//! Typed, copy-on-write access to the state during one transaction.
+//!
+//! Reads look in this transaction's writes, then in the writes of the block so far, then in
+//! the committed state. A refused action drops its overlay, so it cannot leave half a change.
+
+use std::collections::BTreeMap;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ebl_ledger::encoding;
+use ebl_ledger::records::{BlId, BlRecord, HoldList, PartyRecord, ReleaseRecord, StateKey};
+use ebl_ledger::{ContainerRef, StateRead, StoreError};
+
+use crate::Fail;
+
+/// Writes keyed in state-key order; `None` deletes.
+pub type WriteSet = BTreeMap<StateKey, Option<Vec<u8>>>;
+
+/// Records are small; this bounds what a corrupt store could make us decode.
+const RECORD_BYTES_MAX: usize = 1024 * 1024;
+
+pub struct Overlay<'a, R: ?Sized> {
+    base: &'a R,
+    block: &'a WriteSet,
+    tx: WriteSet,
+}
+
+impl<R: ?Sized> std::fmt::Debug for Overlay<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overlay").field("block_writes", &self.block.len()).field("tx_writes", &self.tx.len()).finish()
+    }
+}
+
+impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
+    pub fn new(base: &'a R, block: &'a WriteSet) -> Self {
+        Overlay { base, block, tx: WriteSet::new() }
+    }
+
+    pub fn into_writes(self) -> WriteSet {
+        self.tx
+    }
+
+    fn raw(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.tx.get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.block.get(key) {
+            return Ok(v.clone());
+        }
+        self.base.get(key)
+    }
+
+    pub fn get<T: BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, StoreError> {
+        match self.raw(key)? {
+            None => Ok(None),
+            Some(bytes) => encoding::decode(&bytes, RECORD_BYTES_MAX)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("{key:?}: {e}"))),
+        }
+    }
+
+    pub fn put<T: BorshSerialize>(&mut self, key: StateKey, value: &T) {
+        self.tx.insert(key, Some(encoding::encode(value)));
+    }
+
+    pub fn party(&self, party: &ebl_ledger::PartyId) -> Result<Option<PartyRecord>, StoreError> {
+        self.get(&StateKey::Party(*party))
+    }
+
+    pub fn nonce(&self, party: &ebl_ledger::PartyId) -> Result<Option<u64>, StoreError> {
+        self.get(&StateKey::Nonce(*party))
+    }
+
+    pub fn bl(&self, bl: &BlId) -> Result<BlRecord, Fail> {
+        self.get(&StateKey::Bl(*bl))?.ok_or(Fail::Refused(ebl_ledger::ErrorCode::UnknownBl))
+    }
+
+    pub fn bl_holds(&self, bl: &BlId) -> Result<HoldList, StoreError> {
+        Ok(self.get(&StateKey::BlHolds(*bl))?.unwrap_or_default())
+    }
+
+    pub fn release(&self, container: &ContainerRef) -> Result<Option<ReleaseRecord>, StoreError> {
+        self.get(&StateKey::Release(container.id()))
+    }
+
+    pub fn put_release(&mut self, record: &ReleaseRecord) {
+        self.put(StateKey::Release(record.container.id()), record);
+    }
+}
+
+/// Merges `writes` over `into`, later writes winning.
+pub fn merge(into: &mut WriteSet, writes: WriteSet) {
+    into.extend(writes);
+}

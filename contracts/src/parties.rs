@@ -1,0 +1,124 @@
+//! Party registry: the registrar (the network operator, e.g. a port community system)
+//! onboards parties, sets their roles, suspends and reinstates them.
+
+use ebl_ledger::action::RegisterParty;
+use ebl_ledger::limits::{CODE_CHARS_MAX, PARTY_NAME_CHARS_MAX};
+use ebl_ledger::records::{PartyRecord, PartyStatus, Role, RoleSet, StateKey};
+use ebl_ledger::{ErrorCode, PartyId, StateRead};
+
+use crate::exec::TxCtx;
+use crate::overlay::Overlay;
+use crate::{require, validate, Fail};
+
+/// Only a registrar may change the registry.
+fn registrar<R: StateRead + ?Sized>(state: &Overlay<'_, R>, ctx: &TxCtx<'_>) -> Result<(), Fail> {
+    let me = state.party(&ctx.submitter)?.ok_or(ErrorCode::UnknownParty)?;
+    require(me.has_role(Role::Registrar), ErrorCode::WrongRole)
+}
+
+fn roles_ok(roles: RoleSet) -> bool {
+    !roles.is_empty() && roles.is_well_formed()
+}
+
+/// The stateless checks of a registration, shared with genesis.
+pub(crate) fn check_registration(p: &RegisterParty) -> Result<(), ErrorCode> {
+    let invalid = |r: Result<(), Fail>| r.map_err(|_| ErrorCode::InvalidInput);
+    if !p.party.is_valid_key() || !roles_ok(p.roles) {
+        return Err(ErrorCode::InvalidInput);
+    }
+    invalid(validate::text(&p.legal_name, PARTY_NAME_CHARS_MAX))?;
+    invalid(validate::optional_text(p.codes.dcsa_party_code.as_deref(), CODE_CHARS_MAX))?;
+    if let Some(lei) = &p.codes.lei {
+        invalid(validate::code_of_len(lei, 20))?;
+    }
+    if let Some(uscc) = &p.codes.uscc {
+        invalid(validate::code_of_len(uscc, 18))?;
+    }
+    Ok(())
+}
+
+pub fn register<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    p: &RegisterParty,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    check_registration(p)?;
+    require(state.party(&p.party)?.is_none(), ErrorCode::PartyExists)?;
+    let record = PartyRecord {
+        party: p.party,
+        legal_name: p.legal_name.clone(),
+        roles: p.roles,
+        codes: p.codes.clone(),
+        status: PartyStatus::Active,
+        registered_height: ctx.height(),
+    };
+    state.put(StateKey::Party(p.party), &record);
+    state.put(StateKey::Nonce(p.party), &0u64);
+    Ok(())
+}
+
+fn existing<R: StateRead + ?Sized>(state: &Overlay<'_, R>, party: &PartyId) -> Result<PartyRecord, Fail> {
+    Ok(state.party(party)?.ok_or(ErrorCode::UnknownParty)?)
+}
+
+pub fn set_roles<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    party: &PartyId,
+    roles: RoleSet,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    validate::ensure(roles_ok(roles))?;
+    let mut record = existing(state, party)?;
+    // A registrar may not drop its own registrar role and lock the registry.
+    require(*party != ctx.submitter || roles.contains(Role::Registrar), ErrorCode::NotAuthorized)?;
+    record.roles = roles;
+    state.put(StateKey::Party(*party), &record);
+    Ok(())
+}
+
+pub fn suspend<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    party: &PartyId,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    let mut record = existing(state, party)?;
+    require(*party != ctx.submitter, ErrorCode::NotAuthorized)?;
+    require(record.status == PartyStatus::Active, ErrorCode::IllegalTransition)?;
+    record.status = PartyStatus::Suspended;
+    state.put(StateKey::Party(*party), &record);
+    Ok(())
+}
+
+pub fn reinstate<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    party: &PartyId,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    let mut record = existing(state, party)?;
+    require(record.status == PartyStatus::Suspended, ErrorCode::IllegalTransition)?;
+    record.status = PartyStatus::Active;
+    state.put(StateKey::Party(*party), &record);
+    Ok(())
+}
+
+/// A party that exists and is active, as a recipient of title or of a right.
+pub(crate) fn active<R: StateRead + ?Sized>(state: &Overlay<'_, R>, party: &PartyId) -> Result<PartyRecord, Fail> {
+    let record = existing(state, party)?;
+    require(record.is_active(), ErrorCode::PartySuspended)?;
+    Ok(record)
+}
+
+/// An active party holding `role`.
+pub(crate) fn active_with_role<R: StateRead + ?Sized>(
+    state: &Overlay<'_, R>,
+    party: &PartyId,
+    role: Role,
+) -> Result<PartyRecord, Fail> {
+    let record = active(state, party)?;
+    require(record.has_role(role), ErrorCode::WrongRole)?;
+    Ok(record)
+}
