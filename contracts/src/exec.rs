@@ -62,7 +62,10 @@ pub fn apply_tx<R: StateRead + ?Sized>(
     let body = tx.body();
     let reject = |error| ApplyError::Rejected { tx_id, error };
     if body.chain_id != ctx.chain_id {
-        return Err(reject(TxError::WrongChain { expected: ctx.chain_id.clone(), found: body.chain_id.clone() }));
+        return Err(reject(TxError::WrongChain {
+            expected: ctx.chain_id.clone(),
+            found: body.chain_id.clone(),
+        }));
     }
     let submitter = tx.submitter();
     let view = Overlay::new(base, block);
@@ -75,11 +78,12 @@ pub fn apply_tx<R: StateRead + ?Sized>(
 
     let tx_ctx = TxCtx { block: ctx, tx_id, submitter, signers: &body.signers };
     let mut overlay = Overlay::new(base, block);
-    let outcome = match check_signers(&overlay, &tx_ctx).and_then(|()| dispatch(&mut overlay, &tx_ctx, &body.action)) {
-        Ok(()) => Ok(overlay.into_writes()),
-        Err(Fail::Refused(code)) => Err(code),
-        Err(Fail::Store(e)) => return Err(ApplyError::Store(e)),
-    };
+    let outcome =
+        match check_signers(&overlay, &tx_ctx).and_then(|()| dispatch(&mut overlay, &tx_ctx, &body.action)) {
+            Ok(()) => Ok(overlay.into_writes()),
+            Err(Fail::Refused(code)) => Err(code),
+            Err(Fail::Store(e)) => return Err(ApplyError::Store(e)),
+        };
     let outcome = match outcome {
         Ok(writes) => {
             merge(block, writes);
@@ -101,7 +105,11 @@ fn check_signers<R: StateRead + ?Sized>(state: &Overlay<'_, R>, ctx: &TxCtx<'_>)
     Ok(())
 }
 
-fn dispatch<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, action: &Action) -> Result<(), Fail> {
+fn dispatch<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    action: &Action,
+) -> Result<(), Fail> {
     match action {
         Action::RegisterParty(a) => parties::register(state, ctx, a),
         Action::SetPartyRoles { party, roles } => parties::set_roles(state, ctx, party, *roles),

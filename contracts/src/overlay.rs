@@ -26,7 +26,10 @@ pub struct Overlay<'a, R: ?Sized> {
 
 impl<R: ?Sized> std::fmt::Debug for Overlay<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Overlay").field("block_writes", &self.block.len()).field("tx_writes", &self.tx.len()).finish()
+        f.debug_struct("Overlay")
+            .field("block_writes", &self.block.len())
+            .field("tx_writes", &self.tx.len())
+            .finish()
     }
 }
 

@@ -106,7 +106,10 @@ pub fn reinstate<R: StateRead + ?Sized>(
 }
 
 /// A party that exists and is active, as a recipient of title or of a right.
-pub(crate) fn active<R: StateRead + ?Sized>(state: &Overlay<'_, R>, party: &PartyId) -> Result<PartyRecord, Fail> {
+pub(crate) fn active<R: StateRead + ?Sized>(
+    state: &Overlay<'_, R>,
+    party: &PartyId,
+) -> Result<PartyRecord, Fail> {
     let record = existing(state, party)?;
     require(record.is_active(), ErrorCode::PartySuspended)?;
     Ok(record)

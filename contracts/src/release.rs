@@ -2,14 +2,16 @@
 //! gate-out with the outbound EIR → empty return with the inbound EIR; REVOKED and EXPIRED
 //! are the exits. Time is the block's.
 
-use ebl_ledger::action::{AssignPickup, EmptyReturn, GateOut, HoldAuthority, HoldTarget, IssueReleaseOrder, PlaceHold};
+use ebl_ledger::action::{
+    AssignPickup, EmptyReturn, GateOut, HoldAuthority, HoldTarget, IssueReleaseOrder, PlaceHold,
+};
 use ebl_ledger::limits::{
-    CODE_CHARS_MAX, DELEGATIONS_MAX, EQUIPMENT_REFERENCE_CHARS_MAX, HOLDS_MAX, RELEASE_CONTAINERS_MAX, SEALS_MAX,
-    TEXT_CHARS_MAX,
+    CODE_CHARS_MAX, DELEGATIONS_MAX, EQUIPMENT_REFERENCE_CHARS_MAX, HOLDS_MAX, RELEASE_CONTAINERS_MAX,
+    SEALS_MAX, TEXT_CHARS_MAX,
 };
 use ebl_ledger::records::{
-    BlStatus, ContainerRef, Hold, InboundEir, OutboundEir, PickupAssignment, ReleasePhase, ReleaseRecord, Role,
-    StateKey, TransportDocumentType,
+    BlStatus, ContainerRef, Hold, InboundEir, OutboundEir, PickupAssignment, ReleasePhase, ReleaseRecord,
+    Role, StateKey, TransportDocumentType,
 };
 use ebl_ledger::{ErrorCode, Hash, PartyId, StateRead};
 
@@ -18,7 +20,10 @@ use crate::overlay::Overlay;
 use crate::parties::{active, active_with_role};
 use crate::{require, validate, Fail};
 
-fn existing<R: StateRead + ?Sized>(state: &Overlay<'_, R>, container: &ContainerRef) -> Result<ReleaseRecord, Fail> {
+fn existing<R: StateRead + ?Sized>(
+    state: &Overlay<'_, R>,
+    container: &ContainerRef,
+) -> Result<ReleaseRecord, Fail> {
     Ok(state.release(container)?.ok_or(ErrorCode::UnknownRelease)?)
 }
 
@@ -48,7 +53,9 @@ pub fn issue_order<R: StateRead + ?Sized>(
         (TransportDocumentType::Swb, BlStatus::Issued) => bl.consignee,
         _ => return Err(ErrorCode::IllegalTransition.into()),
     }
-    .ok_or_else(|| Fail::Store(ebl_ledger::StoreError::Corrupt(format!("BL {} has no right holder", bl.id))))?;
+    .ok_or_else(|| {
+        Fail::Store(ebl_ledger::StoreError::Corrupt(format!("BL {} has no right holder", bl.id)))
+    })?;
     active_with_role(state, &a.terminal, Role::Terminal)?;
     validate::ensure(
         (1..=RELEASE_CONTAINERS_MAX).contains(&a.equipment_references.len())
@@ -117,7 +124,11 @@ fn may_hold<R: StateRead + ?Sized>(
 
 /// PLACE_HOLD — customs (container or whole BL) or the terminal (its container); may be
 /// re-applied at any time before gate-out.
-pub fn place_hold<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, a: &PlaceHold) -> Result<(), Fail> {
+pub fn place_hold<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    a: &PlaceHold,
+) -> Result<(), Fail> {
     validate::text(&a.reason, TEXT_CHARS_MAX)?;
     validate::optional_text(a.declaration_number.as_deref(), CODE_CHARS_MAX)?;
     let hold = |id| Hold {
@@ -240,7 +251,9 @@ pub fn assign_pickup<R: StateRead + ?Sized>(
     not_expired(ctx, &record)?;
     validate::text(&a.truck_plate, CODE_CHARS_MAX)?;
     validate::ensure(
-        a.slot_start_ms < a.slot_end_ms && a.slot_end_ms > ctx.now_ms() && a.slot_end_ms <= record.valid_until_ms,
+        a.slot_start_ms < a.slot_end_ms
+            && a.slot_end_ms > ctx.now_ms()
+            && a.slot_end_ms <= record.valid_until_ms,
     )?;
     record.pickup = Some(PickupAssignment {
         assigned_by: ctx.submitter,
@@ -258,7 +271,11 @@ pub fn assign_pickup<R: StateRead + ?Sized>(
 /// GATE_OUT — the container's terminal records the outbound EIR, only if no hold is active
 /// (on the container or its BL), the right is valid and paid for, and truck, driver, code and
 /// slot match the assignment. It consumes the right.
-pub fn gate_out<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, a: &GateOut) -> Result<(), Fail> {
+pub fn gate_out<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    a: &GateOut,
+) -> Result<(), Fail> {
     let mut record = existing(state, &a.container)?;
     require(ctx.submitter == record.terminal, ErrorCode::NotAuthorized)?;
     validate::ensure(a.seal_numbers.len() <= SEALS_MAX)?;
@@ -310,8 +327,11 @@ pub fn empty_return<R: StateRead + ?Sized>(
     active_with_role(state, &ctx.submitter, Role::Terminal)?;
     require(record.phase == ReleasePhase::GatedOut, ErrorCode::IllegalTransition)?;
     validate::remark(&a.damage_notes, TEXT_CHARS_MAX)?;
-    record.empty_return =
-        Some(InboundEir { recorded_by: ctx.submitter, damage_notes: a.damage_notes.clone(), time_ms: ctx.now_ms() });
+    record.empty_return = Some(InboundEir {
+        recorded_by: ctx.submitter,
+        damage_notes: a.damage_notes.clone(),
+        time_ms: ctx.now_ms(),
+    });
     record.phase = ReleasePhase::EmptyReturned;
     state.put_release(&record);
     Ok(())

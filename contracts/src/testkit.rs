@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 
 use ebl_ledger::action::{Action, ExternalCodes, IssueBl, RegisterParty};
 use ebl_ledger::records::{
-    BlId, BlRecord, ContainerRef, HistoryEntry, HoldList, PartyRecord, ReleaseRecord, ReleaseStatus, Role, RoleSet,
-    StateKey, TransportDocumentType,
+    BlId, BlRecord, ContainerRef, HistoryEntry, HoldList, PartyRecord, ReleaseRecord, ReleaseStatus, Role,
+    RoleSet, StateKey, TransportDocumentType,
 };
-use ebl_ledger::{encoding, Hash, Keypair, MemStore, PartyId, Receipt, StateRead, StateTree, Transaction, TxBody, VerifiedTx};
+use ebl_ledger::{
+    encoding, Hash, Keypair, MemStore, PartyId, Receipt, StateRead, StateTree, Transaction, TxBody,
+    VerifiedTx,
+};
 
 use crate::exec::{apply_tx, execute_block, ApplyError, BlockCtx};
 use crate::genesis::Genesis;
@@ -176,8 +179,13 @@ impl TestLedger {
     }
 
     pub fn tx_with_nonce(signers: &[&Keypair], action: Action, nonce: u64) -> Transaction {
-        TxBody { chain_id: CHAIN_ID.into(), nonce, signers: signers.iter().map(|k| k.party()).collect(), action }
-            .sign(signers)
+        TxBody {
+            chain_id: CHAIN_ID.into(),
+            nonce,
+            signers: signers.iter().map(|k| k.party()).collect(),
+            action,
+        }
+        .sign(signers)
     }
 
     /// Executes one block of already signed transactions (signatures are checked), as a
@@ -292,7 +300,11 @@ impl TestLedger {
 
     /// The whole latest state but the nonces: what a refused action must leave untouched.
     pub fn state_without_nonces(&self) -> BTreeMap<StateKey, Vec<u8>> {
-        self.mirror.iter().filter(|(k, _)| !matches!(k, StateKey::Nonce(_))).map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.mirror
+            .iter()
+            .filter(|(k, _)| !matches!(k, StateKey::Nonce(_)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// Rebuilds the ledger from genesis by re-executing every recorded block.
@@ -301,7 +313,8 @@ impl TestLedger {
         for block in &self.blocks {
             let verified: Vec<VerifiedTx> =
                 block.txs.iter().map(|t| t.clone().verify().expect("recorded transactions verify")).collect();
-            let executed = execute_block(&fresh.tree, &block.ctx, &verified).expect("recorded blocks re-execute");
+            let executed =
+                execute_block(&fresh.tree, &block.ctx, &verified).expect("recorded blocks re-execute");
             fresh.height = block.ctx.height;
             fresh.time_ms = block.ctx.time_ms;
             fresh.commit(executed.writes);
@@ -387,7 +400,12 @@ impl TestLedger {
 
     /// A surrendered BL with a release order for `containers` at the cast's terminal, valid
     /// from now for a day, charges settled. The right holder is the consignee.
-    pub fn released(&mut self, cast: &Cast, reference: &str, containers: &[&str]) -> (BlId, Vec<ContainerRef>) {
+    pub fn released(
+        &mut self,
+        cast: &Cast,
+        reference: &str,
+        containers: &[&str],
+    ) -> (BlId, Vec<ContainerRef>) {
         let bl = self.surrendered_for_delivery(cast, reference);
         self.ok(
             &cast.carrier,

@@ -8,7 +8,9 @@
 //! * **change of medium**: SWITCH_TO_PAPER makes the electronic record inoperative.
 
 use ebl_ledger::action::{Action, AmendmentReason, IssueBl, Reissue};
-use ebl_ledger::limits::{BL_AGENTS_MAX, BL_REFERENCE_CHARS_MAX, CODE_CHARS_MAX, REISSUE_BLS_MAX, TEXT_CHARS_MAX};
+use ebl_ledger::limits::{
+    BL_AGENTS_MAX, BL_REFERENCE_CHARS_MAX, CODE_CHARS_MAX, REISSUE_BLS_MAX, TEXT_CHARS_MAX,
+};
 use ebl_ledger::records::{
     BlId, BlRecord, BlStatus, HistoryEntry, Role, StateKey, SurrenderRequest, TransportDocumentType,
 };
@@ -112,7 +114,11 @@ fn new_record<R: StateRead + ?Sized>(
 }
 
 /// ISSUE — carrier: — → ISSUED; possessor = issueTo; checksum recorded.
-pub fn issue<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, a: &IssueBl) -> Result<(), Fail> {
+pub fn issue<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    a: &IssueBl,
+) -> Result<(), Fail> {
     active_with_role(state, &ctx.submitter, Role::Carrier)?;
     let mut record = new_record(state, ctx, a, Vec::new())?;
     append_history(state, ctx, &mut record, "ISSUE", Some(a.issue_to));
@@ -122,7 +128,11 @@ pub fn issue<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>,
 
 /// REISSUE — issuing carrier: VOIDED → new BL(s) ISSUED to the party that surrendered for
 /// amendment; links old and new. One → one amends, one → many splits, many → one merges.
-pub fn reissue<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, a: &Reissue) -> Result<(), Fail> {
+pub fn reissue<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    a: &Reissue,
+) -> Result<(), Fail> {
     active_with_role(state, &ctx.submitter, Role::Carrier)?;
     validate::ensure(
         (1..=REISSUE_BLS_MAX).contains(&a.voided.len())
@@ -179,7 +189,11 @@ fn bl_of(action: &Action) -> Option<BlId> {
 }
 
 /// Every action on an existing BL: a transition on (status, action).
-pub fn act<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, action: &Action) -> Result<(), Fail> {
+pub fn act<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    action: &Action,
+) -> Result<(), Fail> {
     let id = bl_of(action).ok_or(ErrorCode::InvalidInput)?;
     let mut bl = state.bl(&id)?;
     let recipient = match (bl.status, action) {
@@ -198,9 +212,10 @@ pub fn act<R: StateRead + ?Sized>(state: &mut Overlay<'_, R>, ctx: &TxCtx<'_>, a
         (PendingSurrenderForDelivery | PendingSurrenderForAmendment, Action::AcceptSurrender { .. }) => {
             accept_surrender(ctx, &mut bl)
         }
-        (PendingSurrenderForDelivery | PendingSurrenderForAmendment, Action::RejectSurrender { reason, .. }) => {
-            reject_surrender(ctx, &mut bl, reason)
-        }
+        (
+            PendingSurrenderForDelivery | PendingSurrenderForAmendment,
+            Action::RejectSurrender { reason, .. },
+        ) => reject_surrender(ctx, &mut bl, reason),
         (PendingSurrenderForAmendment | Voided, Action::SwitchToPaper { paper_bl_number, .. }) => {
             switch_to_paper(ctx, &mut bl, paper_bl_number)
         }
@@ -293,7 +308,8 @@ fn blank_endorse(ctx: &TxCtx<'_>, bl: &mut BlRecord) -> Result<Option<PartyId>, 
 /// REJECT — the recipient of the last TRANSFER, as its next action, sends it back.
 fn reject_transfer(ctx: &TxCtx<'_>, bl: &mut BlRecord, reason: &str) -> Result<Option<PartyId>, Fail> {
     validate::remark(reason, TEXT_CHARS_MAX)?;
-    let from = bl.transfer_from.filter(|_| ctx.submitter == bl.possessor).ok_or(ErrorCode::NothingToReject)?;
+    let from =
+        bl.transfer_from.filter(|_| ctx.submitter == bl.possessor).ok_or(ErrorCode::NothingToReject)?;
     bl.possessor = from;
     Ok(Some(from))
 }
@@ -301,7 +317,11 @@ fn reject_transfer(ctx: &TxCtx<'_>, bl: &mut BlRecord, reason: &str) -> Result<O
 /// SURRENDER_FOR_DELIVERY / _FOR_AMENDMENT — the entitled possessor (straight: consignee;
 /// to order: endorsee; blank: possessor) hands the BL to the issuing carrier. An active lien
 /// blocks it unless the lienholder co-signs (the bank consents).
-fn surrender(ctx: &TxCtx<'_>, bl: &mut BlRecord, reason: Option<AmendmentReason>) -> Result<Option<PartyId>, Fail> {
+fn surrender(
+    ctx: &TxCtx<'_>,
+    bl: &mut BlRecord,
+    reason: Option<AmendmentReason>,
+) -> Result<Option<PartyId>, Fail> {
     title_document(bl)?;
     possessor(ctx, bl)?;
     if !bl.is_to_order {
@@ -324,7 +344,10 @@ fn issuing_carrier(ctx: &TxCtx<'_>, bl: &BlRecord) -> Result<(), Fail> {
 }
 
 fn requester(bl: &BlRecord) -> Result<PartyId, Fail> {
-    bl.surrender.as_ref().map(|s| s.requested_by).ok_or_else(|| Fail::Store(corrupt(bl, "pending without request")))
+    bl.surrender
+        .as_ref()
+        .map(|s| s.requested_by)
+        .ok_or_else(|| Fail::Store(corrupt(bl, "pending without request")))
 }
 
 fn corrupt(bl: &BlRecord, what: &str) -> ebl_ledger::StoreError {
@@ -358,11 +381,18 @@ fn reject_surrender(ctx: &TxCtx<'_>, bl: &mut BlRecord, reason: &str) -> Result<
 
 /// SWITCH_TO_PAPER — issuing carrier, after a surrender for amendment with reason SWTP
 /// (pending or accepted, not yet reissued): → SWITCHED_TO_PAPER, terminal.
-fn switch_to_paper(ctx: &TxCtx<'_>, bl: &mut BlRecord, paper_bl_number: &str) -> Result<Option<PartyId>, Fail> {
+fn switch_to_paper(
+    ctx: &TxCtx<'_>,
+    bl: &mut BlRecord,
+    paper_bl_number: &str,
+) -> Result<Option<PartyId>, Fail> {
     issuing_carrier(ctx, bl)?;
     validate::text(paper_bl_number, CODE_CHARS_MAX)?;
     let reason = bl.surrender.as_ref().and_then(|s| s.amendment_reason);
-    require(reason == Some(AmendmentReason::Swtp) && bl.replaced_by.is_empty(), ErrorCode::IllegalTransition)?;
+    require(
+        reason == Some(AmendmentReason::Swtp) && bl.replaced_by.is_empty(),
+        ErrorCode::IllegalTransition,
+    )?;
     bl.status = SwitchedToPaper;
     bl.paper_bl_number = Some(paper_bl_number.to_owned());
     Ok(None)

@@ -5,7 +5,8 @@
 
 use ebl_contracts::testkit::{to_order, Cast, TestLedger};
 use ebl_ledger::action::{
-    Action, AssignPickup, CreateLien, EmptyReturn, GateOut, HoldAuthority, HoldTarget, IssueReleaseOrder, PlaceHold,
+    Action, AssignPickup, CreateLien, EmptyReturn, GateOut, HoldAuthority, HoldTarget, IssueReleaseOrder,
+    PlaceHold,
 };
 use ebl_ledger::records::{BlStatus, ContainerRef, ReleaseStatus};
 use ebl_ledger::{BlId, ErrorCode, Hash};
@@ -76,10 +77,14 @@ fn a_to_order_bl_from_issue_to_empty_return() {
         }),
     );
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Held);
-    ledger.ok(&cast.customs, Action::LiftHold { target: HoldTarget::Container(container.clone()), hold_id: 0 });
+    ledger
+        .ok(&cast.customs, Action::LiftHold { target: HoldTarget::Container(container.clone()), hold_id: 0 });
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Available);
 
-    ledger.ok(&cast.consignee, Action::DelegateRelease { container: container.clone(), to: cast.haulier.party() });
+    ledger.ok(
+        &cast.consignee,
+        Action::DelegateRelease { container: container.clone(), to: cast.haulier.party() },
+    );
     let driver = Hash::digest(b"driver licence 310101199001011234");
     let slot_start = ledger.time_ms;
     ledger.ok(

@@ -48,7 +48,10 @@ mod tests {
         let a = document_checksum_of_text(r#"{"b": 1, "a": [true, null, "x"]}"#).expect("checksum");
         let b = document_checksum_of_text("{\"a\":[true,null,\"x\"],\n \"b\":1.0}").expect("checksum");
         assert_eq!(a, b);
-        assert_eq!(canonical_json(&serde_json::json!({"b": 1, "a": "é"})).expect("jcs"), "{\"a\":\"é\",\"b\":1}".as_bytes());
+        assert_eq!(
+            canonical_json(&serde_json::json!({"b": 1, "a": "é"})).expect("jcs"),
+            "{\"a\":\"é\",\"b\":1}".as_bytes()
+        );
     }
 
     #[test]

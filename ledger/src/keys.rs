@@ -104,7 +104,8 @@ impl<'de> Deserialize<'de> for Signature {
         if s.len() != 128 {
             return Err(serde::de::Error::custom(ParseError::Length { expected: 128, found: s.len() }));
         }
-        hex::decode_to_slice(s.as_bytes(), &mut out).map_err(|_| serde::de::Error::custom(ParseError::Hex))?;
+        hex::decode_to_slice(s.as_bytes(), &mut out)
+            .map_err(|_| serde::de::Error::custom(ParseError::Hex))?;
         Ok(Signature(out))
     }
 }

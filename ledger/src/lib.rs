@@ -28,7 +28,9 @@ pub use error::{DecodeError, ParseError, ProofError, StoreError, TxError};
 pub use hash::Hash;
 pub use keys::{Keypair, PartyId, Signature};
 pub use receipt::{ErrorCode, Outcome, Receipt};
-pub use records::{BlId, BlRecord, BlStatus, ContainerRef, PartyRecord, ReleaseRecord, Role, RoleSet, StateKey};
+pub use records::{
+    BlId, BlRecord, BlStatus, ContainerRef, PartyRecord, ReleaseRecord, Role, RoleSet, StateKey,
+};
 pub use state::{MemStore, StateProof, StateRead, StateStore, StateTree};
 pub use tx::{Transaction, TxBody, TxId, VerifiedTx};
 

@@ -130,12 +130,30 @@ mod tests {
     #[test]
     fn matches_the_rfc6962_reference_roots() {
         let leaves = reference_leaves();
-        assert_eq!(root::<Vec<u8>>(&[]).to_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(root(&leaves[..1]).to_hex(), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
-        assert_eq!(root(&leaves[..2]).to_hex(), "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125");
-        assert_eq!(root(&leaves[..3]).to_hex(), "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77");
-        assert_eq!(root(&leaves[..7]).to_hex(), "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c");
-        assert_eq!(root(&leaves).to_hex(), "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+        assert_eq!(
+            root::<Vec<u8>>(&[]).to_hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            root(&leaves[..1]).to_hex(),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+        );
+        assert_eq!(
+            root(&leaves[..2]).to_hex(),
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"
+        );
+        assert_eq!(
+            root(&leaves[..3]).to_hex(),
+            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77"
+        );
+        assert_eq!(
+            root(&leaves[..7]).to_hex(),
+            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c"
+        );
+        assert_eq!(
+            root(&leaves).to_hex(),
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+        );
     }
 
     proptest! {

@@ -13,7 +13,19 @@ use crate::keys::PartyId;
 use crate::tx::TxId;
 
 /// A role a party holds on the network (DESIGN §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
     Carrier,
@@ -26,8 +38,15 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Carrier, Role::Bank, Role::Customs, Role::Terminal, Role::Trader, Role::Haulier, Role::Registrar];
+    pub const ALL: [Role; 7] = [
+        Role::Carrier,
+        Role::Bank,
+        Role::Customs,
+        Role::Terminal,
+        Role::Trader,
+        Role::Haulier,
+        Role::Registrar,
+    ];
 
     fn bit(self) -> u16 {
         1 << (self as u16)
@@ -120,7 +139,19 @@ pub enum TransportDocumentType {
 
 /// Identifies a BL on the ledger: SHA-256 over the issuing carrier and its
 /// `transportDocumentReference`, which DCSA makes unique per carrier.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
 #[serde(transparent)]
 pub struct BlId(pub Hash);
 
@@ -143,7 +174,9 @@ impl fmt::Display for BlId {
 }
 
 /// Names one container of one BL.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerRef {
     pub bl: BlId,

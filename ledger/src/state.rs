@@ -86,7 +86,11 @@ impl<S: StateStore> TreeReader for Reader<'_, S> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         Ok(self.0.node(node_key)?)
     }
-    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
         Ok(self.0.value(max_version, key_hash)?)
     }
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
@@ -153,20 +157,29 @@ impl<S: StateStore> StateTree<S> {
         }
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
-        let set: Vec<(KeyHash, Option<OwnedValue>)> = writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
+        let set: Vec<(KeyHash, Option<OwnedValue>)> =
+            writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
         let (root, batch) = tree.put_value_set(set, version).map_err(backend)?;
         Ok((Hash(root.0), batch))
     }
 
     /// [`prepare`](Self::prepare) then write.
-    pub fn commit(&mut self, version: Version, writes: &BTreeMap<StateKey, Option<Vec<u8>>>) -> Result<Hash, StoreError> {
+    pub fn commit(
+        &mut self,
+        version: Version,
+        writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
+    ) -> Result<Hash, StoreError> {
         let (root, batch) = self.prepare(version, writes)?;
         self.store.write(version, &batch.node_batch)?;
         Ok(root)
     }
 
     /// The value of `key` at `version` with a proof of it (or of its absence).
-    pub fn prove(&self, key: &StateKey, version: Version) -> Result<(Option<Vec<u8>>, StateProof), StoreError> {
+    pub fn prove(
+        &self,
+        key: &StateKey,
+        version: Version,
+    ) -> Result<(Option<Vec<u8>>, StateProof), StoreError> {
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
         let (value, proof) = tree.get_with_proof(key_hash(key), version).map_err(backend)?;
@@ -190,9 +203,7 @@ pub struct StateProof(jmt::proof::SparseMerkleProof<Sha256>);
 impl StateProof {
     /// Checks that under `root`, `key` holds `value` (`None`: holds nothing).
     pub fn verify(&self, root: &Hash, key: &StateKey, value: Option<&[u8]>) -> Result<(), ProofError> {
-        self.0
-            .verify(RootHash(root.0), key_hash(key), value)
-            .map_err(|e| ProofError::Mismatch(e.to_string()))
+        self.0.verify(RootHash(root.0), key_hash(key), value).map_err(|e| ProofError::Mismatch(e.to_string()))
     }
 }
 
@@ -239,7 +250,8 @@ mod tests {
     fn root_is_independent_of_write_history_shape() {
         // Same final contents reached in one version or in two: same root.
         let mut one = StateTree::new(MemStore::default());
-        let r_one = one.commit(0, &writes(&[(1, Some("x")), (2, Some("y")), (3, Some("z"))])).expect("commit");
+        let r_one =
+            one.commit(0, &writes(&[(1, Some("x")), (2, Some("y")), (3, Some("z"))])).expect("commit");
         let mut two = StateTree::new(MemStore::default());
         two.commit(0, &writes(&[(1, Some("x")), (3, Some("old"))])).expect("commit");
         let r_two = two.commit(1, &writes(&[(2, Some("y")), (3, Some("z"))])).expect("commit");

@@ -21,7 +21,19 @@ use crate::keys::{Keypair, PartyId, Signature};
 use crate::limits::{CHAIN_ID_BYTES_MAX, TX_BYTES_MAX, TX_SIGNERS_MAX};
 
 /// Transaction id: SHA-256 of the canonical body.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
 #[serde(transparent)]
 pub struct TxId(pub Hash);
 
@@ -106,8 +118,7 @@ impl Transaction {
         let (id, keys) = self.check_shape()?;
         let message = signing_message(&id);
         for ((key, signature), party) in keys.iter().zip(&self.signatures).zip(&self.body.signers) {
-            key.verify_strict(&message, &signature.to_dalek())
-                .map_err(|_| TxError::BadSignature(*party))?;
+            key.verify_strict(&message, &signature.to_dalek()).map_err(|_| TxError::BadSignature(*party))?;
         }
         Ok(VerifiedTx { tx: self, id })
     }
@@ -123,7 +134,10 @@ impl Transaction {
             return Err(TxError::TooManySigners(signers.len()));
         }
         if signers.len() != self.signatures.len() {
-            return Err(TxError::SignatureCount { signers: signers.len(), signatures: self.signatures.len() });
+            return Err(TxError::SignatureCount {
+                signers: signers.len(),
+                signatures: self.signatures.len(),
+            });
         }
         if self.body.chain_id.len() > CHAIN_ID_BYTES_MAX {
             return Err(TxError::Decode(DecodeError::Malformed("chain id too long".into())));
@@ -171,7 +185,8 @@ pub fn verify_batch(txs: Vec<Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
         }
     }
     let message_refs: Vec<&[u8]> = messages.iter().map(|m| m.as_slice()).collect();
-    let all_good = !message_refs.is_empty() && ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok();
+    let all_good =
+        !message_refs.is_empty() && ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok();
     shaped
         .into_iter()
         .map(|entry| match entry {
