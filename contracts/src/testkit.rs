@@ -248,6 +248,23 @@ impl TestLedger {
         assert!(receipt.is_success(), "{name} failed: {:?}", receipt.outcome);
     }
 
+    /// Executes `action` signed by `signers` and asserts it is refused with `code`, that the
+    /// state is unchanged but for the submitter's nonce, which advanced by one, and that no
+    /// co-signer's nonce moved.
+    #[track_caller]
+    pub fn assert_refused(&mut self, signers: &[&Keypair], action: Action, code: ebl_ledger::ErrorCode) {
+        let name = action.name();
+        let before = self.state_without_nonces();
+        let nonces: Vec<u64> = signers.iter().map(|s| self.nonce(&s.party())).collect();
+        let receipt = self.exec_multi(signers, action);
+        assert_eq!(receipt.error(), Some(code), "{name} should be refused with {code}");
+        assert_eq!(self.state_without_nonces(), before, "a refused {name} changes nothing but the nonce");
+        for (i, (signer, nonce)) in signers.iter().zip(&nonces).enumerate() {
+            let expected = if i == 0 { nonce + 1 } else { *nonce };
+            assert_eq!(self.nonce(&signer.party()), expected, "only the submitter's nonce is spent");
+        }
+    }
+
     pub fn ok_multi(&mut self, signers: &[&Keypair], action: Action) {
         let name = action.name();
         let receipt = self.exec_multi(signers, action);

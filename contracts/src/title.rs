@@ -65,9 +65,11 @@ fn new_record<R: StateRead + ?Sized>(
             validate::ensure(a.consignee.is_some() && a.endorsee.is_none())?;
             true
         }
-        // To-order BL: to order of the endorsee, or endorsed in blank; agents are a straight-BL notion.
+        // To-order BL: to order of the endorsee, or endorsed in blank. DCSA ISS: consignee and
+        // endorsee are mutually exclusive, so a to-order BL names no consignee; agents are a
+        // straight-BL notion.
         (TransportDocumentType::Bol, true) => {
-            validate::ensure(a.agents.is_empty())?;
+            validate::ensure(a.consignee.is_none() && a.agents.is_empty())?;
             false
         }
     };
@@ -196,6 +198,7 @@ pub fn act<R: StateRead + ?Sized>(
 ) -> Result<(), Fail> {
     let id = bl_of(action).ok_or(ErrorCode::InvalidInput)?;
     let mut bl = state.bl(&id)?;
+    let possessor_before = bl.possessor;
     let recipient = match (bl.status, action) {
         // DCSA PINT: once SACC is recorded no further transaction is permitted; MLETR change
         // of medium: a switched-to-paper record is inoperative.
@@ -224,8 +227,11 @@ pub fn act<R: StateRead + ?Sized>(
         (_, Action::ReleaseLien { .. }) => lien::release(ctx, &mut bl),
         _ => Err(ErrorCode::IllegalTransition.into()),
     }?;
-    // REJECT is open to a recipient only as its next action on the BL.
-    if !matches!(action, Action::Transfer { .. }) {
+    // REJECT is open to a recipient only as its next action on the BL: the window closes when the
+    // recipient acts (alone or as co-signer) or possession moves; a bank releasing its lien does not
+    // close it.
+    let recipient_acted = ctx.signed_by(&possessor_before) || bl.possessor != possessor_before;
+    if !matches!(action, Action::Transfer { .. }) && recipient_acted {
         bl.transfer_from = None;
     }
     append_history(state, ctx, &mut bl, action.name(), recipient);

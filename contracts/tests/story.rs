@@ -27,7 +27,7 @@ fn a_to_order_bl_from_issue_to_empty_return() {
         Action::CreateLien(CreateLien {
             bl,
             bank: bank.party(),
-            amount_minor: 125_000_00,
+            amount_minor: 12_500_000,
             currency: "USD".into(),
             expires_at_ms: ledger.time_ms + 30 * 86_400_000,
             finance_reference: "LC-2026-0042".into(),

@@ -1,0 +1,475 @@
+//! Liens (DESIGN §5): CREATE_LIEN needs the possessor and the bank, at most one lien binds at a
+//! time (the double-financing check), RELEASE_LIEN is the lienholder's, and an active lien blocks
+//! surrender unless the lienholder co-signs. A lien binds until its expiry in block time.
+
+use ebl_contracts::testkit::{sea_waybill, Cast, TestLedger, BLOCK_MS};
+use ebl_ledger::action::{Action, AmendmentReason, CreateLien};
+use ebl_ledger::records::{BlRecord, BlStatus, HistoryEntry, Lien};
+use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId};
+
+// ---------------------------------------------------------------- helpers
+
+const REF: &str = "HHL71800000";
+const DAY_MS: u64 = 86_400_000;
+
+/// Executes `action` signed by `signers` (the first submits) and checks that it is refused with
+/// `code`, that nothing but the submitter's nonce changed, and that the nonce advanced by one.
+#[track_caller]
+fn assert_refused_multi(ledger: &mut TestLedger, signers: &[&Keypair], action: Action, code: ErrorCode) {
+    ledger.assert_refused(signers, action, code);
+}
+
+#[track_caller]
+fn assert_refused(ledger: &mut TestLedger, signer: &Keypair, action: Action, code: ErrorCode) {
+    assert_refused_multi(ledger, &[signer], action, code);
+}
+
+/// Executes an action on `bl` that must succeed; checks the history entry it appends (code,
+/// submitter as actor, `recipient`, transaction, chained to the previous head) and that the
+/// checksum did not change. Returns the record after.
+#[track_caller]
+fn acted(
+    ledger: &mut TestLedger,
+    signers: &[&Keypair],
+    bl: BlId,
+    action: Action,
+    recipient: Option<PartyId>,
+) -> BlRecord {
+    let name = action.name();
+    let before = ledger.bl(&bl);
+    let tx = ledger.tx(signers, action);
+    let tx_id = tx.id();
+    let receipts = ledger.exec_block(vec![tx]).expect("includable");
+    assert!(receipts[0].is_success(), "{name} failed: {:?}", receipts[0].outcome);
+    let after = ledger.bl(&bl);
+    let entry = ledger.history(&bl).pop().expect("an entry");
+    let expected = HistoryEntry {
+        seq: before.history_len,
+        action_code: name.into(),
+        actor: signers[0].party(),
+        recipient,
+        tx_id,
+        height: ledger.height,
+        time_ms: ledger.time_ms,
+        prev: before.history_head,
+    };
+    assert_eq!(entry, expected);
+    assert_eq!(after.history_len, before.history_len + 1);
+    assert_eq!(after.history_head, entry.hash());
+    assert_eq!(after.document_checksum, before.document_checksum, "the checksum never changes");
+    after
+}
+
+/// A pledge of `bl` to `bank` expiring `days` from the latest block.
+fn lien(ledger: &TestLedger, bl: BlId, bank: &Keypair, days: u64) -> CreateLien {
+    CreateLien {
+        bl,
+        bank: bank.party(),
+        amount_minor: 12_500_000, // USD 125,000.00 in cents
+        currency: "USD".into(),
+        expires_at_ms: ledger.time_ms + days * DAY_MS,
+        finance_reference: "LC-2026-0042".into(),
+    }
+}
+
+fn pledge(ledger: &TestLedger, bl: BlId, bank: &Keypair, days: u64) -> Action {
+    Action::CreateLien(lien(ledger, bl, bank, days))
+}
+
+/// A to-order BL endorsed to order of the consignee and handed to it.
+fn held_by_consignee(ledger: &mut TestLedger, cast: &Cast) -> BlId {
+    let bl = ledger.issued_to_order(cast, REF);
+    ledger.ok(&cast.shipper, Action::EndorseToOrder { bl, endorsee: cast.consignee.party() });
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
+    bl
+}
+
+/// A BL held by the consignee and pledged by it to the bank for 30 days.
+fn pledged_by_consignee(ledger: &mut TestLedger, cast: &Cast) -> BlId {
+    let bl = held_by_consignee(ledger, cast);
+    let action = pledge(ledger, bl, &cast.bank, 30);
+    ledger.ok_multi(&[&cast.consignee, &cast.bank], action);
+    bl
+}
+
+// ---------------------------------------------------------------- CREATE_LIEN
+
+#[test]
+fn the_possessor_and_the_bank_create_a_lien() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    let terms = lien(&ledger, bl, &cast.bank, 30);
+    let bank_nonce = ledger.nonce(&cast.bank.party());
+    let record = acted(
+        &mut ledger,
+        &[&cast.shipper, &cast.bank],
+        bl,
+        Action::CreateLien(terms.clone()),
+        Some(cast.bank.party()),
+    );
+    let expected = Lien {
+        bank: cast.bank.party(),
+        amount_minor: terms.amount_minor,
+        currency: "USD".into(),
+        expires_at_ms: terms.expires_at_ms,
+        finance_reference: "LC-2026-0042".into(),
+        created_height: ledger.height,
+    };
+    assert_eq!(record.lien, Some(expected));
+    assert_eq!(record.possessor, cast.shipper.party(), "a pledge does not move possession");
+    assert_eq!(record.endorsee, Some(cast.shipper.party()));
+    assert_eq!(record.status, BlStatus::Issued);
+    assert_eq!(ledger.nonce(&cast.bank.party()), bank_nonce, "the co-signing bank spends no nonce");
+}
+
+#[test]
+fn the_bank_may_submit_the_lien_with_the_possessor_co_signing() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_straight(&cast, REF);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    let record = acted(&mut ledger, &[&cast.bank, &cast.shipper], bl, action, Some(cast.bank.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()), "a straight BL may be pledged too");
+}
+
+#[test]
+fn a_bank_in_possession_pledges_the_bl_to_itself_alone() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    ledger.ok(&cast.shipper, Action::EndorseToOrder { bl, endorsee: cast.bank.party() });
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.bank.party() });
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    let record = acted(&mut ledger, &[&cast.bank], bl, action, Some(cast.bank.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()));
+}
+
+#[test]
+fn the_possessor_alone_cannot_create_a_lien() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    assert_refused(&mut ledger, &cast.shipper, action.clone(), ErrorCode::MissingCosigner);
+    // Another bank's signature is not the named bank's.
+    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank2], action, ErrorCode::MissingCosigner);
+}
+
+#[test]
+fn a_bank_cannot_create_a_lien_without_the_possessor() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    assert_refused(&mut ledger, &cast.bank, action.clone(), ErrorCode::NotPossessor);
+    for not_possessor in [&cast.consignee, &cast.carrier] {
+        assert_refused_multi(
+            &mut ledger,
+            &[&cast.bank, not_possessor],
+            action.clone(),
+            ErrorCode::NotPossessor,
+        );
+    }
+    // A former possessor cannot pledge what it handed on.
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
+    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], action, ErrorCode::NotPossessor);
+}
+
+#[test]
+fn only_a_bank_may_hold_a_lien() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    for not_a_bank in [&cast.outsider, &cast.carrier, &cast.customs] {
+        let action = pledge(&ledger, bl, not_a_bank, 30);
+        assert_refused_multi(&mut ledger, &[&cast.shipper, not_a_bank], action, ErrorCode::WrongRole);
+    }
+    // Not even the possessor itself.
+    let to_itself = pledge(&ledger, bl, &cast.shipper, 30);
+    assert_refused(&mut ledger, &cast.shipper, to_itself, ErrorCode::WrongRole);
+}
+
+#[test]
+fn the_terms_of_a_lien_must_be_valid() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    let with = |ledger: &TestLedger, edit: &dyn Fn(&mut CreateLien)| {
+        let mut terms = lien(ledger, bl, &cast.bank, 30);
+        edit(&mut terms);
+        Action::CreateLien(terms)
+    };
+    let next_block_ms = ledger.time_ms + BLOCK_MS;
+    let bad: Vec<(&str, Action)> = vec![
+        ("lower-case currency", with(&ledger, &|t| t.currency = "usd".into())),
+        ("two-letter currency", with(&ledger, &|t| t.currency = "US".into())),
+        ("four-letter currency", with(&ledger, &|t| t.currency = "USDT".into())),
+        ("digit in currency", with(&ledger, &|t| t.currency = "U5D".into())),
+        ("empty currency", with(&ledger, &|t| t.currency = String::new())),
+        ("zero amount", with(&ledger, &|t| t.amount_minor = 0)),
+        ("expiry in the past", with(&ledger, &|t| t.expires_at_ms = ledger.time_ms - 1)),
+        ("expiry at the block time", with(&ledger, &|t| t.expires_at_ms = next_block_ms)),
+        ("empty finance reference", with(&ledger, &|t| t.finance_reference = String::new())),
+        ("finance reference too long", with(&ledger, &|t| t.finance_reference = "L".repeat(36))),
+    ];
+    for (what, action) in bad {
+        eprintln!("case: {what}");
+        assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], action, ErrorCode::InvalidInput);
+    }
+    // One millisecond after the block time is in the future, and CNY is as good as USD.
+    let action = with(&ledger, &|t| {
+        t.expires_at_ms = ledger.time_ms + BLOCK_MS + 1;
+        t.currency = "CNY".into();
+    });
+    ledger.ok_multi(&[&cast.shipper, &cast.bank], action);
+    assert_eq!(ledger.bl(&bl).lien.map(|l| l.currency), Some("CNY".to_string()));
+}
+
+#[test]
+fn a_sea_waybill_cannot_be_pledged() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    ledger.ok(&cast.carrier, sea_waybill(REF, &cast.shipper, &cast.consignee));
+    let bl = BlId::new(&cast.carrier.party(), REF);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], action, ErrorCode::WrongDocumentType);
+}
+
+#[test]
+fn a_bl_is_pledged_only_while_issued() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = held_by_consignee(&mut ledger, &cast);
+    ledger.ok(&cast.consignee, Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod });
+    // Pending: the carrier holds it.
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    assert_refused_multi(&mut ledger, &[&cast.carrier, &cast.bank], action, ErrorCode::IllegalTransition);
+    ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    assert_refused_multi(&mut ledger, &[&cast.carrier, &cast.bank], action, ErrorCode::IllegalTransition);
+}
+
+#[test]
+fn a_second_lien_is_refused_while_one_binds() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    let second = pledge(&ledger, bl, &cast.bank2, 60);
+    assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
+    // Nor a second pledge to the same bank.
+    let again = pledge(&ledger, bl, &cast.bank, 60);
+    assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank], again, ErrorCode::LienAlreadyActive);
+    // The lien travels with the BL: its next holder cannot pledge it again either.
+    ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.forwarder.party() });
+    assert_eq!(ledger.bl(&bl).lien.map(|l| l.bank), Some(cast.bank.party()));
+    let by_next_holder = pledge(&ledger, bl, &cast.bank2, 60);
+    assert_refused_multi(
+        &mut ledger,
+        &[&cast.forwarder, &cast.bank2],
+        by_next_holder,
+        ErrorCode::LienAlreadyActive,
+    );
+}
+
+#[test]
+fn a_new_lien_may_be_created_after_the_first_is_released() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.ok(&cast.bank, Action::ReleaseLien { bl });
+    let second = pledge(&ledger, bl, &cast.bank2, 60);
+    let record = acted(&mut ledger, &[&cast.consignee, &cast.bank2], bl, second, Some(cast.bank2.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank2.party()));
+}
+
+#[test]
+fn a_new_lien_may_be_created_after_the_first_expires() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    let expires = ledger.bl(&bl).lien.expect("pledged").expires_at_ms;
+    // The next block is exactly at the expiry: the lien no longer binds.
+    ledger.advance_time(expires - ledger.time_ms - BLOCK_MS);
+    let second = pledge(&ledger, bl, &cast.bank2, 60);
+    let record = acted(&mut ledger, &[&cast.consignee, &cast.bank2], bl, second, Some(cast.bank2.party()));
+    assert_eq!(ledger.time_ms, expires);
+    let lien = record.lien.expect("the new lien");
+    assert_eq!(lien.bank, cast.bank2.party());
+    assert_eq!(lien.created_height, ledger.height);
+}
+
+#[test]
+fn a_lien_still_binds_one_millisecond_before_expiry() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    let expires = ledger.bl(&bl).lien.expect("pledged").expires_at_ms;
+    ledger.advance_time(expires - 1 - ledger.time_ms - BLOCK_MS);
+    let second = pledge(&ledger, bl, &cast.bank2, 60);
+    assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
+    assert_eq!(ledger.time_ms, expires - 1);
+}
+
+// ---------------------------------------------------------------- RELEASE_LIEN
+
+#[test]
+fn the_lienholder_releases_its_lien() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    assert_eq!(record.lien, None);
+    assert_eq!(record.possessor, cast.consignee.party());
+    assert_eq!(record.status, BlStatus::Issued);
+}
+
+#[test]
+fn only_the_lienholder_may_release_a_lien() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    for wrong in [&cast.bank2, &cast.consignee, &cast.carrier] {
+        assert_refused(&mut ledger, wrong, Action::ReleaseLien { bl }, ErrorCode::NotLienholder);
+    }
+}
+
+#[test]
+fn there_must_be_a_lien_to_release() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = held_by_consignee(&mut ledger, &cast);
+    assert_refused(&mut ledger, &cast.bank, Action::ReleaseLien { bl }, ErrorCode::NoActiveLien);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    ledger.ok_multi(&[&cast.consignee, &cast.bank], action);
+    ledger.ok(&cast.bank, Action::ReleaseLien { bl });
+    assert_refused(&mut ledger, &cast.bank, Action::ReleaseLien { bl }, ErrorCode::NoActiveLien);
+}
+
+#[test]
+fn an_expired_lien_may_still_be_cleared_by_its_bank() {
+    // The code's reading: the record of an expired lien stays until its bank releases it or a
+    // new lien replaces it, and the bank may clear it (DESIGN lists RELEASE_LIEN as "lien active
+    // → none", which leaves this case open).
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.advance_time(31 * DAY_MS);
+    assert!(ledger.bl(&bl).lien.is_some(), "an expired lien stays on the record");
+    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    assert_eq!(record.lien, None);
+}
+
+#[test]
+fn the_lienholder_may_release_while_a_surrender_is_pending_or_after_voiding_but_not_after_delivery() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.ok_multi(&[&cast.consignee, &cast.bank], Action::SurrenderForDelivery { bl });
+    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    assert_eq!((record.status, record.lien), (BlStatus::PendingSurrenderForDelivery, None));
+
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    let amend = Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod };
+    ledger.ok_multi(&[&cast.consignee, &cast.bank], amend);
+    ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
+    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    assert_eq!((record.status, record.lien), (BlStatus::Voided, None));
+
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.ok_multi(&[&cast.consignee, &cast.bank], Action::SurrenderForDelivery { bl });
+    ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
+    assert_refused(&mut ledger, &cast.bank, Action::ReleaseLien { bl }, ErrorCode::IllegalTransition);
+}
+
+// ---------------------------------------------------------------- surrender under a lien
+
+#[test]
+fn an_active_lien_blocks_surrender() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    for action in [
+        Action::SurrenderForDelivery { bl },
+        Action::SurrenderForAmendment { bl, reason: AmendmentReason::Swtp },
+    ] {
+        assert_refused(&mut ledger, &cast.consignee, action.clone(), ErrorCode::LienActive);
+        // Another bank's consent is not the lienholder's.
+        assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank2], action, ErrorCode::LienActive);
+    }
+}
+
+#[test]
+fn the_lienholder_co_signing_lets_the_surrender_through() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    let lien_before = ledger.bl(&bl).lien;
+    let record = acted(
+        &mut ledger,
+        &[&cast.consignee, &cast.bank],
+        bl,
+        Action::SurrenderForDelivery { bl },
+        Some(cast.carrier.party()),
+    );
+    assert_eq!(record.status, BlStatus::PendingSurrenderForDelivery);
+    assert_eq!(record.surrender.map(|s| s.requested_by), Some(cast.consignee.party()));
+    assert_eq!(record.lien, lien_before, "consenting to the surrender does not release the lien");
+    ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
+    assert_eq!(ledger.bl(&bl).surrendered_by, Some(cast.consignee.party()));
+}
+
+#[test]
+fn an_expired_lien_no_longer_blocks_surrender() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.advance_time(30 * DAY_MS);
+    let record = acted(
+        &mut ledger,
+        &[&cast.consignee],
+        bl,
+        Action::SurrenderForDelivery { bl },
+        Some(cast.carrier.party()),
+    );
+    assert_eq!(record.status, BlStatus::PendingSurrenderForDelivery);
+}
+
+#[test]
+fn a_released_lien_no_longer_blocks_surrender() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.ok(&cast.bank, Action::ReleaseLien { bl });
+    let action = Action::SurrenderForAmendment { bl, reason: AmendmentReason::Swtp };
+    let record = acted(&mut ledger, &[&cast.consignee], bl, action, Some(cast.carrier.party()));
+    assert_eq!(record.status, BlStatus::PendingSurrenderForAmendment);
+}
+
+#[test]
+fn the_lien_history_names_the_banks_and_the_chain_holds() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = pledged_by_consignee(&mut ledger, &cast);
+    ledger.ok(&cast.bank, Action::ReleaseLien { bl });
+    let action = pledge(&ledger, bl, &cast.bank2, 10);
+    ledger.ok_multi(&[&cast.bank2, &cast.consignee], action);
+    ledger.ok_multi(&[&cast.consignee, &cast.bank2], Action::SurrenderForDelivery { bl });
+    let history = ledger.history(&bl);
+    let got: Vec<(&str, PartyId, Option<PartyId>)> =
+        history.iter().map(|e| (e.action_code.as_str(), e.actor, e.recipient)).collect();
+    let (consignee, bank, bank2) = (cast.consignee.party(), cast.bank.party(), cast.bank2.party());
+    assert_eq!(
+        got[3..],
+        [
+            ("CREATE_LIEN", consignee, Some(bank)),
+            ("RELEASE_LIEN", bank, None),
+            ("CREATE_LIEN", bank2, Some(bank2)),
+            ("SURRENDER_FOR_DELIVERY", consignee, Some(cast.carrier.party())),
+        ]
+    );
+    assert!(history.windows(2).all(|w| w[1].prev == w[0].hash()));
+    assert_eq!(ledger.replay().root(), ledger.root());
+}

@@ -1,0 +1,563 @@
+//! The party registry: REGISTER_PARTY, SET_PARTY_ROLES, SUSPEND_PARTY, REINSTATE_PARTY.
+//!
+//! Every action has a test where the registrar succeeds and tests where each kind of wrong
+//! signer, wrong input and wrong party status is refused with its code, changing nothing but the
+//! submitter's nonce. A suspended party can neither act nor receive title; an unregistered key
+//! cannot even get a transaction into a block.
+
+use ebl_contracts::testkit::{straight, to_order, Cast, TestLedger};
+use ebl_contracts::ApplyError;
+use ebl_ledger::action::{Action, CreateLien, ExternalCodes, RegisterParty};
+use ebl_ledger::records::{PartyStatus, Role, RoleSet};
+use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId, TxError};
+
+// ---------------------------------------------------------------- helpers
+
+/// Executes `action` signed by `signers` (the first submits) and checks that it is refused with
+/// `code`, that nothing but the submitter's nonce changed, and that the nonce advanced by one.
+#[track_caller]
+fn assert_refused_multi(ledger: &mut TestLedger, signers: &[&Keypair], action: Action, code: ErrorCode) {
+    ledger.assert_refused(signers, action, code);
+}
+
+#[track_caller]
+fn assert_refused(ledger: &mut TestLedger, signer: &Keypair, action: Action, code: ErrorCode) {
+    assert_refused_multi(ledger, &[signer], action, code);
+}
+
+fn registration(party: PartyId, legal_name: &str, roles: &[Role]) -> RegisterParty {
+    RegisterParty {
+        party,
+        legal_name: legal_name.into(),
+        roles: RoleSet::of(roles),
+        codes: ExternalCodes::default(),
+    }
+}
+
+fn register(party: &Keypair, legal_name: &str, roles: &[Role]) -> Action {
+    Action::RegisterParty(registration(party.party(), legal_name, roles))
+}
+
+/// A registration of a fresh key with its fields adjusted by `edit`.
+fn register_with(edit: impl FnOnce(&mut RegisterParty)) -> Action {
+    let mut r =
+        registration(Keypair::for_test("newcomer").party(), "Yantian Forwarding Co Ltd", &[Role::Trader]);
+    edit(&mut r);
+    Action::RegisterParty(r)
+}
+
+fn roles(ledger: &TestLedger, party: &Keypair) -> RoleSet {
+    ledger.party(&party.party()).expect("party registered").roles
+}
+
+fn status(ledger: &TestLedger, party: &Keypair) -> PartyStatus {
+    ledger.party(&party.party()).expect("party registered").status
+}
+
+/// A second registrar, so that the first can be suspended or stripped by someone.
+fn second_registrar(ledger: &mut TestLedger, cast: &Cast) -> Keypair {
+    let registrar2 = Keypair::for_test("registrar2");
+    ledger.ok(&cast.registrar, register(&registrar2, "Backup Registrar", &[Role::Registrar]));
+    registrar2
+}
+
+const LEI: &str = "5493001KJTIIGC8Y1R12";
+const USCC: &str = "91310000MA1FL4B24X";
+
+// ---------------------------------------------------------------- REGISTER_PARTY
+
+#[test]
+fn registrar_registers_a_party_with_its_roles_and_external_codes() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let newcomer = Keypair::for_test("newcomer");
+    let codes =
+        ExternalCodes { dcsa_party_code: Some("MSK".into()), lei: Some(LEI.into()), uscc: Some(USCC.into()) };
+    ledger.ok(
+        &cast.registrar,
+        Action::RegisterParty(RegisterParty {
+            party: newcomer.party(),
+            legal_name: "Yantian Forwarding Co Ltd".into(),
+            roles: RoleSet::of(&[Role::Trader, Role::Haulier]),
+            codes: codes.clone(),
+        }),
+    );
+
+    let record = ledger.party(&newcomer.party()).expect("registered");
+    assert_eq!(record.party, newcomer.party());
+    assert_eq!(record.legal_name, "Yantian Forwarding Co Ltd");
+    assert_eq!(record.roles, RoleSet::of(&[Role::Trader, Role::Haulier]));
+    assert_eq!(record.codes, codes);
+    assert_eq!(record.status, PartyStatus::Active);
+    assert_eq!(record.registered_height, ledger.height);
+    assert_eq!(ledger.nonce(&newcomer.party()), 0, "a new party starts at nonce 0");
+}
+
+#[test]
+fn a_newly_registered_carrier_can_act_in_its_role() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let carrier3 = Keypair::for_test("carrier3");
+    ledger.ok(&cast.registrar, register(&carrier3, "Third Carrier Line", &[Role::Carrier]));
+
+    ledger.ok(&carrier3, to_order("HHL71800000", &cast.shipper, Some(&cast.shipper)));
+    let bl = ledger.bl(&BlId::new(&carrier3.party(), "HHL71800000"));
+    assert_eq!(bl.carrier, carrier3.party());
+    assert_eq!(ledger.nonce(&carrier3.party()), 1);
+}
+
+#[test]
+fn a_party_registered_earlier_in_a_block_may_submit_later_in_the_same_block() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let carrier3 = Keypair::for_test("carrier3");
+    let txs = vec![
+        ledger.tx(&[&cast.registrar], register(&carrier3, "Third Carrier Line", &[Role::Carrier])),
+        TestLedger::tx_with_nonce(&[&carrier3], to_order("HHL71800000", &cast.shipper, None), 0),
+    ];
+    let receipts = ledger.exec_block(txs).expect("both transactions are includable");
+    assert!(receipts.iter().all(|r| r.is_success()), "{receipts:?}");
+    assert!(ledger.try_bl(&BlId::new(&carrier3.party(), "HHL71800000")).is_some());
+}
+
+#[test]
+fn only_a_registrar_may_register_a_party() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    for signer in [&cast.carrier, &cast.bank, &cast.customs, &cast.outsider] {
+        assert_refused(&mut ledger, signer, register_with(|_| {}), ErrorCode::WrongRole);
+    }
+    assert!(ledger.party(&Keypair::for_test("newcomer").party()).is_none());
+}
+
+#[test]
+fn a_party_cannot_be_registered_twice() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    // Not even to change its name or roles: that is SET_PARTY_ROLES.
+    assert_refused(
+        &mut ledger,
+        &cast.registrar,
+        register(&cast.shipper, "Shipper Export Co", &[Role::Trader]),
+        ErrorCode::PartyExists,
+    );
+    assert_refused(
+        &mut ledger,
+        &cast.registrar,
+        register(&cast.outsider, "Renamed Trader", &[Role::Carrier]),
+        ErrorCode::PartyExists,
+    );
+    assert_eq!(roles(&ledger, &cast.outsider), RoleSet::of(&[Role::Trader]));
+}
+
+#[test]
+fn a_key_that_is_not_a_valid_ed25519_key_cannot_be_registered() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let mut identity = [0u8; 32];
+    identity[0] = 1; // small order
+    let mut off_curve = [0u8; 32];
+    off_curve[0] = 2; // not on the curve
+    for key in [PartyId(identity), PartyId(off_curve), PartyId([0u8; 32])] {
+        assert!(!key.is_valid_key(), "fixture: {key} must be invalid");
+        assert_refused(
+            &mut ledger,
+            &cast.registrar,
+            register_with(|r| r.party = key),
+            ErrorCode::InvalidInput,
+        );
+    }
+}
+
+#[test]
+fn a_party_needs_at_least_one_known_role() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    assert_refused(
+        &mut ledger,
+        &cast.registrar,
+        register_with(|r| r.roles = RoleSet::EMPTY),
+        ErrorCode::InvalidInput,
+    );
+    // A role set decoded from the wire may carry bits no role stands for.
+    let unknown_bit: RoleSet = borsh::from_slice(&0x8001u16.to_le_bytes()).expect("decodes");
+    assert!(!unknown_bit.is_well_formed());
+    assert_refused(
+        &mut ledger,
+        &cast.registrar,
+        register_with(|r| r.roles = unknown_bit),
+        ErrorCode::InvalidInput,
+    );
+}
+
+#[test]
+fn the_legal_name_must_be_1_to_70_trimmed_characters() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    for bad in ["", " Leading Space Ltd", "Trailing Space Ltd ", "Line\nBreak Ltd", &"N".repeat(71)] {
+        let name = bad.to_string();
+        assert_refused(
+            &mut ledger,
+            &cast.registrar,
+            register_with(|r| r.legal_name = name),
+            ErrorCode::InvalidInput,
+        );
+    }
+    // DCSA partyName allows 70 characters, counted as characters, not bytes.
+    let longest = "港".repeat(70);
+    ledger.ok(&cast.registrar, register_with(|r| r.legal_name = longest.clone()));
+    assert_eq!(ledger.party(&Keypair::for_test("newcomer").party()).expect("registered").legal_name, longest);
+}
+
+#[test]
+fn the_lei_must_be_20_upper_case_letters_or_digits() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    for bad in
+        ["5493001KJTIIGC8Y1R1", "5493001KJTIIGC8Y1R123", "5493001kjtiigc8y1r12", "5493001KJTIIGC8Y1R-2", ""]
+    {
+        let lei = Some(bad.to_string());
+        assert_refused(
+            &mut ledger,
+            &cast.registrar,
+            register_with(|r| r.codes.lei = lei),
+            ErrorCode::InvalidInput,
+        );
+    }
+    ledger.ok(&cast.registrar, register_with(|r| r.codes.lei = Some(LEI.into())));
+}
+
+#[test]
+fn the_uscc_must_be_18_upper_case_letters_or_digits() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    for bad in ["91310000MA1FL4B24", "91310000MA1FL4B24X1", "91310000ma1fl4b24x", "91310000 MA1FL4B24"] {
+        let uscc = Some(bad.to_string());
+        assert_refused(
+            &mut ledger,
+            &cast.registrar,
+            register_with(|r| r.codes.uscc = uscc),
+            ErrorCode::InvalidInput,
+        );
+    }
+    ledger.ok(&cast.registrar, register_with(|r| r.codes.uscc = Some(USCC.into())));
+}
+
+#[test]
+fn the_dcsa_party_code_must_be_1_to_35_trimmed_characters() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    for bad in ["", " MSK", &"C".repeat(36)] {
+        let code = Some(bad.to_string());
+        assert_refused(
+            &mut ledger,
+            &cast.registrar,
+            register_with(|r| r.codes.dcsa_party_code = code),
+            ErrorCode::InvalidInput,
+        );
+    }
+}
+
+#[test]
+fn a_suspended_registrar_cannot_register_anyone() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let registrar2 = second_registrar(&mut ledger, &cast);
+    ledger.ok(&registrar2, Action::SuspendParty { party: cast.registrar.party() });
+    assert_refused(&mut ledger, &cast.registrar, register_with(|_| {}), ErrorCode::PartySuspended);
+}
+
+// ---------------------------------------------------------------- SET_PARTY_ROLES
+
+#[test]
+fn registrar_sets_a_partys_roles_and_they_take_effect() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let before = ledger.party(&cast.outsider.party()).expect("registered");
+    let new_roles = RoleSet::of(&[Role::Trader, Role::Carrier]);
+    ledger.ok(&cast.registrar, Action::SetPartyRoles { party: cast.outsider.party(), roles: new_roles });
+
+    let after = ledger.party(&cast.outsider.party()).expect("registered");
+    assert_eq!(after.roles, new_roles);
+    assert_eq!(after.legal_name, before.legal_name);
+    assert_eq!(after.status, PartyStatus::Active);
+    assert_eq!(after.registered_height, before.registered_height);
+    // The outsider is now a carrier and may issue.
+    ledger.ok(&cast.outsider, straight("HHL71800000", &cast.shipper, &cast.consignee, &[]));
+
+    // And a carrier stripped of its role may not.
+    ledger.ok(
+        &cast.registrar,
+        Action::SetPartyRoles { party: cast.carrier.party(), roles: Role::Trader.into() },
+    );
+    assert_refused(
+        &mut ledger,
+        &cast.carrier,
+        straight("HHL71800001", &cast.shipper, &cast.consignee, &[]),
+        ErrorCode::WrongRole,
+    );
+}
+
+#[test]
+fn only_a_registrar_may_set_roles() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    // Not even on itself.
+    for (signer, party) in
+        [(&cast.carrier, &cast.outsider), (&cast.outsider, &cast.outsider), (&cast.bank, &cast.bank)]
+    {
+        let action = Action::SetPartyRoles { party: party.party(), roles: RoleSet::of(&[Role::Registrar]) };
+        assert_refused(&mut ledger, signer, action, ErrorCode::WrongRole);
+    }
+}
+
+#[test]
+fn roles_must_be_a_non_empty_set_of_known_roles() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let unknown_bit: RoleSet = borsh::from_slice(&0x0100u16.to_le_bytes()).expect("decodes");
+    for roles in [RoleSet::EMPTY, unknown_bit] {
+        let action = Action::SetPartyRoles { party: cast.outsider.party(), roles };
+        assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::InvalidInput);
+    }
+}
+
+#[test]
+fn roles_of_an_unregistered_key_cannot_be_set() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let action = Action::SetPartyRoles { party: cast.stranger.party(), roles: Role::Trader.into() };
+    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::UnknownParty);
+}
+
+#[test]
+fn a_registrar_may_not_drop_its_own_registrar_role_but_may_add_to_it() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let me = cast.registrar.party();
+    assert_refused(
+        &mut ledger,
+        &cast.registrar,
+        Action::SetPartyRoles { party: me, roles: Role::Trader.into() },
+        ErrorCode::NotAuthorized,
+    );
+    let wider = RoleSet::of(&[Role::Registrar, Role::Customs]);
+    ledger.ok(&cast.registrar, Action::SetPartyRoles { party: me, roles: wider });
+    assert_eq!(roles(&ledger, &cast.registrar), wider);
+
+    // Another registrar may take the role away.
+    let registrar2 = second_registrar(&mut ledger, &cast);
+    ledger.ok(&registrar2, Action::SetPartyRoles { party: me, roles: Role::Customs.into() });
+    assert_refused(&mut ledger, &cast.registrar, register_with(|_| {}), ErrorCode::WrongRole);
+}
+
+// ---------------------------------------------------------------- SUSPEND_PARTY
+
+#[test]
+fn registrar_suspends_a_party() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let before = ledger.party(&cast.forwarder.party()).expect("registered");
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.forwarder.party() });
+    let after = ledger.party(&cast.forwarder.party()).expect("still registered");
+    assert_eq!(after.status, PartyStatus::Suspended);
+    assert_eq!(after.roles, before.roles);
+    assert_eq!(after.legal_name, before.legal_name);
+}
+
+#[test]
+fn only_a_registrar_may_suspend() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    for signer in [&cast.carrier, &cast.customs, &cast.shipper] {
+        let action = Action::SuspendParty { party: cast.outsider.party() };
+        assert_refused(&mut ledger, signer, action, ErrorCode::WrongRole);
+    }
+    assert_eq!(status(&ledger, &cast.outsider), PartyStatus::Active);
+}
+
+#[test]
+fn an_unregistered_key_cannot_be_suspended() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let action = Action::SuspendParty { party: cast.stranger.party() };
+    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::UnknownParty);
+}
+
+#[test]
+fn a_suspended_party_cannot_be_suspended_again() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.outsider.party() });
+    let again = Action::SuspendParty { party: cast.outsider.party() };
+    assert_refused(&mut ledger, &cast.registrar, again, ErrorCode::IllegalTransition);
+}
+
+#[test]
+fn a_registrar_may_not_suspend_itself() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let action = Action::SuspendParty { party: cast.registrar.party() };
+    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::NotAuthorized);
+}
+
+#[test]
+fn two_registrars_cannot_suspend_each_other_in_one_block() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let registrar2 = second_registrar(&mut ledger, &cast);
+    let txs = vec![
+        ledger.tx(&[&cast.registrar], Action::SuspendParty { party: registrar2.party() }),
+        ledger.tx(&[&registrar2], Action::SuspendParty { party: cast.registrar.party() }),
+    ];
+    let receipts = ledger.exec_block(txs).expect("both includable");
+    assert!(receipts[0].is_success());
+    // The second sees the first's effect: its submitter is suspended by then.
+    assert_eq!(receipts[1].error(), Some(ErrorCode::PartySuspended));
+    assert_eq!(status(&ledger, &cast.registrar), PartyStatus::Active);
+    assert_eq!(status(&ledger, &registrar2), PartyStatus::Suspended);
+}
+
+#[test]
+fn a_suspended_party_cannot_act_but_its_transactions_still_spend_its_nonce() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, "HHL71800000");
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.shipper.party() });
+    assert_refused(&mut ledger, &cast.shipper, Action::Sign { bl }, ErrorCode::PartySuspended);
+    assert_refused(
+        &mut ledger,
+        &cast.shipper,
+        Action::Transfer { bl, to: cast.consignee.party() },
+        ErrorCode::PartySuspended,
+    );
+    // A suspended carrier cannot issue either.
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.carrier2.party() });
+    assert_refused(
+        &mut ledger,
+        &cast.carrier2,
+        to_order("HHL71800001", &cast.shipper, None),
+        ErrorCode::PartySuspended,
+    );
+}
+
+#[test]
+fn a_suspended_party_cannot_co_sign() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, "HHL71800000");
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.bank.party() });
+    let lien = Action::CreateLien(CreateLien {
+        bl,
+        bank: cast.bank.party(),
+        amount_minor: 12_500_000, // USD 125,000.00 in cents
+        currency: "USD".into(),
+        expires_at_ms: ledger.time_ms + 30 * 86_400_000,
+        finance_reference: "LC-2026-0042".into(),
+    });
+    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], lien, ErrorCode::PartySuspended);
+}
+
+#[test]
+fn a_suspended_party_cannot_receive_a_bl() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, "HHL71800000");
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.consignee.party() });
+    let to = cast.consignee.party();
+    assert_refused(&mut ledger, &cast.shipper, Action::Transfer { bl, to }, ErrorCode::PartySuspended);
+    assert_refused(
+        &mut ledger,
+        &cast.shipper,
+        Action::EndorseToOrder { bl, endorsee: to },
+        ErrorCode::PartySuspended,
+    );
+    assert_refused(
+        &mut ledger,
+        &cast.carrier,
+        straight("HHL71800001", &cast.shipper, &cast.consignee, &[]),
+        ErrorCode::PartySuspended,
+    );
+    assert_refused(
+        &mut ledger,
+        &cast.carrier,
+        to_order("HHL71800002", &cast.consignee, None),
+        ErrorCode::PartySuspended,
+    );
+}
+
+// ---------------------------------------------------------------- REINSTATE_PARTY
+
+#[test]
+fn registrar_reinstates_a_suspended_party_which_can_act_again() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, "HHL71800000");
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.shipper.party() });
+    ledger.ok(&cast.registrar, Action::ReinstateParty { party: cast.shipper.party() });
+    assert_eq!(status(&ledger, &cast.shipper), PartyStatus::Active);
+    assert_eq!(roles(&ledger, &cast.shipper), RoleSet::of(&[Role::Trader]));
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
+    assert_eq!(ledger.bl(&bl).possessor, cast.consignee.party());
+}
+
+#[test]
+fn only_a_registrar_may_reinstate() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.outsider.party() });
+    for signer in [&cast.carrier, &cast.shipper] {
+        let action = Action::ReinstateParty { party: cast.outsider.party() };
+        assert_refused(&mut ledger, signer, action, ErrorCode::WrongRole);
+    }
+    // The suspended party cannot reinstate itself: its own transaction fails first.
+    let itself = Action::ReinstateParty { party: cast.outsider.party() };
+    assert_refused(&mut ledger, &cast.outsider, itself, ErrorCode::PartySuspended);
+    assert_eq!(status(&ledger, &cast.outsider), PartyStatus::Suspended);
+}
+
+#[test]
+fn an_active_party_cannot_be_reinstated() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let action = Action::ReinstateParty { party: cast.outsider.party() };
+    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::IllegalTransition);
+}
+
+#[test]
+fn an_unregistered_key_cannot_be_reinstated() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let action = Action::ReinstateParty { party: cast.stranger.party() };
+    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::UnknownParty);
+}
+
+// ---------------------------------------------------------------- unregistered keys
+
+#[test]
+fn a_transaction_from_an_unregistered_key_cannot_be_included() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let (root, height, state) = (ledger.root(), ledger.height, ledger.state().clone());
+    let tx =
+        ledger.tx(&[&cast.stranger], register(&cast.stranger, "Self Registered Ltd", &[Role::Registrar]));
+    match ledger.exec_block(vec![tx]) {
+        Err(ApplyError::Rejected { error: TxError::UnknownSigner(who), .. }) => {
+            assert_eq!(who, cast.stranger.party())
+        }
+        other => panic!("expected UnknownSigner, got {other:?}"),
+    }
+    // Not even a nonce: nothing at all changed, and no block was made.
+    assert_eq!(ledger.root(), root);
+    assert_eq!(ledger.height, height);
+    assert_eq!(ledger.state(), &state);
+}
+
+#[test]
+fn an_unregistered_co_signer_makes_the_action_fail() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, "HHL71800000");
+    let action = Action::Transfer { bl, to: cast.consignee.party() };
+    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.stranger], action, ErrorCode::UnknownParty);
+}
