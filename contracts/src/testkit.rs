@@ -265,6 +265,56 @@ impl TestLedger {
         }
     }
 
+    /// Executes a title action on `bl` that must succeed and checks what every title action
+    /// must do: append one history entry (its code, the submitter as actor, `recipient`, the
+    /// transaction, the block, chained to the previous head) and leave the facts fixed at issue,
+    /// above all the document checksum, untouched. Returns the record after.
+    #[track_caller]
+    pub fn assert_acted(
+        &mut self,
+        signers: &[&Keypair],
+        bl: BlId,
+        action: Action,
+        recipient: Option<PartyId>,
+    ) -> BlRecord {
+        let name = action.name();
+        let before = self.bl(&bl);
+        let tx = self.tx(signers, action);
+        let tx_id = tx.id();
+        let receipts = self.exec_block(vec![tx]).expect("includable");
+        assert!(receipts[0].is_success(), "{name} failed: {:?}", receipts[0].outcome);
+        let after = self.bl(&bl);
+        assert_eq!(after.history_len, before.history_len + 1, "{name} appends one history entry");
+        let entry = self.history(&bl).pop().expect("an entry");
+        let expected = HistoryEntry {
+            seq: before.history_len,
+            action_code: name.into(),
+            actor: signers[0].party(),
+            recipient,
+            tx_id,
+            height: self.height,
+            time_ms: self.time_ms,
+            prev: before.history_head,
+        };
+        assert_eq!(entry, expected);
+        assert_eq!(after.history_head, entry.hash());
+        assert_eq!(after.updated_height, self.height);
+        assert_eq!(after.document_checksum, before.document_checksum, "the checksum never changes");
+        let issued = |r: &BlRecord| {
+            (
+                r.id,
+                r.transport_document_reference.clone(),
+                r.transport_document_type,
+                r.is_to_order,
+                r.carrier,
+            )
+        };
+        assert_eq!(issued(&after), issued(&before), "the issued facts never change");
+        let parties = |r: &BlRecord| (r.shipper, r.consignee, r.agents.clone(), r.issued_height);
+        assert_eq!(parties(&after), parties(&before), "the issued parties never change");
+        after
+    }
+
     pub fn ok_multi(&mut self, signers: &[&Keypair], action: Action) {
         let name = action.name();
         let receipt = self.exec_multi(signers, action);

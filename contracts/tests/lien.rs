@@ -4,7 +4,7 @@
 
 use ebl_contracts::testkit::{sea_waybill, Cast, TestLedger, BLOCK_MS};
 use ebl_ledger::action::{Action, AmendmentReason, CreateLien};
-use ebl_ledger::records::{BlRecord, BlStatus, HistoryEntry, Lien};
+use ebl_ledger::records::{BlRecord, BlStatus, Lien};
 use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId};
 
 // ---------------------------------------------------------------- helpers
@@ -35,29 +35,7 @@ fn acted(
     action: Action,
     recipient: Option<PartyId>,
 ) -> BlRecord {
-    let name = action.name();
-    let before = ledger.bl(&bl);
-    let tx = ledger.tx(signers, action);
-    let tx_id = tx.id();
-    let receipts = ledger.exec_block(vec![tx]).expect("includable");
-    assert!(receipts[0].is_success(), "{name} failed: {:?}", receipts[0].outcome);
-    let after = ledger.bl(&bl);
-    let entry = ledger.history(&bl).pop().expect("an entry");
-    let expected = HistoryEntry {
-        seq: before.history_len,
-        action_code: name.into(),
-        actor: signers[0].party(),
-        recipient,
-        tx_id,
-        height: ledger.height,
-        time_ms: ledger.time_ms,
-        prev: before.history_head,
-    };
-    assert_eq!(entry, expected);
-    assert_eq!(after.history_len, before.history_len + 1);
-    assert_eq!(after.history_head, entry.hash());
-    assert_eq!(after.document_checksum, before.document_checksum, "the checksum never changes");
-    after
+    ledger.assert_acted(signers, bl, action, recipient)
 }
 
 /// A pledge of `bl` to `bank` expiring `days` from the latest block.

@@ -51,27 +51,7 @@ fn acted(
     action: Action,
     recipient: Option<PartyId>,
 ) -> BlRecord {
-    let name = action.name();
-    let before = ledger.bl(&bl);
-    let tx_id = exec_ok(ledger, signers, action);
-    let after = ledger.bl(&bl);
-    assert_eq!(after.history_len, before.history_len + 1, "{name} appends one history entry");
-    let entry = ledger.history(&bl).pop().expect("an entry");
-    let expected = HistoryEntry {
-        seq: before.history_len,
-        action_code: name.into(),
-        actor: signers[0].party(),
-        recipient,
-        tx_id,
-        height: ledger.height,
-        time_ms: ledger.time_ms,
-        prev: before.history_head,
-    };
-    assert_eq!(entry, expected);
-    assert_eq!(after.history_head, entry.hash());
-    assert_eq!(after.updated_height, ledger.height);
-    assert_issued_facts_unchanged(&before, &after);
-    after
+    ledger.assert_acted(signers, bl, action, recipient)
 }
 
 #[track_caller]
