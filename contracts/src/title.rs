@@ -201,8 +201,8 @@ pub fn act<R: StateRead + ?Sized>(
     let possessor_before = bl.possessor;
     let recipient = match (bl.status, action) {
         // DCSA PINT: once SACC is recorded no further transaction is permitted; MLETR change
-        // of medium: a switched-to-paper record is inoperative.
-        (SurrenderedForDelivery | SwitchedToPaper, _) => Err(ErrorCode::IllegalTransition.into()),
+        // of medium: a switched-to-paper record is inoperative; a replaced original is spent.
+        _ if bl.is_final() => Err(ErrorCode::IllegalTransition.into()),
         (Issued, Action::Transfer { to, .. }) => transfer(state, ctx, &mut bl, to),
         (Issued, Action::Endorse { endorsee, .. }) => endorse(state, ctx, &mut bl, endorsee, false),
         (Issued, Action::EndorseToOrder { endorsee, .. }) => endorse(state, ctx, &mut bl, endorsee, true),
@@ -223,7 +223,7 @@ pub fn act<R: StateRead + ?Sized>(
             switch_to_paper(ctx, &mut bl, paper_bl_number)
         }
         (Issued, Action::CreateLien(a)) => lien::create(state, ctx, &mut bl, a),
-        // The lienholder may give up its claim at any time before the BL is spent.
+        // The lienholder may give up its claim at any time before the BL is final.
         (_, Action::ReleaseLien { .. }) => lien::release(ctx, &mut bl),
         _ => Err(ErrorCode::IllegalTransition.into()),
     }?;

@@ -286,6 +286,12 @@ pub struct BlRecord {
 }
 
 impl BlRecord {
+    /// Spent for good: delivered, switched to paper, or voided and replaced. No action may
+    /// change a final record again.
+    pub fn is_final(&self) -> bool {
+        self.status.is_terminal() || (self.status == BlStatus::Voided && !self.replaced_by.is_empty())
+    }
+
     pub fn active_lien(&self, now_ms: u64) -> Option<&Lien> {
         self.lien.as_ref().filter(|l| l.is_active(now_ms))
     }
