@@ -78,29 +78,37 @@ pub fn set_roles<R: StateRead + ?Sized>(
     Ok(())
 }
 
+/// SUSPEND_PARTY: a suspended party can neither act nor receive. A registrar may not suspend
+/// itself.
 pub fn suspend<R: StateRead + ?Sized>(
     state: &mut Overlay<'_, R>,
     ctx: &TxCtx<'_>,
     party: &PartyId,
 ) -> Result<(), Fail> {
     registrar(state, ctx)?;
-    let mut record = existing(state, party)?;
     require(*party != ctx.submitter, ErrorCode::NotAuthorized)?;
-    require(record.status == PartyStatus::Active, ErrorCode::IllegalTransition)?;
-    record.status = PartyStatus::Suspended;
-    state.put(StateKey::Party(*party), &record);
-    Ok(())
+    set_status(state, party, PartyStatus::Active, PartyStatus::Suspended)
 }
 
+/// REINSTATE_PARTY: a suspended party becomes active again.
 pub fn reinstate<R: StateRead + ?Sized>(
     state: &mut Overlay<'_, R>,
     ctx: &TxCtx<'_>,
     party: &PartyId,
 ) -> Result<(), Fail> {
     registrar(state, ctx)?;
+    set_status(state, party, PartyStatus::Suspended, PartyStatus::Active)
+}
+
+fn set_status<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    party: &PartyId,
+    from: PartyStatus,
+    to: PartyStatus,
+) -> Result<(), Fail> {
     let mut record = existing(state, party)?;
-    require(record.status == PartyStatus::Suspended, ErrorCode::IllegalTransition)?;
-    record.status = PartyStatus::Active;
+    require(record.status == from, ErrorCode::IllegalTransition)?;
+    record.status = to;
     state.put(StateKey::Party(*party), &record);
     Ok(())
 }

@@ -4,39 +4,13 @@
 
 use ebl_contracts::testkit::{sea_waybill, Cast, TestLedger, BLOCK_MS};
 use ebl_ledger::action::{Action, AmendmentReason, CreateLien};
-use ebl_ledger::records::{BlRecord, BlStatus, Lien};
+use ebl_ledger::records::{BlStatus, Lien};
 use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId};
 
 // ---------------------------------------------------------------- helpers
 
 const REF: &str = "HHL71800000";
 const DAY_MS: u64 = 86_400_000;
-
-/// Executes `action` signed by `signers` (the first submits) and checks that it is refused with
-/// `code`, that nothing but the submitter's nonce changed, and that the nonce advanced by one.
-#[track_caller]
-fn assert_refused_multi(ledger: &mut TestLedger, signers: &[&Keypair], action: Action, code: ErrorCode) {
-    ledger.assert_refused(signers, action, code);
-}
-
-#[track_caller]
-fn assert_refused(ledger: &mut TestLedger, signer: &Keypair, action: Action, code: ErrorCode) {
-    assert_refused_multi(ledger, &[signer], action, code);
-}
-
-/// Executes an action on `bl` that must succeed; checks the history entry it appends (code,
-/// submitter as actor, `recipient`, transaction, chained to the previous head) and that the
-/// checksum did not change. Returns the record after.
-#[track_caller]
-fn acted(
-    ledger: &mut TestLedger,
-    signers: &[&Keypair],
-    bl: BlId,
-    action: Action,
-    recipient: Option<PartyId>,
-) -> BlRecord {
-    ledger.assert_acted(signers, bl, action, recipient)
-}
 
 /// A pledge of `bl` to `bank` expiring `days` from the latest block.
 fn lien(ledger: &TestLedger, bl: BlId, bank: &Keypair, days: u64) -> CreateLien {
@@ -79,8 +53,7 @@ fn the_possessor_and_the_bank_create_a_lien() {
     let bl = ledger.issued_to_order(&cast, REF);
     let terms = lien(&ledger, bl, &cast.bank, 30);
     let bank_nonce = ledger.nonce(&cast.bank.party());
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.shipper, &cast.bank],
         bl,
         Action::CreateLien(terms.clone()),
@@ -107,7 +80,7 @@ fn the_bank_may_submit_the_lien_with_the_possessor_co_signing() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_straight(&cast, REF);
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    let record = acted(&mut ledger, &[&cast.bank, &cast.shipper], bl, action, Some(cast.bank.party()));
+    let record = ledger.assert_acted(&[&cast.bank, &cast.shipper], bl, action, Some(cast.bank.party()));
     assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()), "a straight BL may be pledged too");
 }
 
@@ -119,7 +92,7 @@ fn a_bank_in_possession_pledges_the_bl_to_itself_alone() {
     ledger.ok(&cast.shipper, Action::EndorseToOrder { bl, endorsee: cast.bank.party() });
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.bank.party() });
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    let record = acted(&mut ledger, &[&cast.bank], bl, action, Some(cast.bank.party()));
+    let record = ledger.assert_acted(&[&cast.bank], bl, action, Some(cast.bank.party()));
     assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()));
 }
 
@@ -129,9 +102,9 @@ fn the_possessor_alone_cannot_create_a_lien() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    assert_refused(&mut ledger, &cast.shipper, action.clone(), ErrorCode::MissingCosigner);
+    ledger.assert_refused(&[&cast.shipper], action.clone(), ErrorCode::MissingCosigner);
     // Another bank's signature is not the named bank's.
-    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank2], action, ErrorCode::MissingCosigner);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank2], action, ErrorCode::MissingCosigner);
 }
 
 #[test]
@@ -140,18 +113,13 @@ fn a_bank_cannot_create_a_lien_without_the_possessor() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    assert_refused(&mut ledger, &cast.bank, action.clone(), ErrorCode::NotPossessor);
+    ledger.assert_refused(&[&cast.bank], action.clone(), ErrorCode::NotPossessor);
     for not_possessor in [&cast.consignee, &cast.carrier] {
-        assert_refused_multi(
-            &mut ledger,
-            &[&cast.bank, not_possessor],
-            action.clone(),
-            ErrorCode::NotPossessor,
-        );
+        ledger.assert_refused(&[&cast.bank, not_possessor], action.clone(), ErrorCode::NotPossessor);
     }
     // A former possessor cannot pledge what it handed on.
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
-    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], action, ErrorCode::NotPossessor);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank], action, ErrorCode::NotPossessor);
 }
 
 #[test]
@@ -161,11 +129,11 @@ fn only_a_bank_may_hold_a_lien() {
     let bl = ledger.issued_to_order(&cast, REF);
     for not_a_bank in [&cast.outsider, &cast.carrier, &cast.customs] {
         let action = pledge(&ledger, bl, not_a_bank, 30);
-        assert_refused_multi(&mut ledger, &[&cast.shipper, not_a_bank], action, ErrorCode::WrongRole);
+        ledger.assert_refused(&[&cast.shipper, not_a_bank], action, ErrorCode::WrongRole);
     }
     // Not even the possessor itself.
     let to_itself = pledge(&ledger, bl, &cast.shipper, 30);
-    assert_refused(&mut ledger, &cast.shipper, to_itself, ErrorCode::WrongRole);
+    ledger.assert_refused(&[&cast.shipper], to_itself, ErrorCode::WrongRole);
 }
 
 #[test]
@@ -193,7 +161,7 @@ fn the_terms_of_a_lien_must_be_valid() {
     ];
     for (what, action) in bad {
         eprintln!("case: {what}");
-        assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.shipper, &cast.bank], action, ErrorCode::InvalidInput);
     }
     // One millisecond after the block time is in the future, and CNY is as good as USD.
     let action = with(&ledger, &|t| {
@@ -211,7 +179,7 @@ fn a_sea_waybill_cannot_be_pledged() {
     ledger.ok(&cast.carrier, sea_waybill(REF, &cast.shipper, &cast.consignee));
     let bl = BlId::new(&cast.carrier.party(), REF);
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], action, ErrorCode::WrongDocumentType);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank], action, ErrorCode::WrongDocumentType);
 }
 
 #[test]
@@ -222,10 +190,10 @@ fn a_bl_is_pledged_only_while_issued() {
     ledger.ok(&cast.consignee, Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod });
     // Pending: the carrier holds it.
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    assert_refused_multi(&mut ledger, &[&cast.carrier, &cast.bank], action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier, &cast.bank], action, ErrorCode::IllegalTransition);
     ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    assert_refused_multi(&mut ledger, &[&cast.carrier, &cast.bank], action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier, &cast.bank], action, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -234,20 +202,15 @@ fn a_second_lien_is_refused_while_one_binds() {
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
     let second = pledge(&ledger, bl, &cast.bank2, 60);
-    assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
+    ledger.assert_refused(&[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
     // Nor a second pledge to the same bank.
     let again = pledge(&ledger, bl, &cast.bank, 60);
-    assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank], again, ErrorCode::LienAlreadyActive);
+    ledger.assert_refused(&[&cast.consignee, &cast.bank], again, ErrorCode::LienAlreadyActive);
     // The lien travels with the BL: its next holder cannot pledge it again either.
     ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.forwarder.party() });
     assert_eq!(ledger.bl(&bl).lien.map(|l| l.bank), Some(cast.bank.party()));
     let by_next_holder = pledge(&ledger, bl, &cast.bank2, 60);
-    assert_refused_multi(
-        &mut ledger,
-        &[&cast.forwarder, &cast.bank2],
-        by_next_holder,
-        ErrorCode::LienAlreadyActive,
-    );
+    ledger.assert_refused(&[&cast.forwarder, &cast.bank2], by_next_holder, ErrorCode::LienAlreadyActive);
 }
 
 #[test]
@@ -257,7 +220,7 @@ fn a_new_lien_may_be_created_after_the_first_is_released() {
     let bl = pledged_by_consignee(&mut ledger, &cast);
     ledger.ok(&cast.bank, Action::ReleaseLien { bl });
     let second = pledge(&ledger, bl, &cast.bank2, 60);
-    let record = acted(&mut ledger, &[&cast.consignee, &cast.bank2], bl, second, Some(cast.bank2.party()));
+    let record = ledger.assert_acted(&[&cast.consignee, &cast.bank2], bl, second, Some(cast.bank2.party()));
     assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank2.party()));
 }
 
@@ -270,7 +233,7 @@ fn a_new_lien_may_be_created_after_the_first_expires() {
     // The next block is exactly at the expiry: the lien no longer binds.
     ledger.advance_time(expires - ledger.time_ms - BLOCK_MS);
     let second = pledge(&ledger, bl, &cast.bank2, 60);
-    let record = acted(&mut ledger, &[&cast.consignee, &cast.bank2], bl, second, Some(cast.bank2.party()));
+    let record = ledger.assert_acted(&[&cast.consignee, &cast.bank2], bl, second, Some(cast.bank2.party()));
     assert_eq!(ledger.time_ms, expires);
     let lien = record.lien.expect("the new lien");
     assert_eq!(lien.bank, cast.bank2.party());
@@ -285,7 +248,7 @@ fn a_lien_still_binds_one_millisecond_before_expiry() {
     let expires = ledger.bl(&bl).lien.expect("pledged").expires_at_ms;
     ledger.advance_time(expires - 1 - ledger.time_ms - BLOCK_MS);
     let second = pledge(&ledger, bl, &cast.bank2, 60);
-    assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
+    ledger.assert_refused(&[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
     assert_eq!(ledger.time_ms, expires - 1);
 }
 
@@ -296,7 +259,7 @@ fn the_lienholder_releases_its_lien() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
-    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    let record = ledger.assert_acted(&[&cast.bank], bl, Action::ReleaseLien { bl }, None);
     assert_eq!(record.lien, None);
     assert_eq!(record.possessor, cast.consignee.party());
     assert_eq!(record.status, BlStatus::Issued);
@@ -308,7 +271,7 @@ fn only_the_lienholder_may_release_a_lien() {
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
     for wrong in [&cast.bank2, &cast.consignee, &cast.carrier] {
-        assert_refused(&mut ledger, wrong, Action::ReleaseLien { bl }, ErrorCode::NotLienholder);
+        ledger.assert_refused(&[wrong], Action::ReleaseLien { bl }, ErrorCode::NotLienholder);
     }
 }
 
@@ -317,11 +280,11 @@ fn there_must_be_a_lien_to_release() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let bl = held_by_consignee(&mut ledger, &cast);
-    assert_refused(&mut ledger, &cast.bank, Action::ReleaseLien { bl }, ErrorCode::NoActiveLien);
+    ledger.assert_refused(&[&cast.bank], Action::ReleaseLien { bl }, ErrorCode::NoActiveLien);
     let action = pledge(&ledger, bl, &cast.bank, 30);
     ledger.ok_multi(&[&cast.consignee, &cast.bank], action);
     ledger.ok(&cast.bank, Action::ReleaseLien { bl });
-    assert_refused(&mut ledger, &cast.bank, Action::ReleaseLien { bl }, ErrorCode::NoActiveLien);
+    ledger.assert_refused(&[&cast.bank], Action::ReleaseLien { bl }, ErrorCode::NoActiveLien);
 }
 
 #[test]
@@ -334,7 +297,7 @@ fn an_expired_lien_may_still_be_cleared_by_its_bank() {
     let bl = pledged_by_consignee(&mut ledger, &cast);
     ledger.advance_time(31 * DAY_MS);
     assert!(ledger.bl(&bl).lien.is_some(), "an expired lien stays on the record");
-    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    let record = ledger.assert_acted(&[&cast.bank], bl, Action::ReleaseLien { bl }, None);
     assert_eq!(record.lien, None);
 }
 
@@ -344,7 +307,7 @@ fn the_lienholder_may_release_while_a_surrender_is_pending_or_after_voiding_but_
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
     ledger.ok_multi(&[&cast.consignee, &cast.bank], Action::SurrenderForDelivery { bl });
-    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    let record = ledger.assert_acted(&[&cast.bank], bl, Action::ReleaseLien { bl }, None);
     assert_eq!((record.status, record.lien), (BlStatus::PendingSurrenderForDelivery, None));
 
     let mut ledger = TestLedger::new(&cast);
@@ -352,14 +315,14 @@ fn the_lienholder_may_release_while_a_surrender_is_pending_or_after_voiding_but_
     let amend = Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod };
     ledger.ok_multi(&[&cast.consignee, &cast.bank], amend);
     ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
-    let record = acted(&mut ledger, &[&cast.bank], bl, Action::ReleaseLien { bl }, None);
+    let record = ledger.assert_acted(&[&cast.bank], bl, Action::ReleaseLien { bl }, None);
     assert_eq!((record.status, record.lien), (BlStatus::Voided, None));
 
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
     ledger.ok_multi(&[&cast.consignee, &cast.bank], Action::SurrenderForDelivery { bl });
     ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
-    assert_refused(&mut ledger, &cast.bank, Action::ReleaseLien { bl }, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.bank], Action::ReleaseLien { bl }, ErrorCode::IllegalTransition);
 }
 
 // ---------------------------------------------------------------- surrender under a lien
@@ -373,9 +336,9 @@ fn an_active_lien_blocks_surrender() {
         Action::SurrenderForDelivery { bl },
         Action::SurrenderForAmendment { bl, reason: AmendmentReason::Swtp },
     ] {
-        assert_refused(&mut ledger, &cast.consignee, action.clone(), ErrorCode::LienActive);
+        ledger.assert_refused(&[&cast.consignee], action.clone(), ErrorCode::LienActive);
         // Another bank's consent is not the lienholder's.
-        assert_refused_multi(&mut ledger, &[&cast.consignee, &cast.bank2], action, ErrorCode::LienActive);
+        ledger.assert_refused(&[&cast.consignee, &cast.bank2], action, ErrorCode::LienActive);
     }
 }
 
@@ -385,8 +348,7 @@ fn the_lienholder_co_signing_lets_the_surrender_through() {
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
     let lien_before = ledger.bl(&bl).lien;
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.consignee, &cast.bank],
         bl,
         Action::SurrenderForDelivery { bl },
@@ -405,8 +367,7 @@ fn an_expired_lien_no_longer_blocks_surrender() {
     let mut ledger = TestLedger::new(&cast);
     let bl = pledged_by_consignee(&mut ledger, &cast);
     ledger.advance_time(30 * DAY_MS);
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.consignee],
         bl,
         Action::SurrenderForDelivery { bl },
@@ -422,7 +383,7 @@ fn a_released_lien_no_longer_blocks_surrender() {
     let bl = pledged_by_consignee(&mut ledger, &cast);
     ledger.ok(&cast.bank, Action::ReleaseLien { bl });
     let action = Action::SurrenderForAmendment { bl, reason: AmendmentReason::Swtp };
-    let record = acted(&mut ledger, &[&cast.consignee], bl, action, Some(cast.carrier.party()));
+    let record = ledger.assert_acted(&[&cast.consignee], bl, action, Some(cast.carrier.party()));
     assert_eq!(record.status, BlStatus::PendingSurrenderForAmendment);
 }
 

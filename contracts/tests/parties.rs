@@ -13,18 +13,6 @@ use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId, TxError};
 
 // ---------------------------------------------------------------- helpers
 
-/// Executes `action` signed by `signers` (the first submits) and checks that it is refused with
-/// `code`, that nothing but the submitter's nonce changed, and that the nonce advanced by one.
-#[track_caller]
-fn assert_refused_multi(ledger: &mut TestLedger, signers: &[&Keypair], action: Action, code: ErrorCode) {
-    ledger.assert_refused(signers, action, code);
-}
-
-#[track_caller]
-fn assert_refused(ledger: &mut TestLedger, signer: &Keypair, action: Action, code: ErrorCode) {
-    assert_refused_multi(ledger, &[signer], action, code);
-}
-
 fn registration(party: PartyId, legal_name: &str, roles: &[Role]) -> RegisterParty {
     RegisterParty {
         party,
@@ -125,7 +113,7 @@ fn only_a_registrar_may_register_a_party() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     for signer in [&cast.carrier, &cast.bank, &cast.customs, &cast.outsider] {
-        assert_refused(&mut ledger, signer, register_with(|_| {}), ErrorCode::WrongRole);
+        ledger.assert_refused(&[signer], register_with(|_| {}), ErrorCode::WrongRole);
     }
     assert!(ledger.party(&Keypair::for_test("newcomer").party()).is_none());
 }
@@ -135,15 +123,13 @@ fn a_party_cannot_be_registered_twice() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     // Not even to change its name or roles: that is SET_PARTY_ROLES.
-    assert_refused(
-        &mut ledger,
-        &cast.registrar,
+    ledger.assert_refused(
+        &[&cast.registrar],
         register(&cast.shipper, "Shipper Export Co", &[Role::Trader]),
         ErrorCode::PartyExists,
     );
-    assert_refused(
-        &mut ledger,
-        &cast.registrar,
+    ledger.assert_refused(
+        &[&cast.registrar],
         register(&cast.outsider, "Renamed Trader", &[Role::Carrier]),
         ErrorCode::PartyExists,
     );
@@ -160,12 +146,7 @@ fn a_key_that_is_not_a_valid_ed25519_key_cannot_be_registered() {
     off_curve[0] = 2; // not on the curve
     for key in [PartyId(identity), PartyId(off_curve), PartyId([0u8; 32])] {
         assert!(!key.is_valid_key(), "fixture: {key} must be invalid");
-        assert_refused(
-            &mut ledger,
-            &cast.registrar,
-            register_with(|r| r.party = key),
-            ErrorCode::InvalidInput,
-        );
+        ledger.assert_refused(&[&cast.registrar], register_with(|r| r.party = key), ErrorCode::InvalidInput);
     }
 }
 
@@ -173,18 +154,16 @@ fn a_key_that_is_not_a_valid_ed25519_key_cannot_be_registered() {
 fn a_party_needs_at_least_one_known_role() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
-    assert_refused(
-        &mut ledger,
-        &cast.registrar,
+    ledger.assert_refused(
+        &[&cast.registrar],
         register_with(|r| r.roles = RoleSet::EMPTY),
         ErrorCode::InvalidInput,
     );
     // A role set decoded from the wire may carry bits no role stands for.
     let unknown_bit: RoleSet = borsh::from_slice(&0x8001u16.to_le_bytes()).expect("decodes");
     assert!(!unknown_bit.is_well_formed());
-    assert_refused(
-        &mut ledger,
-        &cast.registrar,
+    ledger.assert_refused(
+        &[&cast.registrar],
         register_with(|r| r.roles = unknown_bit),
         ErrorCode::InvalidInput,
     );
@@ -196,9 +175,8 @@ fn the_legal_name_must_be_1_to_70_trimmed_characters() {
     let mut ledger = TestLedger::new(&cast);
     for bad in ["", " Leading Space Ltd", "Trailing Space Ltd ", "Line\nBreak Ltd", &"N".repeat(71)] {
         let name = bad.to_string();
-        assert_refused(
-            &mut ledger,
-            &cast.registrar,
+        ledger.assert_refused(
+            &[&cast.registrar],
             register_with(|r| r.legal_name = name),
             ErrorCode::InvalidInput,
         );
@@ -217,9 +195,8 @@ fn the_lei_must_be_20_upper_case_letters_or_digits() {
         ["5493001KJTIIGC8Y1R1", "5493001KJTIIGC8Y1R123", "5493001kjtiigc8y1r12", "5493001KJTIIGC8Y1R-2", ""]
     {
         let lei = Some(bad.to_string());
-        assert_refused(
-            &mut ledger,
-            &cast.registrar,
+        ledger.assert_refused(
+            &[&cast.registrar],
             register_with(|r| r.codes.lei = lei),
             ErrorCode::InvalidInput,
         );
@@ -233,9 +210,8 @@ fn the_uscc_must_be_18_upper_case_letters_or_digits() {
     let mut ledger = TestLedger::new(&cast);
     for bad in ["91310000MA1FL4B24", "91310000MA1FL4B24X1", "91310000ma1fl4b24x", "91310000 MA1FL4B24"] {
         let uscc = Some(bad.to_string());
-        assert_refused(
-            &mut ledger,
-            &cast.registrar,
+        ledger.assert_refused(
+            &[&cast.registrar],
             register_with(|r| r.codes.uscc = uscc),
             ErrorCode::InvalidInput,
         );
@@ -249,9 +225,8 @@ fn the_dcsa_party_code_must_be_1_to_35_trimmed_characters() {
     let mut ledger = TestLedger::new(&cast);
     for bad in ["", " MSK", &"C".repeat(36)] {
         let code = Some(bad.to_string());
-        assert_refused(
-            &mut ledger,
-            &cast.registrar,
+        ledger.assert_refused(
+            &[&cast.registrar],
             register_with(|r| r.codes.dcsa_party_code = code),
             ErrorCode::InvalidInput,
         );
@@ -264,7 +239,7 @@ fn a_suspended_registrar_cannot_register_anyone() {
     let mut ledger = TestLedger::new(&cast);
     let registrar2 = second_registrar(&mut ledger, &cast);
     ledger.ok(&registrar2, Action::SuspendParty { party: cast.registrar.party() });
-    assert_refused(&mut ledger, &cast.registrar, register_with(|_| {}), ErrorCode::PartySuspended);
+    ledger.assert_refused(&[&cast.registrar], register_with(|_| {}), ErrorCode::PartySuspended);
 }
 
 // ---------------------------------------------------------------- SET_PARTY_ROLES
@@ -290,9 +265,8 @@ fn registrar_sets_a_partys_roles_and_they_take_effect() {
         &cast.registrar,
         Action::SetPartyRoles { party: cast.carrier.party(), roles: Role::Trader.into() },
     );
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
+    ledger.assert_refused(
+        &[&cast.carrier],
         straight("HHL71800001", &cast.shipper, &cast.consignee, &[]),
         ErrorCode::WrongRole,
     );
@@ -307,7 +281,7 @@ fn only_a_registrar_may_set_roles() {
         [(&cast.carrier, &cast.outsider), (&cast.outsider, &cast.outsider), (&cast.bank, &cast.bank)]
     {
         let action = Action::SetPartyRoles { party: party.party(), roles: RoleSet::of(&[Role::Registrar]) };
-        assert_refused(&mut ledger, signer, action, ErrorCode::WrongRole);
+        ledger.assert_refused(&[signer], action, ErrorCode::WrongRole);
     }
 }
 
@@ -318,7 +292,7 @@ fn roles_must_be_a_non_empty_set_of_known_roles() {
     let unknown_bit: RoleSet = borsh::from_slice(&0x0100u16.to_le_bytes()).expect("decodes");
     for roles in [RoleSet::EMPTY, unknown_bit] {
         let action = Action::SetPartyRoles { party: cast.outsider.party(), roles };
-        assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.registrar], action, ErrorCode::InvalidInput);
     }
 }
 
@@ -327,7 +301,7 @@ fn roles_of_an_unregistered_key_cannot_be_set() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let action = Action::SetPartyRoles { party: cast.stranger.party(), roles: Role::Trader.into() };
-    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.registrar], action, ErrorCode::UnknownParty);
 }
 
 #[test]
@@ -335,9 +309,8 @@ fn a_registrar_may_not_drop_its_own_registrar_role_but_may_add_to_it() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let me = cast.registrar.party();
-    assert_refused(
-        &mut ledger,
-        &cast.registrar,
+    ledger.assert_refused(
+        &[&cast.registrar],
         Action::SetPartyRoles { party: me, roles: Role::Trader.into() },
         ErrorCode::NotAuthorized,
     );
@@ -348,7 +321,7 @@ fn a_registrar_may_not_drop_its_own_registrar_role_but_may_add_to_it() {
     // Another registrar may take the role away.
     let registrar2 = second_registrar(&mut ledger, &cast);
     ledger.ok(&registrar2, Action::SetPartyRoles { party: me, roles: Role::Customs.into() });
-    assert_refused(&mut ledger, &cast.registrar, register_with(|_| {}), ErrorCode::WrongRole);
+    ledger.assert_refused(&[&cast.registrar], register_with(|_| {}), ErrorCode::WrongRole);
 }
 
 // ---------------------------------------------------------------- SUSPEND_PARTY
@@ -371,7 +344,7 @@ fn only_a_registrar_may_suspend() {
     let mut ledger = TestLedger::new(&cast);
     for signer in [&cast.carrier, &cast.customs, &cast.shipper] {
         let action = Action::SuspendParty { party: cast.outsider.party() };
-        assert_refused(&mut ledger, signer, action, ErrorCode::WrongRole);
+        ledger.assert_refused(&[signer], action, ErrorCode::WrongRole);
     }
     assert_eq!(status(&ledger, &cast.outsider), PartyStatus::Active);
 }
@@ -381,7 +354,7 @@ fn an_unregistered_key_cannot_be_suspended() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let action = Action::SuspendParty { party: cast.stranger.party() };
-    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.registrar], action, ErrorCode::UnknownParty);
 }
 
 #[test]
@@ -390,7 +363,7 @@ fn a_suspended_party_cannot_be_suspended_again() {
     let mut ledger = TestLedger::new(&cast);
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.outsider.party() });
     let again = Action::SuspendParty { party: cast.outsider.party() };
-    assert_refused(&mut ledger, &cast.registrar, again, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.registrar], again, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -398,7 +371,7 @@ fn a_registrar_may_not_suspend_itself() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let action = Action::SuspendParty { party: cast.registrar.party() };
-    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::NotAuthorized);
+    ledger.assert_refused(&[&cast.registrar], action, ErrorCode::NotAuthorized);
 }
 
 #[test]
@@ -424,18 +397,16 @@ fn a_suspended_party_cannot_act_but_its_transactions_still_spend_its_nonce() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, "HHL71800000");
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.shipper.party() });
-    assert_refused(&mut ledger, &cast.shipper, Action::Sign { bl }, ErrorCode::PartySuspended);
-    assert_refused(
-        &mut ledger,
-        &cast.shipper,
+    ledger.assert_refused(&[&cast.shipper], Action::Sign { bl }, ErrorCode::PartySuspended);
+    ledger.assert_refused(
+        &[&cast.shipper],
         Action::Transfer { bl, to: cast.consignee.party() },
         ErrorCode::PartySuspended,
     );
     // A suspended carrier cannot issue either.
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.carrier2.party() });
-    assert_refused(
-        &mut ledger,
-        &cast.carrier2,
+    ledger.assert_refused(
+        &[&cast.carrier2],
         to_order("HHL71800001", &cast.shipper, None),
         ErrorCode::PartySuspended,
     );
@@ -455,7 +426,7 @@ fn a_suspended_party_cannot_co_sign() {
         expires_at_ms: ledger.time_ms + 30 * 86_400_000,
         finance_reference: "LC-2026-0042".into(),
     });
-    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.bank], lien, ErrorCode::PartySuspended);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank], lien, ErrorCode::PartySuspended);
 }
 
 #[test]
@@ -465,22 +436,19 @@ fn a_suspended_party_cannot_receive_a_bl() {
     let bl = ledger.issued_to_order(&cast, "HHL71800000");
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.consignee.party() });
     let to = cast.consignee.party();
-    assert_refused(&mut ledger, &cast.shipper, Action::Transfer { bl, to }, ErrorCode::PartySuspended);
-    assert_refused(
-        &mut ledger,
-        &cast.shipper,
+    ledger.assert_refused(&[&cast.shipper], Action::Transfer { bl, to }, ErrorCode::PartySuspended);
+    ledger.assert_refused(
+        &[&cast.shipper],
         Action::EndorseToOrder { bl, endorsee: to },
         ErrorCode::PartySuspended,
     );
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
+    ledger.assert_refused(
+        &[&cast.carrier],
         straight("HHL71800001", &cast.shipper, &cast.consignee, &[]),
         ErrorCode::PartySuspended,
     );
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
+    ledger.assert_refused(
+        &[&cast.carrier],
         to_order("HHL71800002", &cast.consignee, None),
         ErrorCode::PartySuspended,
     );
@@ -508,11 +476,11 @@ fn only_a_registrar_may_reinstate() {
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.outsider.party() });
     for signer in [&cast.carrier, &cast.shipper] {
         let action = Action::ReinstateParty { party: cast.outsider.party() };
-        assert_refused(&mut ledger, signer, action, ErrorCode::WrongRole);
+        ledger.assert_refused(&[signer], action, ErrorCode::WrongRole);
     }
     // The suspended party cannot reinstate itself: its own transaction fails first.
     let itself = Action::ReinstateParty { party: cast.outsider.party() };
-    assert_refused(&mut ledger, &cast.outsider, itself, ErrorCode::PartySuspended);
+    ledger.assert_refused(&[&cast.outsider], itself, ErrorCode::PartySuspended);
     assert_eq!(status(&ledger, &cast.outsider), PartyStatus::Suspended);
 }
 
@@ -521,7 +489,7 @@ fn an_active_party_cannot_be_reinstated() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let action = Action::ReinstateParty { party: cast.outsider.party() };
-    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.registrar], action, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -529,7 +497,7 @@ fn an_unregistered_key_cannot_be_reinstated() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let action = Action::ReinstateParty { party: cast.stranger.party() };
-    assert_refused(&mut ledger, &cast.registrar, action, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.registrar], action, ErrorCode::UnknownParty);
 }
 
 // ---------------------------------------------------------------- unregistered keys
@@ -559,5 +527,5 @@ fn an_unregistered_co_signer_makes_the_action_fail() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, "HHL71800000");
     let action = Action::Transfer { bl, to: cast.consignee.party() };
-    assert_refused_multi(&mut ledger, &[&cast.shipper, &cast.stranger], action, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.shipper, &cast.stranger], action, ErrorCode::UnknownParty);
 }

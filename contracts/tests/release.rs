@@ -41,11 +41,6 @@ fn driver() -> Hash {
     Hash::digest(b"driver licence 310101199001011234")
 }
 
-/// `signer`'s `action` is refused with `code`; nothing changes but `signer`'s nonce, which is spent.
-fn assert_refused(ledger: &mut TestLedger, signer: &Keypair, action: Action, code: ErrorCode) {
-    ledger.assert_refused(&[signer], action, code);
-}
-
 /// A surrendered BL whose container `CONTAINER` is released to the consignee at the cast's
 /// terminal, valid for a day, charges settled.
 fn released(cast: &Cast) -> (TestLedger, BlId, ContainerRef) {
@@ -263,7 +258,7 @@ fn only_the_issuing_carrier_issues_a_release_order() {
     let bl = ledger.surrendered_for_delivery(&cast, REFERENCE);
     for wrong in [&cast.carrier2, &cast.consignee, &cast.terminal, &cast.customs] {
         let action = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-        assert_refused(&mut ledger, wrong, action, ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], action, ErrorCode::NotAuthorized);
     }
 }
 
@@ -273,7 +268,7 @@ fn a_release_order_for_an_unknown_bl_is_refused() {
     let mut ledger = TestLedger::new(&cast);
     let unknown = BlId::new(&cast.carrier.party(), "HHL00000000");
     let action = order_for_a_day(&ledger, &cast, unknown, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::UnknownBl);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::UnknownBl);
 }
 
 #[test]
@@ -284,13 +279,13 @@ fn a_bill_of_lading_must_be_surrendered_for_delivery_before_its_release() {
 
     // ISSUED.
     let action = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::IllegalTransition);
 
     // PENDING_SURRENDER_FOR_DELIVERY: the carrier has not accepted yet.
     ledger.ok(&cast.shipper, Action::SurrenderForDelivery { bl });
     assert_eq!(ledger.bl(&bl).status, BlStatus::PendingSurrenderForDelivery);
     let action = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::IllegalTransition);
 
     // VOIDED after a surrender for amendment.
     ledger.ok(&cast.carrier, Action::RejectSurrender { bl, reason: "not yet arrived".into() });
@@ -298,7 +293,7 @@ fn a_bill_of_lading_must_be_surrendered_for_delivery_before_its_release() {
     ledger.ok(&cast.carrier, Action::AcceptSurrender { bl });
     assert_eq!(ledger.bl(&bl).status, BlStatus::Voided);
     let action = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -308,7 +303,7 @@ fn an_issued_straight_bill_of_lading_is_not_released_like_a_sea_waybill() {
     ledger.ok(&cast.carrier, straight(REFERENCE, &cast.shipper, &cast.consignee, &[]));
     let bl = BlId::new(&cast.carrier.party(), REFERENCE);
     let action = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -319,15 +314,15 @@ fn the_terminal_of_a_release_order_must_be_an_active_terminal() {
     let t = now(&ledger);
     for not_a_terminal in [&cast.haulier, &cast.customs, &cast.consignee] {
         let action = order(bl, &[CONTAINER], not_a_terminal, t, t + DAY_MS, true);
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::WrongRole);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::WrongRole);
     }
     let action = order(bl, &[CONTAINER], &cast.stranger, t, t + DAY_MS, true);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::UnknownParty);
 
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.terminal2.party() });
     let t = now(&ledger);
     let action = order(bl, &[CONTAINER], &cast.terminal2, t, t + DAY_MS, true);
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::PartySuspended);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::PartySuspended);
 }
 
 #[test]
@@ -335,10 +330,10 @@ fn a_container_is_released_once() {
     let cast = Cast::new();
     let (mut ledger, bl, _) = released(&cast);
     let again = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, again, ErrorCode::ReleaseExists);
+    ledger.assert_refused(&[&cast.carrier], again, ErrorCode::ReleaseExists);
     // All or nothing: the new container listed with the released one is not released either.
     let mixed = order_for_a_day(&ledger, &cast, bl, &[OTHER_CONTAINER, CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, mixed, ErrorCode::ReleaseExists);
+    ledger.assert_refused(&[&cast.carrier], mixed, ErrorCode::ReleaseExists);
     // Another container of the same BL may be released later.
     let other = order_for_a_day(&ledger, &cast, bl, &[OTHER_CONTAINER]);
     ledger.ok(&cast.carrier, other);
@@ -364,7 +359,7 @@ fn bad_equipment_references_are_invalid_input() {
     ];
     for list in bad_lists {
         let action = order_for_a_day(&ledger, &cast, bl, list);
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
     }
     // The largest order is accepted.
     let action = order_for_a_day(&ledger, &cast, bl, &too_many[..RELEASE_CONTAINERS_MAX]);
@@ -386,7 +381,7 @@ fn the_validity_window_must_be_well_formed_and_not_already_past() {
     ];
     for (from, until) in windows {
         let action = order(bl, &[CONTAINER], &cast.terminal, from, until, true);
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
     }
     // Started in the past but still running: accepted, and available at once.
     let t = now(&ledger);
@@ -428,7 +423,7 @@ fn the_carrier_settles_the_charges_once_and_the_release_becomes_available() {
     assert!(ledger.release(&container).charges_settled);
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Available);
 
-    assert_refused(&mut ledger, &cast.carrier, settle(&container), ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], settle(&container), ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -440,17 +435,17 @@ fn only_the_carrier_of_the_release_settles_charges() {
     ledger.ok(&cast.carrier, order(bl, &[CONTAINER], &cast.terminal, t, t + DAY_MS, false));
     let container = ContainerRef::new(bl, CONTAINER);
     for wrong in [&cast.carrier2, &cast.consignee, &cast.terminal, &cast.bank] {
-        assert_refused(&mut ledger, wrong, settle(&container), ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], settle(&container), ErrorCode::NotAuthorized);
     }
     let unknown = ContainerRef::new(bl, OTHER_CONTAINER);
-    assert_refused(&mut ledger, &cast.carrier, settle(&unknown), ErrorCode::UnknownRelease);
+    ledger.assert_refused(&[&cast.carrier], settle(&unknown), ErrorCode::UnknownRelease);
 }
 
 #[test]
 fn charges_cannot_be_settled_after_gate_out() {
     let cast = Cast::new();
     let (mut ledger, _, container) = gated_out(&cast);
-    assert_refused(&mut ledger, &cast.carrier, settle(&container), ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], settle(&container), ErrorCode::IllegalTransition);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,15 +518,13 @@ fn a_terminal_holds_its_own_container() {
 fn a_terminal_may_not_hold_another_terminals_container_nor_a_whole_bl() {
     let cast = Cast::new();
     let (mut ledger, bl, container) = released(&cast);
-    assert_refused(
-        &mut ledger,
-        &cast.terminal2,
+    ledger.assert_refused(
+        &[&cast.terminal2],
         hold(on(&container), HoldAuthority::Terminal),
         ErrorCode::NotAuthorized,
     );
-    assert_refused(
-        &mut ledger,
-        &cast.terminal,
+    ledger.assert_refused(
+        &[&cast.terminal],
         hold(whole(bl), HoldAuthority::Terminal),
         ErrorCode::NotAuthorized,
     );
@@ -542,23 +535,16 @@ fn only_customs_places_customs_holds_and_only_terminals_terminal_holds() {
     let cast = Cast::new();
     let (mut ledger, bl, container) = released(&cast);
     for not_customs in [&cast.terminal, &cast.carrier, &cast.consignee, &cast.haulier] {
-        assert_refused(
-            &mut ledger,
-            not_customs,
+        ledger.assert_refused(
+            &[not_customs],
             hold(on(&container), HoldAuthority::Customs),
             ErrorCode::WrongRole,
         );
-        assert_refused(
-            &mut ledger,
-            not_customs,
-            hold(whole(bl), HoldAuthority::Customs),
-            ErrorCode::WrongRole,
-        );
+        ledger.assert_refused(&[not_customs], hold(whole(bl), HoldAuthority::Customs), ErrorCode::WrongRole);
     }
     for not_a_terminal in [&cast.customs, &cast.carrier, &cast.haulier] {
-        assert_refused(
-            &mut ledger,
-            not_a_terminal,
+        ledger.assert_refused(
+            &[not_a_terminal],
             hold(on(&container), HoldAuthority::Terminal),
             ErrorCode::WrongRole,
         );
@@ -569,15 +555,13 @@ fn only_customs_places_customs_holds_and_only_terminals_terminal_holds() {
 fn no_hold_can_be_placed_on_a_container_after_gate_out() {
     let cast = Cast::new();
     let (mut ledger, _, container) = gated_out(&cast);
-    assert_refused(
-        &mut ledger,
-        &cast.customs,
+    ledger.assert_refused(
+        &[&cast.customs],
         hold(on(&container), HoldAuthority::Customs),
         ErrorCode::IllegalTransition,
     );
-    assert_refused(
-        &mut ledger,
-        &cast.terminal,
+    ledger.assert_refused(
+        &[&cast.terminal],
         hold(on(&container), HoldAuthority::Terminal),
         ErrorCode::IllegalTransition,
     );
@@ -591,15 +575,13 @@ fn a_container_carries_at_most_holds_max_holds() {
         ledger.ok(&cast.customs, hold(on(&container), HoldAuthority::Customs));
     }
     assert_eq!(ledger.release(&container).holds.len(), HOLDS_MAX);
-    assert_refused(
-        &mut ledger,
-        &cast.customs,
+    ledger.assert_refused(
+        &[&cast.customs],
         hold(on(&container), HoldAuthority::Customs),
         ErrorCode::LimitReached,
     );
-    assert_refused(
-        &mut ledger,
-        &cast.terminal,
+    ledger.assert_refused(
+        &[&cast.terminal],
         hold(on(&container), HoldAuthority::Terminal),
         ErrorCode::LimitReached,
     );
@@ -620,12 +602,7 @@ fn a_bl_carries_at_most_holds_max_holds() {
         ledger.ok(&cast.customs, hold(whole(bl), HoldAuthority::Customs));
     }
     assert_eq!(ledger.bl_holds(&bl).holds.len(), HOLDS_MAX);
-    assert_refused(
-        &mut ledger,
-        &cast.customs,
-        hold(whole(bl), HoldAuthority::Customs),
-        ErrorCode::LimitReached,
-    );
+    ledger.assert_refused(&[&cast.customs], hold(whole(bl), HoldAuthority::Customs), ErrorCode::LimitReached);
 }
 
 #[test]
@@ -647,19 +624,17 @@ fn a_hold_needs_a_reason_and_a_well_formed_declaration_number_and_a_known_target
         with(HOLD_REASON, Some("")),
         with(HOLD_REASON, Some(&"9".repeat(36))),
     ] {
-        assert_refused(&mut ledger, &cast.customs, bad, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.customs], bad, ErrorCode::InvalidInput);
     }
     let unknown_container = ContainerRef::new(bl, OTHER_CONTAINER);
-    assert_refused(
-        &mut ledger,
-        &cast.customs,
+    ledger.assert_refused(
+        &[&cast.customs],
         hold(on(&unknown_container), HoldAuthority::Customs),
         ErrorCode::UnknownRelease,
     );
     let unknown_bl = BlId::new(&cast.carrier.party(), "HHL00000000");
-    assert_refused(
-        &mut ledger,
-        &cast.customs,
+    ledger.assert_refused(
+        &[&cast.customs],
         hold(whole(unknown_bl), HoldAuthority::Customs),
         ErrorCode::UnknownBl,
     );
@@ -710,8 +685,8 @@ fn no_one_but_customs_lifts_a_customs_hold() {
     ledger.ok(&cast.customs, hold(on(&container), HoldAuthority::Customs));
     ledger.ok(&cast.customs, hold(whole(bl), HoldAuthority::Customs));
     for not_customs in [&cast.terminal, &cast.carrier, &cast.consignee] {
-        assert_refused(&mut ledger, not_customs, lift(on(&container), 0), ErrorCode::WrongRole);
-        assert_refused(&mut ledger, not_customs, lift(whole(bl), 0), ErrorCode::WrongRole);
+        ledger.assert_refused(&[not_customs], lift(on(&container), 0), ErrorCode::WrongRole);
+        ledger.assert_refused(&[not_customs], lift(whole(bl), 0), ErrorCode::WrongRole);
     }
 }
 
@@ -721,7 +696,7 @@ fn only_the_placing_terminal_lifts_a_terminal_hold() {
     let (mut ledger, _, container) = released(&cast);
     ledger.ok(&cast.terminal, hold(on(&container), HoldAuthority::Terminal));
     for other in [&cast.customs, &cast.terminal2, &cast.carrier, &cast.consignee] {
-        assert_refused(&mut ledger, other, lift(on(&container), 0), ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[other], lift(on(&container), 0), ErrorCode::NotAuthorized);
     }
     ledger.ok(&cast.terminal, lift(on(&container), 0));
     assert!(ledger.release(&container).holds.is_empty());
@@ -732,15 +707,15 @@ fn only_the_placing_terminal_lifts_a_terminal_hold() {
 fn lifting_a_hold_that_is_not_there_is_unknown_hold() {
     let cast = Cast::new();
     let (mut ledger, bl, container) = released(&cast);
-    assert_refused(&mut ledger, &cast.customs, lift(on(&container), 0), ErrorCode::UnknownHold);
-    assert_refused(&mut ledger, &cast.customs, lift(whole(bl), 0), ErrorCode::UnknownHold);
+    ledger.assert_refused(&[&cast.customs], lift(on(&container), 0), ErrorCode::UnknownHold);
+    ledger.assert_refused(&[&cast.customs], lift(whole(bl), 0), ErrorCode::UnknownHold);
     ledger.ok(&cast.customs, hold(on(&container), HoldAuthority::Customs));
-    assert_refused(&mut ledger, &cast.customs, lift(on(&container), 7), ErrorCode::UnknownHold);
+    ledger.assert_refused(&[&cast.customs], lift(on(&container), 7), ErrorCode::UnknownHold);
     ledger.ok(&cast.customs, lift(on(&container), 0));
     // Lifted already.
-    assert_refused(&mut ledger, &cast.customs, lift(on(&container), 0), ErrorCode::UnknownHold);
+    ledger.assert_refused(&[&cast.customs], lift(on(&container), 0), ErrorCode::UnknownHold);
     let unknown = ContainerRef::new(bl, OTHER_CONTAINER);
-    assert_refused(&mut ledger, &cast.customs, lift(on(&unknown), 0), ErrorCode::UnknownRelease);
+    ledger.assert_refused(&[&cast.customs], lift(on(&unknown), 0), ErrorCode::UnknownRelease);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -769,16 +744,11 @@ fn only_the_right_holder_delegates() {
     let cast = Cast::new();
     let (mut ledger, _, container) = released(&cast);
     for wrong in [&cast.forwarder, &cast.haulier, &cast.carrier, &cast.terminal, &cast.shipper] {
-        assert_refused(&mut ledger, wrong, delegate(&container, &cast.outsider), ErrorCode::NotRightHolder);
+        ledger.assert_refused(&[wrong], delegate(&container, &cast.outsider), ErrorCode::NotRightHolder);
     }
     ledger.ok(&cast.consignee, delegate(&container, &cast.forwarder));
     // One holder at a time: the former holder has nothing left to delegate.
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
-        delegate(&container, &cast.haulier),
-        ErrorCode::NotRightHolder,
-    );
+    ledger.assert_refused(&[&cast.consignee], delegate(&container, &cast.haulier), ErrorCode::NotRightHolder);
 }
 
 #[test]
@@ -792,7 +762,7 @@ fn delegation_clears_the_pickup_assignment() {
     assert_eq!(record.phase, ReleasePhase::Ordered);
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Available);
     // The old assignment no longer gets the container out.
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::NoPickupAssigned);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::NoPickupAssigned);
 }
 
 #[test]
@@ -806,7 +776,7 @@ fn a_delegation_chain_is_at_most_delegations_max_long() {
         holder = next;
     }
     assert_eq!(ledger.release(&container).delegated_from.len(), DELEGATIONS_MAX);
-    assert_refused(&mut ledger, holder, delegate(&container, &cast.haulier), ErrorCode::LimitReached);
+    ledger.assert_refused(&[holder], delegate(&container, &cast.haulier), ErrorCode::LimitReached);
 }
 
 #[test]
@@ -815,37 +785,17 @@ fn an_expired_right_cannot_be_delegated() {
     let (mut ledger, _, container) = released(&cast);
     ledger.advance_time(DAY_MS);
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Expired);
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
-        delegate(&container, &cast.haulier),
-        ErrorCode::ReleaseExpired,
-    );
+    ledger.assert_refused(&[&cast.consignee], delegate(&container, &cast.haulier), ErrorCode::ReleaseExpired);
 }
 
 #[test]
 fn a_right_is_delegated_to_another_active_party() {
     let cast = Cast::new();
     let (mut ledger, _, container) = released(&cast);
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
-        delegate(&container, &cast.consignee),
-        ErrorCode::InvalidInput,
-    );
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
-        delegate(&container, &cast.stranger),
-        ErrorCode::UnknownParty,
-    );
+    ledger.assert_refused(&[&cast.consignee], delegate(&container, &cast.consignee), ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.consignee], delegate(&container, &cast.stranger), ErrorCode::UnknownParty);
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.haulier.party() });
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
-        delegate(&container, &cast.haulier),
-        ErrorCode::PartySuspended,
-    );
+    ledger.assert_refused(&[&cast.consignee], delegate(&container, &cast.haulier), ErrorCode::PartySuspended);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -864,17 +814,17 @@ fn the_carrier_revokes_a_release_and_nothing_follows() {
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Revoked);
 
     let illegal = ErrorCode::IllegalTransition;
-    assert_refused(&mut ledger, &cast.carrier, revoke(&container), illegal);
-    assert_refused(&mut ledger, &cast.customs, hold(on(&container), HoldAuthority::Customs), illegal);
-    assert_refused(&mut ledger, &cast.customs, lift(on(&container), 0), illegal);
-    assert_refused(&mut ledger, &cast.consignee, delegate(&container, &cast.haulier), illegal);
+    ledger.assert_refused(&[&cast.carrier], revoke(&container), illegal);
+    ledger.assert_refused(&[&cast.customs], hold(on(&container), HoldAuthority::Customs), illegal);
+    ledger.assert_refused(&[&cast.customs], lift(on(&container), 0), illegal);
+    ledger.assert_refused(&[&cast.consignee], delegate(&container, &cast.haulier), illegal);
     let again = pickup_now(&ledger, &container);
-    assert_refused(&mut ledger, &cast.consignee, again, illegal);
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), illegal);
-    assert_refused(&mut ledger, &cast.terminal, empty_return(&container, ""), illegal);
+    ledger.assert_refused(&[&cast.consignee], again, illegal);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), illegal);
+    ledger.assert_refused(&[&cast.terminal], empty_return(&container, ""), illegal);
     // The container keeps its record: it cannot be released a second time.
     let reissue = order_for_a_day(&ledger, &cast, bl, &[CONTAINER]);
-    assert_refused(&mut ledger, &cast.carrier, reissue, ErrorCode::ReleaseExists);
+    ledger.assert_refused(&[&cast.carrier], reissue, ErrorCode::ReleaseExists);
 }
 
 #[test]
@@ -886,7 +836,7 @@ fn charges_cannot_be_settled_on_a_revoked_release() {
     ledger.ok(&cast.carrier, order(bl, &[CONTAINER], &cast.terminal, t, t + DAY_MS, false));
     let container = ContainerRef::new(bl, CONTAINER);
     ledger.ok(&cast.carrier, revoke(&container));
-    assert_refused(&mut ledger, &cast.carrier, settle(&container), ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], settle(&container), ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -894,19 +844,19 @@ fn only_the_carrier_revokes_and_gives_a_reason() {
     let cast = Cast::new();
     let (mut ledger, _, container) = released(&cast);
     for wrong in [&cast.carrier2, &cast.consignee, &cast.terminal, &cast.customs] {
-        assert_refused(&mut ledger, wrong, revoke(&container), ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], revoke(&container), ErrorCode::NotAuthorized);
     }
     let no_reason = Action::RevokeRelease { container: container.clone(), reason: String::new() };
-    assert_refused(&mut ledger, &cast.carrier, no_reason, ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.carrier], no_reason, ErrorCode::InvalidInput);
     let unknown = ContainerRef::new(container.bl, OTHER_CONTAINER);
-    assert_refused(&mut ledger, &cast.carrier, revoke(&unknown), ErrorCode::UnknownRelease);
+    ledger.assert_refused(&[&cast.carrier], revoke(&unknown), ErrorCode::UnknownRelease);
 }
 
 #[test]
 fn a_release_cannot_be_revoked_after_gate_out() {
     let cast = Cast::new();
     let (mut ledger, _, container) = gated_out(&cast);
-    assert_refused(&mut ledger, &cast.carrier, revoke(&container), ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.carrier], revoke(&container), ErrorCode::IllegalTransition);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -958,11 +908,11 @@ fn only_the_right_holder_assigns_a_pickup() {
     let (mut ledger, _, container) = released(&cast);
     for wrong in [&cast.haulier, &cast.forwarder, &cast.terminal, &cast.carrier] {
         let action = pickup_now(&ledger, &container);
-        assert_refused(&mut ledger, wrong, action, ErrorCode::NotRightHolder);
+        ledger.assert_refused(&[wrong], action, ErrorCode::NotRightHolder);
     }
     let unknown = ContainerRef::new(container.bl, OTHER_CONTAINER);
     let action = pickup_now(&ledger, &unknown);
-    assert_refused(&mut ledger, &cast.consignee, action, ErrorCode::UnknownRelease);
+    ledger.assert_refused(&[&cast.consignee], action, ErrorCode::UnknownRelease);
 }
 
 #[test]
@@ -978,9 +928,8 @@ fn a_pickup_slot_ends_after_now_and_within_the_validity() {
         (t + 2 * HOUR_MS, t + HOUR_MS), // reversed
         (until - HOUR_MS, until + 1),   // past the validity
     ] {
-        assert_refused(
-            &mut ledger,
-            &cast.consignee,
+        ledger.assert_refused(
+            &[&cast.consignee],
             pickup(&container, start, end, None),
             ErrorCode::InvalidInput,
         );
@@ -993,7 +942,7 @@ fn a_pickup_slot_ends_after_now_and_within_the_validity() {
         slot_end_ms: t + HOUR_MS,
         pickup_code_hash: None,
     });
-    assert_refused(&mut ledger, &cast.consignee, no_truck, ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.consignee], no_truck, ErrorCode::InvalidInput);
     // A slot started in the past, or ending exactly when the right does, is fine.
     ledger.ok(&cast.consignee, pickup(&container, t - HOUR_MS, until, None));
     assert_eq!(ledger.release(&container).pickup.expect("assigned").slot_end_ms, until);
@@ -1005,9 +954,8 @@ fn an_expired_right_cannot_be_assigned() {
     let (mut ledger, _, container) = released(&cast);
     let until = ledger.release(&container).valid_until_ms;
     ledger.advance_time(DAY_MS);
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
+    ledger.assert_refused(
+        &[&cast.consignee],
         pickup(&container, until - HOUR_MS, until, None),
         ErrorCode::ReleaseExpired,
     );
@@ -1070,17 +1018,17 @@ fn only_the_terminal_of_the_order_gates_out() {
     let cast = Cast::new();
     let (mut ledger, _, container) = ready_for_gate_out(&cast);
     for wrong in [&cast.terminal2, &cast.consignee, &cast.carrier, &cast.customs] {
-        assert_refused(&mut ledger, wrong, good_gate_out(&container), ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], good_gate_out(&container), ErrorCode::NotAuthorized);
     }
     let unknown = ContainerRef::new(container.bl, OTHER_CONTAINER);
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&unknown), ErrorCode::UnknownRelease);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&unknown), ErrorCode::UnknownRelease);
 }
 
 #[test]
 fn no_gate_out_without_a_pickup_assignment() {
     let cast = Cast::new();
     let (mut ledger, _, container) = released(&cast);
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::NoPickupAssigned);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::NoPickupAssigned);
 }
 
 #[test]
@@ -1094,7 +1042,7 @@ fn any_active_hold_blocks_gate_out() {
     ] {
         ledger.ok(signer, hold(target.clone(), authority));
         assert_eq!(ledger.release_status(&container), ReleaseStatus::Held);
-        assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::HoldActive);
+        ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::HoldActive);
         let id = match &target {
             HoldTarget::Container(_) => ledger.release(&container).holds[0].id,
             HoldTarget::Bl { .. } => ledger.bl_holds(&bl).holds[0].id,
@@ -1114,7 +1062,7 @@ fn no_gate_out_before_the_release_is_valid() {
     let container = ContainerRef::new(bl, CONTAINER);
     let t = now(&ledger);
     ledger.ok(&cast.consignee, pickup(&container, t, t + 2 * HOUR_MS, Some(PICKUP_CODE)));
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::ReleaseNotYetValid);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::ReleaseNotYetValid);
     ledger.advance_time(HOUR_MS);
     ledger.ok(&cast.terminal, good_gate_out(&container));
 }
@@ -1129,7 +1077,7 @@ fn no_gate_out_after_the_release_expired() {
     // The next block is at the end of the validity: the right has expired.
     ledger.advance_time(until - now(&ledger));
     assert_eq!(ledger.release_status(&container), ReleaseStatus::PickupAssigned);
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::ReleaseExpired);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::ReleaseExpired);
     assert_eq!(ledger.release_status(&container), ReleaseStatus::Expired);
 }
 
@@ -1143,7 +1091,7 @@ fn no_gate_out_until_the_charges_are_settled() {
     let container = ContainerRef::new(bl, CONTAINER);
     let assignment = pickup_now(&ledger, &container);
     ledger.ok(&cast.consignee, assignment);
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::ChargesUnsettled);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::ChargesUnsettled);
     ledger.ok(&cast.carrier, settle(&container));
     ledger.ok(&cast.terminal, good_gate_out(&container));
 }
@@ -1162,7 +1110,7 @@ fn the_truck_the_driver_and_the_code_must_match_the_assignment() {
         (gate_out(&container, TRUCK, driver(), None), ErrorCode::PickupCodeMismatch),
     ];
     for (action, code) in cases {
-        assert_refused(&mut ledger, &cast.terminal, action, code);
+        ledger.assert_refused(&[&cast.terminal], action, code);
     }
     ledger.ok(&cast.terminal, good_gate_out(&container));
 }
@@ -1185,10 +1133,10 @@ fn the_truck_comes_within_its_slot() {
     let (start, end) = (t + HOUR_MS, t + 2 * HOUR_MS);
     ledger.ok(&cast.consignee, pickup(&container, start, end, Some(PICKUP_CODE)));
     // Early.
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::OutsidePickupSlot);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::OutsidePickupSlot);
     // Late.
     ledger.advance_time(end + 1 - now(&ledger));
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::OutsidePickupSlot);
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::OutsidePickupSlot);
 
     // Exactly at the end of a new slot is still within it.
     let (mut ledger, _, container) = released(&cast);
@@ -1203,15 +1151,14 @@ fn the_truck_comes_within_its_slot() {
 fn a_right_is_consumed_once() {
     let cast = Cast::new();
     let (mut ledger, _, container) = gated_out(&cast);
-    assert_refused(&mut ledger, &cast.terminal, good_gate_out(&container), ErrorCode::IllegalTransition);
-    assert_refused(
-        &mut ledger,
-        &cast.consignee,
+    ledger.assert_refused(&[&cast.terminal], good_gate_out(&container), ErrorCode::IllegalTransition);
+    ledger.assert_refused(
+        &[&cast.consignee],
         delegate(&container, &cast.haulier),
         ErrorCode::IllegalTransition,
     );
     let again = pickup_now(&ledger, &container);
-    assert_refused(&mut ledger, &cast.consignee, again, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.consignee], again, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -1236,7 +1183,7 @@ fn the_outbound_eir_is_well_formed() {
         with(vec![SEAL.into()], "sound\u{7}"),
         with(vec![SEAL.into()], &"x".repeat(501)),
     ] {
-        assert_refused(&mut ledger, &cast.terminal, bad, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.terminal], bad, ErrorCode::InvalidInput);
     }
 }
 
@@ -1262,7 +1209,7 @@ fn a_terminal_or_depot_records_the_empty_return_with_an_inbound_eir() {
     assert_eq!(record.phase, ReleasePhase::EmptyReturned);
     assert!(record.gate_out.is_some(), "the outbound EIR stays");
     assert_eq!(ledger.release_status(&container), ReleaseStatus::EmptyReturned);
-    assert_refused(&mut ledger, &cast.terminal, empty_return(&container, ""), ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.terminal], empty_return(&container, ""), ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -1270,23 +1217,18 @@ fn only_a_terminal_records_an_empty_return() {
     let cast = Cast::new();
     let (mut ledger, _, container) = gated_out(&cast);
     for wrong in [&cast.haulier, &cast.carrier, &cast.customs, &cast.consignee] {
-        assert_refused(&mut ledger, wrong, empty_return(&container, ""), ErrorCode::WrongRole);
+        ledger.assert_refused(&[wrong], empty_return(&container, ""), ErrorCode::WrongRole);
     }
-    assert_refused(
-        &mut ledger,
-        &cast.terminal,
-        empty_return(&container, "torn\u{0}"),
-        ErrorCode::InvalidInput,
-    );
+    ledger.assert_refused(&[&cast.terminal], empty_return(&container, "torn\u{0}"), ErrorCode::InvalidInput);
 }
 
 #[test]
 fn no_empty_return_before_gate_out() {
     let cast = Cast::new();
     let (mut ledger, _, container) = ready_for_gate_out(&cast);
-    assert_refused(&mut ledger, &cast.terminal, empty_return(&container, ""), ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.terminal], empty_return(&container, ""), ErrorCode::IllegalTransition);
     let unknown = ContainerRef::new(container.bl, OTHER_CONTAINER);
-    assert_refused(&mut ledger, &cast.terminal, empty_return(&unknown, ""), ErrorCode::UnknownRelease);
+    ledger.assert_refused(&[&cast.terminal], empty_return(&unknown, ""), ErrorCode::UnknownRelease);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,18 +16,6 @@ use ebl_ledger::{BlId, ErrorCode, Hash, Keypair, PartyId, TxId};
 const REF: &str = "HHL71800000";
 const DAY_MS: u64 = 86_400_000;
 
-/// Executes `action` signed by `signers` (the first submits) and checks that it is refused with
-/// `code`, that nothing but the submitter's nonce changed, and that the nonce advanced by one.
-#[track_caller]
-fn assert_refused_multi(ledger: &mut TestLedger, signers: &[&Keypair], action: Action, code: ErrorCode) {
-    ledger.assert_refused(signers, action, code);
-}
-
-#[track_caller]
-fn assert_refused(ledger: &mut TestLedger, signer: &Keypair, action: Action, code: ErrorCode) {
-    assert_refused_multi(ledger, &[signer], action, code);
-}
-
 /// Executes `action` alone in a block, asserts it succeeded and returns its transaction id.
 #[track_caller]
 fn exec_ok(ledger: &mut TestLedger, signers: &[&Keypair], action: Action) -> TxId {
@@ -37,21 +25,6 @@ fn exec_ok(ledger: &mut TestLedger, signers: &[&Keypair], action: Action) -> TxI
     let receipts = ledger.exec_block(vec![tx]).expect("includable");
     assert!(receipts[0].is_success(), "{name} failed: {:?}", receipts[0].outcome);
     tx_id
-}
-
-/// Executes a title action on `bl` that must succeed, and checks what every title action must
-/// do: append one history entry (its DCSA code, the submitter as actor, `recipient`, the
-/// transaction, the block, chained to the previous head) and leave the issued facts, above all
-/// the document checksum, untouched. Returns the record after.
-#[track_caller]
-fn acted(
-    ledger: &mut TestLedger,
-    signers: &[&Keypair],
-    bl: BlId,
-    action: Action,
-    recipient: Option<PartyId>,
-) -> BlRecord {
-    ledger.assert_acted(signers, bl, action, recipient)
 }
 
 #[track_caller]
@@ -260,7 +233,7 @@ fn only_a_carrier_may_issue() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     for signer in [&cast.shipper, &cast.bank, &cast.registrar, &cast.terminal] {
-        assert_refused(&mut ledger, signer, to_order(REF, &cast.shipper, None), ErrorCode::WrongRole);
+        ledger.assert_refused(&[signer], to_order(REF, &cast.shipper, None), ErrorCode::WrongRole);
     }
 }
 
@@ -270,17 +243,16 @@ fn a_reference_is_unique_per_carrier_but_another_carrier_may_reuse_it() {
     let mut ledger = TestLedger::new(&cast);
     ledger.ok(&cast.carrier, to_order(REF, &cast.shipper, None));
     // Singularity: not again, whatever the type, holder or document.
-    assert_refused(&mut ledger, &cast.carrier, to_order(REF, &cast.shipper, None), ErrorCode::BlExists);
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
+    ledger.assert_refused(&[&cast.carrier], to_order(REF, &cast.shipper, None), ErrorCode::BlExists);
+    ledger.assert_refused(
+        &[&cast.carrier],
         sea_waybill(REF, &cast.shipper, &cast.consignee),
         ErrorCode::BlExists,
     );
     let other_document = issue_with(straight(REF, &cast.shipper, &cast.consignee, &[]), |a| {
         a.document_checksum = Hash::digest(b"another document");
     });
-    assert_refused(&mut ledger, &cast.carrier, other_document, ErrorCode::BlExists);
+    ledger.assert_refused(&[&cast.carrier], other_document, ErrorCode::BlExists);
 
     ledger.ok(&cast.carrier2, straight(REF, &cast.shipper, &cast.consignee, &[]));
     let (first, second) = (ledger.bl(&id(&cast.carrier, REF)), ledger.bl(&id(&cast.carrier2, REF)));
@@ -296,7 +268,7 @@ fn the_reference_must_be_a_dcsa_transport_document_reference() {
     for bad in ["", " HHL71800000", "HHL71800000 ", "HHL718\n00000", "HHL718000000000000001"] {
         let action =
             issue_with(to_order(REF, &cast.shipper, None), |a| a.transport_document_reference = bad.into());
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
     }
     // 20 characters is the DCSA maximum.
     ledger.ok(&cast.carrier, to_order("HHL71800000000000001", &cast.shipper, None));
@@ -337,7 +309,7 @@ fn document_type_and_parties_must_agree() {
     ];
     for (what, action) in cases {
         eprintln!("case: {what}");
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
     }
 }
 
@@ -349,7 +321,7 @@ fn a_to_order_bl_may_not_name_both_a_consignee_and_an_endorsee() {
     let action = issue_with(to_order(REF, &cast.shipper, Some(&cast.shipper)), |a| {
         a.consignee = Some(cast.consignee.party());
     });
-    assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
 }
 
 #[test]
@@ -360,7 +332,7 @@ fn a_straight_bl_is_issued_only_to_its_shipper_consignee_or_their_agents() {
         let action = issue_with(straight(REF, &cast.shipper, &cast.consignee, &[&cast.forwarder]), |a| {
             a.issue_to = wrong.party();
         });
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::RecipientNotAllowed);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::RecipientNotAllowed);
     }
     let to_consignee = issue_with(straight(REF, &cast.shipper, &cast.consignee, &[]), |a| {
         a.issue_to = cast.consignee.party();
@@ -388,7 +360,7 @@ fn every_party_named_on_issue_must_be_registered_and_active() {
         ),
     ];
     for (_, action) in unknown {
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::UnknownParty);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::UnknownParty);
     }
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.forwarder.party() });
     let suspended = cast.forwarder.party();
@@ -397,7 +369,7 @@ fn every_party_named_on_issue_must_be_registered_and_active() {
         issue_with(straight(REF, &cast.shipper, &cast.consignee, &[]), |a| a.agents = vec![suspended]),
         to_order(REF, &cast.forwarder, None),
     ] {
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::PartySuspended);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::PartySuspended);
     }
 }
 
@@ -409,7 +381,7 @@ fn the_possessor_transfers_a_to_order_bl() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let to = cast.bank.party();
-    let record = acted(&mut ledger, &[&cast.shipper], bl, Action::Transfer { bl, to }, Some(to));
+    let record = ledger.assert_acted(&[&cast.shipper], bl, Action::Transfer { bl, to }, Some(to));
     assert_eq!(record.possessor, to);
     assert_eq!(record.transfer_from, Some(cast.shipper.party()));
     assert_eq!(record.endorsee, Some(cast.shipper.party()), "possession moves, the endorsement does not");
@@ -423,15 +395,15 @@ fn a_straight_bl_moves_only_among_shipper_consignee_and_their_agents() {
     ledger.ok(&cast.carrier, straight(REF, &cast.shipper, &cast.consignee, &[&cast.forwarder]));
     let bl = id(&cast.carrier, REF);
     let (forwarder, consignee) = (cast.forwarder.party(), cast.consignee.party());
-    acted(&mut ledger, &[&cast.shipper], bl, Action::Transfer { bl, to: forwarder }, Some(forwarder));
-    acted(&mut ledger, &[&cast.forwarder], bl, Action::Transfer { bl, to: consignee }, Some(consignee));
+    ledger.assert_acted(&[&cast.shipper], bl, Action::Transfer { bl, to: forwarder }, Some(forwarder));
+    ledger.assert_acted(&[&cast.forwarder], bl, Action::Transfer { bl, to: consignee }, Some(consignee));
     for wrong in [&cast.outsider, &cast.bank, &cast.carrier] {
         let action = Action::Transfer { bl, to: wrong.party() };
-        assert_refused(&mut ledger, &cast.consignee, action, ErrorCode::RecipientNotAllowed);
+        ledger.assert_refused(&[&cast.consignee], action, ErrorCode::RecipientNotAllowed);
     }
     let shipper = cast.shipper.party();
     let back =
-        acted(&mut ledger, &[&cast.consignee], bl, Action::Transfer { bl, to: shipper }, Some(shipper));
+        ledger.assert_acted(&[&cast.consignee], bl, Action::Transfer { bl, to: shipper }, Some(shipper));
     assert_eq!(back.possessor, cast.shipper.party());
 }
 
@@ -444,7 +416,7 @@ fn only_the_possessor_may_transfer() {
     let bl = id(&cast.carrier, REF);
     for wrong in [&cast.consignee, &cast.carrier, &cast.outsider] {
         let action = Action::Transfer { bl, to: cast.forwarder.party() };
-        assert_refused(&mut ledger, wrong, action, ErrorCode::NotPossessor);
+        ledger.assert_refused(&[wrong], action, ErrorCode::NotPossessor);
     }
 }
 
@@ -454,12 +426,12 @@ fn a_transfer_names_another_registered_active_party() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let to_self = Action::Transfer { bl, to: cast.shipper.party() };
-    assert_refused(&mut ledger, &cast.shipper, to_self, ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.shipper], to_self, ErrorCode::InvalidInput);
     let to_stranger = Action::Transfer { bl, to: cast.stranger.party() };
-    assert_refused(&mut ledger, &cast.shipper, to_stranger, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.shipper], to_stranger, ErrorCode::UnknownParty);
     ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.bank.party() });
     let to_suspended = Action::Transfer { bl, to: cast.bank.party() };
-    assert_refused(&mut ledger, &cast.shipper, to_suspended, ErrorCode::PartySuspended);
+    ledger.assert_refused(&[&cast.shipper], to_suspended, ErrorCode::PartySuspended);
 }
 
 #[test]
@@ -477,7 +449,7 @@ fn a_sea_waybill_is_not_a_document_of_title() {
         Action::SurrenderForDelivery { bl },
         Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod },
     ] {
-        assert_refused(&mut ledger, &cast.shipper, action, ErrorCode::WrongDocumentType);
+        ledger.assert_refused(&[&cast.shipper], action, ErrorCode::WrongDocumentType);
     }
 }
 
@@ -496,7 +468,7 @@ fn nothing_moves_while_a_surrender_is_pending() {
         (&cast.consignee, Action::RejectTransfer { bl, reason: String::new() }),
     ];
     for (signer, action) in cases {
-        assert_refused(&mut ledger, signer, action, ErrorCode::IllegalTransition);
+        ledger.assert_refused(&[signer], action, ErrorCode::IllegalTransition);
     }
 }
 
@@ -509,7 +481,7 @@ fn an_action_on_an_unknown_bl_is_refused() {
     let mut cases = every_bl_action(&cast, missing);
     cases.push((&cast.shipper, lien(missing, &cast.bank, ledger.time_ms + DAY_MS)));
     for (signer, action) in cases {
-        assert_refused(&mut ledger, signer, action, ErrorCode::UnknownBl);
+        ledger.assert_refused(&[signer], action, ErrorCode::UnknownBl);
     }
 }
 
@@ -522,15 +494,14 @@ fn the_endorsee_endorses_to_order_and_the_new_endorsee_may_endorse_further() {
     let bl = ledger.issued_to_order(&cast, REF);
     let bank = cast.bank.party();
     let record =
-        acted(&mut ledger, &[&cast.shipper], bl, Action::EndorseToOrder { bl, endorsee: bank }, Some(bank));
+        ledger.assert_acted(&[&cast.shipper], bl, Action::EndorseToOrder { bl, endorsee: bank }, Some(bank));
     assert_eq!(record.endorsee, Some(bank));
     assert!(record.endorsee_may_endorse);
     assert_eq!(record.possessor, cast.shipper.party(), "endorsing does not move possession");
 
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: bank });
     let consignee = cast.consignee.party();
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.bank],
         bl,
         Action::EndorseToOrder { bl, endorsee: consignee },
@@ -545,8 +516,7 @@ fn a_plain_endorsee_may_not_endorse_further_but_may_surrender() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let consignee = cast.consignee.party();
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.shipper],
         bl,
         Action::Endorse { bl, endorsee: consignee },
@@ -562,10 +532,9 @@ fn a_plain_endorsee_may_not_endorse_further_but_may_surrender() {
         Action::EndorseToOrder { bl, endorsee: forwarder },
         Action::BlankEndorse { bl },
     ] {
-        assert_refused(&mut ledger, &cast.consignee, action, ErrorCode::EndorsementNotAllowed);
+        ledger.assert_refused(&[&cast.consignee], action, ErrorCode::EndorsementNotAllowed);
     }
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.consignee],
         bl,
         Action::SurrenderForDelivery { bl },
@@ -583,9 +552,9 @@ fn only_the_endorsee_in_possession_may_endorse() {
     let bl = id(&cast.carrier, REF);
     let bank = cast.bank.party();
     for action in [Action::Endorse { bl, endorsee: bank }, Action::EndorseToOrder { bl, endorsee: bank }] {
-        assert_refused(&mut ledger, &cast.shipper, action.clone(), ErrorCode::NotEndorsee);
-        assert_refused(&mut ledger, &cast.consignee, action.clone(), ErrorCode::NotPossessor);
-        assert_refused(&mut ledger, &cast.outsider, action, ErrorCode::NotPossessor);
+        ledger.assert_refused(&[&cast.shipper], action.clone(), ErrorCode::NotEndorsee);
+        ledger.assert_refused(&[&cast.consignee], action.clone(), ErrorCode::NotPossessor);
+        ledger.assert_refused(&[&cast.outsider], action, ErrorCode::NotPossessor);
     }
 }
 
@@ -600,7 +569,7 @@ fn a_straight_bl_cannot_be_endorsed() {
         Action::EndorseToOrder { bl, endorsee: consignee },
         Action::BlankEndorse { bl },
     ] {
-        assert_refused(&mut ledger, &cast.shipper, action, ErrorCode::WrongDocumentType);
+        ledger.assert_refused(&[&cast.shipper], action, ErrorCode::WrongDocumentType);
     }
 }
 
@@ -610,9 +579,9 @@ fn an_endorsement_names_another_registered_party() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let to_self = Action::EndorseToOrder { bl, endorsee: cast.shipper.party() };
-    assert_refused(&mut ledger, &cast.shipper, to_self, ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.shipper], to_self, ErrorCode::InvalidInput);
     let to_stranger = Action::Endorse { bl, endorsee: cast.stranger.party() };
-    assert_refused(&mut ledger, &cast.shipper, to_stranger, ErrorCode::UnknownParty);
+    ledger.assert_refused(&[&cast.shipper], to_stranger, ErrorCode::UnknownParty);
 }
 
 #[test]
@@ -623,8 +592,7 @@ fn any_possessor_of_a_blank_bl_may_endorse_it() {
     let bl = id(&cast.carrier, REF);
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.forwarder.party() });
     let consignee = cast.consignee.party();
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.forwarder],
         bl,
         Action::EndorseToOrder { bl, endorsee: consignee },
@@ -641,13 +609,12 @@ fn the_endorsee_blank_endorses_and_then_any_possessor_holds_title() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
-    let record = acted(&mut ledger, &[&cast.shipper], bl, Action::BlankEndorse { bl }, None);
+    let record = ledger.assert_acted(&[&cast.shipper], bl, Action::BlankEndorse { bl }, None);
     assert_eq!(record.endorsee, None);
     assert!(record.endorsee_may_endorse);
 
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.forwarder.party() });
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.forwarder],
         bl,
         Action::SurrenderForDelivery { bl },
@@ -662,7 +629,7 @@ fn a_blank_bl_cannot_be_blank_endorsed_again() {
     let mut ledger = TestLedger::new(&cast);
     ledger.ok(&cast.carrier, to_order(REF, &cast.shipper, None));
     let bl = id(&cast.carrier, REF);
-    assert_refused(&mut ledger, &cast.shipper, Action::BlankEndorse { bl }, ErrorCode::IllegalTransition);
+    ledger.assert_refused(&[&cast.shipper], Action::BlankEndorse { bl }, ErrorCode::IllegalTransition);
 }
 
 #[test]
@@ -671,8 +638,8 @@ fn only_the_endorsee_in_possession_may_blank_endorse() {
     let mut ledger = TestLedger::new(&cast);
     ledger.ok(&cast.carrier, to_order(REF, &cast.shipper, Some(&cast.consignee)));
     let bl = id(&cast.carrier, REF);
-    assert_refused(&mut ledger, &cast.shipper, Action::BlankEndorse { bl }, ErrorCode::NotEndorsee);
-    assert_refused(&mut ledger, &cast.consignee, Action::BlankEndorse { bl }, ErrorCode::NotPossessor);
+    ledger.assert_refused(&[&cast.shipper], Action::BlankEndorse { bl }, ErrorCode::NotEndorsee);
+    ledger.assert_refused(&[&cast.consignee], Action::BlankEndorse { bl }, ErrorCode::NotPossessor);
 }
 
 // ---------------------------------------------------------------- SIGN
@@ -683,7 +650,7 @@ fn the_possessor_signs() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     let before = ledger.bl(&bl);
-    let after = acted(&mut ledger, &[&cast.shipper], bl, Action::Sign { bl }, None);
+    let after = ledger.assert_acted(&[&cast.shipper], bl, Action::Sign { bl }, None);
     assert_eq!(after.possessor, before.possessor);
     assert_eq!(after.endorsee, before.endorsee);
     assert_eq!(after.status, BlStatus::Issued);
@@ -695,7 +662,7 @@ fn only_the_possessor_may_sign() {
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_to_order(&cast, REF);
     for wrong in [&cast.carrier, &cast.consignee, &cast.outsider] {
-        assert_refused(&mut ledger, wrong, Action::Sign { bl }, ErrorCode::NotPossessor);
+        ledger.assert_refused(&[wrong], Action::Sign { bl }, ErrorCode::NotPossessor);
     }
 }
 
@@ -708,14 +675,14 @@ fn the_recipient_of_a_transfer_rejects_it_and_possession_returns() {
     let bl = ledger.issued_to_order(&cast, REF);
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
     let reject = Action::RejectTransfer { bl, reason: "not the goods we ordered".into() };
-    let record = acted(&mut ledger, &[&cast.consignee], bl, reject, Some(cast.shipper.party()));
+    let record = ledger.assert_acted(&[&cast.consignee], bl, reject, Some(cast.shipper.party()));
     assert_eq!(record.possessor, cast.shipper.party());
     assert_eq!(record.transfer_from, None);
     assert_eq!(record.status, BlStatus::Issued);
     // Once is enough: the sender cannot bounce it back by "rejecting" the rejection.
     let again = Action::RejectTransfer { bl, reason: String::new() };
-    assert_refused(&mut ledger, &cast.shipper, again.clone(), ErrorCode::NothingToReject);
-    assert_refused(&mut ledger, &cast.consignee, again, ErrorCode::NothingToReject);
+    ledger.assert_refused(&[&cast.shipper], again.clone(), ErrorCode::NothingToReject);
+    ledger.assert_refused(&[&cast.consignee], again, ErrorCode::NothingToReject);
 }
 
 #[test]
@@ -726,7 +693,7 @@ fn a_transfer_can_be_rejected_only_as_the_recipients_next_action() {
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
     ledger.ok(&cast.consignee, Action::Sign { bl });
     let reject = Action::RejectTransfer { bl, reason: String::new() };
-    assert_refused(&mut ledger, &cast.consignee, reject, ErrorCode::NothingToReject);
+    ledger.assert_refused(&[&cast.consignee], reject, ErrorCode::NothingToReject);
 }
 
 #[test]
@@ -736,10 +703,10 @@ fn only_the_recipient_may_reject_and_only_a_transfer() {
     let bl = ledger.issued_to_order(&cast, REF);
     let reject = || Action::RejectTransfer { bl, reason: String::new() };
     // A freshly issued BL was not transferred.
-    assert_refused(&mut ledger, &cast.shipper, reject(), ErrorCode::NothingToReject);
+    ledger.assert_refused(&[&cast.shipper], reject(), ErrorCode::NothingToReject);
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
     for wrong in [&cast.shipper, &cast.outsider, &cast.carrier] {
-        assert_refused(&mut ledger, wrong, reject(), ErrorCode::NothingToReject);
+        ledger.assert_refused(&[wrong], reject(), ErrorCode::NothingToReject);
     }
 }
 
@@ -752,10 +719,10 @@ fn each_recipient_down_a_chain_may_reject_only_its_own_receipt() {
     ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.forwarder.party() });
     assert_eq!(ledger.bl(&bl).transfer_from, Some(cast.consignee.party()));
     let reject = || Action::RejectTransfer { bl, reason: String::new() };
-    let record = acted(&mut ledger, &[&cast.forwarder], bl, reject(), Some(cast.consignee.party()));
+    let record = ledger.assert_acted(&[&cast.forwarder], bl, reject(), Some(cast.consignee.party()));
     assert_eq!(record.possessor, cast.consignee.party());
     // The consignee acted (it transferred onward): its own receipt can no longer be rejected.
-    assert_refused(&mut ledger, &cast.consignee, reject(), ErrorCode::NothingToReject);
+    ledger.assert_refused(&[&cast.consignee], reject(), ErrorCode::NothingToReject);
 }
 
 #[test]
@@ -766,7 +733,7 @@ fn a_rejection_reason_is_bounded_free_text() {
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
     for bad in ["x".repeat(501), "bell\u{7}".into()] {
         let action = Action::RejectTransfer { bl, reason: bad };
-        assert_refused(&mut ledger, &cast.consignee, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.consignee], action, ErrorCode::InvalidInput);
     }
     // Still open: the refused attempts were not the recipient's "next action".
     ledger.ok(&cast.consignee, Action::RejectTransfer { bl, reason: "wrong\nconsignment".into() });
@@ -799,7 +766,7 @@ fn the_consignee_surrenders_a_straight_bl_for_delivery_to_the_carrier() {
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
     let carrier = cast.carrier.party();
     let record =
-        acted(&mut ledger, &[&cast.consignee], bl, Action::SurrenderForDelivery { bl }, Some(carrier));
+        ledger.assert_acted(&[&cast.consignee], bl, Action::SurrenderForDelivery { bl }, Some(carrier));
     assert_eq!(record.status, BlStatus::PendingSurrenderForDelivery);
     assert_eq!(record.possessor, carrier, "the recipient of a surrender is the issuing carrier");
     assert_eq!(
@@ -817,7 +784,7 @@ fn the_consignee_surrenders_a_straight_bl_for_amendment_with_a_reason() {
     let bl = ledger.issued_straight(&cast, REF);
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
     let action = Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod };
-    let record = acted(&mut ledger, &[&cast.consignee], bl, action, Some(cast.carrier.party()));
+    let record = ledger.assert_acted(&[&cast.consignee], bl, action, Some(cast.carrier.party()));
     assert_eq!(record.status, BlStatus::PendingSurrenderForAmendment);
     assert_eq!(record.possessor, cast.carrier.party());
     let request = SurrenderRequest {
@@ -840,13 +807,13 @@ fn only_the_consignee_may_surrender_a_straight_bl() {
         ]
     };
     for action in surrenders() {
-        assert_refused(&mut ledger, &cast.shipper, action.clone(), ErrorCode::NotAuthorized);
-        assert_refused(&mut ledger, &cast.consignee, action, ErrorCode::NotPossessor);
+        ledger.assert_refused(&[&cast.shipper], action.clone(), ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[&cast.consignee], action, ErrorCode::NotPossessor);
     }
     // The consignee's agent holds it, yet may not surrender it.
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.forwarder.party() });
     for action in surrenders() {
-        assert_refused(&mut ledger, &cast.forwarder, action, ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[&cast.forwarder], action, ErrorCode::NotAuthorized);
     }
 }
 
@@ -861,12 +828,11 @@ fn only_the_endorsee_in_possession_may_surrender_a_to_order_bl() {
         Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod },
     ];
     for action in surrenders {
-        assert_refused(&mut ledger, &cast.shipper, action.clone(), ErrorCode::NotEndorsee);
-        assert_refused(&mut ledger, &cast.consignee, action, ErrorCode::NotPossessor);
+        ledger.assert_refused(&[&cast.shipper], action.clone(), ErrorCode::NotEndorsee);
+        ledger.assert_refused(&[&cast.consignee], action, ErrorCode::NotPossessor);
     }
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.consignee],
         bl,
         Action::SurrenderForDelivery { bl },
@@ -882,14 +848,13 @@ fn any_possessor_may_surrender_a_blank_bl_for_amendment() {
     ledger.ok(&cast.carrier, to_order(REF, &cast.shipper, None));
     let bl = id(&cast.carrier, REF);
     ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.forwarder.party() });
-    assert_refused(
-        &mut ledger,
-        &cast.shipper,
+    ledger.assert_refused(
+        &[&cast.shipper],
         Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod },
         ErrorCode::NotPossessor,
     );
     let action = Action::SurrenderForAmendment { bl, reason: AmendmentReason::Other };
-    let record = acted(&mut ledger, &[&cast.forwarder], bl, action, Some(cast.carrier.party()));
+    let record = ledger.assert_acted(&[&cast.forwarder], bl, action, Some(cast.carrier.party()));
     assert_eq!(
         record.surrender.map(|s| (s.requested_by, s.amendment_reason)),
         Some((cast.forwarder.party(), Some(AmendmentReason::Other)))
@@ -904,7 +869,7 @@ fn the_carrier_accepts_a_surrender_for_delivery_and_nothing_may_follow() {
     let mut ledger = TestLedger::new(&cast);
     let bl = surrendered_straight(&mut ledger, &cast, REF, None);
     let consignee = cast.consignee.party();
-    let record = acted(&mut ledger, &[&cast.carrier], bl, Action::AcceptSurrender { bl }, Some(consignee));
+    let record = ledger.assert_acted(&[&cast.carrier], bl, Action::AcceptSurrender { bl }, Some(consignee));
     assert_eq!(record.status, BlStatus::SurrenderedForDelivery);
     assert_eq!(record.surrendered_by, Some(consignee), "the release right goes to the surrendering party");
 
@@ -912,7 +877,7 @@ fn the_carrier_accepts_a_surrender_for_delivery_and_nothing_may_follow() {
     cases.push((&cast.carrier, lien(bl, &cast.bank, ledger.time_ms + DAY_MS)));
     cases.push((&cast.carrier, reissue(&[bl], vec![replacement(&cast, "HHL71800001", &cast.consignee)])));
     for (signer, action) in cases {
-        assert_refused(&mut ledger, signer, action, ErrorCode::IllegalTransition);
+        ledger.assert_refused(&[signer], action, ErrorCode::IllegalTransition);
     }
 }
 
@@ -921,8 +886,7 @@ fn the_carrier_accepts_a_surrender_for_amendment_and_the_bl_is_voided() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let bl = surrendered_straight(&mut ledger, &cast, REF, Some(AmendmentReason::Cod));
-    let record = acted(
-        &mut ledger,
+    let record = ledger.assert_acted(
         &[&cast.carrier],
         bl,
         Action::AcceptSurrender { bl },
@@ -940,7 +904,7 @@ fn the_carrier_accepts_a_surrender_for_amendment_and_the_bl_is_voided() {
         (&cast.consignee, Action::SurrenderForDelivery { bl }),
     ];
     for (signer, action) in cases {
-        assert_refused(&mut ledger, signer, action, ErrorCode::IllegalTransition);
+        ledger.assert_refused(&[signer], action, ErrorCode::IllegalTransition);
     }
 }
 
@@ -950,7 +914,7 @@ fn only_the_issuing_carrier_may_accept_a_surrender() {
     let mut ledger = TestLedger::new(&cast);
     let bl = surrendered_straight(&mut ledger, &cast, REF, None);
     for wrong in [&cast.carrier2, &cast.consignee, &cast.shipper] {
-        assert_refused(&mut ledger, wrong, Action::AcceptSurrender { bl }, ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], Action::AcceptSurrender { bl }, ErrorCode::NotAuthorized);
     }
 }
 
@@ -959,10 +923,9 @@ fn a_surrender_can_be_accepted_only_while_pending() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
     let bl = ledger.issued_straight(&cast, REF);
-    assert_refused(&mut ledger, &cast.carrier, Action::AcceptSurrender { bl }, ErrorCode::IllegalTransition);
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
+    ledger.assert_refused(&[&cast.carrier], Action::AcceptSurrender { bl }, ErrorCode::IllegalTransition);
+    ledger.assert_refused(
+        &[&cast.carrier],
         Action::RejectSurrender { bl, reason: String::new() },
         ErrorCode::IllegalTransition,
     );
@@ -977,7 +940,7 @@ fn the_carrier_rejects_a_surrender_and_possession_returns_to_the_requester() {
     let bl = surrendered_straight(&mut ledger, &cast, REF, None);
     let consignee = cast.consignee.party();
     let srej = Action::RejectSurrender { bl, reason: "freight not paid".into() };
-    let record = acted(&mut ledger, &[&cast.carrier], bl, srej, Some(consignee));
+    let record = ledger.assert_acted(&[&cast.carrier], bl, srej, Some(consignee));
     assert_eq!(record.status, BlStatus::Issued);
     assert_eq!(record.possessor, consignee);
     assert_eq!(record.surrender, None);
@@ -994,10 +957,10 @@ fn only_the_issuing_carrier_may_reject_a_surrender_and_with_a_bounded_reason() {
     let bl = surrendered_straight(&mut ledger, &cast, REF, Some(AmendmentReason::Cod));
     for wrong in [&cast.carrier2, &cast.consignee] {
         let action = Action::RejectSurrender { bl, reason: String::new() };
-        assert_refused(&mut ledger, wrong, action, ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], action, ErrorCode::NotAuthorized);
     }
     let too_long = Action::RejectSurrender { bl, reason: "x".repeat(501) };
-    assert_refused(&mut ledger, &cast.carrier, too_long, ErrorCode::InvalidInput);
+    ledger.assert_refused(&[&cast.carrier], too_long, ErrorCode::InvalidInput);
     assert_eq!(ledger.bl(&bl).status, BlStatus::PendingSurrenderForAmendment);
 }
 
@@ -1082,23 +1045,18 @@ fn replacements_go_to_the_one_party_that_surrendered_every_voided_bl() {
     // Merging the surrenders of two different parties.
     let merge =
         reissue(&[by_consignee, by_forwarder], vec![replacement(&cast, "HHL71800002", &cast.consignee)]);
-    assert_refused(&mut ledger, &cast.carrier, merge, ErrorCode::ReplacementMismatch);
+    ledger.assert_refused(&[&cast.carrier], merge, ErrorCode::ReplacementMismatch);
     // Issuing the replacement to someone other than the requester.
     for wrong in [&cast.shipper, &cast.forwarder] {
         let action = reissue(&[by_consignee], vec![replacement(&cast, "HHL71800002", wrong)]);
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::ReplacementMismatch);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::ReplacementMismatch);
     }
     // One of two replacements to the wrong party spoils the whole reissue.
     let mixed = vec![
         replacement(&cast, "HHL71800002", &cast.consignee),
         replacement(&cast, "HHL71800003", &cast.shipper),
     ];
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
-        reissue(&[by_consignee], mixed),
-        ErrorCode::ReplacementMismatch,
-    );
+    ledger.assert_refused(&[&cast.carrier], reissue(&[by_consignee], mixed), ErrorCode::ReplacementMismatch);
 }
 
 #[test]
@@ -1108,7 +1066,7 @@ fn a_voided_bl_is_replaced_only_once() {
     let old = voided(&mut ledger, &cast, REF, AmendmentReason::Cod);
     ledger.ok(&cast.carrier, reissue(&[old], vec![replacement(&cast, "HHL71800001", &cast.consignee)]));
     let again = reissue(&[old], vec![replacement(&cast, "HHL71800002", &cast.consignee)]);
-    assert_refused(&mut ledger, &cast.carrier, again, ErrorCode::ReplacementMismatch);
+    ledger.assert_refused(&[&cast.carrier], again, ErrorCode::ReplacementMismatch);
 }
 
 #[test]
@@ -1121,15 +1079,10 @@ fn only_a_voided_bl_of_the_issuing_carrier_may_be_reissued() {
     let old = voided(&mut ledger, &cast, "HHL71800003", AmendmentReason::Cod);
     let new = || vec![replacement(&cast, "HHL71800009", &cast.consignee)];
     for not_voided in [issued, pending, delivered] {
-        assert_refused(
-            &mut ledger,
-            &cast.carrier,
-            reissue(&[not_voided], new()),
-            ErrorCode::IllegalTransition,
-        );
+        ledger.assert_refused(&[&cast.carrier], reissue(&[not_voided], new()), ErrorCode::IllegalTransition);
     }
-    assert_refused(&mut ledger, &cast.carrier2, reissue(&[old], new()), ErrorCode::NotAuthorized);
-    assert_refused(&mut ledger, &cast.consignee, reissue(&[old], new()), ErrorCode::WrongRole);
+    ledger.assert_refused(&[&cast.carrier2], reissue(&[old], new()), ErrorCode::NotAuthorized);
+    ledger.assert_refused(&[&cast.consignee], reissue(&[old], new()), ErrorCode::WrongRole);
 }
 
 #[test]
@@ -1150,23 +1103,22 @@ fn a_reissue_must_be_well_formed() {
         ),
     ];
     for action in invalid {
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
     }
-    assert_refused(
-        &mut ledger,
-        &cast.carrier,
+    ledger.assert_refused(
+        &[&cast.carrier],
         reissue(&[id(&cast.carrier, "HHL99999999")], new()),
         ErrorCode::UnknownBl,
     );
     // Singularity holds for ever: the replacement needs a reference of its own.
     let same_reference = reissue(&[old], vec![replacement(&cast, REF, &cast.consignee)]);
-    assert_refused(&mut ledger, &cast.carrier, same_reference, ErrorCode::BlExists);
+    ledger.assert_refused(&[&cast.carrier], same_reference, ErrorCode::BlExists);
     // Two replacements with one reference.
     let twins = vec![
         replacement(&cast, "HHL71800001", &cast.consignee),
         replacement(&cast, "HHL71800001", &cast.consignee),
     ];
-    assert_refused(&mut ledger, &cast.carrier, reissue(&[old], twins), ErrorCode::BlExists);
+    ledger.assert_refused(&[&cast.carrier], reissue(&[old], twins), ErrorCode::BlExists);
 }
 
 // ---------------------------------------------------------------- SWITCH_TO_PAPER
@@ -1177,7 +1129,7 @@ fn the_carrier_switches_a_pending_swtp_surrender_to_paper() {
     let mut ledger = TestLedger::new(&cast);
     let bl = surrendered_straight(&mut ledger, &cast, REF, Some(AmendmentReason::Swtp));
     let action = Action::SwitchToPaper { bl, paper_bl_number: "HHL71800000-P1".into() };
-    let record = acted(&mut ledger, &[&cast.carrier], bl, action, None);
+    let record = ledger.assert_acted(&[&cast.carrier], bl, action, None);
     assert_eq!(record.status, BlStatus::SwitchedToPaper);
     assert_eq!(record.paper_bl_number.as_deref(), Some("HHL71800000-P1"));
 }
@@ -1188,14 +1140,14 @@ fn the_carrier_switches_an_accepted_swtp_surrender_to_paper_and_the_record_is_in
     let mut ledger = TestLedger::new(&cast);
     let bl = voided(&mut ledger, &cast, REF, AmendmentReason::Swtp);
     let action = Action::SwitchToPaper { bl, paper_bl_number: "HHL71800000-P1".into() };
-    let record = acted(&mut ledger, &[&cast.carrier], bl, action, None);
+    let record = ledger.assert_acted(&[&cast.carrier], bl, action, None);
     assert_eq!(record.status, BlStatus::SwitchedToPaper);
 
     // MLETR change of medium: nothing may follow, not even a reissue.
     let mut cases = every_bl_action(&cast, bl);
     cases.push((&cast.carrier, reissue(&[bl], vec![replacement(&cast, "HHL71800001", &cast.consignee)])));
     for (signer, action) in cases {
-        assert_refused(&mut ledger, signer, action, ErrorCode::IllegalTransition);
+        ledger.assert_refused(&[signer], action, ErrorCode::IllegalTransition);
     }
 }
 
@@ -1211,7 +1163,7 @@ fn only_an_swtp_surrender_not_yet_reissued_may_be_switched_to_paper() {
     let reissued = voided(&mut ledger, &cast, "HHL71800004", AmendmentReason::Swtp);
     ledger.ok(&cast.carrier, reissue(&[reissued], vec![replacement(&cast, "HHL71800005", &cast.consignee)]));
     for bl in [issued, for_delivery, for_cod, voided_cod, reissued] {
-        assert_refused(&mut ledger, &cast.carrier, paper(bl), ErrorCode::IllegalTransition);
+        ledger.assert_refused(&[&cast.carrier], paper(bl), ErrorCode::IllegalTransition);
     }
 }
 
@@ -1222,11 +1174,11 @@ fn only_the_issuing_carrier_switches_to_paper_with_a_paper_bl_number() {
     let bl = surrendered_straight(&mut ledger, &cast, REF, Some(AmendmentReason::Swtp));
     for wrong in [&cast.carrier2, &cast.consignee] {
         let action = Action::SwitchToPaper { bl, paper_bl_number: "HHL71800000-P1".into() };
-        assert_refused(&mut ledger, wrong, action, ErrorCode::NotAuthorized);
+        ledger.assert_refused(&[wrong], action, ErrorCode::NotAuthorized);
     }
     for bad in ["", " P1", &"P".repeat(36)] {
         let action = Action::SwitchToPaper { bl, paper_bl_number: bad.into() };
-        assert_refused(&mut ledger, &cast.carrier, action, ErrorCode::InvalidInput);
+        ledger.assert_refused(&[&cast.carrier], action, ErrorCode::InvalidInput);
     }
 }
 
