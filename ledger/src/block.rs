@@ -8,7 +8,7 @@ use crate::hash::{domain, Hash};
 use crate::keys::PartyId;
 use crate::merkle;
 use crate::receipt::Receipt;
-use crate::tx::{Transaction, TxId};
+use crate::tx::Transaction;
 
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,7 +19,9 @@ pub struct BlockHeader {
     /// Block time in milliseconds since the Unix epoch: the only clock the state machine sees.
     pub time_ms: u64,
     pub proposer: PartyId,
-    /// RFC 6962 root over the transaction ids, in block order.
+    /// RFC 6962 root over the signed transactions (canonical bytes, signatures included), in
+    /// block order: the block hash commits to the signatures too, so a certified block cannot be
+    /// served with other signature bytes.
     pub tx_root: Hash,
     /// JMT root of the state after executing this block.
     pub state_root: Hash,
@@ -45,9 +47,9 @@ impl Block {
     }
 }
 
-/// The tx root of transactions with these ids.
-pub fn tx_root(ids: &[TxId]) -> Hash {
-    let leaves: Vec<&[u8]> = ids.iter().map(|id| id.0.as_bytes().as_slice()).collect();
+/// The tx root of these signed transactions.
+pub fn tx_root(txs: &[Transaction]) -> Hash {
+    let leaves: Vec<Vec<u8>> = txs.iter().map(Transaction::encode).collect();
     merkle::root(&leaves)
 }
 

@@ -29,5 +29,7 @@ pub const SEALS_MAX: usize = 8;
 pub const HOLDS_MAX: usize = 16;
 /// Length of a release right's delegation chain.
 pub const DELEGATIONS_MAX: usize = 8;
-/// Transactions in one block.
+/// Transactions in one block: a chain rule, the same on every node.
 pub const BLOCK_TXS_MAX: usize = 20_000;
+/// Canonical bytes of the transactions of one block: a chain rule, the same on every node.
+pub const BLOCK_TX_BYTES_MAX: usize = 16 * 1024 * 1024;
