@@ -1,10 +1,15 @@
 # One command runs the whole gate: `make check` (format, clippy with warnings as errors, tests).
 
 CARGO ?= cargo
+CARGO_FLAGS ?=
 
-.PHONY: check fmt fmt-check clippy test bench ci
+.PHONY: check deps fmt fmt-check clippy test bench ci
 
 check: fmt-check clippy test
+
+# System packages the build needs (clang, libclang-dev for RocksDB), installed if missing.
+deps:
+	@bash scripts/install-deps.sh
 
 fmt:
 	$(CARGO) fmt --all
@@ -12,15 +17,15 @@ fmt:
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+clippy: deps
+	$(CARGO) clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
 
 # The README's test command.
-test:
-	$(CARGO) test --workspace
+test: deps
+	$(CARGO) test --workspace $(CARGO_FLAGS)
 
 # Criterion benches; figures go to docs/benchmarks.md with the command that produced them.
-bench:
+bench: deps
 	$(CARGO) bench --workspace
 
 # What CI runs, from this checkout.

@@ -1,0 +1,376 @@
+//! The application core of a validator: builds a block from candidate transactions, validates a
+//! block another validator proposed, and commits a decided block — all without a socket, so that
+//! consensus (Malachite, `consensus/`) is a thin driver around it and everything here is tested
+//! alone.
+//!
+//! * **Propose**: execute candidates in order with `apply_tx`, leaving out those that cannot be
+//!   included (wrong nonce, unknown submitter), up to the block limits; the header commits to the
+//!   transactions, the post-state root and the receipts.
+//! * **Validate**: batch-verify every signature of the block (the same batch on every validator, so
+//!   every honest node reaches the same verdict — ADR 0002), re-execute, and refuse the block unless
+//!   height, parent, chain, time, tx root, state root and receipts root all match.
+//! * **Commit**: one atomic storage batch with the block, receipts, certificate, state and indices.
+
+use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, WriteSet};
+use ebl_ledger::action::{Action, HoldTarget};
+use ebl_ledger::jmt::storage::NodeBatch;
+use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
+use ebl_ledger::records::{BlId, ContainerRef};
+use ebl_ledger::{
+    block, Block, BlockHeader, Hash, PartyId, Receipt, StateTree, StoreError, TxError, VerifiedTx,
+};
+use thiserror::Error;
+
+use crate::genesis::GenesisFile;
+use crate::storage::{BlockCommit, IndexEntry, Storage, StorageError, Tip};
+
+/// Why a proposed block is refused.
+#[derive(Debug, Error)]
+pub enum BlockError {
+    #[error("block is for chain {found:?}, this is {expected:?}")]
+    WrongChain { expected: String, found: String },
+    #[error("block height {found}, expected {expected}")]
+    WrongHeight { expected: u64, found: u64 },
+    #[error("block parent {found}, expected {expected}")]
+    WrongParent { expected: Hash, found: Hash },
+    #[error("block time {found} ms is not after its parent's {parent} ms")]
+    TimeNotAfterParent { parent: u64, found: u64 },
+    #[error("block time {found} ms is more than {drift_max} ms ahead of this node's clock {now} ms")]
+    TimeInFuture { now: u64, found: u64, drift_max: u64 },
+    #[error("block carries {found} transactions; at most {max}")]
+    TooManyTxs { max: usize, found: usize },
+    #[error("block transactions take {found} bytes; at most {max}")]
+    TooLarge { max: usize, found: usize },
+    #[error("transaction {index}: {error}")]
+    InvalidTx { index: usize, error: TxError },
+    #[error("transaction cannot be included: {0}")]
+    Rejected(ApplyError),
+    #[error("{field} mismatch: header {header}, computed {computed}")]
+    Mismatch { field: &'static str, header: Hash, computed: Hash },
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// A failure of this node (storage, state), not of the block.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    State(#[from] StoreError),
+    #[error("the database holds chain {found:?}, the genesis file is for {expected:?}")]
+    ChainMismatch { expected: String, found: String },
+    #[error("the database has no genesis")]
+    NoGenesis,
+    #[error("the genesis is invalid: {0}")]
+    Genesis(String),
+}
+
+/// A block executed and ready to commit once decided.
+#[derive(Debug, Clone)]
+pub struct PreparedBlock {
+    pub block: Block,
+    pub receipts: Vec<Receipt>,
+    pub state: NodeBatch,
+    pub index: Vec<IndexEntry>,
+    /// Candidates the proposer left out, with why (empty when validating).
+    pub left_out: Vec<(ebl_ledger::TxId, TxError)>,
+}
+
+/// Limits on a block the proposer builds.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockLimits {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+}
+
+#[derive(Debug)]
+pub struct App {
+    storage: Storage,
+    chain_id: String,
+    tip: Tip,
+}
+
+impl App {
+    /// Opens the application over `storage`, writing the genesis state if the database is new and
+    /// checking that an existing database belongs to this genesis.
+    pub fn open(storage: Storage, genesis: &GenesisFile) -> Result<Self, NodeError> {
+        match storage.chain_id()? {
+            Some(found) if found != genesis.chain_id => {
+                return Err(NodeError::ChainMismatch { expected: genesis.chain_id.clone(), found });
+            }
+            Some(_) => {}
+            None => {
+                let writes =
+                    genesis.ledger_genesis().writes().map_err(|e| NodeError::Genesis(e.to_string()))?;
+                let (root, batch) = StateTree::new(storage.clone()).prepare(0, &writes)?;
+                storage.commit_genesis(
+                    &genesis.chain_id,
+                    genesis.genesis_time_ms,
+                    &batch.node_batch,
+                    root,
+                )?;
+            }
+        }
+        let tip = storage.tip()?.ok_or(NodeError::NoGenesis)?;
+        Ok(App { storage, chain_id: genesis.chain_id.clone(), tip })
+    }
+
+    pub fn tip(&self) -> &Tip {
+        &self.tip
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The committed state.
+    pub fn state(&self) -> StateTree<Storage> {
+        StateTree::new(self.storage.clone())
+    }
+
+    fn next_ctx(&self, time_ms: u64) -> BlockCtx {
+        BlockCtx { chain_id: self.chain_id.clone(), height: self.tip.height + 1, time_ms }
+    }
+
+    /// Builds the next block as `proposer` at `time_ms` (raised to one past the parent's time if
+    /// the clock is behind) from `candidates`, in order.
+    pub fn build_block(
+        &self,
+        time_ms: u64,
+        proposer: PartyId,
+        candidates: Vec<VerifiedTx>,
+        limits: BlockLimits,
+    ) -> Result<PreparedBlock, NodeError> {
+        // The chain's block limits bound whatever this node is configured to build.
+        let limits = BlockLimits {
+            txs_max: limits.txs_max.min(BLOCK_TXS_MAX),
+            bytes_max: limits.bytes_max.min(BLOCK_TX_BYTES_MAX),
+        };
+        let ctx = self.next_ctx(time_ms.max(self.tip.time_ms + 1));
+        let state = self.state();
+        let mut writes = WriteSet::new();
+        let mut receipts = Vec::new();
+        let mut txs = Vec::new();
+        let mut left_out = Vec::new();
+        let mut bytes = 0;
+        for tx in candidates {
+            if txs.len() >= limits.txs_max {
+                break;
+            }
+            let size = tx.transaction().encode().len();
+            if bytes + size > limits.bytes_max {
+                continue;
+            }
+            match apply_tx(&state, &mut writes, &ctx, &tx) {
+                Ok(receipt) => {
+                    bytes += size;
+                    receipts.push(receipt);
+                    txs.push(tx);
+                }
+                Err(ApplyError::Rejected { tx_id, error }) => left_out.push((tx_id, error)),
+                Err(ApplyError::Store(e)) => return Err(e.into()),
+            }
+        }
+        let (state_root, update) = state.prepare(ctx.height, &writes)?;
+        let index = index_entries(&ctx, &txs, &receipts);
+        let txs: Vec<_> = txs.into_iter().map(VerifiedTx::into_transaction).collect();
+        let header = BlockHeader {
+            chain_id: ctx.chain_id.clone(),
+            height: ctx.height,
+            parent_hash: self.tip.block_hash,
+            time_ms: ctx.time_ms,
+            proposer,
+            tx_root: block::tx_root(&txs),
+            state_root,
+            receipts_root: block::receipts_root(&receipts),
+        };
+        let block = Block { header, txs };
+        Ok(PreparedBlock { block, receipts, state: update.node_batch, index, left_out })
+    }
+
+    /// Verifies every signature of `block` in one batch. Every validator verifies the same batch,
+    /// so every honest validator reaches the same verdict (ADR 0002).
+    pub fn verify_block_txs(block: &Block) -> Result<Vec<VerifiedTx>, BlockError> {
+        ebl_ledger::tx::verify_batch(block.txs.clone())
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| r.map_err(|error| BlockError::InvalidTx { index, error }))
+            .collect()
+    }
+
+    /// Checks a proposed block against this node's tip and clock (`now_ms`), re-executes it and
+    /// compares every root.
+    pub fn validate_block(
+        &self,
+        block: &Block,
+        now_ms: u64,
+        drift_max_ms: u64,
+    ) -> Result<PreparedBlock, BlockError> {
+        let h = &block.header;
+        if h.chain_id != self.chain_id {
+            return Err(BlockError::WrongChain {
+                expected: self.chain_id.clone(),
+                found: h.chain_id.clone(),
+            });
+        }
+        if h.height != self.tip.height + 1 {
+            return Err(BlockError::WrongHeight { expected: self.tip.height + 1, found: h.height });
+        }
+        if h.parent_hash != self.tip.block_hash {
+            return Err(BlockError::WrongParent { expected: self.tip.block_hash, found: h.parent_hash });
+        }
+        if h.time_ms <= self.tip.time_ms {
+            return Err(BlockError::TimeNotAfterParent { parent: self.tip.time_ms, found: h.time_ms });
+        }
+        if h.time_ms > now_ms.saturating_add(drift_max_ms) {
+            return Err(BlockError::TimeInFuture { now: now_ms, found: h.time_ms, drift_max: drift_max_ms });
+        }
+        if block.txs.len() > BLOCK_TXS_MAX {
+            return Err(BlockError::TooManyTxs { max: BLOCK_TXS_MAX, found: block.txs.len() });
+        }
+        check("tx_root", h.tx_root, block::tx_root(&block.txs))?;
+        let bytes: usize = block.txs.iter().map(|t| t.encode().len()).sum();
+        if bytes > BLOCK_TX_BYTES_MAX {
+            return Err(BlockError::TooLarge { max: BLOCK_TX_BYTES_MAX, found: bytes });
+        }
+        let verified = Self::verify_block_txs(block)?;
+        let ctx = BlockCtx { chain_id: h.chain_id.clone(), height: h.height, time_ms: h.time_ms };
+        let state = self.state();
+        let executed = execute_block(&state, &ctx, &verified).map_err(|e| match e {
+            ApplyError::Store(e) => BlockError::Node(e.into()),
+            rejected => BlockError::Rejected(rejected),
+        })?;
+        check("receipts_root", h.receipts_root, block::receipts_root(&executed.receipts))?;
+        let (state_root, update) = state.prepare(h.height, &executed.writes).map_err(NodeError::from)?;
+        check("state_root", h.state_root, state_root)?;
+        let index = index_entries(&ctx, &verified, &executed.receipts);
+        Ok(PreparedBlock {
+            block: block.clone(),
+            receipts: executed.receipts,
+            state: update.node_batch,
+            index,
+            left_out: Vec::new(),
+        })
+    }
+
+    /// Commits a decided block with its certificate, atomically.
+    pub fn commit(&mut self, prepared: &PreparedBlock, certificate: &[u8]) -> Result<(), NodeError> {
+        self.storage.commit_block(&BlockCommit {
+            block: &prepared.block,
+            receipts: &prepared.receipts,
+            certificate,
+            state: &prepared.state,
+            index: &prepared.index,
+        })?;
+        self.tip = Tip {
+            height: prepared.block.header.height,
+            block_hash: prepared.block.hash(),
+            state_root: prepared.block.header.state_root,
+            time_ms: prepared.block.header.time_ms,
+        };
+        Ok(())
+    }
+}
+
+fn check(field: &'static str, header: Hash, computed: Hash) -> Result<(), BlockError> {
+    if header == computed {
+        Ok(())
+    } else {
+        Err(BlockError::Mismatch { field, header, computed })
+    }
+}
+
+/// The index entries of a block: which parties, BLs and containers each successful transaction
+/// touched. Derived from the actions, so every node derives the same.
+fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Vec<IndexEntry> {
+    let mut entries = std::collections::BTreeSet::new();
+    for (index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
+        if !receipt.is_success() {
+            continue;
+        }
+        let index = index as u32;
+        let height = ctx.height;
+        let submitter = tx.submitter();
+        let mut bls: Vec<BlId> = Vec::new();
+        let mut parties: Vec<PartyId> = tx.body().signers.clone();
+        let mut containers: Vec<ContainerRef> = Vec::new();
+        match &tx.body().action {
+            Action::Issue(a) => {
+                bls.push(BlId::new(&submitter, &a.transport_document_reference));
+                parties.extend([a.issue_to, a.shipper]);
+                parties.extend(a.consignee.iter().chain(a.endorsee.iter()).chain(a.agents.iter()));
+            }
+            Action::Reissue(a) => {
+                bls.extend(a.voided.iter().copied());
+                for r in &a.replacements {
+                    bls.push(BlId::new(&submitter, &r.transport_document_reference));
+                    parties.push(r.issue_to);
+                }
+            }
+            Action::Transfer { bl, to } => {
+                bls.push(*bl);
+                parties.push(*to);
+            }
+            Action::Endorse { bl, endorsee } | Action::EndorseToOrder { bl, endorsee } => {
+                bls.push(*bl);
+                parties.push(*endorsee);
+            }
+            Action::BlankEndorse { bl }
+            | Action::Sign { bl }
+            | Action::RejectTransfer { bl, .. }
+            | Action::SurrenderForDelivery { bl }
+            | Action::SurrenderForAmendment { bl, .. }
+            | Action::AcceptSurrender { bl }
+            | Action::RejectSurrender { bl, .. }
+            | Action::SwitchToPaper { bl, .. }
+            | Action::ReleaseLien { bl } => bls.push(*bl),
+            Action::CreateLien(a) => {
+                bls.push(a.bl);
+                parties.push(a.bank);
+            }
+            Action::IssueReleaseOrder(a) => {
+                bls.push(a.bl);
+                parties.push(a.terminal);
+                containers.extend(a.equipment_references.iter().map(|e| ContainerRef::new(a.bl, e.clone())));
+            }
+            Action::DelegateRelease { container, to } => {
+                containers.push(container.clone());
+                parties.push(*to);
+            }
+            Action::SettleCharges { container } | Action::RevokeRelease { container, .. } => {
+                containers.push(container.clone())
+            }
+            Action::AssignPickup(a) => containers.push(a.container.clone()),
+            Action::GateOut(a) => containers.push(a.container.clone()),
+            Action::EmptyReturn(a) => containers.push(a.container.clone()),
+            Action::PlaceHold(a) => match &a.target {
+                HoldTarget::Container(c) => containers.push(c.clone()),
+                HoldTarget::Bl { bl } => bls.push(*bl),
+            },
+            Action::LiftHold { target, .. } => match target {
+                HoldTarget::Container(c) => containers.push(c.clone()),
+                HoldTarget::Bl { bl } => bls.push(*bl),
+            },
+            Action::RegisterParty(_)
+            | Action::SetPartyRoles { .. }
+            | Action::SuspendParty { .. }
+            | Action::ReinstateParty { .. } => {}
+        }
+        bls.extend(containers.iter().map(|c| c.bl));
+        for bl in &bls {
+            entries.insert(IndexEntry::BlTx { bl: *bl, height, index });
+            for party in &parties {
+                entries.insert(IndexEntry::PartyBl { party: *party, bl: *bl });
+            }
+        }
+        for c in &containers {
+            entries.insert(IndexEntry::ContainerTx { container: c.id(), height, index });
+        }
+    }
+    entries.into_iter().collect()
+}

@@ -1,0 +1,293 @@
+//! The node's configuration: a TOML file, then environment overrides.
+//!
+//! Any key can be overridden by an environment variable `EBL_<SECTION>__<KEY>` (double underscore
+//! between section and key), e.g. `EBL_MEMPOOL__TXS_MAX=50000` or `EBL_NODE__DATA_DIR=/var/lib/ebl`.
+//! Unknown keys — in the file or in the environment — are refused, so a typo cannot go unnoticed.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::mempool::MempoolConfig;
+
+/// Prefix of environment overrides.
+pub const ENV_PREFIX: &str = "EBL_";
+const CONFIG_BYTES_MAX: u64 = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// A human name for logs.
+    pub moniker: String,
+    /// RocksDB and consensus data. Relative paths are relative to the configuration file.
+    pub data_dir: PathBuf,
+    pub key_file: PathBuf,
+    pub genesis_file: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pSection {
+    /// libp2p listen multiaddr, e.g. `/ip4/127.0.0.1/tcp/27000`.
+    pub listen_addr: String,
+    /// Peers to dial; only genesis validators are accepted (DESIGN §8 membership).
+    pub persistent_peers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcSection {
+    /// REST listen address, e.g. `127.0.0.1:8080`.
+    pub listen_addr: String,
+    pub request_bytes_max: usize,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MempoolSection {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+    pub party_txs_max: usize,
+    pub nonce_window: u64,
+    /// Most transactions gossiped in one message.
+    pub gossip_batch_txs_max: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusSection {
+    pub block_txs_max: usize,
+    pub block_bytes_max: usize,
+    pub timeout_propose_ms: u64,
+    pub timeout_prevote_ms: u64,
+    pub timeout_precommit_ms: u64,
+    /// How far ahead of this node's clock a proposed block's time may be.
+    pub clock_drift_max_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub node: NodeSection,
+    pub p2p: P2pSection,
+    pub rpc: RpcSection,
+    pub mempool: MempoolSection,
+    pub consensus: ConsensusSection,
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("configuration file {0} is larger than 1 MiB")]
+    TooLarge(String),
+    #[error("configuration is not valid TOML: {0}")]
+    Toml(String),
+    #[error("environment override {var}: {reason}")]
+    Env { var: String, reason: String },
+    #[error("configuration is invalid: {0}")]
+    Invalid(String),
+}
+
+impl NodeConfig {
+    /// A configuration for a node named `moniker` with sensible limits.
+    pub fn new(moniker: &str, p2p_listen: &str, rpc_listen: &str) -> Self {
+        let defaults = MempoolConfig::default();
+        NodeConfig {
+            node: NodeSection {
+                moniker: moniker.into(),
+                data_dir: "data".into(),
+                key_file: "node_key.json".into(),
+                genesis_file: "genesis.json".into(),
+            },
+            p2p: P2pSection { listen_addr: p2p_listen.into(), persistent_peers: Vec::new() },
+            rpc: RpcSection {
+                listen_addr: rpc_listen.into(),
+                request_bytes_max: 4 * 1024 * 1024,
+                timeout_ms: 10_000,
+            },
+            mempool: MempoolSection {
+                txs_max: defaults.txs_max,
+                bytes_max: defaults.bytes_max,
+                party_txs_max: defaults.party_txs_max,
+                nonce_window: defaults.nonce_window,
+                gossip_batch_txs_max: 1_000,
+            },
+            consensus: ConsensusSection {
+                block_txs_max: 5_000,
+                block_bytes_max: 8 * 1024 * 1024,
+                timeout_propose_ms: 3_000,
+                timeout_prevote_ms: 1_000,
+                timeout_precommit_ms: 1_000,
+                clock_drift_max_ms: 2_000,
+            },
+        }
+    }
+
+    /// Loads `path`, applies the `EBL_*` variables of `env`, resolves relative paths against the
+    /// file's directory and checks the limits.
+    pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let read_err = |error| ConfigError::Read { path: path.display().to_string(), error };
+        if std::fs::metadata(path).map_err(read_err)?.len() > CONFIG_BYTES_MAX {
+            return Err(ConfigError::TooLarge(path.display().to_string()));
+        }
+        let text = std::fs::read_to_string(path).map_err(read_err)?;
+        let mut config = Self::parse(&text, env)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut config.node.data_dir, &mut config.node.key_file, &mut config.node.genesis_file] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses TOML text and applies overrides (no path resolution).
+    pub fn parse(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
+        // Overrides apply in name order, so the outcome does not depend on the environment's order.
+        let mut overrides: Vec<(String, String)> =
+            env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__")).collect();
+        overrides.sort();
+        for (var, raw) in overrides {
+            apply_override(&mut value, &var, &raw)?;
+        }
+        let config: NodeConfig =
+            value.try_into().map_err(|e: toml::de::Error| ConfigError::Toml(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("mempool.txs_max", self.mempool.txs_max as u64),
+            ("mempool.bytes_max", self.mempool.bytes_max as u64),
+            ("mempool.party_txs_max", self.mempool.party_txs_max as u64),
+            ("mempool.nonce_window", self.mempool.nonce_window),
+            ("mempool.gossip_batch_txs_max", self.mempool.gossip_batch_txs_max as u64),
+            ("consensus.block_txs_max", self.consensus.block_txs_max as u64),
+            ("consensus.block_bytes_max", self.consensus.block_bytes_max as u64),
+            ("rpc.request_bytes_max", self.rpc.request_bytes_max as u64),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("{name} must be positive")));
+        }
+        if self.consensus.block_txs_max > ebl_ledger::limits::BLOCK_TXS_MAX {
+            return Err(ConfigError::Invalid(format!(
+                "consensus.block_txs_max may not exceed {}",
+                ebl_ledger::limits::BLOCK_TXS_MAX
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn mempool_config(&self) -> MempoolConfig {
+        MempoolConfig {
+            txs_max: self.mempool.txs_max,
+            bytes_max: self.mempool.bytes_max,
+            party_txs_max: self.mempool.party_txs_max,
+            nonce_window: self.mempool.nonce_window,
+            tx_bytes_max: ebl_ledger::limits::TX_BYTES_MAX,
+        }
+    }
+}
+
+/// `EBL_MEMPOOL__TXS_MAX=5` sets `mempool.txs_max = 5`. The value is read as TOML (integer, bool,
+/// array) when it parses as one, else as a string.
+fn apply_override(root: &mut toml::Value, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let env_err = |reason: &str| ConfigError::Env { var: var.into(), reason: reason.into() };
+    let path: Vec<String> = var[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+    let (last, sections) = path.split_last().ok_or_else(|| env_err("empty name"))?;
+    let mut table = root.as_table_mut().ok_or_else(|| env_err("configuration is not a table"))?;
+    for section in sections {
+        table = table
+            .get_mut(section)
+            .and_then(toml::Value::as_table_mut)
+            .ok_or_else(|| env_err(&format!("no section [{section}]")))?;
+    }
+    if !table.contains_key(last) {
+        return Err(env_err(&format!("no key {last:?}")));
+    }
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    table.insert(last.clone(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_written_configuration_reads_back() {
+        let config = NodeConfig::new("carrier", "/ip4/127.0.0.1/tcp/27000", "127.0.0.1:8080");
+        assert_eq!(NodeConfig::parse(&config.to_toml(), env(&[])).expect("valid"), config);
+    }
+
+    #[test]
+    fn environment_overrides_keys_and_refuses_unknown_ones() {
+        let text = NodeConfig::new("carrier", "/ip4/127.0.0.1/tcp/27000", "127.0.0.1:8080").to_toml();
+        let config = NodeConfig::parse(
+            &text,
+            env(&[
+                ("EBL_MEMPOOL__TXS_MAX", "42"),
+                ("EBL_NODE__MONIKER", "bank"),
+                ("EBL_P2P__PERSISTENT_PEERS", r#"["/ip4/127.0.0.1/tcp/27001"]"#),
+                ("PATH", "/usr/bin"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(config.mempool.txs_max, 42);
+        assert_eq!(config.node.moniker, "bank");
+        assert_eq!(config.p2p.persistent_peers, vec!["/ip4/127.0.0.1/tcp/27001".to_string()]);
+        assert!(matches!(
+            NodeConfig::parse(&text, env(&[("EBL_MEMPOOL__TXS_MAKS", "1")])),
+            Err(ConfigError::Env { .. })
+        ));
+        assert!(matches!(
+            NodeConfig::parse(&text, env(&[("EBL_NOPE__X", "1")])),
+            Err(ConfigError::Env { .. })
+        ));
+        assert!(matches!(
+            NodeConfig::parse(&text, env(&[("EBL_MEMPOOL__TXS_MAX", "many")])),
+            Err(ConfigError::Toml(_))
+        ));
+        assert!(matches!(
+            NodeConfig::parse(&text, env(&[("EBL_MEMPOOL__TXS_MAX", "0")])),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_toml_are_refused() {
+        let text = NodeConfig::new("c", "/ip4/127.0.0.1/tcp/1", "127.0.0.1:1").to_toml();
+        assert!(matches!(
+            NodeConfig::parse(&format!("{text}\n[extra]\nx = 1\n"), env(&[])),
+            Err(ConfigError::Toml(_))
+        ));
+        assert!(matches!(NodeConfig::parse("node = ", env(&[])), Err(ConfigError::Toml(_))));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, NodeConfig::new("c", "/ip4/127.0.0.1/tcp/1", "127.0.0.1:1").to_toml())
+            .expect("write");
+        let config = NodeConfig::load(&path, env(&[])).expect("valid");
+        assert_eq!(config.node.data_dir, dir.path().join("data"));
+        assert_eq!(config.node.genesis_file, dir.path().join("genesis.json"));
+    }
+}

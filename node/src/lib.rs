@@ -1,0 +1,13 @@
+//! # ebl-node
+//!
+//! The only crate with I/O. This first part holds what a validator needs besides consensus and
+//! networking: RocksDB storage with one atomic batch per block and start-up invariants
+//! ([`storage`]), the [`mempool`], the application core that builds, validates and commits blocks
+//! ([`app`]), and the node's [`config`], [`genesis`] and [`keys`] files.
+
+pub mod app;
+pub mod config;
+pub mod genesis;
+pub mod keys;
+pub mod mempool;
+pub mod storage;

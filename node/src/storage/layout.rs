@@ -1,0 +1,198 @@
+//! The on-disk layout: column families, meta keys, key encodings and decode bounds.
+//!
+//! Kept in one place so that the layout is reviewed as a whole, and public so that operator
+//! tools (and the tamper tests) can address the same bytes the node writes.
+//!
+//! * Heights and indices are big-endian, so a column family's key order is height order and an
+//!   index is scanned by prefix.
+//! * JMT values are keyed `key_hash ‖ version BE`: "the newest version ≤ max" is one reverse
+//!   seek.
+//! * Values are borsh (`ebl_ledger::encoding`), decoded with the bound named here.
+
+use ebl_ledger::jmt::storage::NodeKey;
+use ebl_ledger::jmt::{KeyHash, Version};
+use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
+use ebl_ledger::{encoding, BlId, Hash, PartyId};
+
+/// height BE → borsh(`Block`).
+pub const CF_BLOCKS: &str = "blocks";
+/// height BE → block hash (32 bytes), so a hash lookup does not decode a block.
+pub const CF_BLOCK_HASHES: &str = "block_hashes";
+/// height BE → borsh(`Vec<Receipt>`), in block order.
+pub const CF_RECEIPTS: &str = "receipts";
+/// height BE → the commit certificate, as the consensus layer encoded it.
+pub const CF_CERTIFICATES: &str = "certificates";
+/// borsh(`NodeKey`) → borsh(`Node`).
+pub const CF_JMT_NODES: &str = "jmt_nodes";
+/// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version).
+pub const CF_JMT_VALUES: &str = "jmt_values";
+/// party ‖ bl → empty.
+pub const CF_INDEX_PARTY_BL: &str = "index_party_bl";
+/// bl ‖ height BE ‖ index BE → empty.
+pub const CF_INDEX_BL_TX: &str = "index_bl_tx";
+/// container id ‖ height BE ‖ index BE → empty.
+pub const CF_INDEX_CONTAINER_TX: &str = "index_container_tx";
+/// tx id → height BE ‖ index BE.
+pub const CF_INDEX_TX: &str = "index_tx";
+/// The `META_*` keys below.
+pub const CF_META: &str = "meta";
+
+/// Every column family the node opens (besides RocksDB's `default`, which stays empty).
+pub const COLUMN_FAMILIES: [&str; 11] = [
+    CF_BLOCKS,
+    CF_BLOCK_HASHES,
+    CF_RECEIPTS,
+    CF_CERTIFICATES,
+    CF_JMT_NODES,
+    CF_JMT_VALUES,
+    CF_INDEX_PARTY_BL,
+    CF_INDEX_BL_TX,
+    CF_INDEX_CONTAINER_TX,
+    CF_INDEX_TX,
+    CF_META,
+];
+
+/// The committed tip: borsh(`TipRecord`).
+pub const META_TIP: &[u8] = b"tip";
+/// The chain id recorded at genesis (UTF-8).
+pub const META_CHAIN_ID: &[u8] = b"chain_id";
+/// The genesis state root (32 bytes).
+pub const META_GENESIS_STATE_ROOT: &[u8] = b"genesis_state_root";
+/// The genesis time, u64 BE milliseconds.
+pub const META_GENESIS_TIME_MS: &[u8] = b"genesis_time_ms";
+/// The layout version, u32 BE; a database of another layout is refused rather than misread.
+pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+
+/// The layout this code reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Slack for a block header, the transaction vector's length prefix and future header fields.
+const BLOCK_HEADER_BYTES_MAX: usize = 64 * 1024;
+/// Largest stored block: the chain's bound on a block's transaction bytes plus its header.
+/// `commit_block` refuses a larger block, so every stored block decodes under this bound.
+pub const BLOCK_BYTES_MAX: usize = BLOCK_TX_BYTES_MAX + BLOCK_HEADER_BYTES_MAX;
+/// One receipt is a tx id plus an outcome (a few bytes); 64 leaves room for new outcomes.
+const RECEIPT_BYTES_MAX: usize = 64;
+/// Largest stored receipt list: one receipt per transaction of a full block.
+pub const RECEIPTS_BYTES_MAX: usize = BLOCK_TXS_MAX * RECEIPT_BYTES_MAX + 4;
+/// Largest commit certificate accepted. Opaque here; 2f+1 signatures of even hundreds of
+/// validators are far below this.
+pub const CERTIFICATE_BYTES_MAX: usize = 1024 * 1024;
+/// Largest JMT node: an internal node has at most 16 children of a hash, a version and a
+/// leaf count each (well under 1 KiB).
+pub const JMT_NODE_BYTES_MAX: usize = 4 * 1024;
+/// Largest state value. Every record the contracts write is bounded by `ebl_ledger::limits`
+/// to a few KiB; this bound only stops a corrupt length prefix from allocating gigabytes.
+pub const STATE_VALUE_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Largest stored chain id (same bound the genesis applies).
+pub const CHAIN_ID_BYTES_MAX: usize = ebl_ledger::limits::CHAIN_ID_BYTES_MAX;
+
+/// The committed tip as stored under [`META_TIP`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+pub struct TipRecord {
+    pub height: u64,
+    pub block_hash: Hash,
+    pub state_root: Hash,
+    pub time_ms: u64,
+}
+
+/// Exact size of an encoded [`TipRecord`].
+pub const TIP_BYTES: usize = 8 + 32 + 32 + 8;
+
+pub fn height_key(height: u64) -> [u8; 8] {
+    height.to_be_bytes()
+}
+
+/// Reads a [`height_key`]; `None` if the key is not 8 bytes.
+pub fn height_of_key(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+pub fn jmt_node_key(key: &NodeKey) -> Vec<u8> {
+    encoding::encode(key)
+}
+
+/// The prefix of a [`jmt_value_key`]: the key hash.
+pub const JMT_VALUE_PREFIX_BYTES: usize = 32;
+
+pub fn jmt_value_key(key_hash: KeyHash, version: Version) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..32].copy_from_slice(&key_hash.0);
+    out[32..].copy_from_slice(&version.to_be_bytes());
+    out
+}
+
+pub fn party_bl_key(party: &PartyId, bl: &BlId) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(party.as_bytes());
+    out[32..].copy_from_slice(bl.0.as_bytes());
+    out
+}
+
+/// `prefix(32) ‖ height BE ‖ index BE`: the key of the by-BL and by-container indices.
+pub fn located_key(prefix: &Hash, height: u64, index: u32) -> [u8; 44] {
+    let mut out = [0u8; 44];
+    out[..32].copy_from_slice(prefix.as_bytes());
+    out[32..40].copy_from_slice(&height.to_be_bytes());
+    out[40..].copy_from_slice(&index.to_be_bytes());
+    out
+}
+
+/// `height BE ‖ index BE`: where a transaction is.
+pub fn location_bytes(height: u64, index: u32) -> [u8; 12] {
+    let mut out = [0u8; 12];
+    out[..8].copy_from_slice(&height.to_be_bytes());
+    out[8..].copy_from_slice(&index.to_be_bytes());
+    out
+}
+
+/// Reads [`location_bytes`]; `None` if not 12 bytes.
+pub fn location_of(bytes: &[u8]) -> Option<(u64, u32)> {
+    if bytes.len() != 12 {
+        return None;
+    }
+    let height = u64::from_be_bytes(bytes[..8].try_into().ok()?);
+    let index = u32::from_be_bytes(bytes[8..].try_into().ok()?);
+    Some((height, index))
+}
+
+/// The smallest key greater than every key starting with `prefix` (`None` if the prefix is
+/// all `0xff`): the upper bound of a prefix scan, so RocksDB stops at the prefix's end.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_endian_keys_sort_in_height_order() {
+        let h = Hash([7; 32]);
+        assert!(height_key(255) < height_key(256));
+        assert!(located_key(&h, 1, u32::MAX) < located_key(&h, 2, 0));
+        assert!(jmt_value_key(KeyHash([1; 32]), 255) < jmt_value_key(KeyHash([1; 32]), 256));
+        assert_eq!(location_of(&location_bytes(9, 3)), Some((9, 3)));
+        assert_eq!(height_of_key(&height_key(42)), Some(42));
+    }
+
+    #[test]
+    fn prefix_end_bounds_exactly_the_prefix() {
+        assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
+        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn tip_record_has_a_fixed_size() {
+        let tip = TipRecord { height: 1, block_hash: Hash::ZERO, state_root: Hash::ZERO, time_ms: 2 };
+        assert_eq!(encoding::encode(&tip).len(), TIP_BYTES);
+    }
+}

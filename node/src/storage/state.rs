@@ -1,0 +1,162 @@
+//! The JMT lives in the node's database: [`Storage`] is a [`StateStore`], so
+//! `StateTree::new(storage.clone())` reads the committed state at any version.
+
+use ebl_ledger::jmt::storage::{Node, NodeBatch, NodeKey};
+use ebl_ledger::jmt::{KeyHash, OwnedValue, Version};
+use ebl_ledger::{encoding, Hash, StateStore, StateTree, StoreError};
+use rocksdb::{ReadOptions, WriteBatch};
+
+use super::layout::*;
+use super::{corrupt, Result, Storage, StorageError};
+
+impl From<StorageError> for StoreError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Corrupt(m) => StoreError::Corrupt(m),
+            StorageError::State(e) => e,
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}
+
+impl Storage {
+    /// Pinned read: the node is decoded straight from RocksDB's block, without a copy.
+    fn read_node(&self, key: &NodeKey) -> Result<Option<Node>> {
+        self.inner
+            .db
+            .get_pinned_cf(self.cf(CF_JMT_NODES)?, jmt_node_key(key))?
+            .map(|b| {
+                encoding::decode(&b, JMT_NODE_BYTES_MAX).map_err(|e| corrupt(format!("JMT node {key:?}"), e))
+            })
+            .transpose()
+    }
+
+    /// The newest value of `key_hash` at a version ≤ `max_version`: one reverse seek to
+    /// `key_hash ‖ max_version`, then a check that the key found is still `key_hash`'s.
+    fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
+        let mut read = ReadOptions::default();
+        // Stay within this key hash (the column family's prefix), so the prefix filter applies.
+        read.set_prefix_same_as_start(true);
+        let mut iter = self.inner.db.raw_iterator_cf_opt(self.cf(CF_JMT_VALUES)?, read);
+        iter.seek_for_prev(jmt_value_key(key_hash, max_version));
+        let found = match (iter.key(), iter.value()) {
+            (Some(key), Some(value)) if key.len() == 40 && key[..32] == key_hash.0 => Some(value.to_vec()),
+            (Some(key), Some(_)) if key.len() != 40 => {
+                return Err(corrupt("JMT value key", format!("{} bytes", key.len())));
+            }
+            _ => None,
+        };
+        iter.status()?;
+        match found {
+            Some(bytes) => encoding::decode::<Option<OwnedValue>>(&bytes, STATE_VALUE_BYTES_MAX)
+                .map_err(|e| corrupt(format!("JMT value {}", hex::encode(key_hash.0)), e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Adds the nodes and values of `state` to `batch`.
+    pub(super) fn put_state(&self, batch: &mut WriteBatch, state: &NodeBatch) -> Result<()> {
+        let nodes = self.cf(CF_JMT_NODES)?;
+        for (key, node) in state.nodes() {
+            batch.put_cf(nodes, jmt_node_key(key), encoding::encode(node));
+        }
+        let values = self.cf(CF_JMT_VALUES)?;
+        for ((version, key_hash), value) in state.values() {
+            batch.put_cf(values, jmt_value_key(*key_hash, *version), encoding::encode(value));
+        }
+        Ok(())
+    }
+
+    /// Checks that `state` holds only version `version` and that, on top of what is stored,
+    /// its root is `expected_root`: the header and the tree can then never disagree on disk.
+    pub(super) fn check_state_batch(
+        &self,
+        version: Version,
+        state: &NodeBatch,
+        expected_root: &Hash,
+    ) -> Result<()> {
+        if let Some(key) = state.nodes().keys().find(|k| k.version() != version) {
+            return Err(StorageError::InvalidCommit(format!(
+                "state batch of version {version} holds a node of version {}",
+                key.version()
+            )));
+        }
+        if let Some((v, _)) = state.values().keys().find(|(v, _)| *v != version) {
+            return Err(StorageError::InvalidCommit(format!(
+                "state batch of version {version} holds a value of version {v}"
+            )));
+        }
+        let root = StateTree::new(Pending { base: self, batch: state, version }).root_at(version)?;
+        if root != *expected_root {
+            return Err(StorageError::InvalidCommit(format!(
+                "state batch of version {version} has root {root}, expected {expected_root}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl StateStore for Storage {
+    fn node(&self, key: &NodeKey) -> Result<Option<Node>, StoreError> {
+        Ok(self.read_node(key)?)
+    }
+
+    fn value(&self, max_version: Version, key: KeyHash) -> Result<Option<OwnedValue>, StoreError> {
+        Ok(self.read_value(max_version, key)?)
+    }
+
+    /// The tip height (`Some(0)` after genesis). Cached: no I/O.
+    fn latest_version(&self) -> Option<Version> {
+        self.head().tip.as_ref().map(|t| t.height)
+    }
+
+    /// Writes the nodes and values of `version` alone (synced), without moving the tip: the
+    /// node commits state through [`Storage::commit_block`], which writes it together with
+    /// its block. Refused for a version at or below the tip, as in `MemStore`.
+    fn write(&mut self, version: Version, batch: &NodeBatch) -> Result<(), StoreError> {
+        let _writer = self.commit_lock();
+        if let Some(latest) = self.latest_version() {
+            if version <= latest {
+                return Err(StoreError::StaleVersion { version, latest });
+            }
+        }
+        let mut write = WriteBatch::default();
+        self.put_state(&mut write, batch)?;
+        self.write_synced(write)?;
+        Ok(())
+    }
+}
+
+/// The stored tree plus one not yet written version, to compute that version's root before
+/// anything reaches the disk.
+struct Pending<'a> {
+    base: &'a Storage,
+    batch: &'a NodeBatch,
+    version: Version,
+}
+
+impl StateStore for Pending<'_> {
+    fn node(&self, key: &NodeKey) -> Result<Option<Node>, StoreError> {
+        match self.batch.get_node(key) {
+            Some(node) => Ok(Some(node.clone())),
+            None => self.base.node(key),
+        }
+    }
+
+    fn value(&self, max_version: Version, key: KeyHash) -> Result<Option<OwnedValue>, StoreError> {
+        if max_version >= self.version {
+            if let Some(value) = self.batch.values().get(&(self.version, key)) {
+                return Ok(value.clone());
+            }
+        }
+        self.base.value(max_version, key)
+    }
+
+    fn latest_version(&self) -> Option<Version> {
+        Some(self.version)
+    }
+
+    fn write(&mut self, _: Version, _: &NodeBatch) -> Result<(), StoreError> {
+        Err(StoreError::Backend("a pending version is read-only".into()))
+    }
+}

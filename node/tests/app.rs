@@ -1,0 +1,237 @@
+//! The application core over real RocksDB: a proposer builds blocks, a second validator with its
+//! own database validates and commits them, and every kind of wrong block is refused.
+
+use ebl_contracts::testkit::{to_order, Cast, CHAIN_ID, GENESIS_TIME_MS};
+use ebl_ledger::{Action, BlId, ErrorCode, Hash, Keypair, Transaction, TxBody, TxError, VerifiedTx};
+use ebl_node::app::{App, BlockError, BlockLimits, NodeError};
+use ebl_node::genesis::{GenesisFile, ValidatorEntry};
+use ebl_node::storage::Storage;
+use tempfile::TempDir;
+
+const LIMITS: BlockLimits = BlockLimits { txs_max: 5_000, bytes_max: 8 * 1024 * 1024 };
+const DRIFT_MS: u64 = 2_000;
+
+fn genesis(cast: &Cast) -> GenesisFile {
+    let g = cast.genesis();
+    let validators = [&cast.carrier, &cast.bank, &cast.customs, &cast.terminal]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ValidatorEntry {
+            name: format!("validator-{i}"),
+            party: k.party(),
+            voting_power: 1,
+            p2p_address: format!("/ip4/127.0.0.1/tcp/{}", 27000 + i),
+        })
+        .collect();
+    GenesisFile { chain_id: g.chain_id, genesis_time_ms: g.genesis_time_ms, validators, parties: g.parties }
+}
+
+/// A validator with its own database in a temporary directory.
+struct Validator {
+    app: App,
+    dir: TempDir,
+}
+
+impl Validator {
+    fn new(genesis: &GenesisFile) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = App::open(Storage::open(dir.path()).expect("open"), genesis).expect("genesis");
+        Validator { app, dir }
+    }
+
+    fn reopen(self, genesis: &GenesisFile) -> Self {
+        let Validator { app, dir } = self;
+        drop(app);
+        let app = App::open(Storage::open(dir.path()).expect("reopen"), genesis).expect("app");
+        Validator { app, dir }
+    }
+}
+
+fn signed(keys: &[&Keypair], nonce: u64, action: Action) -> Transaction {
+    TxBody { chain_id: CHAIN_ID.into(), nonce, signers: keys.iter().map(|k| k.party()).collect(), action }
+        .sign(keys)
+}
+
+fn verified(txs: Vec<Transaction>) -> Vec<VerifiedTx> {
+    txs.into_iter().map(|t| t.verify().expect("valid signature")).collect()
+}
+
+fn time(height: u64) -> u64 {
+    GENESIS_TIME_MS + height * 1_000
+}
+
+/// The proposer builds, the other validates; both commit.
+fn decide(
+    proposer: &mut Validator,
+    other: &mut Validator,
+    key: &Keypair,
+    txs: Vec<Transaction>,
+) -> Vec<ebl_ledger::Receipt> {
+    let t = time(proposer.app.tip().height + 1);
+    let prepared = proposer.app.build_block(t, key.party(), verified(txs), LIMITS).expect("build");
+    let checked = other.app.validate_block(&prepared.block, t, DRIFT_MS).expect("valid block");
+    assert_eq!(checked.receipts, prepared.receipts);
+    proposer.app.commit(&prepared, b"certificate").expect("commit");
+    other.app.commit(&checked, b"certificate").expect("commit");
+    prepared.receipts
+}
+
+#[test]
+fn two_validators_agree_on_every_block_and_survive_a_restart() {
+    let cast = Cast::new();
+    let genesis = genesis(&cast);
+    let mut a = Validator::new(&genesis);
+    let mut b = Validator::new(&genesis);
+    assert_eq!(a.app.tip(), b.app.tip());
+
+    let issue = signed(&[&cast.carrier], 0, to_order("HHL71800000", &cast.shipper, Some(&cast.shipper)));
+    let receipts = decide(&mut a, &mut b, &cast.carrier, vec![issue.clone()]);
+    assert!(receipts[0].is_success());
+    let bl = BlId::new(&cast.carrier.party(), "HHL71800000");
+    let transfer = signed(&[&cast.shipper], 0, Action::Transfer { bl, to: cast.bank.party() });
+    decide(&mut b, &mut a, &cast.bank, vec![transfer.clone()]);
+    assert_eq!(a.app.tip(), b.app.tip());
+    assert_eq!(a.app.tip().height, 2);
+
+    // Both databases hold the same blocks, receipts, certificates and indices.
+    for h in 1..=2 {
+        assert_eq!(a.app.storage().block(h).expect("read"), b.app.storage().block(h).expect("read"));
+        assert_eq!(a.app.storage().certificate(h).expect("read").as_deref(), Some(&b"certificate"[..]));
+    }
+    assert_eq!(a.app.storage().tx_location(&transfer.id()).expect("read"), Some((2, 0)));
+    assert_eq!(a.app.storage().txs_of_bl(&bl, 10).expect("read"), vec![(1, 0), (2, 0)]);
+    assert!(a.app.storage().bls_of_party(&cast.bank.party(), 10).expect("read").contains(&bl));
+
+    let tip = a.app.tip().clone();
+    let a = a.reopen(&genesis);
+    assert_eq!(a.app.tip(), &tip, "a restarted node resumes at its last committed block");
+    assert_eq!(a.app.state().root().expect("root"), tip.state_root);
+}
+
+#[test]
+fn a_database_of_another_chain_is_refused() {
+    let cast = Cast::new();
+    let genesis = genesis(&cast);
+    let v = Validator::new(&genesis);
+    let mut other = genesis.clone();
+    other.chain_id = "another-chain".into();
+    let dir = v.dir;
+    drop(v.app);
+    let err = App::open(Storage::open(dir.path()).expect("open"), &other).expect_err("other chain");
+    assert!(matches!(err, NodeError::ChainMismatch { .. }));
+}
+
+#[test]
+fn the_proposer_leaves_out_what_cannot_be_included() {
+    let cast = Cast::new();
+    let genesis = genesis(&cast);
+    let v = Validator::new(&genesis);
+    let good = signed(&[&cast.carrier], 0, to_order("HHL71800000", &cast.shipper, None));
+    let replay = good.clone();
+    let future = signed(&[&cast.carrier], 7, to_order("HHL71800001", &cast.shipper, None));
+    let stranger = signed(&[&cast.stranger], 0, to_order("HHL71800002", &cast.shipper, None));
+    let prepared = v
+        .app
+        .build_block(time(1), cast.carrier.party(), verified(vec![good, replay, future, stranger]), LIMITS)
+        .expect("build");
+    assert_eq!(prepared.block.txs.len(), 1);
+    let reasons: Vec<&TxError> = prepared.left_out.iter().map(|(_, e)| e).collect();
+    assert!(matches!(
+        reasons[..],
+        [TxError::BadNonce { .. }, TxError::BadNonce { .. }, TxError::UnknownSigner(_)]
+    ));
+}
+
+#[test]
+fn conflicting_transfers_in_one_block_commit_once() {
+    let cast = Cast::new();
+    let genesis = genesis(&cast);
+    let mut a = Validator::new(&genesis);
+    let mut b = Validator::new(&genesis);
+    decide(
+        &mut a,
+        &mut b,
+        &cast.carrier,
+        vec![signed(&[&cast.carrier], 0, to_order("HHL71800000", &cast.shipper, None))],
+    );
+    let bl = BlId::new(&cast.carrier.party(), "HHL71800000");
+    let to_bank = signed(&[&cast.shipper], 0, Action::Transfer { bl, to: cast.bank.party() });
+    let to_consignee = signed(&[&cast.shipper], 1, Action::Transfer { bl, to: cast.consignee.party() });
+    let receipts = decide(&mut a, &mut b, &cast.carrier, vec![to_bank, to_consignee]);
+    assert!(receipts[0].is_success());
+    assert_eq!(receipts[1].error(), Some(ErrorCode::NotPossessor));
+}
+
+/// Recomputes the tx root, as a Byzantine proposer would, so the block fails later checks.
+fn reseal(block: &mut ebl_ledger::Block) {
+    block.header.tx_root = ebl_ledger::block::tx_root(&block.txs);
+}
+
+/// A block built honestly, then altered by `tamper`, must be refused by a validator.
+fn refused(tamper: impl FnOnce(&mut ebl_ledger::Block, &Cast)) -> BlockError {
+    let cast = Cast::new();
+    let genesis = genesis(&cast);
+    let proposer = Validator::new(&genesis);
+    let validator = Validator::new(&genesis);
+    let txs = vec![
+        signed(&[&cast.carrier], 0, to_order("HHL71800000", &cast.shipper, None)),
+        signed(&[&cast.carrier], 1, to_order("HHL71800001", &cast.shipper, None)),
+    ];
+    let mut block =
+        proposer.app.build_block(time(1), cast.carrier.party(), verified(txs), LIMITS).expect("build").block;
+    tamper(&mut block, &cast);
+    validator.app.validate_block(&block, time(1), DRIFT_MS).expect_err("must be refused")
+}
+
+#[test]
+fn a_byzantine_proposers_blocks_are_refused() {
+    assert!(matches!(
+        refused(|b, _| b.header.state_root = Hash::digest(b"lie")),
+        BlockError::Mismatch { field: "state_root", .. }
+    ));
+    assert!(matches!(
+        refused(|b, _| b.header.receipts_root = Hash::ZERO),
+        BlockError::Mismatch { field: "receipts_root", .. }
+    ));
+    assert!(matches!(refused(|b, _| b.txs.swap(0, 1)), BlockError::Mismatch { field: "tx_root", .. }));
+    assert!(matches!(refused(|b, _| b.header.height = 5), BlockError::WrongHeight { expected: 1, found: 5 }));
+    assert!(matches!(
+        refused(|b, _| b.header.parent_hash = Hash::digest(b"fork")),
+        BlockError::WrongParent { .. }
+    ));
+    assert!(matches!(refused(|b, _| b.header.chain_id = "other".into()), BlockError::WrongChain { .. }));
+    assert!(matches!(
+        refused(|b, _| b.header.time_ms = GENESIS_TIME_MS),
+        BlockError::TimeNotAfterParent { .. }
+    ));
+    assert!(matches!(refused(|b, _| b.header.time_ms = time(1) + 60_000), BlockError::TimeInFuture { .. }));
+    // A changed signature changes the tx root: the block hash commits to the signatures.
+    assert!(matches!(
+        refused(|b, _| b.txs[1].signatures[0].0[0] ^= 1),
+        BlockError::Mismatch { field: "tx_root", .. }
+    ));
+    // Resealed, the bad signature itself is caught.
+    assert!(matches!(
+        refused(|b, _| {
+            b.txs[1].signatures[0].0[0] ^= 1;
+            reseal(b);
+        }),
+        BlockError::InvalidTx { index: 1, error: TxError::BadSignature(_) }
+    ));
+    // A transaction that may not be included at all (a replay of the first) makes the block invalid.
+    assert!(matches!(
+        refused(|b, _| {
+            let first = b.txs[0].clone();
+            b.txs.push(first);
+            reseal(b);
+        }),
+        BlockError::Rejected(_)
+    ));
+    assert!(matches!(
+        refused(|b, cast| {
+            b.txs.push(signed(&[&cast.stranger], 0, to_order("X1", &cast.stranger, None)));
+            reseal(b);
+        }),
+        BlockError::Rejected(_)
+    ));
+}
