@@ -171,32 +171,13 @@ pub fn reissue<R: StateRead + ?Sized>(
     Ok(())
 }
 
-fn bl_of(action: &Action) -> Option<BlId> {
-    match action {
-        Action::Transfer { bl, .. }
-        | Action::Endorse { bl, .. }
-        | Action::EndorseToOrder { bl, .. }
-        | Action::BlankEndorse { bl }
-        | Action::Sign { bl }
-        | Action::RejectTransfer { bl, .. }
-        | Action::SurrenderForDelivery { bl }
-        | Action::SurrenderForAmendment { bl, .. }
-        | Action::AcceptSurrender { bl }
-        | Action::RejectSurrender { bl, .. }
-        | Action::SwitchToPaper { bl, .. }
-        | Action::ReleaseLien { bl } => Some(*bl),
-        Action::CreateLien(a) => Some(a.bl),
-        _ => None,
-    }
-}
-
 /// Every action on an existing BL: a transition on (status, action).
 pub fn act<R: StateRead + ?Sized>(
     state: &mut Overlay<'_, R>,
     ctx: &TxCtx<'_>,
     action: &Action,
 ) -> Result<(), Fail> {
-    let id = bl_of(action).ok_or(ErrorCode::InvalidInput)?;
+    let id = action.title_bl().ok_or(ErrorCode::InvalidInput)?;
     let mut bl = state.bl(&id)?;
     let possessor_before = bl.possessor;
     let recipient = match (bl.status, action) {

@@ -92,6 +92,29 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The existing BL a title or lien action acts on (`None` for every other action, ISSUE and
+    /// REISSUE included).
+    pub fn title_bl(&self) -> Option<BlId> {
+        match self {
+            Action::Transfer { bl, .. }
+            | Action::Endorse { bl, .. }
+            | Action::EndorseToOrder { bl, .. }
+            | Action::BlankEndorse { bl }
+            | Action::Sign { bl }
+            | Action::RejectTransfer { bl, .. }
+            | Action::SurrenderForDelivery { bl }
+            | Action::SurrenderForAmendment { bl, .. }
+            | Action::AcceptSurrender { bl }
+            | Action::RejectSurrender { bl, .. }
+            | Action::SwitchToPaper { bl, .. }
+            | Action::ReleaseLien { bl } => Some(*bl),
+            Action::CreateLien(a) => Some(a.bl),
+            _ => None,
+        }
+    }
+}
+
 /// The registrar onboards a party.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

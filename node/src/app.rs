@@ -299,6 +299,7 @@ fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Ve
         let mut bls: Vec<BlId> = Vec::new();
         let mut parties: Vec<PartyId> = tx.body().signers.clone();
         let mut containers: Vec<ContainerRef> = Vec::new();
+        bls.extend(tx.body().action.title_bl());
         match &tx.body().action {
             Action::Issue(a) => {
                 bls.push(BlId::new(&submitter, &a.transport_document_reference));
@@ -312,27 +313,11 @@ fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Ve
                     parties.push(r.issue_to);
                 }
             }
-            Action::Transfer { bl, to } => {
-                bls.push(*bl);
-                parties.push(*to);
+            Action::Transfer { to, .. } => parties.push(*to),
+            Action::Endorse { endorsee, .. } | Action::EndorseToOrder { endorsee, .. } => {
+                parties.push(*endorsee)
             }
-            Action::Endorse { bl, endorsee } | Action::EndorseToOrder { bl, endorsee } => {
-                bls.push(*bl);
-                parties.push(*endorsee);
-            }
-            Action::BlankEndorse { bl }
-            | Action::Sign { bl }
-            | Action::RejectTransfer { bl, .. }
-            | Action::SurrenderForDelivery { bl }
-            | Action::SurrenderForAmendment { bl, .. }
-            | Action::AcceptSurrender { bl }
-            | Action::RejectSurrender { bl, .. }
-            | Action::SwitchToPaper { bl, .. }
-            | Action::ReleaseLien { bl } => bls.push(*bl),
-            Action::CreateLien(a) => {
-                bls.push(a.bl);
-                parties.push(a.bank);
-            }
+            Action::CreateLien(a) => parties.push(a.bank),
             Action::IssueReleaseOrder(a) => {
                 bls.push(a.bl);
                 parties.push(a.terminal);
@@ -356,10 +341,8 @@ fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Ve
                 HoldTarget::Container(c) => containers.push(c.clone()),
                 HoldTarget::Bl { bl } => bls.push(*bl),
             },
-            Action::RegisterParty(_)
-            | Action::SetPartyRoles { .. }
-            | Action::SuspendParty { .. }
-            | Action::ReinstateParty { .. } => {}
+            // Parties, and title actions whose BL `title_bl` gave and which name no one new.
+            _ => {}
         }
         bls.extend(containers.iter().map(|c| c.bl));
         for bl in &bls {
