@@ -26,7 +26,7 @@ test: deps
 
 # Criterion benches; figures go to docs/benchmarks.md with the command that produced them.
 bench: deps
-	$(CARGO) bench --workspace
+	$(CARGO) bench -p ebl-ledger -p ebl-contracts
 
 # What CI runs, from this checkout.
 ci:
