@@ -114,6 +114,9 @@ pub mod domain {
     pub const RECEIPT: &[u8] = b"ebl/receipt/v1";
     pub const TX_SIGNING: &[u8] = b"ebl/tx-signing/v1";
     pub const COMMIT_VOTE: &[u8] = b"ebl/commit-vote/v1";
+    pub const PREVOTE: &[u8] = b"ebl/prevote/v1";
+    pub const PROPOSAL: &[u8] = b"ebl/proposal/v1";
+    pub const PROPOSAL_BLOCK: &[u8] = b"ebl/proposal-block/v1";
 }
 
 #[cfg(test)]

@@ -36,6 +36,15 @@ impl PartyId {
         self.verifying_key().map(|k| !k.is_weak()).unwrap_or(false)
     }
 
+    /// `verify_strict` of `signature` over `message` under this key; false for a key that is not
+    /// on the curve or is weak.
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
+        match self.verifying_key() {
+            Ok(key) if !key.is_weak() => key.verify_strict(message, &signature.to_dalek()).is_ok(),
+            _ => false,
+        }
+    }
+
     /// First 8 hex characters, for logs and human-facing summaries.
     pub fn short(&self) -> String {
         hex::encode(&self.0[..4])

@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod block;
+pub mod certificate;
 pub mod checksum;
 pub mod encoding;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod tx;
 
 pub use action::Action;
 pub use block::{Block, BlockHeader};
+pub use certificate::{Certificate, CertificateError};
 pub use error::{DecodeError, ParseError, ProofError, StoreError, TxError};
 pub use hash::Hash;
 pub use keys::{Keypair, PartyId, Signature};
