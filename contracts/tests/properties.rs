@@ -484,7 +484,7 @@ impl<'c> Run<'c> {
     }
 
     fn container_target(&self, world: &World, a: u8, b: u8) -> ContainerRef {
-        if !world.releases.is_empty() && a % 4 != 0 {
+        if !world.releases.is_empty() && !a.is_multiple_of(4) {
             let all: Vec<&ContainerRef> = world.releases.keys().collect();
             return all[b as usize % all.len()].clone();
         }
@@ -536,8 +536,8 @@ impl<'c> Run<'c> {
     }
 
     fn lien(&self, world: &World, bl: BlId, c: u8) -> (Action, &'c Keypair) {
-        let bank = if c % 3 == 0 { &self.cast.bank2 } else { &self.cast.bank };
-        let expires_at_ms = world.now_ms + if c % 2 == 0 { 12 * HOUR_MS } else { 30 * DAY_MS };
+        let bank = if c.is_multiple_of(3) { &self.cast.bank2 } else { &self.cast.bank };
+        let expires_at_ms = world.now_ms + if c.is_multiple_of(2) { 12 * HOUR_MS } else { 30 * DAY_MS };
         let action = Action::CreateLien(CreateLien {
             bl,
             bank: bank.party(),
@@ -585,7 +585,7 @@ impl<'c> Run<'c> {
     fn gate_out(&self, world: &World, container: &ContainerRef, c: u8) -> Action {
         let pickup = world.releases.get(container).and_then(|r| r.pickup.clone());
         let (truck, driver) = match &pickup {
-            Some(p) if c % 8 != 0 => (p.truck_plate.clone(), p.driver_id_hash),
+            Some(p) if !c.is_multiple_of(8) => (p.truck_plate.clone(), p.driver_id_hash),
             _ => (TRUCKS[c as usize % 2].to_owned(), Hash::digest(b"driver 0")),
         };
         Action::GateOut(GateOut {
@@ -625,7 +625,7 @@ impl<'c> Run<'c> {
     fn reissue(&self, world: &World, bl: &BlRecord, c: u8) -> Action {
         let requester = bl.surrender.as_ref().map_or(bl.possessor, |s| s.requested_by);
         let mut voided = vec![bl.id];
-        if c % 3 == 0 {
+        if c.is_multiple_of(3) {
             voided.extend(
                 world
                     .bls
@@ -682,7 +682,7 @@ impl<'c> Run<'c> {
         let carrier = self.key(&bl.carrier);
         let with_lien_consent = |mut signers: Vec<&'c Keypair>| {
             if let Some(lien) = bl.active_lien(world.now_ms) {
-                if c % 4 != 0 && lien.bank != bl.possessor {
+                if !c.is_multiple_of(4) && lien.bank != bl.possessor {
                     signers.push(self.key(&lien.bank));
                 }
             }
@@ -708,7 +708,7 @@ impl<'c> Run<'c> {
                     0..=4 => {
                         // Move towards a party entitled to surrender.
                         let to = match (bl.is_to_order, bl.endorsee) {
-                            (true, Some(e)) if c % 2 == 0 => e,
+                            (true, Some(e)) if c.is_multiple_of(2) => e,
                             (true, _) => self.recipient(c).party(),
                             (false, _) => bl.consignee.unwrap_or(bl.shipper),
                         };
@@ -789,11 +789,11 @@ impl<'c> Run<'c> {
         match record.phase {
             ReleasePhase::Ordered | ReleasePhase::PickupAssigned => {
                 // Under a hold: lift it, or (a third of the time) try the gate anyway.
-                if !holds.is_empty() && b % 3 != 0 {
+                if !holds.is_empty() && !b.is_multiple_of(3) {
                     let (target, hold) = &holds[c as usize % holds.len()];
                     return self.lift_hold(target.clone(), hold);
                 }
-                if !record.charges_settled && b % 3 == 0 {
+                if !record.charges_settled && b.is_multiple_of(3) {
                     return (vec![carrier], Action::SettleCharges { container: container.clone() });
                 }
                 match (record.phase, b % 10) {
@@ -811,7 +811,7 @@ impl<'c> Run<'c> {
                         1 => self.place_hold(HoldTarget::Container(container.clone()), Some(terminal)),
                         _ => self.place_hold(HoldTarget::Bl { bl: container.bl }, None),
                     },
-                    _ if c % 4 == 0 => (
+                    _ if c.is_multiple_of(4) => (
                         vec![carrier],
                         Action::RevokeRelease {
                             container: container.clone(),
@@ -823,8 +823,8 @@ impl<'c> Run<'c> {
             }
             ReleasePhase::GatedOut => match b % 5 {
                 0..=3 => {
-                    let by = if c % 5 == 0 { &cast.terminal2 } else { terminal };
-                    let notes = if c % 2 == 0 { "" } else { "dent on left side panel" };
+                    let by = if c.is_multiple_of(5) { &cast.terminal2 } else { terminal };
+                    let notes = if c.is_multiple_of(2) { "" } else { "dent on left side panel" };
                     (
                         vec![by],
                         Action::EmptyReturn(EmptyReturn {
@@ -907,8 +907,11 @@ impl<'c> Run<'c> {
                 _ => self.place_hold(HoldTarget::Bl { bl: id }, Some(terminal)),
             },
             Kind::LiftHold => {
-                let target =
-                    if s.c % 2 == 0 { HoldTarget::Container(container) } else { HoldTarget::Bl { bl: id } };
+                let target = if s.c.is_multiple_of(2) {
+                    HoldTarget::Container(container)
+                } else {
+                    HoldTarget::Bl { bl: id }
+                };
                 (vec![&cast.customs], Action::LiftHold { target, hold_id: u32::from(s.c % 3) })
             }
             Kind::DelegateRelease => {
