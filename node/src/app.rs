@@ -203,6 +203,28 @@ impl App {
             .collect()
     }
 
+    /// Like [`App::verify_block_txs`], but a transaction `known` already holds verified (this
+    /// node's mempool checked it at admission, with `verify_strict`) is not verified again; only
+    /// the others go through one batch verification. `verify_batch` accepts every signature
+    /// `verify_strict` accepts, so the verdict is the one a full batch would give (ADR 0002).
+    pub fn verify_block_txs_with(
+        block: &Block,
+        known: &dyn Fn(&ebl_ledger::Transaction) -> Option<VerifiedTx>,
+    ) -> Result<(Vec<VerifiedTx>, usize), BlockError> {
+        let mut verified: Vec<Option<VerifiedTx>> = block.txs.iter().map(known).collect();
+        let reused = verified.iter().filter(|v| v.is_some()).count();
+        let (indices, unverified): (Vec<usize>, Vec<ebl_ledger::Transaction>) = verified
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_none())
+            .map(|(i, _)| (i, block.txs[i].clone()))
+            .unzip();
+        for (index, result) in indices.into_iter().zip(ebl_ledger::tx::verify_batch(unverified)) {
+            verified[index] = Some(result.map_err(|error| BlockError::InvalidTx { index, error })?);
+        }
+        Ok((verified.into_iter().flatten().collect(), reused))
+    }
+
     /// Checks a proposed block against this node's tip and clock (`now_ms`), re-executes it and
     /// compares every root.
     pub fn validate_block(
@@ -211,6 +233,18 @@ impl App {
         now_ms: u64,
         drift_max_ms: u64,
     ) -> Result<PreparedBlock, BlockError> {
+        self.validate_block_with(block, now_ms, drift_max_ms, &|_| None).map(|(prepared, _)| prepared)
+    }
+
+    /// [`App::validate_block`] that takes the signatures of `known` transactions as verified;
+    /// also returns how many it took.
+    pub fn validate_block_with(
+        &self,
+        block: &Block,
+        now_ms: u64,
+        drift_max_ms: u64,
+        known: &dyn Fn(&ebl_ledger::Transaction) -> Option<VerifiedTx>,
+    ) -> Result<(PreparedBlock, usize), BlockError> {
         let h = &block.header;
         if h.chain_id != self.chain_id {
             return Err(BlockError::WrongChain {
@@ -238,7 +272,7 @@ impl App {
         if bytes > BLOCK_TX_BYTES_MAX {
             return Err(BlockError::TooLarge { max: BLOCK_TX_BYTES_MAX, found: bytes });
         }
-        let verified = Self::verify_block_txs(block)?;
+        let (verified, reused) = Self::verify_block_txs_with(block, known)?;
         let ctx = BlockCtx { chain_id: h.chain_id.clone(), height: h.height, time_ms: h.time_ms };
         let state = self.state();
         let executed = execute_block(&state, &ctx, &verified).map_err(|e| match e {
@@ -249,13 +283,14 @@ impl App {
         let (state_root, update) = state.prepare(h.height, &executed.writes).map_err(NodeError::from)?;
         check("state_root", h.state_root, state_root)?;
         let index = index_entries(&ctx, &verified, &executed.receipts);
-        Ok(PreparedBlock {
+        let prepared = PreparedBlock {
             block: block.clone(),
             receipts: executed.receipts,
             state: update.node_batch,
             index,
             left_out: Vec::new(),
-        })
+        };
+        Ok((prepared, reused))
     }
 
     /// Commits a decided block with its certificate, atomically.

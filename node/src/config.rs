@@ -65,6 +65,42 @@ pub struct ConsensusSection {
     pub timeout_precommit_ms: u64,
     /// How far ahead of this node's clock a proposed block's time may be.
     pub clock_drift_max_ms: u64,
+    /// Added to each round timeout per round, so a slow network eventually agrees.
+    #[serde(default = "default_timeout_delta_ms")]
+    pub timeout_delta_ms: u64,
+    /// Cap on any round timeout.
+    #[serde(default = "default_timeout_max_ms")]
+    pub timeout_max_ms: u64,
+    /// How long a proposer with an empty mempool waits for transactions before it proposes an
+    /// empty block, so an idle network does not spin through heights.
+    #[serde(default = "default_empty_block_wait_ms")]
+    pub empty_block_wait_ms: u64,
+    /// How often a node tells its peers its height, so that one behind starts to sync.
+    #[serde(default = "default_sync_status_interval_ms")]
+    pub sync_status_interval_ms: u64,
+    /// How often the mempool's new transactions are gossiped, in one batch.
+    #[serde(default = "default_gossip_interval_ms")]
+    pub gossip_interval_ms: u64,
+}
+
+fn default_timeout_delta_ms() -> u64 {
+    500
+}
+
+fn default_timeout_max_ms() -> u64 {
+    60_000
+}
+
+fn default_empty_block_wait_ms() -> u64 {
+    1_000
+}
+
+fn default_sync_status_interval_ms() -> u64 {
+    2_000
+}
+
+fn default_gossip_interval_ms() -> u64 {
+    50
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +158,11 @@ impl NodeConfig {
                 timeout_prevote_ms: 1_000,
                 timeout_precommit_ms: 1_000,
                 clock_drift_max_ms: 2_000,
+                timeout_delta_ms: default_timeout_delta_ms(),
+                timeout_max_ms: default_timeout_max_ms(),
+                empty_block_wait_ms: default_empty_block_wait_ms(),
+                sync_status_interval_ms: default_sync_status_interval_ms(),
+                gossip_interval_ms: default_gossip_interval_ms(),
             },
         }
     }
@@ -173,10 +214,19 @@ impl NodeConfig {
             ("mempool.gossip_batch_txs_max", self.mempool.gossip_batch_txs_max as u64),
             ("consensus.block_txs_max", self.consensus.block_txs_max as u64),
             ("consensus.block_bytes_max", self.consensus.block_bytes_max as u64),
+            ("consensus.timeout_propose_ms", self.consensus.timeout_propose_ms),
+            ("consensus.timeout_prevote_ms", self.consensus.timeout_prevote_ms),
+            ("consensus.timeout_precommit_ms", self.consensus.timeout_precommit_ms),
+            ("consensus.timeout_max_ms", self.consensus.timeout_max_ms),
+            ("consensus.sync_status_interval_ms", self.consensus.sync_status_interval_ms),
+            ("consensus.gossip_interval_ms", self.consensus.gossip_interval_ms),
             ("rpc.request_bytes_max", self.rpc.request_bytes_max as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be positive")));
+        }
+        if !self.p2p.listen_addr.contains("/tcp/") {
+            return Err(ConfigError::Invalid("p2p.listen_addr must be a TCP multiaddr".into()));
         }
         if self.consensus.block_txs_max > ebl_ledger::limits::BLOCK_TXS_MAX {
             return Err(ConfigError::Invalid(format!(

@@ -7,7 +7,11 @@
 
 pub mod app;
 pub mod config;
+pub mod consensus;
 pub mod genesis;
 pub mod keys;
 pub mod mempool;
+pub mod node;
 pub mod storage;
+#[cfg(feature = "test-utils")]
+pub mod testkit;

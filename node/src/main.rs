@@ -3,16 +3,20 @@
 //! * `ebl-node init --home DIR --moniker NAME` creates a key and a configuration.
 //! * `ebl-node inspect --home DIR` opens the database, checks its invariants and prints the tip.
 //!
-//! `ebl-node run` arrives with consensus (Malachite) and networking.
+//! * `ebl-node run --home DIR` runs the validator until Ctrl-C (or SIGTERM); it exits non-zero if
+//!   the consensus engine stops by itself, so that a supervisor restarts it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use ebl_ledger::action::{ExternalCodes, RegisterParty};
+use ebl_ledger::{Role, RoleSet};
 use ebl_node::app::App;
 use ebl_node::config::NodeConfig;
-use ebl_node::genesis::GenesisFile;
+use ebl_node::genesis::{GenesisFile, ValidatorEntry};
 use ebl_node::keys;
+use ebl_node::node::{Node, NodeOptions};
 use ebl_node::storage::Storage;
 
 #[derive(Parser)]
@@ -40,6 +44,22 @@ enum Command {
         #[arg(long)]
         genesis: Option<PathBuf>,
     },
+    /// Run the node: open the database, join the network, take part in consensus.
+    Run {
+        #[arg(long, env = "EBL_HOME")]
+        home: PathBuf,
+    },
+    /// Write the genesis of a new network into each validator's home: every `--validator` home
+    /// (made by `init`) becomes a validator of power 1 and a registered party with the roles given.
+    Genesis {
+        /// The network's chain id; transactions signed for another chain are refused.
+        #[arg(long)]
+        chain_id: String,
+        /// `HOME:ROLE[,ROLE…]`, e.g. `./carrier:CARRIER,REGISTRAR` (roles: CARRIER, BANK, CUSTOMS,
+        /// TERMINAL, TRADER, HAULIER, REGISTRAR).
+        #[arg(long = "validator", required = true)]
+        validators: Vec<String>,
+    },
     /// Open the node's database, check its invariants and print the committed tip.
     Inspect {
         #[arg(long, env = "EBL_HOME")]
@@ -48,12 +68,18 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Init { home, moniker, p2p_listen, rpc_listen, genesis } => {
             init(&home, &moniker, &p2p_listen, &rpc_listen, genesis.as_deref())
         }
         Command::Inspect { home } => inspect(&home),
+        Command::Run { home } => run(&home),
+        Command::Genesis { chain_id, validators } => genesis(&chain_id, &validators),
     }
 }
 
@@ -94,5 +120,87 @@ fn inspect(home: &Path) -> Result<()> {
     println!("height     {}", tip.height);
     println!("block      {}", tip.block_hash);
     println!("state root {}", tip.state_root);
+    Ok(())
+}
+
+fn run(home: &Path) -> Result<()> {
+    let config = NodeConfig::load(&home.join("config.toml"), std::env::vars())?;
+    let genesis = GenesisFile::load(&config.node.genesis_file)?;
+    let key = keys::load(&config.node.key_file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ebl-node")
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let moniker = config.node.moniker.clone();
+        let mut node = Node::start(NodeOptions { config, genesis, key, tamper: None })
+            .await
+            .context("starting the node")?;
+        let tip = node.tip();
+        tracing::info!(%moniker, party = %node.party(), height = tip.height, "node started");
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+            _ = node.stopped() => bail!("the consensus engine stopped; exiting so that the node is restarted"),
+        }
+        tracing::info!(%moniker, "stopping");
+        node.stop().await;
+        Ok(())
+    })
+}
+
+fn genesis(chain_id: &str, validators: &[String]) -> Result<()> {
+    let mut homes = Vec::new();
+    let mut entries = Vec::new();
+    let mut parties = Vec::new();
+    for spec in validators {
+        let (home, roles) = spec
+            .rsplit_once(':')
+            .with_context(|| format!("--validator {spec:?}: expected HOME:ROLE[,ROLE…]"))?;
+        let roles = roles
+            .split(',')
+            .map(|r| {
+                serde_json::from_value::<Role>(serde_json::Value::String(r.trim().to_uppercase()))
+                    .with_context(|| format!("unknown role {r:?}"))
+            })
+            .collect::<Result<Vec<Role>>>()?;
+        let home = PathBuf::from(home);
+        let config = NodeConfig::load(&home.join("config.toml"), std::env::vars()).with_context(|| {
+            format!("reading the configuration in {} (run `ebl-node init` first)", home.display())
+        })?;
+        let key = keys::load(&config.node.key_file)?;
+        entries.push(ValidatorEntry {
+            name: config.node.moniker.clone(),
+            party: key.party(),
+            voting_power: 1,
+            p2p_address: config.p2p.listen_addr.clone(),
+        });
+        parties.push(RegisterParty {
+            party: key.party(),
+            legal_name: config.node.moniker.clone(),
+            roles: RoleSet::of(&roles),
+            codes: ExternalCodes::default(),
+        });
+        homes.push(config.node.genesis_file.clone());
+    }
+    let file = GenesisFile {
+        chain_id: chain_id.into(),
+        genesis_time_ms: ebl_node::consensus::driver::now_ms(),
+        validators: entries,
+        parties,
+    };
+    file.validate()?;
+    for path in &homes {
+        if path.exists() {
+            bail!("{} exists already: refusing to replace a network's genesis", path.display());
+        }
+    }
+    for path in &homes {
+        std::fs::write(path, file.to_json()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!("genesis of {chain_id} ({} validators) written; its hash is {}", homes.len(), file.hash());
     Ok(())
 }

@@ -1,0 +1,149 @@
+//! From the node's configuration and genesis to Malachite's: network, sync, timeouts.
+//!
+//! Membership (DESIGN §8): the only peers are the other genesis validators, dialled at the
+//! address the genesis gives them with their peer id appended (`…/p2p/<PeerId>`), and
+//! `persistent_peers_only` refuses every other peer. The protocol names carry the chain id, so
+//! nodes of two networks never mix.
+
+use std::time::Duration;
+
+use bytesize::ByteSize;
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, DiscoveryConfig, GossipSubConfig, NodeConfig as EngineNodeConfig, P2pConfig,
+    ProtocolNames, PubSubProtocol, ValuePayload, ValueSyncConfig,
+};
+use malachitebft_app_channel::app::engine::host::HeightParams;
+use malachitebft_app_channel::app::net::Multiaddr;
+use malachitebft_app_channel::app::types::core::LinearTimeouts;
+
+use super::context::{EblContext, ValidatorSet};
+use super::signing::peer_id_of;
+use crate::config::{ConfigError, NodeConfig};
+use crate::genesis::GenesisFile;
+
+/// Largest gossip message: a block part (1 MiB of block) or a transaction batch, with room.
+pub const PUBSUB_BYTES_MAX: u64 = 8 * 1024 * 1024;
+/// Largest sync response: a few blocks with their certificates.
+pub const SYNC_RESPONSE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+
+/// What Malachite's engine is configured with.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub moniker: String,
+    pub consensus: ConsensusConfig,
+    pub value_sync: ValueSyncConfig,
+}
+
+impl EngineNodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
+}
+
+fn multiaddr(text: &str, what: &str) -> Result<Multiaddr, ConfigError> {
+    let addr: Multiaddr =
+        text.parse().map_err(|e| ConfigError::Invalid(format!("{what} {text:?} is not a multiaddr: {e}")))?;
+    // Malachite panics on a listen address without a transport it knows; refuse it here.
+    if !text.contains("/tcp/") {
+        return Err(ConfigError::Invalid(format!("{what} {text:?} must be a TCP address")));
+    }
+    Ok(addr)
+}
+
+/// The other validators' addresses, each with its peer id, as the genesis gives them.
+pub fn persistent_peers(
+    genesis: &GenesisFile,
+    me: &ebl_ledger::PartyId,
+) -> Result<Vec<Multiaddr>, ConfigError> {
+    let mut peers = Vec::new();
+    for v in genesis.validators.iter().filter(|v| v.party != *me) {
+        let peer = peer_id_of(&v.party)
+            .ok_or_else(|| ConfigError::Invalid(format!("validator {} is not an ed25519 key", v.name)))?;
+        let addr = format!("{}/p2p/{peer}", v.p2p_address.trim_end_matches('/'));
+        peers.push(multiaddr(&addr, "genesis p2pAddress")?);
+    }
+    Ok(peers)
+}
+
+impl EngineConfig {
+    pub fn new(
+        config: &NodeConfig,
+        genesis: &GenesisFile,
+        me: &ebl_ledger::PartyId,
+    ) -> Result<Self, ConfigError> {
+        let discovery = DiscoveryConfig {
+            enabled: false,
+            // Every validator of a loopback network shares one IP.
+            max_connections_per_ip: 1_000,
+            ip_throttle_duration: Duration::ZERO,
+            ..DiscoveryConfig::default()
+        };
+        let p2p = P2pConfig {
+            listen_addr: multiaddr(&config.p2p.listen_addr, "p2p.listen_addr")?,
+            persistent_peers: persistent_peers(genesis, me)?,
+            persistent_peers_only: true,
+            discovery,
+            protocol: PubSubProtocol::GossipSub(GossipSubConfig::new(6, 12, 4, 2, false, true, true)),
+            pubsub_max_size: ByteSize::b(PUBSUB_BYTES_MAX),
+            rpc_max_size: ByteSize::b(SYNC_RESPONSE_BYTES_MAX + 1024 * 1024),
+            protocol_names: ProtocolNames {
+                consensus: format!("/ebl/{}/consensus/v1", genesis.chain_id),
+                sync: format!("/ebl/{}/sync/v1", genesis.chain_id),
+                ..ProtocolNames::default()
+            },
+            ..P2pConfig::default()
+        };
+        let consensus = ConsensusConfig {
+            enabled: true,
+            p2p,
+            value_payload: ValuePayload::ProposalAndParts,
+            ..ConsensusConfig::default()
+        };
+        let value_sync = ValueSyncConfig {
+            enabled: true,
+            status_update_interval: Duration::from_millis(config.consensus.sync_status_interval_ms),
+            request_timeout: Duration::from_secs(10),
+            max_response_size: ByteSize::b(SYNC_RESPONSE_BYTES_MAX),
+            batch_size: 5,
+            ..ValueSyncConfig::default()
+        };
+        Ok(EngineConfig { moniker: config.node.moniker.clone(), consensus, value_sync })
+    }
+}
+
+/// Round timeouts from the configuration.
+pub fn timeouts(config: &NodeConfig) -> LinearTimeouts {
+    let c = &config.consensus;
+    let ms = Duration::from_millis;
+    LinearTimeouts {
+        propose: ms(c.timeout_propose_ms),
+        propose_delta: ms(c.timeout_delta_ms),
+        prevote: ms(c.timeout_prevote_ms),
+        prevote_delta: ms(c.timeout_delta_ms),
+        precommit: ms(c.timeout_precommit_ms),
+        precommit_delta: ms(c.timeout_delta_ms),
+        rebroadcast: ms(c.timeout_propose_ms + c.timeout_prevote_ms + c.timeout_precommit_ms),
+        max_timeout: ms(c.timeout_max_ms),
+    }
+}
+
+/// The parameters of every height: the genesis validators (the set never changes yet).
+pub fn height_params(validators: &ValidatorSet, timeouts: LinearTimeouts) -> HeightParams<EblContext> {
+    HeightParams::new(validators.clone(), timeouts, None)
+}

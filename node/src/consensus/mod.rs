@@ -1,0 +1,241 @@
+//! Consensus: Malachite's Tendermint (`arc-malachitebft-app-channel` 0.8) behind one module
+//! (DESIGN §3, ADR 0005). Nothing outside this module names a Malachite type.
+//!
+//! [`start`] opens the engine (network, WAL, sync) for a validator and runs the [`driver`] on
+//! its own thread; [`ConsensusHandle::stop`] stops both and releases the port.
+
+pub mod codec;
+pub mod config;
+pub mod context;
+pub mod driver;
+pub mod signing;
+pub mod streaming;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ebl_ledger::{Hash, Keypair, TxBody};
+use malachitebft_app_channel::app::events::TxEvent;
+use malachitebft_app_channel::app::net::PeerId as NetPeerId;
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
+use malachitebft_app_channel::app::types::Keypair as NetKeypair;
+use malachitebft_app_channel::{
+    start_engine, ConsensusContext, EngineHandle, NetworkContext, NetworkMsg, NetworkRequest, RequestContext,
+    SyncContext, WalContext,
+};
+use tokio::sync::mpsc;
+
+use crate::app::{App, PreparedBlock};
+use codec::BorshCodec;
+use context::{EblContext, ProposalPart, ValidatorAddress, ValidatorSet};
+use driver::{Driver, DriverConfig, Shared};
+use signing::{EblSigner, EblVerifier};
+
+pub use config::EngineConfig;
+pub use driver::{CommitEvent, DriverStats};
+
+/// A Byzantine proposer's fault, for the fault tests: applied to every block it builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// The header claims a state root that execution does not give.
+    WrongStateRoot,
+    /// One transaction carries a signature that does not verify (the tx root is recomputed, so
+    /// the signature is the only fault).
+    BadSignature,
+}
+
+/// Applies `tamper` to a block this node built; the header is made consistent with the change
+/// everywhere but in the fault itself.
+fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBlock) -> PreparedBlock {
+    let block = &mut prepared.block;
+    match fault {
+        Tamper::WrongStateRoot => {
+            block.header.state_root = Hash::digest(block.header.state_root.as_bytes());
+        }
+        Tamper::BadSignature => {
+            let mut tx = block.txs.first().cloned().unwrap_or_else(|| {
+                // No transaction to spoil: add one of our own with a broken signature.
+                let body = TxBody {
+                    chain_id: chain_id.into(),
+                    nonce: u64::MAX,
+                    signers: vec![key.party()],
+                    action: ebl_ledger::Action::BlankEndorse {
+                        bl: ebl_ledger::BlId(Hash::digest(b"byzantine")),
+                    },
+                };
+                body.sign(&[key])
+            });
+            if let Some(signature) = tx.signatures.first_mut() {
+                signature.0[0] ^= 0x01;
+            }
+            if block.txs.is_empty() {
+                block.txs.push(tx);
+            } else {
+                block.txs[0] = tx;
+            }
+            block.header.tx_root = ebl_ledger::block::tx_root(&block.txs);
+        }
+    }
+    prepared
+}
+
+/// Everything [`start`] needs.
+#[derive(Debug)]
+pub struct ConsensusParams {
+    pub engine: EngineConfig,
+    pub driver: DriverSettings,
+    pub wal_path: PathBuf,
+    pub gossip_interval: Duration,
+    pub tamper: Option<Tamper>,
+}
+
+/// The driver's part of the node configuration.
+#[derive(Debug, Clone)]
+pub struct DriverSettings {
+    pub limits: crate::app::BlockLimits,
+    pub clock_drift_max_ms: u64,
+    pub empty_block_wait: Duration,
+    pub timeouts: malachitebft_app_channel::app::types::core::LinearTimeouts,
+}
+
+/// A running engine, its driver thread and the mempool gossip task.
+pub struct ConsensusHandle {
+    engine: EngineHandle,
+    driver: Option<std::thread::JoinHandle<()>>,
+    gossip: tokio::task::JoinHandle<()>,
+    net_requests: mpsc::Sender<NetworkRequest>,
+    events: TxEvent<EblContext>,
+}
+
+impl std::fmt::Debug for ConsensusHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConsensusHandle")
+    }
+}
+
+/// Starts consensus for the validator `key` over `app`. Must be called on a multi-threaded
+/// tokio runtime.
+pub async fn start(
+    chain_id: &str,
+    validators: ValidatorSet,
+    key: &Keypair,
+    app: App,
+    shared: Arc<Shared>,
+    params: ConsensusParams,
+) -> eyre::Result<ConsensusHandle> {
+    let ctx = EblContext::new(chain_id);
+    let seed = key.seed();
+    let net_key = NetKeypair::ed25519_from_bytes(seed)?;
+    let address = ValidatorAddress(key.party());
+    let signer = EblSigner::new(chain_id, seed);
+    let verifier = EblVerifier::new(chain_id, validators.clone());
+    let identity = malachitebft_app_channel::app::engine::network::NetworkIdentity::new(
+        params.engine.moniker.clone(),
+        net_key,
+        Some(address.to_string()),
+    );
+    if let Some(parent) = params.wal_path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let consensus_ctx = if validators.get(&key.party()).is_some() {
+        ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer))
+    } else {
+        ConsensusContext::new_full_node(address, Box::new(verifier))
+    };
+    let (channels, engine) = start_engine(
+        ctx.clone(),
+        params.engine,
+        WalContext::new(params.wal_path, BorshCodec),
+        NetworkContext::new(identity, BorshCodec),
+        consensus_ctx,
+        SyncContext::new(BorshCodec),
+        RequestContext::new(64),
+    )
+    .await?;
+    let config = DriverConfig {
+        limits: params.driver.limits,
+        clock_drift_max_ms: params.driver.clock_drift_max_ms,
+        empty_block_wait: params.driver.empty_block_wait,
+        params: config::height_params(&validators, params.driver.timeouts),
+    };
+    let network = channels.network.clone();
+    let driver = Driver::new(
+        ctx,
+        app,
+        Keypair::from_seed(seed),
+        validators,
+        config,
+        shared.clone(),
+        network.clone(),
+        params.tamper,
+    );
+    let consensus_rx = channels.consensus;
+    let driver = std::thread::Builder::new()
+        .name(format!("ebl-driver-{}", key.party().short()))
+        .spawn(move || driver.run(consensus_rx))?;
+    let gossip = tokio::spawn(gossip_loop(shared, network, params.gossip_interval));
+    Ok(ConsensusHandle {
+        engine,
+        driver: Some(driver),
+        gossip,
+        net_requests: channels.net_requests,
+        events: channels.events,
+    })
+}
+
+/// Every `interval`, the transactions clients gave this node since the last batch go to the
+/// other validators in one message (DESIGN §8: never one message per transaction).
+async fn gossip_loop(shared: Arc<Shared>, network: mpsc::Sender<NetworkMsg<EblContext>>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut counter: u64 = 0;
+    loop {
+        ticker.tick().await;
+        let txs = shared.mempool().take_gossip_batch(driver::GOSSIP_BATCH_TXS_MAX);
+        if txs.is_empty() {
+            continue;
+        }
+        counter += 1;
+        // Stream ids of batches never collide with block streams (those are 20 bytes).
+        let id = malachitebft_app_channel::app::streaming::StreamId::new(bytes::Bytes::from(
+            [b"txs/".as_slice(), &counter.to_be_bytes()].concat(),
+        ));
+        let message = StreamMessage::new(id, 0, StreamContent::Data(ProposalPart::TxBatch(txs)));
+        if network.send(NetworkMsg::PublishProposalPart(message)).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl ConsensusHandle {
+    /// The peers this node's network is connected to.
+    pub async fn peers(&self) -> Vec<NetPeerId> {
+        match NetworkRequest::dump_state(&self.net_requests).await {
+            Ok(Some(dump)) => dump.peers.keys().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Consensus events (for tests and logs).
+    pub fn events(&self) -> &TxEvent<EblContext> {
+        &self.events
+    }
+
+    /// Stops the engine's actors (waiting for the network to release its port), then the driver.
+    pub async fn stop(mut self) {
+        self.gossip.abort();
+        let timeout = Some(Duration::from_secs(10));
+        let _ = self.engine.actor.get_cell().stop_children_and_wait(None, timeout).await;
+        let _ = self.engine.actor.stop_and_wait(None, timeout).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.engine.handle).await;
+        if let Some(driver) = self.driver.take() {
+            let _ = tokio::task::spawn_blocking(move || driver.join()).await;
+        }
+    }
+
+    /// Resolves when the engine stops by itself (a failed actor): the node must then exit.
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.engine.handle).await;
+    }
+}

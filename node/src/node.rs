@@ -1,0 +1,181 @@
+//! The in-process node: storage, application core, mempool and consensus started together, with
+//! one handle to submit transactions, read state and hear of commits. `ebl-node run`, the REST
+//! layer and the multi-node tests all use this entry point.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ebl_ledger::{Block, Hash, Keypair, PartyId, Receipt, StateKey, StateRead, StateTree, Transaction, TxId};
+use thiserror::Error;
+use tokio::sync::broadcast;
+
+use crate::app::{App, BlockLimits, NodeError};
+use crate::config::{ConfigError, NodeConfig};
+use crate::consensus::context::ValidatorSet;
+use crate::consensus::driver::{Shared, StateNonces};
+pub use crate::consensus::Tamper;
+use crate::consensus::{
+    self, CommitEvent, ConsensusHandle, ConsensusParams, DriverSettings, DriverStats, EngineConfig,
+};
+use crate::genesis::GenesisFile;
+use crate::mempool::{AdmitError, Mempool};
+use crate::storage::{Storage, StorageError, Tip};
+
+/// Commit events buffered per subscriber before the slowest one starts to miss some.
+pub const EVENTS_BUFFER: usize = 4_096;
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("consensus engine: {0}")]
+    Engine(String),
+}
+
+/// What a node is started with.
+#[derive(Debug)]
+pub struct NodeOptions {
+    pub config: NodeConfig,
+    pub genesis: GenesisFile,
+    pub key: Keypair,
+    /// A Byzantine proposer, for fault tests only.
+    pub tamper: Option<Tamper>,
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct Node {
+    party: PartyId,
+    chain_id: String,
+    storage: Storage,
+    shared: Arc<Shared>,
+    consensus: Option<ConsensusHandle>,
+}
+
+impl Node {
+    /// Opens the database (checking its invariants and writing the genesis state if new),
+    /// starts consensus and returns at once; the node joins the network in the background.
+    pub async fn start(options: NodeOptions) -> Result<Node, StartError> {
+        let NodeOptions { config, genesis, key, tamper } = options;
+        let storage = Storage::open(&config.node.data_dir)?;
+        let app = App::open(storage.clone(), &genesis)?;
+        let party = key.party();
+        let validators = ValidatorSet::from_genesis(&genesis);
+        let (events, _) = broadcast::channel(EVENTS_BUFFER);
+        let shared = Arc::new(Shared {
+            mempool: Mutex::new(Mempool::new(config.mempool_config(), genesis.chain_id.clone())),
+            events,
+            stats: Mutex::new(DriverStats::default()),
+        });
+        let params = ConsensusParams {
+            engine: EngineConfig::new(&config, &genesis, &party)?,
+            driver: DriverSettings {
+                limits: BlockLimits {
+                    txs_max: config.consensus.block_txs_max,
+                    bytes_max: config.consensus.block_bytes_max,
+                },
+                clock_drift_max_ms: config.consensus.clock_drift_max_ms,
+                empty_block_wait: Duration::from_millis(config.consensus.empty_block_wait_ms),
+                timeouts: consensus::config::timeouts(&config),
+            },
+            wal_path: config.node.data_dir.join("consensus").join("wal"),
+            gossip_interval: Duration::from_millis(config.consensus.gossip_interval_ms),
+            tamper,
+        };
+        let handle = consensus::start(&genesis.chain_id, validators, &key, app, shared.clone(), params)
+            .await
+            .map_err(|e| StartError::Engine(e.to_string()))?;
+        Ok(Node { party, chain_id: genesis.chain_id, storage, shared, consensus: Some(handle) })
+    }
+
+    pub fn party(&self) -> PartyId {
+        self.party
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Admits a signed transaction to this node's mempool; it is gossiped to the other
+    /// validators and committed by whichever proposes next.
+    pub fn submit(&self, tx: Transaction) -> Result<TxId, AdmitError> {
+        let view = StateNonces(StateTree::new(self.storage.clone()));
+        self.shared.mempool().admit(tx, &view)
+    }
+
+    /// The committed tip.
+    pub fn tip(&self) -> Tip {
+        self.storage.tip().ok().flatten().unwrap_or(Tip {
+            height: 0,
+            block_hash: Hash::ZERO,
+            state_root: Hash::ZERO,
+            time_ms: 0,
+        })
+    }
+
+    pub fn block(&self, height: u64) -> Option<Block> {
+        self.storage.block(height).ok().flatten()
+    }
+
+    /// The committed receipt of `tx`, with its height.
+    pub fn receipt(&self, tx: &TxId) -> Option<(u64, Receipt)> {
+        let (height, index) = self.storage.tx_location(tx).ok().flatten()?;
+        let receipts = self.storage.receipts(height).ok().flatten()?;
+        receipts.into_iter().nth(index as usize).map(|r| (height, r))
+    }
+
+    /// A value of the committed state, decoded.
+    pub fn state<T: borsh::BorshDeserialize>(&self, key: &StateKey) -> Option<T> {
+        let bytes = StateTree::new(self.storage.clone()).get(key).ok()??;
+        ebl_ledger::encoding::decode(&bytes, crate::storage::layout::STATE_VALUE_BYTES_MAX).ok()
+    }
+
+    /// The stored commit certificate of `height`.
+    pub fn certificate(&self, height: u64) -> Option<ebl_ledger::Certificate> {
+        let bytes = self.storage.certificate(height).ok().flatten()?;
+        ebl_ledger::encoding::decode(&bytes, crate::storage::layout::CERTIFICATE_BYTES_MAX).ok()
+    }
+
+    pub fn mempool_len(&self) -> usize {
+        self.shared.mempool().len()
+    }
+
+    pub fn stats(&self) -> DriverStats {
+        self.shared.stats().clone()
+    }
+
+    /// Every block this node commits from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CommitEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The libp2p peers this node is connected to.
+    pub async fn peers(&self) -> Vec<String> {
+        match &self.consensus {
+            Some(c) => c.peers().await.into_iter().map(|p| p.to_string()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Resolves when consensus stops by itself (a failed actor).
+    pub async fn stopped(&mut self) {
+        if let Some(c) = self.consensus.as_mut() {
+            c.stopped().await;
+        }
+    }
+
+    /// Stops consensus and the network; the database closes when the node is dropped.
+    pub async fn stop(mut self) {
+        if let Some(c) = self.consensus.take() {
+            c.stop().await;
+        }
+    }
+}
