@@ -941,3 +941,20 @@ fn a_killed_writer_leaves_a_consistent_database() {
         start = tip.height;
     }
 }
+
+#[test]
+fn a_recorded_proposal_survives_a_reopen_until_its_height_is_pruned() {
+    let (dir, _scenario) = scenario_db();
+    let storage = open(&dir);
+    let block = storage.block(1).expect("read").expect("block 1");
+    storage.put_proposal(7, 0, &block).expect("record");
+    storage.put_proposal(7, 2, &block).expect("record");
+    storage.put_proposal(9, 0, &block).expect("record");
+    drop(storage);
+    let storage = open(&dir);
+    assert_eq!(storage.proposal(7, 0).expect("read"), Some(block.clone()));
+    assert_eq!(storage.proposal(7, 1).expect("read"), None);
+    storage.prune_proposals(8).expect("prune");
+    assert_eq!(storage.proposal(7, 2).expect("read"), None);
+    assert_eq!(storage.proposal(9, 0).expect("read"), Some(block));
+}

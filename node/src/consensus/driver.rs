@@ -297,6 +297,51 @@ impl Driver {
             self.stream(height, r, Round::Nil, self.key.party(), hash);
             return hash;
         }
+        // A block recorded for (height, round) before a crash is proposed again, never a second one.
+        let recorded = match self.app.storage().proposal(height, r) {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                warn!(height, error = %e, "cannot read the recorded proposals; proposing nothing");
+                return Hash::ZERO;
+            }
+        };
+        let prepared = match recorded {
+            Some(block) => match self.app.validate_block(&block, u64::MAX, 0) {
+                Ok(prepared) => {
+                    info!(height, round = r, "proposing the block recorded before a restart");
+                    prepared
+                }
+                Err(e) => {
+                    warn!(height, error = %e, "the recorded proposal no longer executes; proposing nothing");
+                    return Hash::ZERO;
+                }
+            },
+            None => match self.build(height, timeout) {
+                Some(prepared) => prepared,
+                None => return Hash::ZERO,
+            },
+        };
+        if let Err(e) = self.app.storage().put_proposal(height, r, &prepared.block) {
+            warn!(height, error = %e, "cannot record the proposal; proposing nothing");
+            return Hash::ZERO;
+        }
+        let prepared = match self.tamper {
+            Some(t) => super::tamper(t, &self.key, self.ctx.chain_id(), prepared),
+            None => prepared,
+        };
+        let hash = prepared.block.hash();
+        debug!(height, round = r, txs = prepared.block.txs.len(), %hash, "proposing");
+        let fin = streaming::sign_fin(self.ctx.chain_id(), &self.key, &prepared.block);
+        self.fins.insert(hash, fin);
+        self.prepared.insert(hash, prepared);
+        self.built.insert((height, r), hash);
+        self.stream(height, r, Round::Nil, self.key.party(), hash);
+        hash
+    }
+
+    /// Reaps the mempool (after waiting briefly if it is empty) and builds the next block; `None`
+    /// if not even an empty block can be built (storage failing).
+    fn build(&mut self, height: u64, timeout: Duration) -> Option<PreparedBlock> {
         // An idle network proposes empty blocks only this often.
         let wait = self.config.empty_block_wait.min(timeout / 2);
         let step = Duration::from_millis(10);
@@ -308,35 +353,21 @@ impl Driver {
         let view = self.nonces();
         let candidates =
             self.shared.mempool().reap(self.config.limits.txs_max, self.config.limits.bytes_max, &view);
-        let prepared = match self.app.build_block(now_ms(), self.key.party(), candidates, self.config.limits)
-        {
-            Ok(p) => p,
-            Err(e) => {
-                warn!(height, error = %e, "building a block failed; proposing an empty one");
-                match self.app.build_block(now_ms(), self.key.party(), Vec::new(), self.config.limits) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        // Storage is failing: nothing valid can be proposed. A hash no block has
-                        // makes every validator prevote nil, and the round moves on.
-                        warn!(height, error = %e, "cannot build even an empty block");
-                        return Hash::ZERO;
-                    }
-                }
+        let built = self.app.build_block(now_ms(), self.key.party(), candidates, self.config.limits);
+        let built = built.or_else(|e| {
+            warn!(height, error = %e, "building a block failed; proposing an empty one");
+            self.app.build_block(now_ms(), self.key.party(), Vec::new(), self.config.limits)
+        });
+        match built {
+            Ok(prepared) => {
+                self.shared.stats().blocks_built += 1;
+                Some(prepared)
             }
-        };
-        let prepared = match self.tamper {
-            Some(t) => super::tamper(t, &self.key, self.ctx.chain_id(), prepared),
-            None => prepared,
-        };
-        let hash = prepared.block.hash();
-        debug!(height, round = r, txs = prepared.block.txs.len(), %hash, "built block");
-        self.shared.stats().blocks_built += 1;
-        let fin = streaming::sign_fin(self.ctx.chain_id(), &self.key, &prepared.block);
-        self.fins.insert(hash, fin);
-        self.prepared.insert(hash, prepared);
-        self.built.insert((height, r), hash);
-        self.stream(height, r, Round::Nil, self.key.party(), hash);
-        hash
+            Err(e) => {
+                warn!(height, error = %e, "cannot build even an empty block");
+                None
+            }
+        }
     }
 
     /// Publishes the parts of a prepared block for `(height, round)`.
@@ -508,6 +539,9 @@ impl Driver {
         self.early.retain(|h, _| *h > height);
         self.synced.clear();
         self.reassembler.prune_below(height + 1);
+        if let Err(e) = self.app.storage().prune_proposals(height + 1) {
+            warn!(height, error = %e, "cannot prune recorded proposals");
+        }
     }
 
     fn decided_values(&self, start: u64, end: u64) -> Vec<RawDecidedValue<EblContext>> {

@@ -37,8 +37,13 @@ pub const CF_INDEX_TX: &str = "index_tx";
 /// The `META_*` keys below.
 pub const CF_META: &str = "meta";
 
+/// Blocks this validator proposed, by `height_key(h) ‖ round (u32 BE)`: after a crash it proposes
+/// the same block again at the same height and round, never a second one (no equivocation).
+/// Pruned when the height commits.
+pub const CF_PROPOSALS: &str = "proposals";
+
 /// Every column family the node opens (besides RocksDB's `default`, which stays empty).
-pub const COLUMN_FAMILIES: [&str; 11] = [
+pub const COLUMN_FAMILIES: [&str; 12] = [
     CF_BLOCKS,
     CF_BLOCK_HASHES,
     CF_RECEIPTS,
@@ -50,7 +55,16 @@ pub const COLUMN_FAMILIES: [&str; 11] = [
     CF_INDEX_CONTAINER_TX,
     CF_INDEX_TX,
     CF_META,
+    CF_PROPOSALS,
 ];
+
+/// The key of this validator's proposal at `(height, round)`.
+pub fn proposal_key(height: u64, round: u32) -> [u8; 12] {
+    let mut key = [0u8; 12];
+    key[..8].copy_from_slice(&height.to_be_bytes());
+    key[8..].copy_from_slice(&round.to_be_bytes());
+    key
+}
 
 /// The committed tip: borsh(`TipRecord`).
 pub const META_TIP: &[u8] = b"tip";

@@ -500,6 +500,29 @@ impl Storage {
         self.get(cf, &height_key(height))
     }
 
+    /// Records, synced, the block this validator proposes at `(height, round)`, before the
+    /// proposal leaves the node.
+    pub fn put_proposal(&self, height: u64, round: u32, block: &Block) -> Result<()> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(CF_PROPOSALS)?, proposal_key(height, round), encoding::encode(block));
+        Ok(self.inner.db.write_opt(batch, &opts)?)
+    }
+
+    /// The block this validator proposed at `(height, round)`, if any.
+    pub fn proposal(&self, height: u64, round: u32) -> Result<Option<Block>> {
+        self.get(CF_PROPOSALS, &proposal_key(height, round))?
+            .map(|bytes| encoding::decode(&bytes, BLOCK_BYTES_MAX).map_err(|e| corrupt("proposal", e)))
+            .transpose()
+    }
+
+    /// Forgets this validator's proposals below `height` (their heights are committed).
+    pub fn prune_proposals(&self, height: u64) -> Result<()> {
+        let cf = self.cf(CF_PROPOSALS)?;
+        Ok(self.inner.db.delete_range_cf(cf, proposal_key(0, 0), proposal_key(height, 0))?)
+    }
+
     pub fn block(&self, height: u64) -> Result<Option<Block>> {
         self.height_get(CF_BLOCKS, height)?
             .map(|b| encoding::decode(&b, BLOCK_BYTES_MAX).map_err(|e| corrupt(format!("block {height}"), e)))
