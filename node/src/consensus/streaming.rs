@@ -198,3 +198,137 @@ fn check(
     }
     Ok(ReceivedBlock { init, block, fin })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::context::{Validator, ValidatorAddress};
+    use ebl_ledger::{BlockHeader, Hash};
+
+    fn key(label: u8) -> Keypair {
+        Keypair::from_seed([label; 32])
+    }
+
+    fn set(keys: &[&Keypair]) -> ValidatorSet {
+        ValidatorSet::new(
+            keys.iter()
+                .map(|k| Validator {
+                    address: ValidatorAddress(k.party()),
+                    public_key: k.party(),
+                    voting_power: 1,
+                })
+                .collect(),
+        )
+    }
+
+    /// A block of about `bytes` bytes built by `builder` (its transactions are junk, which is all
+    /// the streaming layer may assume: it never executes anything).
+    fn block(builder: &Keypair, bytes: usize) -> Block {
+        let header = BlockHeader {
+            chain_id: "c".into(),
+            height: 3,
+            parent_hash: Hash::digest(b"parent"),
+            time_ms: 1,
+            proposer: builder.party(),
+            tx_root: Hash::ZERO,
+            state_root: Hash::ZERO,
+            receipts_root: Hash::ZERO,
+        };
+        let tx = ebl_ledger::TxBody {
+            chain_id: "c".into(),
+            nonce: 0,
+            signers: vec![builder.party()],
+            action: ebl_ledger::Action::BlankEndorse { bl: ebl_ledger::BlId(Hash::digest(&[0; 8])) },
+        }
+        .sign(&[builder]);
+        let per_tx = tx.encode().len();
+        Block { header, txs: vec![tx; bytes / per_tx + 1] }
+    }
+
+    fn messages(builder: &Keypair, b: &Block) -> Vec<StreamMessage<ProposalPart>> {
+        let bytes = ebl_ledger::encoding::encode(b);
+        let init = PartInit {
+            height: 3,
+            round: 0,
+            pol_round: None,
+            proposer: builder.party(),
+            block_bytes: bytes.len() as u32,
+        };
+        stream_block(stream_id(3, 0, 1), init, &bytes, sign_fin("c", builder, b))
+    }
+
+    /// A distinct publisher per call.
+    fn peer() -> PeerId {
+        static NEXT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+        let seed = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let key = libp2p_identity::Keypair::ed25519_from_bytes([seed; 32]).expect("key");
+        PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).expect("peer id")
+    }
+
+    #[test]
+    fn a_multi_chunk_block_reassembles_out_of_order_and_despite_duplicates() {
+        let builder = key(1);
+        let b = block(&builder, 3 * CHUNK_BYTES);
+        let mut parts = messages(&builder, &b);
+        assert!(parts.len() >= 6, "init, at least 3 chunks, fin, end");
+        parts.reverse();
+        let duplicate = parts[2].clone();
+        parts.insert(1, duplicate);
+        let mut r = Reassembler::default();
+        let from = peer();
+        let mut done = Vec::new();
+        for part in parts {
+            if let Some(result) = r.add("c", &set(&[&builder]), from, part) {
+                done.push(result);
+            }
+        }
+        assert_eq!(done.len(), 1);
+        let received = done.pop().expect("one block").expect("valid");
+        assert_eq!(received.block, b);
+        assert_eq!(r.open_streams(), 0);
+    }
+
+    #[test]
+    fn a_block_from_a_non_validator_or_with_a_forged_fin_is_dropped() {
+        let builder = key(1);
+        let outsider = key(2);
+        let b = block(&outsider, 1000);
+        let mut r = Reassembler::default();
+        let results: Vec<_> = messages(&outsider, &b)
+            .into_iter()
+            .filter_map(|m| r.add("c", &set(&[&builder]), peer(), m))
+            .collect();
+        assert!(results.is_empty(), "parts from different publishers never mix");
+        let from = peer();
+        let results: Vec<_> = messages(&outsider, &b)
+            .into_iter()
+            .filter_map(|m| r.add("c", &set(&[&builder]), from, m))
+            .collect();
+        assert!(matches!(results.as_slice(), [Err(StreamError::WrongBuilder(_))]));
+
+        let b = block(&builder, 1000);
+        let mut forged = messages(&builder, &b);
+        for m in &mut forged {
+            if let StreamContent::Data(ProposalPart::Fin(fin)) = &mut m.content {
+                fin.builder_signature.0[0] ^= 1;
+            }
+        }
+        let results: Vec<_> =
+            forged.into_iter().filter_map(|m| r.add("c", &set(&[&builder]), from, m)).collect();
+        assert!(matches!(results.as_slice(), [Err(StreamError::BadBuilderSignature)]));
+    }
+
+    #[test]
+    fn open_streams_per_publisher_are_bounded() {
+        let builder = key(1);
+        let mut r = Reassembler::default();
+        let from = peer();
+        for i in 0..(STREAMS_PER_PUBLISHER_MAX as u64 * 3) {
+            let init =
+                PartInit { height: 3, round: 0, pol_round: None, proposer: builder.party(), block_bytes: 10 };
+            let m = StreamMessage::new(stream_id(3, 0, i), 0, StreamContent::Data(ProposalPart::Init(init)));
+            assert!(r.add("c", &set(&[&builder]), from, m).is_none());
+        }
+        assert_eq!(r.open_streams(), STREAMS_PER_PUBLISHER_MAX);
+    }
+}
