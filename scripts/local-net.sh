@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds ebl-node and runs a local network of four validators on 127.0.0.1 — a carrier, a bank,
+# customs and a terminal — each with its own key, configuration and RocksDB directory under
+# ${EBL_NET_DIR:-./.local-net}. Prints each node's committed height every few seconds; Ctrl-C stops
+# them all. (The one-command testnet with the bill-of-lading demo is `ebl-testnet`, issue #5.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ebl-ledger-target}"
+cargo build -p ebl-node
+BIN="$CARGO_TARGET_DIR/debug/ebl-node"
+DIR="${EBL_NET_DIR:-./.local-net}"
+rm -rf "$DIR"
+mkdir -p "$DIR"
+names=(carrier bank customs terminal)
+roles=("CARRIER,REGISTRAR" "BANK" "CUSTOMS" "TERMINAL")
+base="${EBL_NET_PORT:-27100}"
+specs=()
+for i in "${!names[@]}"; do
+  n=${names[$i]}
+  "$BIN" init --home "$DIR/$n" --moniker "$n" \
+    --p2p-listen "/ip4/127.0.0.1/tcp/$((base + i))" --rpc-listen "127.0.0.1:$((base + 100 + i))" >/dev/null
+  specs+=(--validator "$DIR/$n:${roles[$i]}")
+done
+"$BIN" genesis --chain-id ebl-local-1 "${specs[@]}"
+pids=()
+for n in "${names[@]}"; do
+  RUST_LOG="${RUST_LOG:-ebl_node=info}" "$BIN" run --home "$DIR/$n" 2>"$DIR/$n/node.log" &
+  pids+=($!)
+done
+trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; echo "stopped; logs and data are in $DIR"' EXIT
+echo "four validators running; logs in $DIR/<name>/node.log; Ctrl-C stops them"
+while sleep 3; do
+  line=""
+  for n in "${names[@]}"; do
+    h=$(grep -o 'committed height=[0-9]*' "$DIR/$n/node.log" 2>/dev/null | tail -1 | cut -d= -f2)
+    line+="$n=${h:-0} "
+  done
+  echo "heights: $line"
+done
