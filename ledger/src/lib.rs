@@ -18,6 +18,7 @@ pub mod hash;
 pub mod keys;
 pub mod limits;
 pub mod merkle;
+pub mod proof;
 pub mod receipt;
 pub mod records;
 pub mod state;
@@ -29,6 +30,7 @@ pub use certificate::{Certificate, CertificateError};
 pub use error::{DecodeError, ParseError, ProofError, StoreError, TxError};
 pub use hash::Hash;
 pub use keys::{Keypair, PartyId, Signature};
+pub use proof::{BundleError, ProofBundle};
 pub use receipt::{ErrorCode, Outcome, Receipt};
 pub use records::{
     BlId, BlRecord, BlStatus, ContainerRef, PartyRecord, ReleaseRecord, Role, RoleSet, StateKey,

@@ -138,6 +138,16 @@ impl Node {
         ebl_ledger::encoding::decode(&bytes, crate::storage::layout::STATE_VALUE_BYTES_MAX).ok()
     }
 
+    /// A proof bundle for `key` at the committed tip: the value, its JMT proof, the tip's header
+    /// and certificate. A client checks it against the genesis validators alone.
+    pub fn prove(&self, key: &StateKey) -> Option<ebl_ledger::ProofBundle> {
+        let tip = self.tip();
+        let header = self.block(tip.height)?.header;
+        let certificate = self.certificate(tip.height)?;
+        let (value, proof) = StateTree::new(self.storage.clone()).prove(key, tip.height).ok()?;
+        Some(ebl_ledger::ProofBundle { key: key.clone(), value, proof, header, certificate })
+    }
+
     /// The stored commit certificate of `height`.
     pub fn certificate(&self, height: u64) -> Option<ebl_ledger::Certificate> {
         let bytes = self.storage.certificate(height).ok().flatten()?;

@@ -93,6 +93,28 @@ async fn four_validators_commit_a_thousand_transactions_submitted_to_different_n
     }
     let top = net.expect_same_state(&all);
     assert!(top >= 4, "several blocks were committed, not {top}");
+    // Any node's proof of a BL's title checks out against the genesis validators alone, and a
+    // changed record or a certificate of another height does not.
+    let genesis_set: Vec<(ebl_ledger::PartyId, u64)> =
+        net.genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
+    let key = StateKey::Bl(BlId::new(&net.cast.carrier.party(), &reference(7)));
+    let bundle = net.node(2).prove(&key).expect("proof bundle");
+    bundle.verify(&net.genesis.chain_id, &genesis_set).expect("a genuine bundle verifies");
+    assert_eq!(bundle.decode::<BlRecord>().map(|r| r.possessor), Some(net.cast.bank.party()));
+    let mut changed = bundle.clone();
+    let mut record: BlRecord = bundle.decode().expect("record");
+    record.possessor = net.cast.shipper.party();
+    changed.value = Some(ebl_ledger::encoding::encode(&record));
+    assert!(matches!(
+        changed.verify(&net.genesis.chain_id, &genesis_set),
+        Err(ebl_ledger::BundleError::Proof(_))
+    ));
+    let mut stale = bundle.clone();
+    stale.certificate = net.node(2).certificate(bundle.header.height - 1).expect("certificate");
+    assert!(matches!(
+        stale.verify(&net.genesis.chain_id, &genesis_set),
+        Err(ebl_ledger::BundleError::Certificate(_))
+    ));
     // The transactions reached the other validators' pools by gossip, in batches, and a
     // signature checked at admission was not checked again when a block carried it.
     for i in all {

@@ -329,6 +329,11 @@ pub struct KeyDecodeError {
     pub found: usize,
 }
 
+/// Exactly `N` bytes.
+fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], KeyDecodeError> {
+    bytes.try_into().map_err(|_| KeyDecodeError { expected: N, found: bytes.len() })
+}
+
 /// ed25519 verified with `verify_strict`, as the ledger and the client verify (ADR 0002), so
 /// that a certificate consensus accepts also verifies for a strict client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,9 +346,7 @@ impl mcore::SigningScheme for EblEd25519 {
     type PrivateKey = ConsensusSecret;
 
     fn decode_signature(bytes: &[u8]) -> Result<ConsensusSignature, KeyDecodeError> {
-        let array: [u8; 64] =
-            bytes.try_into().map_err(|_| KeyDecodeError { expected: 64, found: bytes.len() })?;
-        Ok(ConsensusSignature(array))
+        fixed(bytes).map(ConsensusSignature)
     }
 
     fn encode_signature(signature: &ConsensusSignature) -> Vec<u8> {
@@ -351,9 +354,7 @@ impl mcore::SigningScheme for EblEd25519 {
     }
 
     fn decode_public_key(bytes: &[u8]) -> Result<PartyId, KeyDecodeError> {
-        let array: [u8; 32] =
-            bytes.try_into().map_err(|_| KeyDecodeError { expected: 32, found: bytes.len() })?;
-        Ok(PartyId(array))
+        fixed(bytes).map(PartyId)
     }
 
     fn encode_public_key(public_key: &PartyId) -> Vec<u8> {
