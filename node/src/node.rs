@@ -46,14 +46,30 @@ pub struct NodeOptions {
     pub tamper: Option<Tamper>,
 }
 
-/// A running node.
+/// A running node. It dereferences to its [`NodeView`], which the REST layer shares.
 #[derive(Debug)]
 pub struct Node {
     party: PartyId,
+    view: NodeView,
+    consensus: Option<ConsensusHandle>,
+}
+
+/// What every reader of a node shares: submit, read committed state, hear of commits. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct NodeView {
     chain_id: String,
     storage: Storage,
     shared: Arc<Shared>,
-    consensus: Option<ConsensusHandle>,
+    validators: Vec<(PartyId, u64)>,
+}
+
+impl std::ops::Deref for Node {
+    type Target = NodeView;
+
+    fn deref(&self) -> &NodeView {
+        &self.view
+    }
 }
 
 impl Node {
@@ -89,11 +105,47 @@ impl Node {
         let handle = consensus::start(&genesis.chain_id, validators, &key, app, shared.clone(), params)
             .await
             .map_err(|e| StartError::Engine(e.to_string()))?;
-        Ok(Node { party, chain_id: genesis.chain_id, storage, shared, consensus: Some(handle) })
+        let validators = genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
+        let view = NodeView { chain_id: genesis.chain_id, storage, shared, validators };
+        Ok(Node { party, view, consensus: Some(handle) })
     }
 
     pub fn party(&self) -> PartyId {
         self.party
+    }
+
+    /// A handle on this node's state and mempool that outlives borrows (for the REST layer).
+    pub fn view(&self) -> NodeView {
+        self.view.clone()
+    }
+
+    /// The libp2p peers this node is connected to.
+    pub async fn peers(&self) -> Vec<String> {
+        match &self.consensus {
+            Some(c) => c.peers().await.into_iter().map(|p| p.to_string()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Resolves when consensus stops by itself (a failed actor).
+    pub async fn stopped(&mut self) {
+        if let Some(c) = self.consensus.as_mut() {
+            c.stopped().await;
+        }
+    }
+
+    /// Stops consensus and the network; the database closes when the node is dropped.
+    pub async fn stop(mut self) {
+        if let Some(c) = self.consensus.take() {
+            c.stop().await;
+        }
+    }
+}
+
+impl NodeView {
+    /// The genesis validators and their voting power: what a client trusts.
+    pub fn validators(&self) -> &[(PartyId, u64)] {
+        &self.validators
     }
 
     pub fn chain_id(&self) -> &str {
@@ -154,6 +206,11 @@ impl Node {
         ebl_ledger::encoding::decode(&bytes, crate::storage::layout::CERTIFICATE_BYTES_MAX).ok()
     }
 
+    /// Whether `tx` waits in this node's mempool.
+    pub fn in_mempool(&self, tx: &TxId) -> bool {
+        self.shared.mempool().contains(tx)
+    }
+
     pub fn mempool_len(&self) -> usize {
         self.shared.mempool().len()
     }
@@ -165,27 +222,5 @@ impl Node {
     /// Every block this node commits from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<CommitEvent> {
         self.shared.events.subscribe()
-    }
-
-    /// The libp2p peers this node is connected to.
-    pub async fn peers(&self) -> Vec<String> {
-        match &self.consensus {
-            Some(c) => c.peers().await.into_iter().map(|p| p.to_string()).collect(),
-            None => Vec::new(),
-        }
-    }
-
-    /// Resolves when consensus stops by itself (a failed actor).
-    pub async fn stopped(&mut self) {
-        if let Some(c) = self.consensus.as_mut() {
-            c.stopped().await;
-        }
-    }
-
-    /// Stops consensus and the network; the database closes when the node is dropped.
-    pub async fn stop(mut self) {
-        if let Some(c) = self.consensus.take() {
-            c.stop().await;
-        }
     }
 }
