@@ -51,7 +51,7 @@ impl fmt::Display for TxId {
 
 /// Everything a signer signs.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TxBody {
     pub chain_id: String,
     /// The first signer's next nonce.
@@ -81,6 +81,7 @@ impl TxBody {
 
 /// A signed transaction as submitted and as stored in blocks.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Transaction {
     pub body: TxBody,
     /// One per signer, in the signers' order.

@@ -5,6 +5,7 @@
 //! ([`storage`]), the [`mempool`], the application core that builds, validates and commits blocks
 //! ([`app`]), and the node's [`config`], [`genesis`] and [`keys`] files.
 
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod consensus;

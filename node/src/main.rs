@@ -134,11 +134,29 @@ fn run(home: &Path) -> Result<()> {
         .context("starting the runtime")?;
     runtime.block_on(async move {
         let moniker = config.node.moniker.clone();
+        let rpc = config.rpc.clone();
         let mut node = Node::start(NodeOptions { config, genesis, key, tamper: None })
             .await
             .context("starting the node")?;
         let tip = node.tip();
         tracing::info!(%moniker, party = %node.party(), height = tip.height, "node started");
+        let api = ebl_node::api::router(
+            node.view(),
+            rpc.request_bytes_max,
+            std::time::Duration::from_millis(rpc.timeout_ms),
+        );
+        let listener = tokio::net::TcpListener::bind(&rpc.listen_addr)
+            .await
+            .with_context(|| format!("binding the REST API to {}", rpc.listen_addr))?;
+        tracing::info!(addr = %listener.local_addr()?, "REST API listening");
+        let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, api)
+                .with_graceful_shutdown(async {
+                    let _ = api_stopped.await;
+                })
+                .await
+        });
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("installing the SIGTERM handler")?;
         tokio::select! {
@@ -147,6 +165,8 @@ fn run(home: &Path) -> Result<()> {
             _ = node.stopped() => bail!("the consensus engine stopped; exiting so that the node is restarted"),
         }
         tracing::info!(%moniker, "stopping");
+        let _ = stop_api.send(());
+        let _ = server.await;
         node.stop().await;
         Ok(())
     })
