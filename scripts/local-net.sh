@@ -29,7 +29,7 @@ for n in "${names[@]}"; do
   pids+=($!)
 done
 trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; echo "stopped; logs and data are in $DIR"' EXIT
-echo "four validators running; logs in $DIR/<name>/node.log; Ctrl-C stops them"
+echo "four validators running; REST on 127.0.0.1:$((base + 100))-$((base + 103)); logs in $DIR/<name>/node.log; Ctrl-C stops them"
 while sleep 3; do
   line=""
   for n in "${names[@]}"; do
