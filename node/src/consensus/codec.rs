@@ -98,14 +98,14 @@ impl VoteDto {
     }
 
     fn into_vote(self) -> Vote {
-        Vote {
-            kind: if self.precommit { VoteType::Precommit } else { VoteType::Prevote },
-            height: BlockHeight(self.height),
-            round: round_of(self.round),
-            value: value_of(self.value),
-            validator: ValidatorAddress(self.validator),
-            extension: None,
-        }
+        let kind = if self.precommit { VoteType::Precommit } else { VoteType::Prevote };
+        Vote::new(
+            kind,
+            BlockHeight(self.height),
+            round_of(self.round),
+            value_of(self.value),
+            ValidatorAddress(self.validator),
+        )
     }
 }
 

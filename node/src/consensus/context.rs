@@ -220,6 +220,18 @@ pub struct Vote {
     pub extension: Option<SignedExtension<EblContext>>,
 }
 
+impl Vote {
+    pub fn new(
+        kind: VoteType,
+        height: BlockHeight,
+        round: Round,
+        value: NilOrVal<BlockHash>,
+        validator: ValidatorAddress,
+    ) -> Self {
+        Vote { kind, height, round, value, validator, extension: None }
+    }
+}
+
 impl mcore::Vote<EblContext> for Vote {
     fn height(&self) -> BlockHeight {
         self.height

@@ -24,7 +24,7 @@ use ebl_ledger::{Hash, Keypair, PartyId, StateKey, StateRead, StateTree, TxId};
 use malachitebft_app_channel::app::consensus::VoteExtensionError;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
-use malachitebft_app_channel::app::types::core::{CommitCertificate, Round, Validity};
+use malachitebft_app_channel::app::types::core::{CommitCertificate, LinearTimeouts, Round, Validity};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, NetworkMsg};
@@ -110,13 +110,13 @@ impl NonceView for StateNonces {
     }
 }
 
-/// The driver's settings.
+/// The driver's part of the node configuration.
 #[derive(Debug, Clone)]
-pub struct DriverConfig {
+pub struct DriverSettings {
     pub limits: BlockLimits,
     pub clock_drift_max_ms: u64,
     pub empty_block_wait: Duration,
-    pub params: HeightParams<EblContext>,
+    pub timeouts: LinearTimeouts,
 }
 
 /// Milliseconds since the Unix epoch on this node's clock: a proposer's block time, and the
@@ -132,7 +132,9 @@ pub struct Driver {
     app: App,
     key: Keypair,
     validators: ValidatorSet,
-    config: DriverConfig,
+    config: DriverSettings,
+    /// The parameters of every height (the genesis set never changes yet).
+    params: HeightParams<EblContext>,
     shared: Arc<Shared>,
     network: mpsc::Sender<NetworkMsg<EblContext>>,
     /// Blocks this node built, by `(height, round)`: proposed again if asked again.
@@ -165,12 +167,14 @@ impl Driver {
         app: App,
         key: Keypair,
         validators: ValidatorSet,
-        config: DriverConfig,
+        config: DriverSettings,
         shared: Arc<Shared>,
         network: mpsc::Sender<NetworkMsg<EblContext>>,
         tamper: Option<Tamper>,
     ) -> Self {
+        let params = super::config::height_params(&validators, config.timeouts);
         Driver {
+            params,
             ctx,
             app,
             key,
@@ -211,7 +215,7 @@ impl Driver {
             AppMsg::ConsensusReady { reply } => {
                 let start = BlockHeight(self.next_height());
                 info!(height = start.0, "consensus ready");
-                let _ = reply.send((start, self.config.params.clone()));
+                let _ = reply.send((start, self.params.clone()));
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(height = height.0, %round, %proposer, ?role, "round started");
@@ -251,7 +255,7 @@ impl Driver {
                     warn!(height = certificate.height.0, ?evidence, "misbehaviour observed");
                 }
                 let next = BlockHeight(self.next_height());
-                let params = self.config.params.clone();
+                let params = self.params.clone();
                 let answer = if next.0 > certificate.height.0 {
                     Next::Start(next, params)
                 } else {

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ebl_ledger::{Hash, Keypair, TxBody};
-use malachitebft_app_channel::app::events::TxEvent;
 use malachitebft_app_channel::app::net::PeerId as NetPeerId;
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
 use malachitebft_app_channel::app::types::Keypair as NetKeypair;
@@ -29,11 +28,11 @@ use tokio::sync::mpsc;
 use crate::app::{App, PreparedBlock};
 use codec::BorshCodec;
 use context::{EblContext, ProposalPart, ValidatorAddress, ValidatorSet};
-use driver::{Driver, DriverConfig, Shared};
+use driver::{Driver, Shared};
 use signing::{EblSigner, EblVerifier};
 
 pub use config::EngineConfig;
-pub use driver::{CommitEvent, DriverStats};
+pub use driver::{CommitEvent, DriverSettings, DriverStats};
 
 /// A Byzantine proposer's fault, for the fault tests: applied to every block it builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,22 +89,12 @@ pub struct ConsensusParams {
     pub tamper: Option<Tamper>,
 }
 
-/// The driver's part of the node configuration.
-#[derive(Debug, Clone)]
-pub struct DriverSettings {
-    pub limits: crate::app::BlockLimits,
-    pub clock_drift_max_ms: u64,
-    pub empty_block_wait: Duration,
-    pub timeouts: malachitebft_app_channel::app::types::core::LinearTimeouts,
-}
-
 /// A running engine, its driver thread and the mempool gossip task.
 pub struct ConsensusHandle {
     engine: EngineHandle,
     driver: Option<std::thread::JoinHandle<()>>,
     gossip: tokio::task::JoinHandle<()>,
     net_requests: mpsc::Sender<NetworkRequest>,
-    events: TxEvent<EblContext>,
 }
 
 impl std::fmt::Debug for ConsensusHandle {
@@ -153,19 +142,13 @@ pub async fn start(
         RequestContext::new(64),
     )
     .await?;
-    let config = DriverConfig {
-        limits: params.driver.limits,
-        clock_drift_max_ms: params.driver.clock_drift_max_ms,
-        empty_block_wait: params.driver.empty_block_wait,
-        params: config::height_params(&validators, params.driver.timeouts),
-    };
     let network = channels.network.clone();
     let driver = Driver::new(
         ctx,
         app,
         Keypair::from_seed(seed),
         validators,
-        config,
+        params.driver,
         shared.clone(),
         network.clone(),
         params.tamper,
@@ -175,13 +158,7 @@ pub async fn start(
         .name(format!("ebl-driver-{}", key.party().short()))
         .spawn(move || driver.run(consensus_rx))?;
     let gossip = tokio::spawn(gossip_loop(shared, network, params.gossip_interval));
-    Ok(ConsensusHandle {
-        engine,
-        driver: Some(driver),
-        gossip,
-        net_requests: channels.net_requests,
-        events: channels.events,
-    })
+    Ok(ConsensusHandle { engine, driver: Some(driver), gossip, net_requests: channels.net_requests })
 }
 
 /// Every `interval`, the transactions clients gave this node since the last batch go to the
@@ -215,11 +192,6 @@ impl ConsensusHandle {
             Ok(Some(dump)) => dump.peers.keys().copied().collect(),
             _ => Vec::new(),
         }
-    }
-
-    /// Consensus events (for tests and logs).
-    pub fn events(&self) -> &TxEvent<EblContext> {
-        &self.events
     }
 
     /// Stops the engine's actors (waiting for the network to release its port), then the driver.
