@@ -11,6 +11,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
+use crate::dcsa::TransportDocumentJson;
 use crate::hash::Hash;
 use crate::keys::PartyId;
 use crate::records::{BlId, ContainerRef, Role, RoleSet, TransportDocumentType};
@@ -138,7 +139,9 @@ pub struct ExternalCodes {
 }
 
 /// ISSUE: the carrier issues an eBL (or records a sea waybill) from a DCSA TransportDocument.
-/// The document itself stays off the ledger; its checksum is recorded and never changes.
+/// The document travels in the action, in RFC 8785 canonical form, signed by the carrier; the
+/// ledger checks it against DCSA 3.0, records its checksum (which never changes) and serves its
+/// content only to the BL's authorised readers.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueBl {
@@ -148,8 +151,9 @@ pub struct IssueBl {
     pub transport_document_type: TransportDocumentType,
     /// DCSA `isToOrder`.
     pub is_to_order: bool,
-    /// SHA-256 of the RFC 8785 canonical form of the TransportDocument JSON.
-    pub document_checksum: Hash,
+    /// The DCSA TransportDocument; its reference, type and `isToOrder` must equal the fields
+    /// above. Its checksum is SHA-256 of its canonical text.
+    pub document: TransportDocumentJson,
     /// DCSA `issueTo` party: the first possessor.
     pub issue_to: PartyId,
     pub shipper: PartyId,

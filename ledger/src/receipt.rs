@@ -64,10 +64,14 @@ pub enum ErrorCode {
     OutsidePickupSlot,
     /// A limit on holds, delegations or containers is reached.
     LimitReached,
+    /// The TransportDocument lacks a field DCSA eBL 3.0 requires, or is not canonical JSON.
+    DocumentInvalid,
+    /// The action's reference, type or `isToOrder` differ from the document's.
+    DocumentMismatch,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::InvalidInput,
         ErrorCode::WrongRole,
         ErrorCode::NotAuthorized,
@@ -103,6 +107,8 @@ impl ErrorCode {
         ErrorCode::PickupCodeMismatch,
         ErrorCode::OutsidePickupSlot,
         ErrorCode::LimitReached,
+        ErrorCode::DocumentInvalid,
+        ErrorCode::DocumentMismatch,
     ];
 
     /// The stable text form served by the API and printed by the CLI.
@@ -143,6 +149,8 @@ impl ErrorCode {
             ErrorCode::PickupCodeMismatch => "PICKUP_CODE_MISMATCH",
             ErrorCode::OutsidePickupSlot => "OUTSIDE_PICKUP_SLOT",
             ErrorCode::LimitReached => "LIMIT_REACHED",
+            ErrorCode::DocumentInvalid => "DOCUMENT_INVALID",
+            ErrorCode::DocumentMismatch => "DOCUMENT_MISMATCH",
         }
     }
 }

@@ -9,6 +9,7 @@ use ebl_ledger::action::{
     Action, AmendmentReason, AssignPickup, CreateLien, EmptyReturn, ExternalCodes, GateOut, HoldAuthority,
     HoldTarget, IssueBl, IssueReleaseOrder, PlaceHold, RegisterParty, Reissue,
 };
+use ebl_ledger::dcsa::TransportDocumentJson;
 use ebl_ledger::encoding;
 use ebl_ledger::limits::TX_BYTES_MAX;
 use ebl_ledger::records::{RoleSet, TransportDocumentType};
@@ -122,7 +123,10 @@ fn issue_bl() -> BoxedStrategy<IssueBl> {
                 transport_document_reference,
                 transport_document_type,
                 is_to_order,
-                document_checksum,
+                document: TransportDocumentJson::from_value(&serde_json::json!({
+                    "documentChecksum": document_checksum.to_hex()
+                }))
+                .expect("a small document"),
                 issue_to,
                 shipper,
                 consignee,
@@ -549,7 +553,7 @@ fn non_canonical_booleans_options_and_tags_are_refused() {
         transport_document_reference: "HHL71800000".into(),
         transport_document_type: TransportDocumentType::Bol,
         is_to_order: true,
-        document_checksum: Hash::ZERO,
+        document: TransportDocumentJson::from_value(&serde_json::json!({})).expect("empty document"),
         issue_to: k.party(),
         shipper: k.party(),
         consignee: None,
