@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use ebl_ledger::action::{Action, ExternalCodes, IssueBl, RegisterParty};
+use ebl_ledger::dcsa::TransportDocumentJson;
 use ebl_ledger::records::{
     BlId, BlRecord, ContainerRef, HistoryEntry, HoldList, PartyRecord, ReleaseRecord, ReleaseStatus, Role,
     RoleSet, StateKey, TransportDocumentType,
@@ -391,9 +392,34 @@ impl TestLedger {
     }
 }
 
-/// A DCSA-like document checksum for tests that do not care about the document.
+/// The DCSA `regularSTDExample` TransportDocument (EBL_v3.0.4.yaml, Apache-2.0).
+pub const REGULAR_STD_EXAMPLE: &str = include_str!("../../ledger/tests/fixtures/dcsa/regularSTDExample.json");
+
+/// The DCSA example document, made to say `reference`, `ty` and `is_to_order`.
+pub fn document_for(reference: &str, ty: TransportDocumentType, is_to_order: bool) -> TransportDocumentJson {
+    let mut value: serde_json::Value =
+        serde_json::from_str(REGULAR_STD_EXAMPLE).expect("the DCSA example is JSON");
+    value["transportDocumentReference"] = reference.into();
+    value["transportDocumentTypeCode"] = serde_json::to_value(ty).expect("type code");
+    value["isToOrder"] = is_to_order.into();
+    TransportDocumentJson::from_value(&value).expect("the DCSA example is a valid document")
+}
+
+/// `document` with other terms and conditions: another document for the same BL.
+pub fn amended(document: &TransportDocumentJson, terms: &str) -> TransportDocumentJson {
+    let mut value = document.to_value().expect("a document is JSON");
+    value["termsAndConditions"] = terms.into();
+    TransportDocumentJson::from_value(&value).expect("still a valid document")
+}
+
+/// The checksum the ledger records for [`to_order`]`(reference, …)`.
 pub fn checksum_of(reference: &str) -> Hash {
-    Hash::digest(format!("transport document {reference}").as_bytes())
+    document_for(reference, TransportDocumentType::Bol, true).checksum()
+}
+
+/// The checksum the ledger records for [`straight`]`(reference, …)`.
+pub fn straight_checksum_of(reference: &str) -> Hash {
+    document_for(reference, TransportDocumentType::Bol, false).checksum()
 }
 
 /// ISSUE of a to-order BL to `holder`, to order of `endorsee` (`None`: in blank).
@@ -402,7 +428,7 @@ pub fn to_order(reference: &str, holder: &Keypair, endorsee: Option<&Keypair>) -
         transport_document_reference: reference.into(),
         transport_document_type: TransportDocumentType::Bol,
         is_to_order: true,
-        document_checksum: checksum_of(reference),
+        document: document_for(reference, TransportDocumentType::Bol, true),
         issue_to: holder.party(),
         shipper: holder.party(),
         consignee: None,
@@ -417,7 +443,7 @@ pub fn straight(reference: &str, shipper: &Keypair, consignee: &Keypair, agents:
         transport_document_reference: reference.into(),
         transport_document_type: TransportDocumentType::Bol,
         is_to_order: false,
-        document_checksum: checksum_of(reference),
+        document: document_for(reference, TransportDocumentType::Bol, false),
         issue_to: shipper.party(),
         shipper: shipper.party(),
         consignee: Some(consignee.party()),
@@ -432,7 +458,7 @@ pub fn sea_waybill(reference: &str, shipper: &Keypair, consignee: &Keypair) -> A
         transport_document_reference: reference.into(),
         transport_document_type: TransportDocumentType::Swb,
         is_to_order: false,
-        document_checksum: checksum_of(reference),
+        document: document_for(reference, TransportDocumentType::Swb, false),
         issue_to: shipper.party(),
         shipper: shipper.party(),
         consignee: Some(consignee.party()),

@@ -8,6 +8,7 @@
 //! * **change of medium**: SWITCH_TO_PAPER makes the electronic record inoperative.
 
 use ebl_ledger::action::{Action, AmendmentReason, IssueBl, Reissue};
+use ebl_ledger::dcsa::{self, DocumentFacts};
 use ebl_ledger::limits::{
     BL_AGENTS_MAX, BL_REFERENCE_CHARS_MAX, CODE_CHARS_MAX, REISSUE_BLS_MAX, TEXT_CHARS_MAX,
 };
@@ -48,6 +49,28 @@ pub(crate) fn append_history<R: StateRead + ?Sized>(
     bl.updated_height = ctx.height();
 }
 
+/// MLETR integrity, DCSA eBL 3.0: the document an ISSUE carries is canonical JSON with every
+/// field DCSA requires, and it says what the action says (reference, type, `isToOrder`). Returns
+/// its checksum, which the record keeps for ever.
+fn check_document(a: &IssueBl) -> Result<Hash, Fail> {
+    let invalid = |_| Fail::Refused(ErrorCode::DocumentInvalid);
+    require(a.document.is_canonical(), ErrorCode::DocumentInvalid)?;
+    let value = a.document.to_value().map_err(invalid)?;
+    dcsa::check_required_fields(&value).map_err(invalid)?;
+    let facts = DocumentFacts::extract(&value).map_err(invalid)?;
+    let type_code = match a.transport_document_type {
+        TransportDocumentType::Bol => "BOL",
+        TransportDocumentType::Swb => "SWB",
+    };
+    require(
+        facts.transport_document_reference == a.transport_document_reference
+            && facts.transport_document_type_code == type_code
+            && facts.is_to_order == a.is_to_order,
+        ErrorCode::DocumentMismatch,
+    )?;
+    Ok(a.document.checksum())
+}
+
 /// Checks an issuance and builds the new record. Shared by ISSUE and REISSUE.
 fn new_record<R: StateRead + ?Sized>(
     state: &Overlay<'_, R>,
@@ -84,6 +107,7 @@ fn new_record<R: StateRead + ?Sized>(
     // Straight BL: it may only be held by its shipper, its consignee and their agents.
     require(!straight || allowed(&a.issue_to), ErrorCode::RecipientNotAllowed)?;
 
+    let document_checksum = check_document(a)?;
     let id = BlId::new(&ctx.submitter, &a.transport_document_reference);
     // Singularity: one live original per reference and carrier, for ever.
     require(state.get::<BlRecord>(&StateKey::Bl(id))?.is_none(), ErrorCode::BlExists)?;
@@ -93,7 +117,7 @@ fn new_record<R: StateRead + ?Sized>(
         transport_document_type: a.transport_document_type,
         is_to_order: a.is_to_order,
         carrier: ctx.submitter,
-        document_checksum: a.document_checksum,
+        document_checksum,
         status: Issued,
         possessor: a.issue_to,
         endorsee: a.endorsee,

@@ -38,7 +38,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ebl_contracts::overlay::{Overlay, WriteSet};
-use ebl_contracts::testkit::{checksum_of, Cast, TestLedger};
+use ebl_contracts::testkit::{document_for, Cast, TestLedger};
 use ebl_contracts::{apply_tx, ApplyError};
 use ebl_ledger::action::{
     Action, AmendmentReason, AssignPickup, CreateLien, EmptyReturn, ExternalCodes, GateOut, HoldAuthority,
@@ -520,7 +520,7 @@ impl<'c> Run<'c> {
             transport_document_reference: reference.into(),
             transport_document_type: doc_type,
             is_to_order: to_order,
-            document_checksum: checksum_of(reference),
+            document: document_for(reference, doc_type, to_order),
             issue_to: c.shipper.party(),
             shipper: c.shipper.party(),
             consignee,
@@ -649,7 +649,7 @@ impl<'c> Run<'c> {
                     transport_document_reference: reference.clone(),
                     transport_document_type: TransportDocumentType::Bol,
                     is_to_order: bl.is_to_order,
-                    document_checksum: checksum_of(&reference),
+                    document: document_for(&reference, TransportDocumentType::Bol, bl.is_to_order),
                     issue_to: requester,
                     shipper: bl.shipper,
                     consignee: bl.consignee,
@@ -1510,7 +1510,7 @@ fn a_voided_and_replaced_bl_does_not_change_when_its_lien_is_released() {
         transport_document_reference: "HHL71800000A".into(),
         transport_document_type: TransportDocumentType::Bol,
         is_to_order: true,
-        document_checksum: checksum_of("HHL71800000A"),
+        document: document_for("HHL71800000A", TransportDocumentType::Bol, true),
         issue_to: cast.shipper.party(),
         shipper: cast.shipper.party(),
         consignee: None,

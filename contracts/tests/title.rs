@@ -6,8 +6,11 @@
 //! and the unchanged checksum are checked), and each wrong party, wrong status and wrong document
 //! type is refused with its code, changing nothing but the submitter's nonce.
 
-use ebl_contracts::testkit::{checksum_of, sea_waybill, straight, to_order, Cast, TestLedger};
+use ebl_contracts::testkit::{
+    amended, checksum_of, document_for, sea_waybill, straight, to_order, Cast, TestLedger,
+};
 use ebl_ledger::action::{Action, AmendmentReason, CreateLien, IssueBl, Reissue};
+use ebl_ledger::dcsa::TransportDocumentJson;
 use ebl_ledger::records::{BlRecord, BlStatus, HistoryEntry, SurrenderRequest, TransportDocumentType};
 use ebl_ledger::{BlId, ErrorCode, Hash, Keypair, PartyId, TxId};
 
@@ -225,7 +228,8 @@ fn carrier_records_a_sea_waybill() {
     assert!(!record.is_to_order);
     assert_eq!(record.status, BlStatus::Issued);
     assert_eq!(record.consignee, Some(cast.consignee.party()));
-    assert_eq!(record.document_checksum, checksum_of(REF));
+    let document = document_for(REF, TransportDocumentType::Swb, false);
+    assert_eq!(record.document_checksum, document.checksum());
 }
 
 #[test]
@@ -250,7 +254,7 @@ fn a_reference_is_unique_per_carrier_but_another_carrier_may_reuse_it() {
         ErrorCode::BlExists,
     );
     let other_document = issue_with(straight(REF, &cast.shipper, &cast.consignee, &[]), |a| {
-        a.document_checksum = Hash::digest(b"another document");
+        a.document = amended(&a.document, "another document");
     });
     ledger.assert_refused(&[&cast.carrier], other_document, ErrorCode::BlExists);
 
@@ -972,8 +976,10 @@ fn the_carrier_reissues_an_amended_bl_to_the_party_that_surrendered_it() {
     let mut ledger = TestLedger::new(&cast);
     let old = voided(&mut ledger, &cast, REF, AmendmentReason::Cod);
     let old_before = ledger.bl(&old);
+    let mut amended_checksum = Hash::ZERO;
     let amended = issue_with(Action::Issue(replacement(&cast, "HHL71800001", &cast.consignee)), |a| {
-        a.document_checksum = checksum_of("HHL71800001 amended port of discharge");
+        a.document = amended(&a.document, "amended port of discharge");
+        amended_checksum = a.document.checksum();
     });
     let tx_id = exec_ok(&mut ledger, &[&cast.carrier], reissue(&[old], vec![issue_bl(amended)]));
 
@@ -982,7 +988,7 @@ fn the_carrier_reissues_an_amended_bl_to_the_party_that_surrendered_it() {
     assert_eq!(record.status, BlStatus::Issued);
     assert_eq!(record.possessor, cast.consignee.party());
     assert_eq!(record.replaces, vec![old]);
-    assert_eq!(record.document_checksum, checksum_of("HHL71800001 amended port of discharge"));
+    assert_eq!(record.document_checksum, amended_checksum);
     let issue = &ledger.history(&new)[0];
     assert_eq!(
         (issue.action_code.as_str(), issue.actor, issue.recipient),
@@ -1246,4 +1252,59 @@ fn the_history_is_a_hash_chain_naming_every_actor_and_recipient_and_the_checksum
     assert_eq!(record.history_len as usize, history.len());
     assert_eq!(record.document_checksum, checksum_of(REF));
     assert_eq!(ledger.replay().root(), ledger.root());
+}
+
+// ---------------------------------------------------------------- the document an ISSUE carries
+
+#[test]
+fn an_issue_carries_a_dcsa_document_that_says_what_the_action_says() {
+    // DCSA eBL 3.0: the TransportDocument's required fields; MLETR integrity: the checksum is of
+    // the document the carrier signed.
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let edit = |edit: fn(&mut serde_json::Value)| {
+        issue_with(to_order(REF, &cast.shipper, None), move |a| {
+            let mut value = a.document.to_value().expect("json");
+            edit(&mut value);
+            a.document = TransportDocumentJson::from_value(&value).expect("still JSON");
+        })
+    };
+    let cases: [(&str, Action, ErrorCode); 5] = [
+        (
+            "no transports",
+            edit(|v| drop(v.as_object_mut().map(|o| o.remove("transports")))),
+            ErrorCode::DocumentInvalid,
+        ),
+        (
+            "shipper without a name",
+            edit(|v| drop(v["documentParties"]["shipper"].as_object_mut().map(|o| o.remove("partyName")))),
+            ErrorCode::DocumentInvalid,
+        ),
+        (
+            "another reference",
+            edit(|v| v["transportDocumentReference"] = "OTHER1".into()),
+            ErrorCode::DocumentMismatch,
+        ),
+        (
+            "a sea waybill document",
+            edit(|v| v["transportDocumentTypeCode"] = "SWB".into()),
+            ErrorCode::DocumentMismatch,
+        ),
+        ("a straight document", edit(|v| v["isToOrder"] = false.into()), ErrorCode::DocumentMismatch),
+    ];
+    for (what, action, code) in cases {
+        eprintln!("case: {what}");
+        ledger.assert_refused(&[&cast.carrier], action, code);
+    }
+    // Bytes from a peer are not trusted to be canonical.
+    let loose: TransportDocumentJson = ebl_ledger::encoding::decode(
+        &ebl_ledger::encoding::encode(&"{ \"transportDocumentReference\": \"X\" }".to_string()),
+        1 << 20,
+    )
+    .expect("borsh");
+    let action = issue_with(to_order(REF, &cast.shipper, None), |a| a.document = loose.clone());
+    ledger.assert_refused(&[&cast.carrier], action, ErrorCode::DocumentInvalid);
+    // The genuine document is accepted and its checksum recorded.
+    ledger.ok(&cast.carrier, to_order(REF, &cast.shipper, None));
+    assert_eq!(ledger.bl(&id(&cast.carrier, REF)).document_checksum, checksum_of(REF));
 }
