@@ -109,6 +109,7 @@ impl App {
                     genesis.genesis_time_ms,
                     &batch.node_batch,
                     root,
+                    &genesis.parties.iter().map(|p| p.party).collect::<Vec<_>>(),
                 )?;
             }
         }
@@ -320,6 +321,72 @@ fn check(field: &'static str, header: Hash, computed: Hash) -> Result<(), BlockE
     }
 }
 
+/// What one transaction touched: the BLs, the parties it names and the containers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub bls: Vec<BlId>,
+    pub parties: Vec<PartyId>,
+    pub containers: Vec<ContainerRef>,
+    /// A party this transaction registered.
+    pub registered: Option<PartyId>,
+}
+
+/// The BLs, parties and containers `tx` touches, derived from its action alone, so every node
+/// derives the same. Feeds the storage indices and the event stream.
+pub fn touched(tx: &ebl_ledger::TxBody) -> Touched {
+    let submitter = tx.signers.first().copied().unwrap_or(PartyId([0; 32]));
+    let mut t = Touched { parties: tx.signers.clone(), ..Touched::default() };
+    t.bls.extend(tx.action.title_bl());
+    match &tx.action {
+        Action::RegisterParty(a) => t.registered = Some(a.party),
+        Action::Issue(a) => {
+            t.bls.push(BlId::new(&submitter, &a.transport_document_reference));
+            t.parties.extend([a.issue_to, a.shipper]);
+            t.parties.extend(a.consignee.iter().chain(a.endorsee.iter()).chain(a.agents.iter()));
+        }
+        Action::Reissue(a) => {
+            t.bls.extend(a.voided.iter().copied());
+            for r in &a.replacements {
+                t.bls.push(BlId::new(&submitter, &r.transport_document_reference));
+                t.parties.push(r.issue_to);
+            }
+        }
+        Action::Transfer { to, .. } => t.parties.push(*to),
+        Action::Endorse { endorsee, .. } | Action::EndorseToOrder { endorsee, .. } => {
+            t.parties.push(*endorsee)
+        }
+        Action::CreateLien(a) => t.parties.push(a.bank),
+        Action::IssueReleaseOrder(a) => {
+            t.bls.push(a.bl);
+            t.parties.push(a.terminal);
+            t.containers.extend(a.equipment_references.iter().map(|e| ContainerRef::new(a.bl, e.clone())));
+        }
+        Action::DelegateRelease { container, to } => {
+            t.containers.push(container.clone());
+            t.parties.push(*to);
+        }
+        Action::SettleCharges { container } | Action::RevokeRelease { container, .. } => {
+            t.containers.push(container.clone())
+        }
+        Action::AssignPickup(a) => t.containers.push(a.container.clone()),
+        Action::GateOut(a) => t.containers.push(a.container.clone()),
+        Action::EmptyReturn(a) => t.containers.push(a.container.clone()),
+        Action::PlaceHold(a) => match &a.target {
+            HoldTarget::Container(c) => t.containers.push(c.clone()),
+            HoldTarget::Bl { bl } => t.bls.push(*bl),
+        },
+        Action::LiftHold { target, .. } => match target {
+            HoldTarget::Container(c) => t.containers.push(c.clone()),
+            HoldTarget::Bl { bl } => t.bls.push(*bl),
+        },
+        // Party roles and status, and title actions whose BL `title_bl` gave and which name no
+        // one new.
+        _ => {}
+    }
+    t.bls.extend(t.containers.iter().map(|c| c.bl));
+    t
+}
+
 /// The index entries of a block: which parties, BLs and containers each successful transaction
 /// touched. Derived from the actions, so every node derives the same.
 fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Vec<IndexEntry> {
@@ -330,63 +397,17 @@ fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Ve
         }
         let index = index as u32;
         let height = ctx.height;
-        let submitter = tx.submitter();
-        let mut bls: Vec<BlId> = Vec::new();
-        let mut parties: Vec<PartyId> = tx.body().signers.clone();
-        let mut containers: Vec<ContainerRef> = Vec::new();
-        bls.extend(tx.body().action.title_bl());
-        match &tx.body().action {
-            Action::Issue(a) => {
-                bls.push(BlId::new(&submitter, &a.transport_document_reference));
-                parties.extend([a.issue_to, a.shipper]);
-                parties.extend(a.consignee.iter().chain(a.endorsee.iter()).chain(a.agents.iter()));
-            }
-            Action::Reissue(a) => {
-                bls.extend(a.voided.iter().copied());
-                for r in &a.replacements {
-                    bls.push(BlId::new(&submitter, &r.transport_document_reference));
-                    parties.push(r.issue_to);
-                }
-            }
-            Action::Transfer { to, .. } => parties.push(*to),
-            Action::Endorse { endorsee, .. } | Action::EndorseToOrder { endorsee, .. } => {
-                parties.push(*endorsee)
-            }
-            Action::CreateLien(a) => parties.push(a.bank),
-            Action::IssueReleaseOrder(a) => {
-                bls.push(a.bl);
-                parties.push(a.terminal);
-                containers.extend(a.equipment_references.iter().map(|e| ContainerRef::new(a.bl, e.clone())));
-            }
-            Action::DelegateRelease { container, to } => {
-                containers.push(container.clone());
-                parties.push(*to);
-            }
-            Action::SettleCharges { container } | Action::RevokeRelease { container, .. } => {
-                containers.push(container.clone())
-            }
-            Action::AssignPickup(a) => containers.push(a.container.clone()),
-            Action::GateOut(a) => containers.push(a.container.clone()),
-            Action::EmptyReturn(a) => containers.push(a.container.clone()),
-            Action::PlaceHold(a) => match &a.target {
-                HoldTarget::Container(c) => containers.push(c.clone()),
-                HoldTarget::Bl { bl } => bls.push(*bl),
-            },
-            Action::LiftHold { target, .. } => match target {
-                HoldTarget::Container(c) => containers.push(c.clone()),
-                HoldTarget::Bl { bl } => bls.push(*bl),
-            },
-            // Parties, and title actions whose BL `title_bl` gave and which name no one new.
-            _ => {}
+        let t = touched(tx.body());
+        if let Some(party) = t.registered {
+            entries.insert(IndexEntry::Party { party });
         }
-        bls.extend(containers.iter().map(|c| c.bl));
-        for bl in &bls {
+        for bl in &t.bls {
             entries.insert(IndexEntry::BlTx { bl: *bl, height, index });
-            for party in &parties {
+            for party in &t.parties {
                 entries.insert(IndexEntry::PartyBl { party: *party, bl: *bl });
             }
         }
-        for c in &containers {
+        for c in &t.containers {
             entries.insert(IndexEntry::ContainerTx { container: c.id(), height, index });
         }
     }

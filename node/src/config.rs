@@ -42,6 +42,27 @@ pub struct RpcSection {
     pub listen_addr: String,
     pub request_bytes_max: usize,
     pub timeout_ms: u64,
+    /// How far a request signature's `created` may be from this node's clock, in seconds.
+    #[serde(default = "default_signature_window_s")]
+    pub signature_window_s: u64,
+    /// Signed requests per second per party (bursts of twice that); 0 = no limit.
+    #[serde(default = "default_party_requests_per_s")]
+    pub party_requests_per_s: u32,
+    /// Requests per second per client address; 0 = no limit.
+    #[serde(default = "default_address_requests_per_s")]
+    pub address_requests_per_s: u32,
+}
+
+fn default_signature_window_s() -> u64 {
+    300
+}
+
+fn default_party_requests_per_s() -> u32 {
+    100
+}
+
+fn default_address_requests_per_s() -> u32 {
+    2_000
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +164,9 @@ impl NodeConfig {
                 listen_addr: rpc_listen.into(),
                 request_bytes_max: 4 * 1024 * 1024,
                 timeout_ms: 10_000,
+                signature_window_s: default_signature_window_s(),
+                party_requests_per_s: default_party_requests_per_s(),
+                address_requests_per_s: default_address_requests_per_s(),
             },
             mempool: MempoolSection {
                 txs_max: defaults.txs_max,
@@ -221,6 +245,7 @@ impl NodeConfig {
             ("consensus.sync_status_interval_ms", self.consensus.sync_status_interval_ms),
             ("consensus.gossip_interval_ms", self.consensus.gossip_interval_ms),
             ("rpc.request_bytes_max", self.rpc.request_bytes_max as u64),
+            ("rpc.signature_window_s", self.rpc.signature_window_s),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be positive")));

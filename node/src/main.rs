@@ -140,11 +140,8 @@ fn run(home: &Path) -> Result<()> {
             .context("starting the node")?;
         let tip = node.tip();
         tracing::info!(%moniker, party = %node.party(), height = tip.height, "node started");
-        let api = ebl_node::api::router(
-            node.view(),
-            rpc.request_bytes_max,
-            std::time::Duration::from_millis(rpc.timeout_ms),
-        );
+        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let listener = tokio::net::TcpListener::bind(&rpc.listen_addr)
             .await
             .with_context(|| format!("binding the REST API to {}", rpc.listen_addr))?;

@@ -227,6 +227,38 @@ impl Mempool {
         txs: Vec<Transaction>,
         view: &(impl NonceView + ?Sized),
     ) -> Vec<Result<TxId>> {
+        self.admit_many(txs, view, false)
+    }
+
+    /// Admission of a client's batch (the REST binary batch form): checked like a gossiped
+    /// batch, signatures in one `verify_batch` call, and gossiped on like single submissions.
+    pub fn admit_client_batch(
+        &mut self,
+        txs: Vec<Transaction>,
+        view: &(impl NonceView + ?Sized),
+    ) -> Vec<Result<TxId>> {
+        self.admit_many(txs, view, true)
+    }
+
+    /// The nonce `party`'s next transaction should carry on this node: after its pending
+    /// run of consecutive nonces from `committed` (its next committed nonce).
+    pub fn next_nonce(&self, party: &PartyId, committed: u64) -> u64 {
+        let mut next = committed;
+        for ((_, nonce), _) in self.by_nonce.range((*party, committed)..=(*party, u64::MAX)) {
+            if *nonce != next {
+                break;
+            }
+            next += 1;
+        }
+        next
+    }
+
+    fn admit_many(
+        &mut self,
+        txs: Vec<Transaction>,
+        view: &(impl NonceView + ?Sized),
+        gossip: bool,
+    ) -> Vec<Result<TxId>> {
         let mut results = Vec::with_capacity(txs.len());
         let mut candidates = Vec::new();
         let mut to_verify = Vec::new();
@@ -244,7 +276,7 @@ impl Mempool {
         }
         for ((index, candidate), verdict) in candidates.into_iter().zip(verify_batch(to_verify)) {
             let result = match verdict {
-                Ok(verified) => self.insert(candidate, verified, false),
+                Ok(verified) => self.insert(candidate, verified, gossip),
                 Err(e) => Err(AdmitError::Invalid(e)),
             };
             if let Some(slot) = results.get_mut(index) {

@@ -206,6 +206,36 @@ impl NodeView {
         ebl_ledger::encoding::decode(&bytes, crate::storage::layout::CERTIFICATE_BYTES_MAX).ok()
     }
 
+    /// Admits a client's batch: cheap checks, then one batch signature check; results in order.
+    pub fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<TxId, AdmitError>> {
+        let view = StateNonces(StateTree::new(self.storage.clone()));
+        self.shared.mempool().admit_client_batch(txs, &view)
+    }
+
+    /// `party`'s next committed nonce, and the next one counting this node's pending
+    /// transactions. `None` for an unregistered party.
+    pub fn nonces(&self, party: &PartyId) -> Option<(u64, u64)> {
+        let committed: u64 = self.state(&StateKey::Nonce(*party))?;
+        Some((committed, self.shared.mempool().next_nonce(party, committed)))
+    }
+
+    /// The party registry's members, in id order (at most `storage::QUERY_ITEMS_MAX`).
+    pub fn registered_parties(&self) -> Vec<PartyId> {
+        self.storage.parties(None, usize::MAX).unwrap_or_default()
+    }
+
+    /// A committed transaction, with its height.
+    pub fn transaction(&self, tx: &TxId) -> Option<(u64, Transaction)> {
+        let (height, index) = self.storage.tx_location(tx).ok().flatten()?;
+        let block = self.block(height)?;
+        block.txs.into_iter().nth(index as usize).map(|t| (height, t))
+    }
+
+    /// The signed history (endorsement chain) of `bl`, oldest first.
+    pub fn history(&self, bl: &ebl_ledger::BlRecord) -> Vec<ebl_ledger::records::HistoryEntry> {
+        (0..bl.history_len).filter_map(|seq| self.state(&StateKey::BlHistory(bl.id, seq))).collect()
+    }
+
     /// Whether `tx` waits in this node's mempool.
     pub fn in_mempool(&self, tx: &TxId) -> bool {
         self.shared.mempool().contains(tx)

@@ -65,6 +65,19 @@ pub struct TestNet {
     pub cast: Cast,
     pub genesis: GenesisFile,
     pub slots: Vec<Slot>,
+    /// REST servers started by [`TestNet::serve_api`], stopped by [`TestNet::shutdown`].
+    pub servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// REST options for tests: the production bounds, no rate limits.
+pub fn test_api_options() -> crate::api::ApiOptions {
+    crate::api::ApiOptions {
+        request_bytes_max: 4 * 1024 * 1024,
+        timeout: std::time::Duration::from_secs(60),
+        signature_window_s: 300,
+        party_requests_per_s: 0,
+        address_requests_per_s: 0,
+    }
 }
 
 impl TestNet {
@@ -106,7 +119,7 @@ impl TestNet {
             parties: g.parties,
         };
         genesis.validate().expect("valid test genesis");
-        TestNet { cast, genesis, slots }
+        TestNet { cast, genesis, slots, servers: Vec::new() }
     }
 
     /// Makes validator `i` a Byzantine proposer from its next start.
@@ -240,8 +253,23 @@ impl TestNet {
         nodes.iter().map(|i| self.node(*i).block(height).map(|b| b.hash())).collect()
     }
 
+    /// Serves validator `i`'s REST API on a free loopback port; returns its base URL.
+    pub async fn serve_api(&mut self, i: usize) -> String {
+        let app = crate::api::router(self.node(i).view(), test_api_options())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind REST port");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        self.servers.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        }));
+        url
+    }
+
     /// Stops every node.
     pub async fn shutdown(mut self) {
+        for server in self.servers.drain(..) {
+            server.abort();
+        }
         self.stop_all().await;
     }
 }

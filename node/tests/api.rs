@@ -1,75 +1,409 @@
-//! The REST layer (issue #4, first part) against a live one-validator network: a transaction
-//! followed to its receipt, a BL's record and proof bundle, and every kind of bad input answered
-//! with a stable code and no change to the state.
+//! The REST layer against a live one-validator network (real consensus, RocksDB in a temp
+//! dir), called in-process: transactions followed to their receipts, signed and authorised
+//! reads, the trade-finance check, container release, the event stream, the binary batch, the
+//! OpenAPI description, and every kind of bad input answered with a stable code and no change.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use ebl_contracts::testkit::{to_order, TestLedger};
-use ebl_ledger::{BlId, BlRecord, ProofBundle, Transaction};
+use ebl_ledger::action::{Action, CreateLien, HoldAuthority, HoldTarget, IssueReleaseOrder, PlaceHold};
+use ebl_ledger::httpsig::{self, RequestTarget, SignatureParams};
+use ebl_ledger::{BlId, BlRecord, ContainerRef, Keypair, ProofBundle, Transaction};
 use ebl_node::api::{router, StatusResponse, TxStatus};
-use ebl_node::testkit::TestNet;
-use serde_json::Value;
+use ebl_node::testkit::{test_api_options, TestNet};
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
-const BODY_MAX: usize = 64 * 1024;
-
-/// One bad request: its name, method, path, body, and the status and code it must get.
-type Case<'a> = (&'a str, &'a str, &'a str, Option<Vec<u8>>, StatusCode, &'a str);
-
-async fn call(app: &Router, method: &str, uri: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(body.map(Body::from).unwrap_or_else(Body::empty))
-        .expect("request");
-    let response = app.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+/// A REST client for the in-process router: signs requests like the SDK does.
+struct Api {
+    app: Router,
+    chain_id: String,
+    nonces: AtomicU64,
 }
 
-fn json(tx: &Transaction) -> Vec<u8> {
+/// Seconds since the epoch, for request signatures.
+fn now_s() -> u64 {
+    #[allow(clippy::disallowed_methods)] // a client's clock
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+fn now_ms() -> u64 {
+    now_s() * 1_000
+}
+
+impl Api {
+    fn new(net: &TestNet) -> Self {
+        Api {
+            app: router(net.node(0).view(), test_api_options()),
+            chain_id: net.genesis.chain_id.clone(),
+            nonces: AtomicU64::new(1),
+        }
+    }
+
+    /// The signature headers of a request by `key`, created at `created_s`.
+    fn sign(
+        &self,
+        key: &Keypair,
+        method: &str,
+        uri: &str,
+        body: Option<&[u8]>,
+        created_s: u64,
+    ) -> Vec<(String, String)> {
+        let (path, query) = match uri.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (uri, None),
+        };
+        let digest = body.map(httpsig::content_digest);
+        let target = RequestTarget { method, path, query, content_digest: digest.as_deref() };
+        let params = SignatureParams {
+            keyid: key.party(),
+            created_s,
+            nonce: format!("{:032x}", self.nonces.fetch_add(1, Ordering::Relaxed)),
+            tag: self.chain_id.clone(),
+        };
+        let headers = httpsig::sign(key, &target, &params);
+        let mut out = vec![
+            ("signature-input".to_string(), headers.signature_input),
+            ("signature".to_string(), headers.signature),
+        ];
+        if let Some(d) = digest {
+            out.push(("content-digest".to_string(), d));
+        }
+        out
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(String, String)],
+    ) -> (StatusCode, Value) {
+        let mut request =
+            Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request.body(body.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
+        let response = self.app.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// An unsigned request.
+    async fn call(&self, method: &str, uri: &str, body: Option<Vec<u8>>) -> (StatusCode, Value) {
+        self.send(method, uri, body, &[]).await
+    }
+
+    /// A request signed by `key`.
+    async fn signed(
+        &self,
+        key: &Keypair,
+        method: &str,
+        uri: &str,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let headers = self.sign(key, method, uri, body.as_deref(), now_s());
+        self.send(method, uri, body, &headers).await
+    }
+
+    /// Submits `tx` and waits for its commit; returns the outcome (`SUCCESS` or a code).
+    async fn commit(&self, tx: &Transaction) -> String {
+        let (status, body) = self.call("POST", "/v1/transactions?wait=true", Some(json_bytes(tx))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["outcome"].as_str().expect("outcome").to_string()
+    }
+
+    /// The possessor and status of `bl` as `key` reads them.
+    async fn title(&self, key: &Keypair, bl: BlId) -> BlRecord {
+        let (status, body) = self.signed(key, "GET", &format!("/v1/bls/{}", bl.0), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).expect("record")
+    }
+}
+
+fn json_bytes(tx: &Transaction) -> Vec<u8> {
     serde_json::to_vec(tx).expect("json")
 }
 
+/// A request: method, URI, body.
+type Request3<'a> = (&'a str, String, Option<Vec<u8>>);
+
+/// Signed transactions with per-signer nonces, as the SDK's builder keeps them.
+struct Nonces(std::collections::BTreeMap<ebl_ledger::PartyId, u64>);
+
+impl Nonces {
+    fn tx(&mut self, signers: &[&Keypair], action: Action) -> Transaction {
+        let nonce = self.0.entry(signers[0].party()).or_insert(0);
+        let tx = TestLedger::tx_with_nonce(signers, action, *nonce);
+        *nonce += 1;
+        tx
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_transaction_is_followed_to_its_receipt_and_the_bl_proven() {
+async fn a_bl_is_followed_from_issue_to_release_with_signed_reads_and_a_finance_check() {
     let mut net = TestNet::new(1);
     net.start(0).await;
-    let app = router(net.node(0).view(), BODY_MAX, Duration::from_secs(40));
-    let issue =
-        TestLedger::tx_with_nonce(&[&net.cast.carrier], to_order("APIBL1", &net.cast.shipper, None), 0);
-    let (status, body) = call(&app, "POST", "/v1/transactions?wait=true", Some(json(&issue))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let receipt: TxStatus = serde_json::from_value(body).expect("tx status");
-    assert_eq!((receipt.status.as_str(), receipt.outcome.as_deref()), ("COMMITTED", Some("SUCCESS")));
+    let api = Api::new(&net);
+    let c = &net.cast;
+    let mut n = Nonces(Default::default());
+    let issue = n.tx(&[&c.carrier], to_order("APIBL1", &c.shipper, Some(&c.shipper)));
+    let Action::Issue(issued) = &issue.body.action else { unreachable!() };
+    let document = issued.document.clone();
+    assert_eq!(api.commit(&issue).await, "SUCCESS");
+    let bl = BlId::new(&c.carrier.party(), "APIBL1");
 
-    let (status, body) = call(&app, "GET", &format!("/v1/transactions/{}", issue.id()), None).await;
+    let (status, body) = api.call("GET", &format!("/v1/transactions/{}", issue.id()), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(serde_json::from_value::<TxStatus>(body).expect("status"), receipt);
+    assert_eq!(serde_json::from_value::<TxStatus>(body).expect("status").outcome.as_deref(), Some("SUCCESS"));
 
-    let bl = BlId::new(&net.cast.carrier.party(), "APIBL1");
-    let (status, body) = call(&app, "GET", &format!("/v1/bls/{}", bl.0), None).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let record: BlRecord = serde_json::from_value(body).expect("record");
-    assert_eq!(record.possessor, net.cast.shipper.party());
-
-    let (status, body) = call(&app, "GET", &format!("/v1/bls/{}/proof", bl.0), None).await;
+    // The record, the document as issued, the proof bundle, for a party on the chain.
+    let record = api.title(&c.shipper, bl).await;
+    assert_eq!((record.possessor, record.document_checksum), (c.shipper.party(), document.checksum()));
+    let (status, body) = api.signed(&c.shipper, "GET", &format!("/v1/bls/{}/document", bl.0), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, document.to_value().expect("json"), "the document is served as issued");
+    let (status, body) = api.signed(&c.shipper, "GET", &format!("/v1/bls/{}/proof", bl.0), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let bytes = hex::decode(body["bundle"].as_str().expect("bundle")).expect("hex");
     let bundle: ProofBundle =
         ebl_ledger::encoding::decode(&bytes, ebl_ledger::proof::PROOF_BUNDLE_BYTES_MAX).expect("bundle");
     bundle.verify(&net.genesis.chain_id, net.node(0).validators()).expect("the bundle verifies");
-    assert_eq!(bundle.decode::<BlRecord>().map(|r| r.possessor), Some(net.cast.shipper.party()));
+    assert_eq!(bundle.decode::<BlRecord>().map(|r| r.possessor), Some(c.shipper.party()));
 
-    let (status, body) = call(&app, "GET", "/v1/status", None).await;
-    assert_eq!(status, StatusCode::OK);
-    let s: StatusResponse = serde_json::from_value(body).expect("status");
-    assert!(s.height >= receipt.height.expect("height"));
+    // Endorsed to order of the bank and handed over; the bank takes a lien.
+    for (signer, action) in [
+        (&c.shipper, Action::EndorseToOrder { bl, endorsee: c.bank.party() }),
+        (&c.shipper, Action::Transfer { bl, to: c.bank.party() }),
+        (
+            &c.bank,
+            Action::CreateLien(CreateLien {
+                bl,
+                bank: c.bank.party(),
+                amount_minor: 12_500_000,
+                currency: "USD".into(),
+                expires_at_ms: now_ms() + 86_400_000,
+                finance_reference: "LC-2024-0001".into(),
+            }),
+        ),
+    ] {
+        assert_eq!(api.commit(&n.tx(&[signer], action)).await, "SUCCESS");
+    }
+    let terms = json!({ "toOrderOfBank": true });
+    let (status, report) = api
+        .signed(
+            &c.bank,
+            "POST",
+            &format!("/v1/bls/{}/finance-check", bl.0),
+            Some(serde_json::to_vec(&json!({"lcTerms": terms})).expect("json")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["passed"], true, "{report}");
+    assert_eq!(
+        (report["carrierSignatureValid"].as_bool(), report["oneLiveOriginal"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(report["lienStatus"], "HELD_BY_THIS_BANK");
+
+    // A second bank is not on the chain: it must present the document, and it is refused
+    // financing (double financing).
+    let path = format!("/v1/bls/{}/finance-check", bl.0);
+    let (status, body) = api.signed(&c.bank2, "POST", &path, Some(b"{}".to_vec())).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("FORBIDDEN")), "{body}");
+    let presented = json!({ "document": document.to_value().expect("json"), "lcTerms": terms });
+    let (status, report) =
+        api.signed(&c.bank2, "POST", &path, Some(serde_json::to_vec(&presented).expect("json"))).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["passed"].as_bool(), report["lienStatus"].as_str()),
+        (Some(false), Some("HELD_BY_OTHER_BANK")),
+        "{report}"
+    );
+    assert_eq!(report["checksumMatches"], true);
+    // A document with one changed character does not match.
+    let mut changed = document.to_value().expect("json");
+    changed["transportDocumentReference"] = "APIBL1X".into();
+    let (_, report) = api
+        .signed(
+            &c.bank,
+            "POST",
+            &path,
+            Some(serde_json::to_vec(&json!({ "document": changed })).expect("json")),
+        )
+        .await;
+    assert_eq!(
+        (report["checksumMatches"].as_bool(), report["passed"].as_bool()),
+        (Some(false), Some(false)),
+        "{report}"
+    );
+
+    // Lien released, endorsed to the consignee, surrendered and accepted.
+    for (signer, action) in [
+        (&c.bank, Action::ReleaseLien { bl }),
+        (&c.bank, Action::Endorse { bl, endorsee: c.consignee.party() }),
+        (&c.bank, Action::Transfer { bl, to: c.consignee.party() }),
+        (&c.consignee, Action::SurrenderForDelivery { bl }),
+        (&c.carrier, Action::AcceptSurrender { bl }),
+    ] {
+        let name = action.name();
+        assert_eq!(api.commit(&n.tx(&[signer], action)).await, "SUCCESS", "{name}");
+    }
+    assert_eq!(api.title(&c.consignee, bl).await.status, ebl_ledger::BlStatus::SurrenderedForDelivery);
+
+    // Release: the containers of the document, a customs hold, and the board per container.
+    let (status, body) = api.signed(&c.consignee, "GET", &format!("/v1/bls/{}/containers", bl.0), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let equipment: Vec<String> = body["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["equipmentReference"].as_str().expect("ref").to_string())
+        .collect();
+    assert!(!equipment.is_empty(), "{body}");
+    assert!(body["containers"].as_array().expect("list").iter().all(|c| c["status"] == "NOT_RELEASED"));
+    let order = IssueReleaseOrder {
+        bl,
+        equipment_references: equipment.clone(),
+        terminal: c.terminal.party(),
+        valid_from_ms: now_ms() - 60_000,
+        valid_until_ms: now_ms() + 86_400_000,
+        charges_settled: true,
+    };
+    assert_eq!(api.commit(&n.tx(&[&c.carrier], Action::IssueReleaseOrder(order))).await, "SUCCESS");
+    let container = ContainerRef::new(bl, equipment[0].clone());
+    let hold = PlaceHold {
+        target: HoldTarget::Container(container.clone()),
+        authority: HoldAuthority::Customs,
+        reason: "inspection".into(),
+        declaration_number: Some("CN-2024-000123".into()),
+    };
+    assert_eq!(api.commit(&n.tx(&[&c.customs], Action::PlaceHold(hold))).await, "SUCCESS");
+    let one = format!("/v1/bls/{}/containers/{}", bl.0, equipment[0]);
+    let (status, body) = api.signed(&c.terminal, "GET", &one, None).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("HELD")),
+        "the terminal reads its container: {body}"
+    );
+    let lift = Action::LiftHold { target: HoldTarget::Container(container), hold_id: 0 };
+    assert_eq!(api.commit(&n.tx(&[&c.customs], lift)).await, "SUCCESS");
+    let (_, body) = api.signed(&c.consignee, "GET", &one, None).await;
+    assert_eq!(body["status"], "AVAILABLE", "{body}");
+
+    // The consignee's event stream replays the life of a BL it may read, in commit order.
+    let events = read_events(&api, &c.consignee, 12, Duration::from_secs(20)).await;
+    assert_eq!(events.len(), 12, "{events:?}");
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().expect("kind")).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ISSUED",
+            "ENDORSED",
+            "TRANSFERRED",
+            "LIEN_CREATED",
+            "LIEN_RELEASED",
+            "ENDORSED",
+            "TRANSFERRED",
+            "SURRENDER_REQUESTED",
+            "SURRENDER_ACCEPTED",
+            "RELEASE_ORDERED",
+            "HOLD_PLACED",
+            "HOLD_LIFTED"
+        ]
+    );
+    assert!(events.iter().all(|e| e["blId"] == json!(bl.0.to_hex())), "{events:?}");
+    net.shutdown().await;
+}
+
+/// The first `count` events of `key`'s stream replayed from height 1, or those that came
+/// within `wait`.
+async fn read_events(api: &Api, key: &Keypair, count: usize, wait: Duration) -> Vec<Value> {
+    let uri = "/v1/events?fromHeight=1";
+    let headers = api.sign(key, "GET", uri, None, now_s());
+    let mut request = Request::builder().method("GET").uri(uri);
+    for (name, value) in &headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let response =
+        api.app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body().into_data_stream();
+    let mut text = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while events.len() < count {
+        let Ok(chunk) = tokio::time::timeout_at(deadline, futures::StreamExt::next(&mut body)).await else {
+            break;
+        };
+        let chunk = chunk.expect("stream open").expect("chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let message: String = text.drain(..end + 2).collect();
+            if let Some(data) = message.lines().find_map(|l| l.strip_prefix("data: ")) {
+                events.push(serde_json::from_str(data).expect("event json"));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_authorised_per_bl_and_public_verification_reveals_no_content() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let api = Api::new(&net);
+    let c = &net.cast;
+    let issue = TestLedger::tx_with_nonce(&[&c.carrier], to_order("APIBL6", &c.shipper, None), 0);
+    assert_eq!(api.commit(&issue).await, "SUCCESS");
+    let bl = BlId::new(&c.carrier.party(), "APIBL6");
+    for route in ["", "/history", "/document", "/proof", "/containers"] {
+        let uri = format!("/v1/bls/{}{route}", bl.0);
+        let (status, body) = api.signed(&c.outsider, "GET", &uri, None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("FORBIDDEN")),
+            "outsider on {uri}"
+        );
+        for reader in [&c.carrier, &c.shipper, &c.customs, &c.registrar] {
+            let (status, body) = api.signed(reader, "GET", &uri, None).await;
+            assert_eq!(status, StatusCode::OK, "{route}: {body}");
+        }
+        let (status, body) = api.call("GET", &uri, None).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("UNSIGNED")), "{uri}");
+    }
+    // An outsider's event stream shows nothing of it; the shipper's shows its issue.
+    assert!(read_events(&api, &c.outsider, 1, Duration::from_secs(2)).await.is_empty());
+    let shipper_events = read_events(&api, &c.shipper, 1, Duration::from_secs(20)).await;
+    assert_eq!(shipper_events.first().map(|e| e["kind"].clone()), Some(json!("ISSUED")));
+    let (_, history) = api.signed(&c.shipper, "GET", &format!("/v1/bls/{}/history", bl.0), None).await;
+    assert_eq!(history["entries"][0]["actionCode"], "ISSUE");
+
+    // Public verification: checksum-level facts only.
+    let checksum = api.title(&c.shipper, bl).await.document_checksum;
+    let (status, body) = api.call("GET", &format!("/v1/verify/{}?checksum={checksum}", bl.0), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(keys, vec!["blId", "checksumMatches", "documentChecksum", "found", "height", "status"]);
+    assert_eq!((body["found"].as_bool(), body["checksumMatches"].as_bool()), (Some(true), Some(true)));
+    let text = body.to_string();
+    for party in [&c.carrier, &c.shipper] {
+        assert!(!text.contains(&party.party().to_string()[4..]), "no party in the public answer");
+    }
+    let (_, body) = api.call("GET", &format!("/v1/verify/{}?checksum={}", bl.0, "0".repeat(64)), None).await;
+    assert_eq!(body["checksumMatches"], false);
+    // Blocks carry ids and outcomes, never the document.
+    let height = net.node(0).receipt(&issue.id()).expect("committed").0;
+    let (_, block) = api.call("GET", &format!("/v1/blocks/{height}"), None).await;
+    assert!(block["txIds"].as_array().is_some_and(|ids| ids.len() == 1), "{block}");
+    assert!(!block.to_string().contains("transportDocumentReference"));
     net.shutdown().await;
 }
 
@@ -77,109 +411,300 @@ async fn a_transaction_is_followed_to_its_receipt_and_the_bl_proven() {
 async fn bad_input_gets_a_stable_code_and_changes_nothing() {
     let mut net = TestNet::new(1);
     net.start(0).await;
-    let app = router(net.node(0).view(), BODY_MAX, Duration::from_secs(40));
+    let api = Api::new(&net);
     let cast = &net.cast;
-    // One committed issue, to replay and to read.
     let issue = TestLedger::tx_with_nonce(&[&cast.carrier], to_order("APIBL2", &cast.shipper, None), 0);
-    let (status, _) = call(&app, "POST", "/v1/transactions?wait=true", Some(json(&issue))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(api.commit(&issue).await, "SUCCESS");
+    let bl = BlId::new(&cast.carrier.party(), "APIBL2");
+    // An illegal transition commits as a refusal with a stable code and leaves the BL as it was.
+    let record_before = api.title(&cast.shipper, bl).await;
+    let accept = TestLedger::tx_with_nonce(&[&cast.carrier], Action::AcceptSurrender { bl }, 1);
+    assert_eq!(api.commit(&accept).await, "ILLEGAL_TRANSITION");
+    assert_eq!(api.title(&cast.shipper, bl).await, record_before);
     let before = net.node(0).tip().state_root;
 
     let mut wrong_chain =
-        TestLedger::tx_with_nonce(&[&cast.carrier], to_order("APIBL3", &cast.shipper, None), 1);
+        TestLedger::tx_with_nonce(&[&cast.carrier], to_order("APIBL3", &cast.shipper, None), 2);
     wrong_chain.body.chain_id = "another-chain".into();
     let wrong_chain = wrong_chain.body.clone().sign(&[&cast.carrier]);
     let mut bad_signature =
-        TestLedger::tx_with_nonce(&[&cast.carrier], to_order("APIBL4", &cast.shipper, None), 1);
+        TestLedger::tx_with_nonce(&[&cast.carrier], to_order("APIBL4", &cast.shipper, None), 2);
     bad_signature.signatures[0].0[3] ^= 1;
     let unknown_party =
         TestLedger::tx_with_nonce(&[&cast.stranger], to_order("APIBL5", &cast.shipper, None), 0);
-    let mut unknown_field: Value = serde_json::from_slice(&json(&issue)).expect("json");
+    let mut unknown_field: Value = serde_json::from_slice(&json_bytes(&issue)).expect("json");
     unknown_field["surprise"] = Value::Bool(true);
-    let oversized = vec![b' '; BODY_MAX + 1];
+    let oversized = vec![b' '; test_api_options().request_bytes_max + 1];
     let unknown_bl = format!("/v1/bls/{}", BlId::new(&cast.carrier.party(), "NOSUCHBL").0);
+    let record = format!("/v1/bls/{}", bl.0);
+    let mut incomplete = to_order("APIBL7", &cast.shipper, None);
+    if let Action::Issue(a) = &mut incomplete {
+        let mut value = a.document.to_value().expect("json");
+        value.as_object_mut().expect("object").remove("transports");
+        a.document = ebl_ledger::dcsa::TransportDocumentJson::from_value(&value).expect("still JSON");
+    }
+    let incomplete = TestLedger::tx_with_nonce(&[&cast.carrier], incomplete, 2);
 
-    let cases: Vec<Case> = vec![
-        (
-            "malformed JSON",
-            "POST",
-            "/v1/transactions",
-            Some(b"{\"body\":".to_vec()),
-            StatusCode::BAD_REQUEST,
-            "MALFORMED_JSON",
-        ),
+    let post = |body: Vec<u8>| ("POST", "/v1/transactions".to_string(), Some(body));
+    let cases: Vec<(&str, Request3, StatusCode, &str)> = vec![
+        ("malformed JSON", post(b"{\"body\":".to_vec()), StatusCode::BAD_REQUEST, "MALFORMED_JSON"),
         (
             "unknown field",
-            "POST",
-            "/v1/transactions",
-            Some(serde_json::to_vec(&unknown_field).expect("json")),
+            post(serde_json::to_vec(&unknown_field).expect("json")),
             StatusCode::BAD_REQUEST,
             "MALFORMED_JSON",
         ),
-        (
-            "oversized body",
-            "POST",
-            "/v1/transactions",
-            Some(oversized),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "BODY_TOO_LARGE",
-        ),
-        (
-            "wrong chain id",
-            "POST",
-            "/v1/transactions",
-            Some(json(&wrong_chain)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "WRONG_CHAIN",
-        ),
+        ("oversized body", post(oversized), StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE"),
+        ("wrong chain id", post(json_bytes(&wrong_chain)), StatusCode::UNPROCESSABLE_ENTITY, "WRONG_CHAIN"),
         (
             "bad signature",
-            "POST",
-            "/v1/transactions",
-            Some(json(&bad_signature)),
+            post(json_bytes(&bad_signature)),
             StatusCode::UNPROCESSABLE_ENTITY,
             "BAD_SIGNATURE",
         ),
-        (
-            "replayed tx",
-            "POST",
-            "/v1/transactions",
-            Some(json(&issue)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "NONCE_TOO_LOW",
-        ),
+        ("replayed tx", post(json_bytes(&issue)), StatusCode::UNPROCESSABLE_ENTITY, "NONCE_TOO_LOW"),
         (
             "unknown party",
-            "POST",
-            "/v1/transactions",
-            Some(json(&unknown_party)),
+            post(json_bytes(&unknown_party)),
             StatusCode::UNPROCESSABLE_ENTITY,
             "UNKNOWN_SIGNER",
         ),
-        ("unknown BL", "GET", &unknown_bl, None, StatusCode::NOT_FOUND, "UNKNOWN_BL"),
-        ("bad BL id", "GET", "/v1/bls/xyz", None, StatusCode::BAD_REQUEST, "BAD_ID"),
+        (
+            "document lacks a DCSA field",
+            post(json_bytes(&incomplete)),
+            StatusCode::BAD_REQUEST,
+            "DOCUMENT_INVALID",
+        ),
+        (
+            "batch of junk",
+            ("POST", "/v1/transactions/batch".into(), Some(vec![7, 0, 0, 0, 1])),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "NOT_BINARY",
+        ),
         (
             "unknown tx",
-            "GET",
-            "/v1/transactions/00000000000000000000000000000000000000000000000000000000000000aa",
-            None,
+            ("GET", format!("/v1/transactions/{}", "a".repeat(64)), None),
             StatusCode::NOT_FOUND,
             "UNKNOWN_TX",
         ),
-        ("bad height", "GET", "/v1/blocks/minus-one", None, StatusCode::BAD_REQUEST, "BAD_HEIGHT"),
-        ("no such route", "GET", "/v1/nothing", None, StatusCode::NOT_FOUND, "NO_SUCH_ROUTE"),
+        ("bad height", ("GET", "/v1/blocks/minus-one".into(), None), StatusCode::BAD_REQUEST, "BAD_HEIGHT"),
+        (
+            "bad verify query",
+            ("GET", format!("/v1/verify/{}?checksum=xyz", bl.0), None),
+            StatusCode::BAD_REQUEST,
+            "BAD_ID",
+        ),
+        ("unsigned read", ("GET", record.clone(), None), StatusCode::UNAUTHORIZED, "UNSIGNED"),
+        ("no such route", ("GET", "/v1/nothing".into(), None), StatusCode::NOT_FOUND, "NO_SUCH_ROUTE"),
     ];
-    for (name, method, uri, body, status, code) in cases {
-        let (got, answer) = call(&app, method, uri, body).await;
+    for (name, (method, uri, body), status, code) in cases {
+        let (got, answer) = api.call(method, &uri, body).await;
         assert_eq!(got, status, "{name}: {answer}");
         assert_eq!(answer["code"], code, "{name}: {answer}");
         assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: a message");
     }
+
+    // Signed reads: unknown BL, a stranger's key, a tampered, replayed, expired or other-chain signature.
+    let (status, body) = api.signed(&cast.shipper, "GET", &unknown_bl, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("UNKNOWN_BL")));
+    let (status, body) = api.signed(&cast.stranger, "GET", &record, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("UNKNOWN_PARTY")), "{body}");
+    let (status, body) = api.signed(&cast.shipper, "GET", "/v1/bls/xyz", None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("BAD_ID")), "{body}");
+    let headers = api.sign(&cast.shipper, "GET", &record, None, now_s());
+    assert_eq!(api.send("GET", &record, None, &headers).await.0, StatusCode::OK);
+    let (status, body) = api.send("GET", &record, None, &headers).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("REPLAYED_REQUEST")),
+        "{body}"
+    );
+    let other_path = api.sign(&cast.shipper, "GET", &format!("{record}/history"), None, now_s());
+    let (status, body) = api.send("GET", &record, None, &other_path).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("BAD_REQUEST_SIGNATURE")),
+        "{body}"
+    );
+    let stale = api.sign(&cast.shipper, "GET", &record, None, now_s() - 3_600);
+    let (status, body) = api.send("GET", &record, None, &stale).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("SIGNATURE_EXPIRED")),
+        "{body}"
+    );
+    let other_chain = Api { chain_id: "another-chain".into(), ..Api::new(&net) };
+    let (status, body) = other_chain.signed(&cast.shipper, "GET", &record, None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("WRONG_CHAIN")), "{body}");
+
     // Nothing changed: the state root is the same (empty blocks keep it) and nothing is pending.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(net.node(0).tip().state_root, before);
     assert_eq!(net.node(0).mempool_len(), 0);
-    let (status, body) = call(&app, "GET", "/healthz", None).await;
+    let (status, body) = api.call("GET", "/healthz", None).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (status, body) = api.call("GET", "/v1/status", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_value::<StatusResponse>(body).expect("status").state_root, before);
     net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_batch_is_admitted_with_per_transaction_results() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let api = Api::new(&net);
+    let c = &net.cast;
+    let mut txs: Vec<Transaction> = (0..50)
+        .map(|i| {
+            TestLedger::tx_with_nonce(&[&c.carrier], to_order(&format!("BATCH{i:03}"), &c.shipper, None), i)
+        })
+        .collect();
+    let mut broken = txs[10].clone();
+    broken.signatures[0].0[0] ^= 1;
+    txs.push(broken);
+    let body = ebl_ledger::encoding::encode(&txs);
+    let request = Request::builder()
+        .method("POST")
+        .uri("/v1/transactions/batch")
+        .header("content-type", "application/octet-stream")
+        .body(Body::from(body))
+        .expect("request");
+    let response = api.app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    let answer: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(answer["accepted"], 50, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), 51);
+    assert_eq!(results[50]["code"], "BAD_SIGNATURE");
+    let ids: Vec<_> = txs[..50].iter().map(|t| t.id()).collect();
+    net.wait_for_receipts(&[0], &ids).await;
+    assert!(ids.iter().all(|id| net.receipt(0, id).is_some_and(|r| r.is_success())));
+    // A batch claiming more transactions than allowed is refused before decoding.
+    let mut huge = (ebl_node::api::BATCH_TXS_MAX as u32 + 1).to_le_bytes().to_vec();
+    huge.extend([0u8; 16]);
+    let request = Request::builder()
+        .method("POST")
+        .uri("/v1/transactions/batch")
+        .header("content-type", "application/octet-stream")
+        .body(Body::from(huge))
+        .expect("request");
+    let response = api.app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_is_in_the_openapi_document_and_it_is_valid_openapi_3() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let api = Api::new(&net);
+    let (status, doc) = api.call("GET", "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, metrics) = {
+        let request = Request::builder().uri("/metrics").body(Body::empty()).expect("request");
+        let response = api.app.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        (status, String::from_utf8(bytes.to_vec()).expect("text"))
+    };
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        metrics.contains("\nebl_height ") && metrics.contains("ebl_http_responses_total{class=\"2xx\"}"),
+        "{metrics}"
+    );
+
+    let expected = [
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+        ("get", "/openapi.json"),
+        ("get", "/v1/status"),
+        ("post", "/v1/transactions"),
+        ("post", "/v1/transactions/batch"),
+        ("get", "/v1/transactions/{tx_id}"),
+        ("get", "/v1/blocks/{height}"),
+        ("get", "/v1/verify/{bl_id}"),
+        ("get", "/v1/parties"),
+        ("get", "/v1/parties/{party}"),
+        ("get", "/v1/parties/{party}/nonce"),
+        ("get", "/v1/bls/{bl_id}"),
+        ("get", "/v1/bls/{bl_id}/history"),
+        ("get", "/v1/bls/{bl_id}/document"),
+        ("get", "/v1/bls/{bl_id}/proof"),
+        ("get", "/v1/bls/{bl_id}/containers"),
+        ("get", "/v1/bls/{bl_id}/containers/{equipment_reference}"),
+        ("post", "/v1/bls/{bl_id}/finance-check"),
+        ("get", "/v1/events"),
+    ];
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: usize = paths.values().map(|p| p.as_object().map_or(0, |o| o.len())).sum();
+    assert_eq!(documented, expected.len(), "every documented operation is expected: {:?}", paths.keys());
+    for (method, path) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
+        // ... and served: a request to it does not fall through to NO_SUCH_ROUTE.
+        let concrete = path
+            .replace("{tx_id}", &"a".repeat(64))
+            .replace("{bl_id}", &"b".repeat(64))
+            .replace("{height}", "1")
+            .replace("{party}", "ebl:00")
+            .replace("{equipment_reference}", "MSKU1234567");
+        let (_, body) = api.call(&method.to_uppercase(), &concrete, None).await;
+        assert_ne!(body["code"], "NO_SUCH_ROUTE", "{method} {concrete}");
+    }
+    assert_valid_openapi_3(&doc);
+    net.shutdown().await;
+}
+
+/// The structural rules of an OpenAPI 3 document that a generator can get wrong: the version,
+/// info, operations with responses and unique ids, declared path parameters, and every `$ref`
+/// resolving inside the document.
+fn assert_valid_openapi_3(doc: &Value) {
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "openapi version");
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string(), "info");
+    let mut operation_ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        assert!(path.starts_with('/'), "{path}");
+        let templated: Vec<&str> = path.split('{').skip(1).filter_map(|s| s.split('}').next()).collect();
+        for (method, op) in item.as_object().expect("path item") {
+            assert!(["get", "post", "put", "delete", "patch"].contains(&method.as_str()), "{method}");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has responses"
+            );
+            if let Some(id) = op["operationId"].as_str() {
+                assert!(operation_ids.insert(id.to_string()), "operationId {id} is unique");
+            }
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter().filter(|p| p["in"] == "path").filter_map(|p| p["name"].as_str()).collect()
+                })
+                .unwrap_or_default();
+            for name in &templated {
+                assert!(declared.contains(name), "{method} {path} declares path parameter {name}");
+            }
+        }
+    }
+    let mut refs = Vec::new();
+    collect_refs(doc, &mut refs);
+    for r in refs {
+        let pointer = r.strip_prefix('#').expect("local $ref");
+        assert!(doc.pointer(pointer).is_some(), "$ref {r} resolves");
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    out.extend(v.as_str().map(str::to_string));
+                }
+                collect_refs(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }

@@ -39,7 +39,7 @@ fn certificate(height: u64) -> Vec<u8> {
 fn commit_genesis(storage: &Storage, cast: &Cast) -> Hash {
     let writes = cast.genesis().writes().expect("test genesis is valid");
     let (root, update) = StateTree::new(storage.clone()).prepare(0, &writes).expect("prepare genesis");
-    storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &update.node_batch, root).expect("commit genesis");
+    storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &update.node_batch, root, &[]).expect("commit genesis");
     root
 }
 
@@ -306,7 +306,7 @@ fn a_new_database_is_empty_and_genesis_sets_the_tip() {
     let again = StateTree::new(storage.clone()).prepare(1, &BTreeMap::new()).expect("prepare").1;
     assert!(
         matches!(
-            storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &again.node_batch, root),
+            storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &again.node_batch, root, &[]),
             Err(StorageError::GenesisExists { height: 0 })
         ),
         "a second genesis is refused"
@@ -348,6 +348,7 @@ fn blocks_receipts_certificates_and_indices_read_back_after_reopen() {
     let mut party_bls: BTreeMap<PartyId, BTreeSet<BlId>> = BTreeMap::new();
     let mut bl_txs: BTreeMap<BlId, Vec<(u64, u32)>> = BTreeMap::new();
     let mut container_txs: BTreeMap<Hash, Vec<(u64, u32)>> = BTreeMap::new();
+    let mut parties: BTreeSet<PartyId> = BTreeSet::new();
     for entry in &s.index {
         match entry {
             IndexEntry::PartyBl { party, bl } => {
@@ -357,8 +358,12 @@ fn blocks_receipts_certificates_and_indices_read_back_after_reopen() {
             IndexEntry::ContainerTx { container, height, index } => {
                 container_txs.entry(*container).or_default().push((*height, *index))
             }
+            IndexEntry::Party { party } => {
+                parties.insert(*party);
+            }
         }
     }
+    assert_eq!(storage.parties(None, 100).expect("query"), parties.into_iter().collect::<Vec<_>>());
     for (keys, _, _) in s.cast.members() {
         let party = keys.party();
         let expected: Vec<BlId> =

@@ -4,22 +4,39 @@
 //! Errors are JSON `{code, message}` with a stable `code`; bad input of any kind changes nothing.
 //! Bodies are bounded (413 beyond `rpc.request_bytes_max`) and every request has a timeout.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, Path, Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
-use ebl_ledger::{BlId, BlRecord, Block, Hash, StateKey, Transaction, TxId};
+use ebl_ledger::{BlockHeader, Hash, Transaction, TxId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::mempool::AdmitError;
 use crate::node::NodeView;
+
+pub mod auth;
+pub mod bls;
+pub mod events;
+pub mod metrics;
+
+use auth::{Auth, Caller, RateKey};
+
+/// Most transactions in one binary batch.
+pub const BATCH_TXS_MAX: usize = 10_000;
 
 /// Longest a `wait=true` submission waits for its commit.
 pub const COMMIT_WAIT_MAX_MS: u64 = 30_000;
@@ -33,7 +50,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into() }
     }
 }
@@ -69,48 +86,190 @@ impl From<AdmitError> for ApiError {
     }
 }
 
-fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, code, message)
 }
 
-fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
+pub(crate) fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "BAD_ID", format!("{what} {text:?} is not 64 hex digits"))
     })
 }
 
-/// The REST routes over `node`, with the body limit and timeout of the configuration.
-pub fn router(node: NodeView, request_bytes_max: usize, timeout: Duration) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/status", get(status))
-        .route("/v1/transactions", post(submit))
-        .route("/v1/transactions/{tx_id}", get(transaction))
-        .route("/v1/blocks/{height}", get(block))
-        .route("/v1/bls/{bl_id}", get(bl))
-        .route("/v1/bls/{bl_id}/proof", get(bl_proof))
+/// The `{code, message}` body of every error.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable: clients match on it (docs/rest-api.md lists them).
+    pub code: String,
+    pub message: String,
+}
+
+/// How the REST layer is set up: bounds, the signature window and the rate limits.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    pub request_bytes_max: usize,
+    pub timeout: Duration,
+    /// How far a request signature's `created` may be from this node's clock, in seconds.
+    pub signature_window_s: u64,
+    /// Signed requests per second per party (bursts of twice that); 0 = no limit.
+    pub party_requests_per_s: u32,
+    /// Requests per second per client address on every route; 0 = no limit.
+    pub address_requests_per_s: u32,
+}
+
+impl ApiOptions {
+    pub fn from_config(rpc: &crate::config::RpcSection) -> Self {
+        ApiOptions {
+            request_bytes_max: rpc.request_bytes_max,
+            timeout: Duration::from_millis(rpc.timeout_ms),
+            signature_window_s: rpc.signature_window_s,
+            party_requests_per_s: rpc.party_requests_per_s,
+            address_requests_per_s: rpc.address_requests_per_s,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub node: NodeView,
+    pub auth: Arc<Auth>,
+    pub metrics: Arc<metrics::Metrics>,
+    openapi: Arc<OnceLock<String>>,
+}
+
+impl FromRef<ApiState> for NodeView {
+    fn from_ref(state: &ApiState) -> NodeView {
+        state.node.clone()
+    }
+}
+
+/// A request signed by a registered, active party (RFC 9421): the extractor of the signed GET
+/// routes. Routes with a body check the signature with the body themselves.
+#[derive(Debug, Clone)]
+pub struct Signed(pub Caller);
+
+impl FromRequestParts<ApiState> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        state.auth.authenticate(&state.node, &parts.method, &parts.uri, &parts.headers, None).map(Signed)
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "eBL Ledger REST API",
+        version = "1",
+        description = "Electronic bills of lading and container release on a BFT-replicated ledger. See docs/rest-api.md."
+    ),
+    tags(
+        (name = "node", description = "health, metrics, status, blocks"),
+        (name = "transactions", description = "submit signed transactions and follow them"),
+        (name = "parties", description = "the party registry (signed reads)"),
+        (name = "bls", description = "title records, history, documents, proofs, verification, finance check"),
+        (name = "release", description = "container release"),
+        (name = "events", description = "per-party event stream")
+    )
+)]
+struct ApiDoc;
+
+/// The REST routes over `node`, with their OpenAPI description at `/openapi.json`.
+pub fn router(node: NodeView, options: ApiOptions) -> Router {
+    let (router, openapi) = routes().split_for_parts();
+    let state = ApiState {
+        node,
+        auth: Arc::new(Auth::new(
+            options.signature_window_s,
+            options.party_requests_per_s,
+            options.address_requests_per_s,
+        )),
+        metrics: Arc::new(metrics::Metrics::default()),
+        openapi: Arc::new(OnceLock::new()),
+    };
+    let _ = state.openapi.set(openapi.to_pretty_json().unwrap_or_default());
+    router
         .fallback(|| async { not_found("NO_SUCH_ROUTE", "no such route") })
+        .layer(middleware::from_fn_with_state(state.clone(), limit_addresses))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(request_bytes_max))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
-        .with_state(node)
+        .layer(RequestBodyLimitLayer::new(options.request_bytes_max))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.timeout))
+        .with_state(state)
 }
 
-async fn healthz(State(node): State<NodeView>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "height": node.tip().height }))
+/// Every documented route: the one list the router and `/openapi.json` are both built from.
+fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(status))
+        .routes(routes!(submit))
+        .routes(routes!(submit_batch))
+        .routes(routes!(transaction))
+        .routes(routes!(block))
+        .routes(routes!(bls::verify))
+        .routes(routes!(bls::parties))
+        .routes(routes!(bls::party))
+        .routes(routes!(bls::nonce))
+        .routes(routes!(bls::bl))
+        .routes(routes!(bls::history))
+        .routes(routes!(bls::document))
+        .routes(routes!(bls::proof))
+        .routes(routes!(bls::containers))
+        .routes(routes!(bls::container))
+        .routes(routes!(bls::finance_check))
+        .routes(routes!(events::events))
 }
 
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+/// Per-address rate limit on every route (when the server knows the address).
+async fn limit_addresses(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let address = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if let Some(ip) = address {
+        if let Err(e) = state.auth.rate(RateKey::Address(ip)) {
+            return e.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// This API's OpenAPI 3 description.
+#[utoipa::path(get, path = "/openapi.json", tag = "node",
+    responses((status = 200, description = "OpenAPI 3 document", body = Object)))]
+async fn openapi_json(State(state): State<ApiState>) -> Response {
+    let body = state.openapi.get().cloned().unwrap_or_default();
+    ([(CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub height: u64,
+}
+
+/// Liveness: the node answers and its committed height.
+#[utoipa::path(get, path = "/healthz", tag = "node", responses((status = 200, body = Health)))]
+async fn healthz(State(node): State<NodeView>) -> Json<Health> {
+    Json(Health { status: "ok".into(), height: node.tip().height })
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusResponse {
     pub chain_id: String,
     pub height: u64,
+    #[schema(value_type = String)]
     pub block_hash: Hash,
+    #[schema(value_type = String)]
     pub state_root: Hash,
     pub time_ms: u64,
     pub mempool_txs: usize,
 }
 
+/// The node's chain and committed tip.
+#[utoipa::path(get, path = "/v1/status", tag = "node", responses((status = 200, body = StatusResponse)))]
 async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
     let tip = node.tip();
     Json(StatusResponse {
@@ -123,7 +282,7 @@ async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SubmitQuery {
     /// Answer only once the transaction is committed (or `timeoutMs` passed).
@@ -133,9 +292,10 @@ struct SubmitQuery {
 }
 
 /// A transaction's state as the API reports it.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TxStatus {
+    #[schema(value_type = String)]
     pub tx_id: TxId,
     /// `PENDING` (in this node's mempool), `COMMITTED`.
     pub status: String,
@@ -152,12 +312,20 @@ fn committed(tx_id: TxId, height: u64, receipt: &ebl_ledger::Receipt) -> TxStatu
     TxStatus { tx_id, status: "COMMITTED".into(), height: Some(height), outcome: Some(outcome) }
 }
 
+/// Submits one signed transaction (JSON); with `wait=true`, answers once it is committed.
+#[utoipa::path(post, path = "/v1/transactions", tag = "transactions", params(SubmitQuery),
+    request_body(content = Object, description = "a signed Transaction"),
+    responses((status = 200, body = TxStatus, description = "committed"), (status = 202, body = TxStatus, description = "pending"),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn submit(
     State(node): State<NodeView>,
-    Query(query): Query<SubmitQuery>,
+    query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Json<Transaction>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TxStatus>), ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", e.body_text()))?;
     let Json(tx) = body?;
+    check_documents(&tx)?;
     // Subscribe before admission, so a commit that follows at once is not missed.
     let mut commits = node.subscribe();
     let tx_id = node.submit(tx)?;
@@ -186,6 +354,10 @@ async fn submit(
     }
 }
 
+/// A transaction's status and outcome.
+#[utoipa::path(get, path = "/v1/transactions/{tx_id}", tag = "transactions",
+    params(("tx_id" = String, Path, description = "64 hex")),
+    responses((status = 200, body = TxStatus), (status = 404, body = ErrorBody)))]
 async fn transaction(
     State(node): State<NodeView>,
     Path(tx_id): Path<String>,
@@ -200,41 +372,136 @@ async fn transaction(
     Err(not_found("UNKNOWN_TX", format!("transaction {tx_id} is neither committed nor pending here")))
 }
 
-async fn block(State(node): State<NodeView>, Path(height): Path<String>) -> Result<Json<Block>, ApiError> {
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockSummary {
+    pub height: u64,
+    #[schema(value_type = String)]
+    pub block_hash: Hash,
+    #[schema(value_type = Object)]
+    pub header: BlockHeader,
+    #[schema(value_type = Vec<String>)]
+    pub tx_ids: Vec<TxId>,
+    /// `SUCCESS` or the refusal code, per transaction.
+    pub outcomes: Vec<String>,
+}
+
+/// A committed block: header, transaction ids and outcomes. Transaction bodies are not served
+/// here: an ISSUE carries a document only its BL's parties may read.
+#[utoipa::path(get, path = "/v1/blocks/{height}", tag = "node",
+    params(("height" = String, Path, description = "block height")),
+    responses((status = 200, body = BlockSummary), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn block(
+    State(node): State<NodeView>,
+    Path(height): Path<String>,
+) -> Result<Json<BlockSummary>, ApiError> {
     let height: u64 = height.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "BAD_HEIGHT", format!("{height:?} is not a height"))
     })?;
-    node.block(height)
-        .map(Json)
-        .ok_or_else(|| not_found("UNKNOWN_BLOCK", format!("no block at height {height}")))
+    let block = node
+        .block(height)
+        .ok_or_else(|| not_found("UNKNOWN_BLOCK", format!("no block at height {height}")))?;
+    let receipts = node.storage().receipts(height).ok().flatten().unwrap_or_default();
+    Ok(Json(BlockSummary {
+        height,
+        block_hash: block.hash(),
+        tx_ids: block.txs.iter().map(|t| t.id()).collect(),
+        outcomes: receipts.iter().map(|r| r.error().map_or("SUCCESS", |c| c.code()).to_string()).collect(),
+        header: block.header,
+    }))
 }
 
-fn bl_key(text: &str) -> Result<StateKey, ApiError> {
-    Ok(StateKey::Bl(BlId(parse_hash(text, "BL id")?)))
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResult {
+    #[schema(value_type = String)]
+    pub tx_id: TxId,
+    /// `PENDING` when admitted.
+    pub status: Option<String>,
+    pub code: Option<String>,
+    pub message: Option<String>,
 }
 
-/// The title record: status, possessor, endorsee, lien, type, carrier. (Authorisation of reads
-/// arrives with the rest of issue #4; until then the record is public.)
-async fn bl(State(node): State<NodeView>, Path(bl_id): Path<String>) -> Result<Json<BlRecord>, ApiError> {
-    let key = bl_key(&bl_id)?;
-    node.state::<BlRecord>(&key).map(Json).ok_or_else(|| not_found("UNKNOWN_BL", format!("no BL {bl_id}")))
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub accepted: usize,
+    /// In input order.
+    pub results: Vec<BatchResult>,
 }
 
-/// The proof bundle of a BL's record at the tip, borsh-encoded and hex: the SDK decodes and
-/// checks it against the genesis validators without trusting this node.
-async fn bl_proof(
+/// Submits many signed transactions at once: the body is borsh `Vec<Transaction>`
+/// (`application/octet-stream`, at most 10,000). Signatures are checked in one batch.
+#[utoipa::path(post, path = "/v1/transactions/batch", tag = "transactions",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "borsh Vec<Transaction>"),
+    responses((status = 200, body = BatchResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn submit_batch(
     State(node): State<NodeView>,
-    Path(bl_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let key = bl_key(&bl_id)?;
-    let bundle = node.prove(&key).ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NO_PROOF_YET", "no committed block to prove against")
-    })?;
-    if bundle.value.is_none() {
-        return Err(not_found("UNKNOWN_BL", format!("no BL {bl_id}")));
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let binary = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/octet-stream"));
+    if !binary {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "NOT_BINARY",
+            "a batch is borsh Vec<Transaction> sent as application/octet-stream",
+        ));
     }
-    Ok(Json(json!({
-        "height": bundle.header.height,
-        "bundle": hex::encode(ebl_ledger::encoding::encode(&bundle)),
-    })))
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", e.body_text())
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_BATCH", e.body_text())
+        }
+    })?;
+    let txs: Vec<Transaction> = decode_batch(&body)?;
+    let ids: Vec<TxId> = txs.iter().map(|t| t.id()).collect();
+    let results: Vec<BatchResult> = ids
+        .into_iter()
+        .zip(node.submit_batch(txs))
+        .map(|(tx_id, result)| match result {
+            Ok(_) => BatchResult { tx_id, status: Some("PENDING".into()), code: None, message: None },
+            Err(e) => {
+                BatchResult { tx_id, status: None, code: Some(e.code().into()), message: Some(e.to_string()) }
+            }
+        })
+        .collect();
+    let accepted = results.iter().filter(|r| r.status.is_some()).count();
+    Ok(Json(BatchResponse { accepted, results }))
+}
+
+/// Refuses at the door an ISSUE or REISSUE whose document lacks a DCSA-required field, so the
+/// submitter's nonce is not spent on it (the contract checks the same, deterministically).
+fn check_documents(tx: &Transaction) -> Result<(), ApiError> {
+    let documents: Vec<&ebl_ledger::dcsa::TransportDocumentJson> = match &tx.body.action {
+        ebl_ledger::Action::Issue(a) => vec![&a.document],
+        ebl_ledger::Action::Reissue(r) => r.replacements.iter().map(|a| &a.document).collect(),
+        _ => return Ok(()),
+    };
+    for document in documents {
+        let checked = document.to_value().and_then(|v| ebl_ledger::dcsa::check_required_fields(&v));
+        if let Err(e) = checked {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "DOCUMENT_INVALID", e.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a batch body: a borsh vector of at most [`BATCH_TXS_MAX`] transactions, the length
+/// checked before anything is allocated for them.
+fn decode_batch(bytes: &[u8]) -> Result<Vec<Transaction>, ApiError> {
+    let malformed = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_BATCH", m);
+    let count = bytes.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+    match count {
+        None => return Err(malformed("the body is not a borsh Vec<Transaction>".into())),
+        Some(n) if n as usize > BATCH_TXS_MAX => {
+            return Err(malformed(format!("{n} transactions, at most {BATCH_TXS_MAX} per batch")))
+        }
+        Some(_) => {}
+    }
+    ebl_ledger::encoding::decode(bytes, bytes.len()).map_err(|e| malformed(e.to_string()))
 }

@@ -79,6 +79,8 @@ pub struct DriverStats {
     pub signatures_reused: u64,
     /// Transactions of others' blocks verified in a batch at validation.
     pub txs_batch_verified: u64,
+    /// Transactions committed since the node started.
+    pub txs_committed: u64,
 }
 
 /// What the driver shares with the node's handle.
@@ -521,6 +523,7 @@ impl Driver {
         {
             let mut stats = self.shared.stats();
             stats.decided += 1;
+            stats.txs_committed += ids.len() as u64;
             if synced {
                 stats.synced_blocks += 1;
             }

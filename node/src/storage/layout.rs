@@ -32,6 +32,8 @@ pub const CF_INDEX_PARTY_BL: &str = "index_party_bl";
 pub const CF_INDEX_BL_TX: &str = "index_bl_tx";
 /// container id ‖ height BE ‖ index BE → empty.
 pub const CF_INDEX_CONTAINER_TX: &str = "index_container_tx";
+/// party → empty: the party registry's members (genesis parties and every REGISTER_PARTY).
+pub const CF_INDEX_PARTIES: &str = "index_parties";
 /// tx id → height BE ‖ index BE.
 pub const CF_INDEX_TX: &str = "index_tx";
 /// The `META_*` keys below.
@@ -43,7 +45,7 @@ pub const CF_META: &str = "meta";
 pub const CF_PROPOSALS: &str = "proposals";
 
 /// Every column family the node opens (besides RocksDB's `default`, which stays empty).
-pub const COLUMN_FAMILIES: [&str; 12] = [
+pub const COLUMN_FAMILIES: [&str; 13] = [
     CF_BLOCKS,
     CF_BLOCK_HASHES,
     CF_RECEIPTS,
@@ -56,6 +58,7 @@ pub const COLUMN_FAMILIES: [&str; 12] = [
     CF_INDEX_TX,
     CF_META,
     CF_PROPOSALS,
+    CF_INDEX_PARTIES,
 ];
 
 /// The key of this validator's proposal at `(height, round)`.

@@ -102,6 +102,8 @@ pub enum IndexEntry {
     BlTx { bl: BlId, height: u64, index: u32 },
     /// Transaction `index` of block `height` touched container `container` (`ContainerRef::id()`).
     ContainerTx { container: Hash, height: u64, index: u32 },
+    /// `party` joined the registry.
+    Party { party: PartyId },
 }
 
 /// Everything one decided block writes, committed atomically.
@@ -303,6 +305,7 @@ impl Storage {
         genesis_time_ms: u64,
         state: &NodeBatch,
         state_root: Hash,
+        parties: &[PartyId],
     ) -> Result<()> {
         let _writer = self.commit_lock();
         if let Some(tip) = self.tip()? {
@@ -318,6 +321,9 @@ impl Storage {
         let tip = Tip { height: 0, block_hash: Hash::ZERO, state_root, time_ms: genesis_time_ms };
         let mut batch = WriteBatch::default();
         self.put_state(&mut batch, state)?;
+        for party in parties {
+            batch.put_cf(self.cf(CF_INDEX_PARTIES)?, party.as_bytes(), []);
+        }
         let meta = self.cf(CF_META)?;
         batch.put_cf(meta, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
         batch.put_cf(meta, META_CHAIN_ID, chain_id.as_bytes());
@@ -421,6 +427,7 @@ impl Storage {
                 IndexEntry::ContainerTx { container, height, index } => {
                     batch.put_cf(container_cf, located_key(container, *height, *index), [])
                 }
+                IndexEntry::Party { party } => batch.put_cf(self.cf(CF_INDEX_PARTIES)?, party.as_bytes(), []),
             }
         }
         batch.put_cf(self.cf(CF_META)?, META_TIP, encoding::encode(&TipRecord::from(&new_tip)));
@@ -472,7 +479,7 @@ impl Storage {
         let tx_count = txs.len() as u64;
         for entry in commit.index {
             let located = match entry {
-                IndexEntry::PartyBl { .. } => None,
+                IndexEntry::PartyBl { .. } | IndexEntry::Party { .. } => None,
                 IndexEntry::BlTx { height, index, .. } | IndexEntry::ContainerTx { height, index, .. } => {
                     Some((*height, *index))
                 }
@@ -576,6 +583,13 @@ impl Storage {
             let arr: [u8; 32] = rest.try_into().ok()?;
             Some(BlId(Hash(arr)))
         })
+    }
+
+    /// The registered parties, in id order, starting after `after`, at most `limit` (and
+    /// [`QUERY_ITEMS_MAX`]).
+    pub fn parties(&self, after: Option<&PartyId>, limit: usize) -> Result<Vec<PartyId>> {
+        let start = after.map(|p| p.as_bytes().to_vec());
+        self.scan(CF_INDEX_PARTIES, &[], start, limit, |rest| Some(PartyId(rest.try_into().ok()?)))
     }
 
     /// The transactions that touched `bl`, oldest first, at most `limit` (and [`QUERY_ITEMS_MAX`]).

@@ -1,0 +1,531 @@
+//! BLs, their documents and containers, the party registry and the trade-finance check: the
+//! routes that reveal content, each authorised per object (DESIGN §7), and the public
+//! verification that reveals only checksum-level facts.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::Json;
+use ebl_ledger::action::{Action, IssueBl};
+use ebl_ledger::dcsa::{self, DocumentFacts, LcTerms, TermCheck, TransportDocumentJson};
+use ebl_ledger::records::{HistoryEntry, HoldList, Lien};
+use ebl_ledger::{
+    BlId, BlRecord, BlStatus, ContainerRef, Hash, PartyId, PartyRecord, ReleaseRecord, Role, StateKey,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::{not_found, parse_hash, ApiError, ApiState, Signed};
+use crate::node::NodeView;
+
+fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
+}
+
+fn parse_bl(text: &str) -> Result<BlId, ApiError> {
+    Ok(BlId(parse_hash(text, "BL id")?))
+}
+
+fn parse_party(text: &str) -> Result<PartyId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "BAD_ID", format!("party {text:?} is not ebl:<64 hex digits>"))
+    })
+}
+
+/// A BL's record and history, read together for the authorisation check.
+struct BlView {
+    record: BlRecord,
+    history: Vec<HistoryEntry>,
+}
+
+impl BlView {
+    fn load(node: &NodeView, bl: BlId) -> Result<BlView, ApiError> {
+        let record: BlRecord = node
+            .state(&StateKey::Bl(bl))
+            .ok_or_else(|| not_found("UNKNOWN_BL", format!("no BL {}", bl.0)))?;
+        let history = node.history(&record);
+        Ok(BlView { record, history })
+    }
+
+    /// The parties on the BL's chain: carrier, shipper, consignee, agents, the possessor, the
+    /// endorsee and lienholder, and everyone who acted on it or received it.
+    fn on_chain(&self, party: &PartyId) -> bool {
+        let r = &self.record;
+        *party == r.carrier
+            || *party == r.shipper
+            || *party == r.possessor
+            || r.consignee.as_ref() == Some(party)
+            || r.endorsee.as_ref() == Some(party)
+            || r.agents.contains(party)
+            || r.lien.as_ref().is_some_and(|l| l.bank == *party)
+            || self.history.iter().any(|e| e.actor == *party || e.recipient.as_ref() == Some(party))
+    }
+
+    /// DESIGN §7: the parties on its chain, its lienholder, customs and the registrar.
+    fn authorise(&self, caller: &Caller) -> Result<(), ApiError> {
+        if caller.reads_everything() || self.on_chain(&caller.party) {
+            Ok(())
+        } else {
+            Err(forbidden(format!("{} is not a party to BL {}", caller.party, self.record.id.0)))
+        }
+    }
+
+    /// The ISSUE (or REISSUE replacement) that created the BL: its signed transaction and the
+    /// document it carried.
+    fn issuance(&self, node: &NodeView) -> Result<(ebl_ledger::Transaction, IssueBl), ApiError> {
+        let missing =
+            || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the BL's issuance is missing");
+        let first = self.history.first().ok_or_else(missing)?;
+        let (_, tx) = node.transaction(&first.tx_id).ok_or_else(missing)?;
+        let issue = match &tx.body.action {
+            Action::Issue(issue) => Some(issue.clone()),
+            Action::Reissue(reissue) => reissue
+                .replacements
+                .iter()
+                .find(|r| BlId::new(&self.record.carrier, &r.transport_document_reference) == self.record.id)
+                .cloned(),
+            _ => None,
+        };
+        Ok((tx, issue.ok_or_else(missing)?))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyList {
+    #[schema(value_type = Vec<Object>)]
+    pub parties: Vec<PartyRecord>,
+}
+
+/// Every registered party (the party registry).
+#[utoipa::path(get, path = "/v1/parties", tag = "parties",
+    responses((status = 200, body = PartyList), (status = 401, body = super::ErrorBody)))]
+pub async fn parties(State(state): State<ApiState>, Signed(_caller): Signed) -> Json<PartyList> {
+    let parties = state
+        .node
+        .registered_parties()
+        .iter()
+        .filter_map(|p| state.node.state(&StateKey::Party(*p)))
+        .collect();
+    Json(PartyList { parties })
+}
+
+/// One party of the registry: legal name, roles, external codes, status.
+#[utoipa::path(get, path = "/v1/parties/{party}", tag = "parties",
+    params(("party" = String, Path, description = "ebl:<64 hex>")),
+    responses((status = 200, body = Object), (status = 404, body = super::ErrorBody)))]
+pub async fn party(
+    State(state): State<ApiState>,
+    Signed(_caller): Signed,
+    Path(party): Path<String>,
+) -> Result<Json<PartyRecord>, ApiError> {
+    let id = parse_party(&party)?;
+    state
+        .node
+        .state(&StateKey::Party(id))
+        .map(Json)
+        .ok_or_else(|| not_found("UNKNOWN_PARTY_ID", format!("{id} is not registered")))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Nonces {
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    /// The next nonce the committed state expects.
+    pub committed: u64,
+    /// The next nonce counting this node's pending transactions: what to sign next.
+    pub next: u64,
+}
+
+/// The nonce a party's next transaction should carry.
+#[utoipa::path(get, path = "/v1/parties/{party}/nonce", tag = "parties",
+    params(("party" = String, Path, description = "ebl:<64 hex>")),
+    responses((status = 200, body = Nonces), (status = 404, body = super::ErrorBody)))]
+pub async fn nonce(
+    State(state): State<ApiState>,
+    Signed(_caller): Signed,
+    Path(party): Path<String>,
+) -> Result<Json<Nonces>, ApiError> {
+    let id = parse_party(&party)?;
+    let (committed, next) = state
+        .node
+        .nonces(&id)
+        .ok_or_else(|| not_found("UNKNOWN_PARTY_ID", format!("{id} is not registered")))?;
+    Ok(Json(Nonces { party: id, committed, next }))
+}
+
+/// The title record: status, possessor, endorsee, lien, type, carrier.
+#[utoipa::path(get, path = "/v1/bls/{bl_id}", tag = "bls",
+    params(("bl_id" = String, Path, description = "64 hex")),
+    responses((status = 200, body = Object), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn bl(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    Path(bl_id): Path<String>,
+) -> Result<Json<BlRecord>, ApiError> {
+    let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
+    view.authorise(&caller)?;
+    Ok(Json(view.record))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct History {
+    #[schema(value_type = String)]
+    pub bl_id: BlId,
+    /// Oldest first; each entry's `prev` is the hash of the one before.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// The BL's signed history: the endorsement chain, hash-chained, each entry naming its transaction.
+#[utoipa::path(get, path = "/v1/bls/{bl_id}/history", tag = "bls",
+    params(("bl_id" = String, Path, description = "64 hex")),
+    responses((status = 200, body = History), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn history(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    Path(bl_id): Path<String>,
+) -> Result<Json<History>, ApiError> {
+    let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
+    view.authorise(&caller)?;
+    Ok(Json(History { bl_id: view.record.id, entries: view.history }))
+}
+
+/// The DCSA TransportDocument as issued (its checksum is the record's `documentChecksum`).
+#[utoipa::path(get, path = "/v1/bls/{bl_id}/document", tag = "bls",
+    params(("bl_id" = String, Path, description = "64 hex")),
+    responses((status = 200, body = Object), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn document(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    Path(bl_id): Path<String>,
+) -> Result<Json<TransportDocumentJson>, ApiError> {
+    let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
+    view.authorise(&caller)?;
+    let (_, issue) = view.issuance(&state.node)?;
+    Ok(Json(issue.document))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofResponse {
+    pub height: u64,
+    /// Hex of the borsh `ProofBundle`: record, JMT proof, block header, commit certificate.
+    pub bundle: String,
+}
+
+fn proof_hex(node: &NodeView, key: &StateKey) -> Result<(u64, String), ApiError> {
+    let bundle = node.prove(key).ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NO_PROOF_YET", "no committed block to prove against")
+    })?;
+    Ok((bundle.header.height, hex::encode(ebl_ledger::encoding::encode(&bundle))))
+}
+
+/// The proof bundle of the BL's record at the tip, for a client that trusts only the genesis
+/// validators.
+#[utoipa::path(get, path = "/v1/bls/{bl_id}/proof", tag = "bls",
+    params(("bl_id" = String, Path, description = "64 hex")),
+    responses((status = 200, body = ProofResponse), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn proof(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    Path(bl_id): Path<String>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
+    view.authorise(&caller)?;
+    let (height, bundle) = proof_hex(&state.node, &StateKey::Bl(view.record.id))?;
+    Ok(Json(ProofResponse { height, bundle }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    pub equipment_reference: String,
+    #[schema(value_type = String)]
+    pub container_id: Hash,
+    /// `NOT_RELEASED`, or the DESIGN §6 state (`HELD`, `AVAILABLE`, `GATED_OUT`, …).
+    pub status: String,
+    #[schema(value_type = Option<Object>)]
+    pub release: Option<ReleaseRecord>,
+}
+
+fn container_status(node: &NodeView, bl: BlId, equipment_reference: &str) -> ContainerStatus {
+    let container = ContainerRef::new(bl, equipment_reference);
+    let id = container.id();
+    let release: Option<ReleaseRecord> = node.state(&StateKey::Release(id));
+    let status = match &release {
+        None => "NOT_RELEASED".to_string(),
+        Some(r) => {
+            let holds: HoldList = node.state(&StateKey::BlHolds(bl)).unwrap_or_default();
+            let status = r.status(&holds, node.tip().time_ms);
+            serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        }
+    };
+    ContainerStatus { equipment_reference: equipment_reference.to_owned(), container_id: id, status, release }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Containers {
+    #[schema(value_type = String)]
+    pub bl_id: BlId,
+    pub containers: Vec<ContainerStatus>,
+}
+
+/// The release status of every container (`equipmentReference`) of the BL's document.
+#[utoipa::path(get, path = "/v1/bls/{bl_id}/containers", tag = "release",
+    params(("bl_id" = String, Path, description = "64 hex")),
+    responses((status = 200, body = Containers), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn containers(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    Path(bl_id): Path<String>,
+) -> Result<Json<Containers>, ApiError> {
+    let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
+    view.authorise(&caller)?;
+    let (_, issue) = view.issuance(&state.node)?;
+    let facts = facts_of(&issue.document)?;
+    let bl = view.record.id;
+    let containers =
+        facts.equipment_references.iter().map(|e| container_status(&state.node, bl, e)).collect();
+    Ok(Json(Containers { bl_id: bl, containers }))
+}
+
+fn facts_of(document: &TransportDocumentJson) -> Result<DocumentFacts, ApiError> {
+    document.to_value().ok().and_then(|v| DocumentFacts::extract(&v).ok()).ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the stored document is unreadable")
+    })
+}
+
+/// One container's release: its status and record. Readable also by its terminal and every
+/// holder of its release right.
+#[utoipa::path(get, path = "/v1/bls/{bl_id}/containers/{equipment_reference}", tag = "release",
+    params(("bl_id" = String, Path, description = "64 hex"), ("equipment_reference" = String, Path, description = "DCSA equipmentReference")),
+    responses((status = 200, body = ContainerStatus), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn container(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    Path((bl_id, equipment_reference)): Path<(String, String)>,
+) -> Result<Json<ContainerStatus>, ApiError> {
+    let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
+    let status = container_status(&state.node, view.record.id, &equipment_reference);
+    let release_party = status.release.as_ref().is_some_and(|r| {
+        r.terminal == caller.party
+            || r.right_holder == caller.party
+            || r.delegated_from.contains(&caller.party)
+    });
+    if !release_party {
+        view.authorise(&caller)?;
+    }
+    if status.release.is_none() {
+        let (_, issue) = view.issuance(&state.node)?;
+        if !facts_of(&issue.document)?.equipment_references.contains(&equipment_reference) {
+            return Err(not_found(
+                "UNKNOWN_CONTAINER",
+                format!("BL {} has no container {equipment_reference:?}", view.record.id.0),
+            ));
+        }
+    }
+    Ok(Json(status))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// The checksum of the document the caller holds (64 hex).
+    pub checksum: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicVerification {
+    #[schema(value_type = String)]
+    pub bl_id: BlId,
+    pub found: bool,
+    #[schema(value_type = Option<String>)]
+    pub status: Option<BlStatus>,
+    #[schema(value_type = Option<String>)]
+    pub document_checksum: Option<Hash>,
+    /// Whether the presented checksum is the ledger's (absent when none was presented).
+    pub checksum_matches: Option<bool>,
+    /// The committed height this answer reflects.
+    pub height: u64,
+}
+
+/// Public title verification: whether a BL exists, its status and document checksum — no
+/// party, no content.
+#[utoipa::path(get, path = "/v1/verify/{bl_id}", tag = "bls",
+    params(("bl_id" = String, Path, description = "64 hex"), VerifyQuery),
+    responses((status = 200, body = PublicVerification), (status = 400, body = super::ErrorBody)))]
+pub async fn verify(
+    State(state): State<ApiState>,
+    Path(bl_id): Path<String>,
+    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PublicVerification>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", e.body_text()))?;
+    let bl = parse_bl(&bl_id)?;
+    let presented = query.checksum.as_deref().map(|c| parse_hash(c, "checksum")).transpose()?;
+    let height = state.node.tip().height;
+    let record: Option<BlRecord> = state.node.state(&StateKey::Bl(bl));
+    Ok(Json(PublicVerification {
+        bl_id: bl,
+        found: record.is_some(),
+        status: record.as_ref().map(|r| r.status),
+        document_checksum: record.as_ref().map(|r| r.document_checksum),
+        checksum_matches: presented.map(|c| record.as_ref().is_some_and(|r| r.document_checksum == c)),
+        height,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FinanceCheckRequest {
+    /// The DCSA TransportDocument presented to the bank.
+    #[schema(value_type = Option<Object>)]
+    pub document: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub lc_terms: Option<LcTerms>,
+}
+
+/// Whether the BL carries a lien, and whose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LienStatus {
+    None,
+    HeldByThisBank,
+    HeldByOtherBank,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FinanceReport {
+    #[schema(value_type = String)]
+    pub bl_id: BlId,
+    #[schema(value_type = String)]
+    pub bank: PartyId,
+    pub height: u64,
+    pub passed: bool,
+    /// The ISSUE transaction is signed by the issuing carrier's key (checked again here).
+    pub carrier_signature_valid: bool,
+    /// The presented document's checksum is the ledger's (`null`: none presented).
+    pub checksum_matches: Option<bool>,
+    /// The BL is ISSUED: one live original, not surrendered, voided, switched or pending.
+    pub one_live_original: bool,
+    #[schema(value_type = String)]
+    pub status: BlStatus,
+    #[schema(value_type = String)]
+    pub possessor: PartyId,
+    #[schema(value_type = Option<String>)]
+    pub endorsee: Option<PartyId>,
+    #[schema(value_type = Option<Object>)]
+    pub lien: Option<Lien>,
+    pub lien_status: LienStatus,
+    #[schema(value_type = Vec<Object>)]
+    pub terms: Vec<TermCheck>,
+    /// Why it did not pass, one sentence each.
+    pub failures: Vec<String>,
+    /// Hex of the borsh `ProofBundle` of the record.
+    pub proof: String,
+}
+
+/// The trade-finance check a bank runs before financing against a BL.
+#[utoipa::path(post, path = "/v1/bls/{bl_id}/finance-check", tag = "bls",
+    params(("bl_id" = String, Path, description = "64 hex")),
+    request_body = FinanceCheckRequest,
+    responses((status = 200, body = FinanceReport), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn finance_check(
+    State(state): State<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(bl_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<FinanceReport>, ApiError> {
+    let caller = state.auth.authenticate(&state.node, &method, &uri, &headers, Some(&body))?;
+    let request: FinanceCheckRequest = if body.is_empty() {
+        FinanceCheckRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", e.to_string()))?
+    };
+    if !caller.record.has_role(Role::Bank) {
+        return Err(forbidden(format!("{} is not a bank: only a bank runs a finance check", caller.party)));
+    }
+    let node = &state.node;
+    let view = BlView::load(node, parse_bl(&bl_id)?)?;
+    let record = &view.record;
+    let presented = request
+        .document
+        .as_ref()
+        .map(|d| {
+            TransportDocumentJson::from_value(d)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "DOCUMENT_INVALID", e.to_string()))
+        })
+        .transpose()?;
+    let checksum_matches = presented.as_ref().map(|d| d.checksum() == record.document_checksum);
+    // A bank off the chain proves it holds the document before it learns anything.
+    if !(caller.reads_everything() || view.on_chain(&caller.party) || checksum_matches == Some(true)) {
+        return Err(forbidden(format!(
+            "{} is not a party to BL {}: present the document to check it",
+            caller.party, record.id.0
+        )));
+    }
+    let (issue_tx, issue) = view.issuance(node)?;
+    let carrier_signature_valid =
+        issue_tx.body.signers.first() == Some(&record.carrier) && issue_tx.clone().verify().is_ok();
+    let one_live_original = record.status == BlStatus::Issued;
+    let tip = node.tip();
+    let lien = record.active_lien(tip.time_ms).cloned();
+    let lien_status = match &lien {
+        None => LienStatus::None,
+        Some(l) if l.bank == caller.party => LienStatus::HeldByThisBank,
+        Some(_) => LienStatus::HeldByOtherBank,
+    };
+    let terms = match &request.lc_terms {
+        None => Vec::new(),
+        Some(terms) => dcsa::check_lc_terms(terms, &facts_of(&issue.document)?, record, &caller.party)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_LC_TERMS", e.to_string()))?,
+    };
+    let mut failures = Vec::new();
+    if !carrier_signature_valid {
+        failures.push("the ISSUE transaction is not validly signed by the issuing carrier".to_string());
+    }
+    if checksum_matches == Some(false) {
+        failures.push("the presented document is not the one on the ledger (checksum differs)".to_string());
+    }
+    if !one_live_original {
+        failures
+            .push(format!("the BL is {:?}, not ISSUED: there is no live original to finance", record.status));
+    }
+    if lien_status == LienStatus::HeldByOtherBank {
+        failures.push("another bank holds an active lien on this BL (double financing)".to_string());
+    }
+    failures.extend(terms.iter().filter(|t| !t.met).map(|t| format!("LC term {}: {}", t.term, t.detail)));
+    let (height, proof) = proof_hex(node, &StateKey::Bl(record.id))?;
+    Ok(Json(FinanceReport {
+        bl_id: record.id,
+        bank: caller.party,
+        height,
+        passed: failures.is_empty(),
+        carrier_signature_valid,
+        checksum_matches,
+        one_live_original,
+        status: record.status,
+        possessor: record.possessor,
+        endorsee: record.endorsee,
+        lien,
+        lien_status,
+        terms,
+        failures,
+        proof,
+    }))
+}
+
+/// Whether `caller` may read BL `bl` (the event stream's filter).
+pub(super) fn may_read_bl(node: &NodeView, bl: BlId, caller: &Caller) -> bool {
+    caller.reads_everything() || BlView::load(node, bl).is_ok_and(|view| view.on_chain(&caller.party))
+}

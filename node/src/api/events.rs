@@ -1,0 +1,166 @@
+//! The per-party event stream (Server-Sent Events): what happened to my BLs and containers,
+//! block by block, from the committed chain. A stream follows heights, not the commit
+//! broadcast itself, so a slow reader misses nothing: when it falls behind it reads the blocks
+//! it missed from storage.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use ebl_ledger::action::Action;
+use ebl_ledger::{BlId, PartyId, TxId};
+use futures::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::bls::may_read_bl;
+use super::{ApiError, ApiState, Signed};
+use crate::app::touched;
+use crate::node::NodeView;
+
+/// Blocks a stream replays before it answers live (a reader asking for older history pages
+/// with `fromHeight`).
+pub const REPLAY_BLOCKS_MAX: u64 = 100_000;
+
+/// One event, as the `data` of an SSE message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEvent {
+    /// `ISSUED`, `TRANSFERRED`, `SURRENDER_ACCEPTED`, `HOLD_PLACED`, `GATED_OUT`, … (docs/rest-api.md).
+    pub kind: String,
+    pub height: u64,
+    pub index: u32,
+    #[schema(value_type = String)]
+    pub tx_id: TxId,
+    /// The action's stable name (`TRANSFER`, `SACC`, …).
+    pub action: String,
+    #[schema(value_type = String)]
+    pub actor: PartyId,
+    #[schema(value_type = Option<String>)]
+    pub bl_id: Option<BlId>,
+    pub equipment_reference: Option<String>,
+    /// `SUCCESS` or the refusal code.
+    pub outcome: String,
+}
+
+fn kind_of(action: &Action) -> &'static str {
+    match action {
+        Action::Issue(_) | Action::Reissue(_) => "ISSUED",
+        Action::Transfer { .. } => "TRANSFERRED",
+        Action::Endorse { .. } | Action::EndorseToOrder { .. } | Action::BlankEndorse { .. } => "ENDORSED",
+        Action::SurrenderForDelivery { .. } | Action::SurrenderForAmendment { .. } => "SURRENDER_REQUESTED",
+        Action::AcceptSurrender { .. } => "SURRENDER_ACCEPTED",
+        Action::RejectSurrender { .. } => "SURRENDER_REJECTED",
+        Action::CreateLien(_) => "LIEN_CREATED",
+        Action::ReleaseLien { .. } => "LIEN_RELEASED",
+        Action::IssueReleaseOrder(_) => "RELEASE_ORDERED",
+        Action::PlaceHold(_) => "HOLD_PLACED",
+        Action::LiftHold { .. } => "HOLD_LIFTED",
+        Action::DelegateRelease { .. } => "RELEASE_DELEGATED",
+        Action::AssignPickup(_) => "PICKUP_ASSIGNED",
+        Action::GateOut(_) => "GATED_OUT",
+        Action::EmptyReturn(_) => "EMPTY_RETURNED",
+        _ => "ACTION",
+    }
+}
+
+/// The events of block `height` that `caller` may see: its own transactions (refusals too),
+/// and the successful ones on BLs it may read or naming it.
+pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<LedgerEvent> {
+    let (Some(block), Some(receipts)) = (node.block(height), node.storage().receipts(height).ok().flatten())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ((index, tx), receipt) in (0u32..).zip(&block.txs).zip(&receipts) {
+        let body = &tx.body;
+        let t = touched(body);
+        let mine = body.signers.contains(&caller.party);
+        let success = receipt.is_success();
+        let visible = mine
+            || (success
+                && (t.parties.contains(&caller.party)
+                    || t.bls.iter().any(|bl| may_read_bl(node, *bl, caller))
+                    || (t.bls.is_empty() && caller.reads_everything())));
+        if !visible {
+            continue;
+        }
+        let outcome = receipt.error().map_or("SUCCESS", |c| c.code()).to_string();
+        out.push(LedgerEvent {
+            kind: if success { kind_of(&body.action) } else { "REFUSED" }.to_string(),
+            height,
+            index,
+            tx_id: tx.id(),
+            action: body.action.name().to_string(),
+            actor: body.signers.first().copied().unwrap_or(caller.party),
+            bl_id: t.bls.first().copied(),
+            equipment_reference: t.containers.first().map(|c| c.equipment_reference.clone()),
+            outcome,
+        });
+    }
+    out
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Replay from this height (at most `REPLAY_BLOCKS_MAX` blocks back), then follow live.
+    pub from_height: Option<u64>,
+}
+
+struct Follow {
+    node: NodeView,
+    caller: Caller,
+    next_height: u64,
+    commits: broadcast::Receiver<crate::consensus::CommitEvent>,
+    pending: std::collections::VecDeque<LedgerEvent>,
+}
+
+/// Server-Sent Events for the signing party: one message per event, `event:` the kind, `id:`
+/// `height.index`, `data:` the JSON [`LedgerEvent`].
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, description = "text/event-stream of LedgerEvent", content_type = "text/event-stream", body = LedgerEvent),
+              (status = 401, body = super::ErrorBody)))]
+pub async fn events(
+    State(state): State<ApiState>,
+    Signed(caller): Signed,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", e.body_text()))?;
+    let commits = state.node.subscribe();
+    let tip = state.node.tip().height;
+    let next_height = match query.from_height {
+        Some(h) => h.max(1).max(tip.saturating_sub(REPLAY_BLOCKS_MAX)),
+        None => tip + 1,
+    };
+    let follow =
+        Follow { node: state.node.clone(), caller, next_height, commits, pending: Default::default() };
+    let stream = stream::unfold(follow, |mut f| async move {
+        loop {
+            if let Some(event) = f.pending.pop_front() {
+                let message = Event::default()
+                    .event(event.kind.clone())
+                    .id(format!("{}.{}", event.height, event.index))
+                    .json_data(&event)
+                    .unwrap_or_else(|_| Event::default().comment("unencodable event"));
+                return Some((Ok(message), f));
+            }
+            if f.next_height <= f.node.tip().height {
+                let height = f.next_height;
+                f.next_height += 1;
+                f.pending.extend(events_of_block(&f.node, height, &f.caller));
+                continue;
+            }
+            match f.commits.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
