@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ebl-ledger-target}"
 cargo build -p ebl-node
+cargo build -p ebl-client --bin ebl
 BIN="$CARGO_TARGET_DIR/debug/ebl-node"
+EBL="$CARGO_TARGET_DIR/debug/ebl"
 DIR="${EBL_NET_DIR:-./.local-net}"
 rm -rf "$DIR"
 mkdir -p "$DIR"
@@ -29,7 +31,26 @@ for n in "${names[@]}"; do
   pids+=($!)
 done
 trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; echo "stopped; logs and data are in $DIR"' EXIT
-echo "four validators running; REST on 127.0.0.1:$((base + 100))-$((base + 103)); logs in $DIR/<name>/node.log; Ctrl-C stops them"
+echo "four validators running; REST on 127.0.0.1:$((base + 100))-$((base + 103)); logs in $DIR/<name>/node.log"
+
+# A short demo with the `ebl` CLI: each party signs with its own key on its own node; titles are
+# verified locally against the genesis validators. (The full story is `ebl-testnet`, issue #5.)
+ebl_as() { # ebl_as NAME NODE_INDEX ARGS...
+  "$EBL" --node "http://127.0.0.1:$((base + 100 + $2))" --key "$DIR/$1/node_key.json" \
+    --genesis "$DIR/carrier/genesis.json" "${@:3}"
+}
+for _ in $(seq 1 60); do ebl_as carrier 0 status >/dev/null 2>&1 && break; sleep 1; done
+carrier=$(sed -n 's/.*"party": *"\(ebl:[0-9a-f]*\)".*/\1/p' "$DIR/carrier/node_key.json")
+bl="62CD536BA8D34C469AFD@$carrier"
+echo "== the carrier issues the DCSA regularSTDExample to order of the bank"
+ebl_as carrier 0 bl issue --document ledger/tests/fixtures/dcsa/regularSTDExample.json \
+  --issue-to "$DIR/bank/node_key.json" --shipper "$DIR/bank/node_key.json" --endorsee "$DIR/bank/node_key.json" || true
+echo "== customs verifies the title on its own node"
+ebl_as customs 2 verify "$bl" || true
+echo "== the bank runs a finance check"
+ebl_as bank 1 finance-check "$bl" --to-order-of-bank || true
+echo "== try it yourself, e.g.: $EBL --node http://127.0.0.1:$((base + 102)) --key $DIR/customs/node_key.json --genesis $DIR/carrier/genesis.json history '$bl'"
+echo "Ctrl-C stops the network"
 while sleep 3; do
   line=""
   for n in "${names[@]}"; do

@@ -1,0 +1,406 @@
+//! From parsed arguments to the ledger action they ask for: pure, no network, so each mapping
+//! is tested on its own. Reads only the files the arguments name (documents, key files).
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use ebl_client::{issue_from_document, secret_hash, BlRef, IssueParties};
+use ebl_ledger::action::{
+    AmendmentReason, AssignPickup, CreateLien, EmptyReturn, ExternalCodes, GateOut, HoldAuthority,
+    HoldTarget, IssueBl, IssueReleaseOrder, PlaceHold, RegisterParty, Reissue,
+};
+use ebl_ledger::{Action, BlId, ContainerRef, PartyId, Role, RoleSet};
+
+use crate::cli::{
+    AmendmentReasonArg, AuthorityArg, BlCmd, Command, HoldCmd, LienCmd, PartyCmd, PickupCmd, ReleaseCmd,
+    RoleArg, SurrenderFor,
+};
+
+/// What the mapping may need besides the arguments.
+#[derive(Debug, Clone, Default)]
+pub struct PlanCtx {
+    /// The signer (your key's party).
+    pub me: Option<PartyId>,
+    /// This machine's clock, ms since the epoch, for relative times (`+2h`) and `now`.
+    pub now_ms: u64,
+    /// The containers of the BL, asked from the node when `release order` names none.
+    pub bl_containers: Vec<String>,
+}
+
+/// An action with the parties that must co-sign it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub action: Action,
+    pub cosigners: Vec<PartyId>,
+}
+
+impl Planned {
+    fn alone(action: Action) -> Self {
+        Planned { action, cosigners: Vec::new() }
+    }
+}
+
+/// A party argument: `ebl:<hex>` (or bare hex), or the path of a key file whose public key is
+/// taken.
+pub fn party(text: &str) -> Result<PartyId> {
+    if let Ok(party) = text.parse::<PartyId>() {
+        return Ok(party);
+    }
+    let path = Path::new(text);
+    if path.is_file() {
+        return Ok(ebl_client::keys::load(path)?.party());
+    }
+    bail!("party {text:?} is neither ebl:<64 hex digits> nor a key file")
+}
+
+fn parties(texts: &[String]) -> Result<Vec<PartyId>> {
+    texts.iter().map(|t| party(t)).collect()
+}
+
+/// A BL argument: 64-hex id or `REFERENCE@ebl:<carrier hex>`.
+pub fn bl(text: &str) -> Result<BlId> {
+    Ok(text.parse::<BlRef>()?.id())
+}
+
+fn container(bl_text: &str, equipment_reference: &str) -> Result<ContainerRef> {
+    if equipment_reference.trim().is_empty() {
+        bail!("the container (equipmentReference) is empty");
+    }
+    Ok(ContainerRef::new(bl(bl_text)?, equipment_reference))
+}
+
+fn roles(args: &[RoleArg]) -> RoleSet {
+    let roles: Vec<Role> = args
+        .iter()
+        .map(|r| match r {
+            RoleArg::Carrier => Role::Carrier,
+            RoleArg::Bank => Role::Bank,
+            RoleArg::Customs => Role::Customs,
+            RoleArg::Terminal => Role::Terminal,
+            RoleArg::Trader => Role::Trader,
+            RoleArg::Haulier => Role::Haulier,
+            RoleArg::Registrar => Role::Registrar,
+        })
+        .collect();
+    RoleSet::of(&roles)
+}
+
+/// The ISSUE parties of the arguments.
+pub fn issue_parties(args: &crate::cli::IssueParties) -> Result<IssueParties> {
+    Ok(IssueParties {
+        issue_to: party(&args.issue_to).context("--issue-to")?,
+        shipper: party(&args.shipper).context("--shipper")?,
+        consignee: args.consignee.as_deref().map(party).transpose().context("--consignee")?,
+        endorsee: args.endorsee.as_deref().map(party).transpose().context("--endorsee")?,
+        agents: parties(&args.agents).context("--agent")?,
+    })
+}
+
+/// An ISSUE of the document in `path`.
+pub fn issue_of_file(path: &Path, parties: &IssueParties) -> Result<IssueBl> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    issue_from_document(&text, parties).with_context(|| format!("{}", path.display()))
+}
+
+/// The action a command asks for, or `None` for a command that only reads.
+pub fn plan(command: &Command, ctx: &PlanCtx) -> Result<Option<Planned>> {
+    let planned = match command {
+        Command::Party(cmd) => match cmd {
+            PartyCmd::Register { party: p, name, roles: r, dcsa_code, lei, uscc } => {
+                Planned::alone(Action::RegisterParty(RegisterParty {
+                    party: party(p)?,
+                    legal_name: name.clone(),
+                    roles: roles(r),
+                    codes: ExternalCodes {
+                        dcsa_party_code: dcsa_code.clone(),
+                        lei: lei.clone(),
+                        uscc: uscc.clone(),
+                    },
+                }))
+            }
+            PartyCmd::Roles { party: p, roles: r } => {
+                Planned::alone(Action::SetPartyRoles { party: party(p)?, roles: roles(r) })
+            }
+            PartyCmd::Suspend { party: p } => Planned::alone(Action::SuspendParty { party: party(p)? }),
+            PartyCmd::Reinstate { party: p } => Planned::alone(Action::ReinstateParty { party: party(p)? }),
+            PartyCmd::Show { .. } | PartyCmd::List | PartyCmd::Nonce { .. } => return Ok(None),
+        },
+        Command::Bl(cmd) => match cmd {
+            BlCmd::Issue(args) => match &args.document {
+                Some(path) => {
+                    Planned::alone(Action::Issue(issue_of_file(path, &issue_parties(&args.parties)?)?))
+                }
+                None => return Ok(None), // --batch: many transactions, see run.rs
+            },
+            BlCmd::Transfer { bl: b, to } => Planned::alone(Action::Transfer { bl: bl(b)?, to: party(to)? }),
+            BlCmd::Endorse { bl: b, to } => {
+                Planned::alone(Action::Endorse { bl: bl(b)?, endorsee: party(to)? })
+            }
+            BlCmd::EndorseToOrder { bl: b, to } => {
+                Planned::alone(Action::EndorseToOrder { bl: bl(b)?, endorsee: party(to)? })
+            }
+            BlCmd::BlankEndorse { bl: b } => Planned::alone(Action::BlankEndorse { bl: bl(b)? }),
+            BlCmd::Sign { bl: b } => Planned::alone(Action::Sign { bl: bl(b)? }),
+            BlCmd::Reject { bl: b, reason } => {
+                Planned::alone(Action::RejectTransfer { bl: bl(b)?, reason: reason.clone() })
+            }
+            BlCmd::Surrender { bl: b, purpose, reason } => match (purpose, reason) {
+                (SurrenderFor::Delivery, None) => Planned::alone(Action::SurrenderForDelivery { bl: bl(b)? }),
+                (SurrenderFor::Delivery, Some(_)) => bail!("--reason is for a surrender for amendment"),
+                (SurrenderFor::Amendment, None) => bail!("a surrender for amendment needs --reason"),
+                (SurrenderFor::Amendment, Some(r)) => Planned::alone(Action::SurrenderForAmendment {
+                    bl: bl(b)?,
+                    reason: match r {
+                        AmendmentReasonArg::Swtp => AmendmentReason::Swtp,
+                        AmendmentReasonArg::Cod => AmendmentReason::Cod,
+                        AmendmentReasonArg::Swi => AmendmentReason::Swi,
+                        AmendmentReasonArg::Other => AmendmentReason::Other,
+                    },
+                }),
+            },
+            BlCmd::AcceptSurrender { bl: b } => Planned::alone(Action::AcceptSurrender { bl: bl(b)? }),
+            BlCmd::RejectSurrender { bl: b, reason } => {
+                Planned::alone(Action::RejectSurrender { bl: bl(b)?, reason: reason.clone() })
+            }
+            BlCmd::Reissue { voided, documents, parties: p } => {
+                let p = issue_parties(p)?;
+                let voided = voided.iter().map(|v| bl(v)).collect::<Result<Vec<_>>>()?;
+                let replacements =
+                    documents.iter().map(|d| issue_of_file(d, &p)).collect::<Result<Vec<_>>>()?;
+                Planned::alone(Action::Reissue(Reissue { voided, replacements }))
+            }
+            BlCmd::SwitchToPaper { bl: b, paper_bl_number } => {
+                Planned::alone(Action::SwitchToPaper { bl: bl(b)?, paper_bl_number: paper_bl_number.clone() })
+            }
+            BlCmd::Show { .. }
+            | BlCmd::History { .. }
+            | BlCmd::Document { .. }
+            | BlCmd::Containers { .. } => return Ok(None),
+        },
+        Command::Lien(cmd) => match cmd {
+            LienCmd::Create { bl: b, bank, amount_minor, currency, expires, finance_ref } => {
+                let bank = party(bank).context("--bank")?;
+                let action = Action::CreateLien(CreateLien {
+                    bl: bl(b)?,
+                    bank,
+                    amount_minor: *amount_minor,
+                    currency: currency.to_uppercase(),
+                    expires_at_ms: time_ms(expires, ctx.now_ms).context("--expires")?,
+                    finance_reference: finance_ref.clone(),
+                });
+                // DESIGN §5: the possessor and the bank both sign.
+                let cosigners = if ctx.me == Some(bank) { Vec::new() } else { vec![bank] };
+                Planned { action, cosigners }
+            }
+            LienCmd::Release { bl: b } => Planned::alone(Action::ReleaseLien { bl: bl(b)? }),
+        },
+        Command::Release(cmd) => match cmd {
+            ReleaseCmd::Order { bl: b, containers, terminal, valid_from, valid_until, charges_settled } => {
+                let equipment_references =
+                    if containers.is_empty() { ctx.bl_containers.clone() } else { containers.clone() };
+                if equipment_references.is_empty() {
+                    bail!("no container to release: name them with --container");
+                }
+                let valid_from_ms = match valid_from {
+                    Some(t) => time_ms(t, ctx.now_ms).context("--valid-from")?,
+                    None => ctx.now_ms,
+                };
+                Planned::alone(Action::IssueReleaseOrder(IssueReleaseOrder {
+                    bl: bl(b)?,
+                    equipment_references,
+                    terminal: party(terminal).context("--terminal")?,
+                    valid_from_ms,
+                    valid_until_ms: time_ms(valid_until, ctx.now_ms).context("--valid-until")?,
+                    charges_settled: *charges_settled,
+                }))
+            }
+            ReleaseCmd::SettleCharges { bl: b, container: c } => {
+                Planned::alone(Action::SettleCharges { container: container(b, c)? })
+            }
+            ReleaseCmd::Hold(HoldCmd::Place { bl: b, container: c, authority, reason, declaration }) => {
+                Planned::alone(Action::PlaceHold(PlaceHold {
+                    target: hold_target(b, c.as_deref())?,
+                    authority: match authority {
+                        AuthorityArg::Customs => HoldAuthority::Customs,
+                        AuthorityArg::Terminal => HoldAuthority::Terminal,
+                    },
+                    reason: reason.clone(),
+                    declaration_number: declaration.clone(),
+                }))
+            }
+            ReleaseCmd::Hold(HoldCmd::Lift { bl: b, container: c, hold_id }) => {
+                Planned::alone(Action::LiftHold { target: hold_target(b, c.as_deref())?, hold_id: *hold_id })
+            }
+            ReleaseCmd::Delegate { bl: b, container: c, to } => {
+                Planned::alone(Action::DelegateRelease { container: container(b, c)?, to: party(to)? })
+            }
+            ReleaseCmd::Revoke { bl: b, container: c, reason } => {
+                Planned::alone(Action::RevokeRelease { container: container(b, c)?, reason: reason.clone() })
+            }
+            ReleaseCmd::Pickup(PickupCmd::Assign {
+                bl: b,
+                container: c,
+                truck,
+                driver_id,
+                slot_start,
+                slot_end,
+                pickup_code,
+            }) => Planned::alone(Action::AssignPickup(AssignPickup {
+                container: container(b, c)?,
+                truck_plate: truck.clone(),
+                driver_id_hash: secret_hash(driver_id),
+                slot_start_ms: time_ms(slot_start, ctx.now_ms).context("--slot-start")?,
+                slot_end_ms: time_ms(slot_end, ctx.now_ms).context("--slot-end")?,
+                pickup_code_hash: pickup_code.as_deref().map(secret_hash),
+            })),
+            ReleaseCmd::GateOut { bl: b, container: c, truck, driver_id, pickup_code, seals, condition } => {
+                Planned::alone(Action::GateOut(GateOut {
+                    container: container(b, c)?,
+                    truck_plate: truck.clone(),
+                    driver_id_hash: secret_hash(driver_id),
+                    pickup_code: pickup_code.clone(),
+                    seal_numbers: seals.clone(),
+                    condition: condition.clone(),
+                }))
+            }
+            ReleaseCmd::EmptyReturn { bl: b, container: c, damage_notes } => {
+                Planned::alone(Action::EmptyReturn(EmptyReturn {
+                    container: container(b, c)?,
+                    damage_notes: damage_notes.clone(),
+                }))
+            }
+            ReleaseCmd::Status { .. } => return Ok(None),
+        },
+        Command::Keygen { .. }
+        | Command::Verify { .. }
+        | Command::FinanceCheck(_)
+        | Command::History { .. }
+        | Command::Watch { .. }
+        | Command::Tx(_)
+        | Command::Status => return Ok(None),
+    };
+    Ok(Some(planned))
+}
+
+fn hold_target(bl_text: &str, equipment_reference: Option<&str>) -> Result<HoldTarget> {
+    Ok(match equipment_reference {
+        Some(e) => HoldTarget::Container(container(bl_text, e)?),
+        None => HoldTarget::Bl { bl: bl(bl_text)? },
+    })
+}
+
+/// An action given as JSON (`{"type": "TRANSFER", "bl": "…", "to": "ebl:…"}`), for `tx sign`.
+pub fn action_of_json(text: &str) -> Result<Action> {
+    serde_json::from_str(text)
+        .context("not an action ({\"type\": \"TRANSFER\", …}; see ledger/src/action.rs)")
+}
+
+/// A point in time, in ms since the Unix epoch: an integer (ms), `now`, `+N` followed by
+/// `s`/`m`/`h`/`d` (from now), or a UTC date `YYYY-MM-DD` with an optional `THH:MM[:SS][Z]`.
+pub fn time_ms(text: &str, now_ms: u64) -> Result<u64> {
+    let text = text.trim();
+    if text == "now" {
+        return Ok(now_ms);
+    }
+    if let Ok(ms) = text.parse::<u64>() {
+        return Ok(ms);
+    }
+    if let Some(relative) = text.strip_prefix('+') {
+        let (number, unit) = relative.split_at(relative.len().saturating_sub(1));
+        let n: u64 = number.parse().map_err(|_| anyhow!("{text:?}: expected +N followed by s, m, h or d"))?;
+        let unit_ms: u64 = match unit {
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => bail!("{text:?}: the unit must be s, m, h or d"),
+        };
+        return n
+            .checked_mul(unit_ms)
+            .and_then(|d| now_ms.checked_add(d))
+            .ok_or_else(|| anyhow!("{text:?} is too far ahead"));
+    }
+    date_time_ms(text).ok_or_else(|| {
+        anyhow!(
+            "{text:?} is not a time: use ms since the epoch, now, +2h, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z"
+        )
+    })
+}
+
+fn date_time_ms(text: &str) -> Option<u64> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    if date.len() != 10 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let seconds_of_day = match time {
+        None => 0,
+        Some(t) => {
+            let fields: Vec<&str> = t.split(':').collect();
+            if !(2..=3).contains(&fields.len()) || fields.iter().any(|f| f.len() != 2) {
+                return None;
+            }
+            let h: u64 = fields[0].parse().ok()?;
+            let m: u64 = fields[1].parse().ok()?;
+            let s: u64 = fields.get(2).map_or(Some(0), |s| s.parse().ok())?;
+            if h > 23 || m > 59 || s > 59 {
+                return None;
+            }
+            h * 3600 + m * 60 + s
+        }
+    };
+    let days = days_from_civil(year, month, day);
+    if days < 0 {
+        return None;
+    }
+    Some((days as u64 * 86_400 + seconds_of_day) * 1_000)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A UTC date-time for people, from ms since the epoch.
+pub fn format_ms(ms: u64) -> String {
+    let days = (ms / 86_400_000) as i64;
+    let seconds = (ms / 1000) % 86_400;
+    // Inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        (seconds / 60) % 60,
+        seconds % 60
+    )
+}

@@ -1,0 +1,843 @@
+//! Carrying out a command: connect, sign, submit, read, verify, print.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use ebl_client::batch::{chunk_ranges, BATCH_BYTES_MAX, BATCH_TXS_MAX};
+use ebl_client::{
+    decode_bundle, explain_refusal, keys, BlRef, Client, FinanceCheckRequest, PartialTx, Trust, TxBuilder,
+    TxStatus,
+};
+use ebl_ledger::dcsa::LcTerms;
+use ebl_ledger::limits::TX_BYTES_MAX;
+use ebl_ledger::{Action, Hash, Keypair, Transaction, TxId};
+use futures::StreamExt;
+use serde_json::json;
+
+use crate::cli::{BlCmd, Cli, Command, FinanceCheckArgs, PartyCmd, ReleaseCmd, TxCmd};
+use crate::output::{self, name_of, print_json, who, Names};
+use crate::plan::{self, format_ms, PlanCtx, Planned};
+
+fn now_ms() -> u64 {
+    #[allow(clippy::disallowed_methods)] // a client's clock, outside the state machine
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn ok(success: bool) -> ExitCode {
+    if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Everything a command runs with.
+struct App {
+    cli: Cli,
+    client: Client,
+    trust: Option<Trust>,
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    // Commands that need no node.
+    match &cli.command {
+        Command::Keygen { out } => return keygen(&cli, out),
+        Command::Tx(TxCmd::Cosign { file, out }) => return cosign(&cli, file, out.as_deref()),
+        _ => {}
+    }
+    let trust = cli.genesis.as_deref().map(Trust::from_genesis_file).transpose()?;
+    let chain_id = match (&trust, &cli.chain_id) {
+        (Some(t), Some(c)) if &t.chain_id != c => {
+            bail!("--chain-id {c:?} differs from the genesis file's chain id {:?}", t.chain_id)
+        }
+        (Some(t), _) => Some(t.chain_id.clone()),
+        (None, c) => c.clone(),
+    };
+    let mut client = match chain_id {
+        Some(c) => Client::new(cli.node.clone(), c)?,
+        None => Client::connect(cli.node.clone()).await?,
+    };
+    if let Some(path) = &cli.key {
+        client = client.with_key(keys::load(path)?);
+    }
+    let app = App { cli, client, trust };
+    app.dispatch().await
+}
+
+fn keygen(cli: &Cli, out: &Path) -> Result<ExitCode> {
+    let key = keys::generate()?;
+    keys::save_pem(&key, out)?;
+    if cli.json {
+        print_json(&json!({ "party": key.party(), "file": out }));
+    } else {
+        println!("party {} written to {} (PKCS#8 PEM, mode 0600)", key.party(), out.display());
+        println!("register it with the registrar: ebl party register {} --name … --role …", key.party());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_keys(paths: &[PathBuf]) -> Result<Vec<Keypair>> {
+    paths.iter().map(|p| keys::load(p).map_err(anyhow::Error::from)).collect()
+}
+
+fn read_partial(file: &Path) -> Result<PartialTx> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    PartialTx::from_json(&text).with_context(|| format!("{}", file.display()))
+}
+
+fn write_partial(file: &Path, partial: &PartialTx) -> Result<()> {
+    std::fs::write(file, partial.to_json() + "\n").with_context(|| format!("cannot write {}", file.display()))
+}
+
+fn action_summary(action: &Action) -> String {
+    format!("{} {}", action.name(), serde_json::to_string(action).unwrap_or_default())
+}
+
+fn cosign(cli: &Cli, file: &Path, out: Option<&Path>) -> Result<ExitCode> {
+    let mut partial = read_partial(file)?;
+    let mut signing = load_keys(&cli.tx.cosign_keys)?;
+    if let Some(path) = &cli.key {
+        signing.insert(0, keys::load(path)?);
+    }
+    if signing.is_empty() {
+        bail!("nothing to sign with: give your key with --key FILE (or EBL_KEY)");
+    }
+    if let Some(genesis) = &cli.genesis {
+        let trust = Trust::from_genesis_file(genesis)?;
+        if trust.chain_id != partial.body.chain_id {
+            bail!(
+                "the transaction is for chain {:?}, the genesis file is of {:?}",
+                partial.body.chain_id,
+                trust.chain_id
+            );
+        }
+    }
+    partial.check()?;
+    for key in &signing {
+        partial.cosign(key)?;
+    }
+    let out = out.unwrap_or(file);
+    write_partial(out, &partial)?;
+    let missing = partial.missing();
+    if cli.json {
+        print_json(
+            &json!({ "txId": partial.id(), "file": out, "missing": missing, "action": partial.body.action }),
+        );
+    } else {
+        println!(
+            "signed tx {} on chain {}: {}",
+            partial.id(),
+            partial.body.chain_id,
+            action_summary(&partial.body.action)
+        );
+        if missing.is_empty() {
+            println!("complete: submit it with `ebl tx submit {}`", out.display());
+        } else {
+            let list: Vec<String> = missing.iter().map(|p| p.to_string()).collect();
+            println!("still missing the signature of {}", list.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl App {
+    fn json(&self) -> bool {
+        self.cli.json
+    }
+
+    fn me(&self) -> Result<&Keypair> {
+        self.client
+            .key()
+            .ok_or_else(|| anyhow!("this command signs: give your key with --key FILE (or EBL_KEY)"))
+    }
+
+    fn wait(&self) -> Option<Duration> {
+        self.cli.wait().then(|| Duration::from_millis(self.cli.timeout_ms))
+    }
+
+    async fn dispatch(&self) -> Result<ExitCode> {
+        let mut ctx = PlanCtx { me: self.client.key_party(), now_ms: now_ms(), bl_containers: Vec::new() };
+        if let Command::Release(ReleaseCmd::Order { bl, containers, .. }) = &self.cli.command {
+            if containers.is_empty() {
+                let listed =
+                    self.client.containers(&plan::bl(bl)?).await.context("listing the BL's containers")?;
+                ctx.bl_containers = listed.containers.into_iter().map(|c| c.equipment_reference).collect();
+            }
+        }
+        if let Some(planned) = plan::plan(&self.cli.command, &ctx)? {
+            return self.send(planned).await;
+        }
+        match &self.cli.command {
+            Command::Keygen { .. } => unreachable_command(),
+            Command::Party(cmd) => self.party(cmd).await,
+            Command::Bl(BlCmd::Issue(args)) => match &args.batch {
+                Some(dir) => self.issue_batch(dir, &args.parties, args.chunk).await,
+                None => unreachable_command(),
+            },
+            Command::Bl(cmd) => self.bl_read(cmd).await,
+            Command::Lien(_) => unreachable_command(),
+            Command::Release(ReleaseCmd::Status { bl, container }) => {
+                self.release_status(bl, container.as_deref()).await
+            }
+            Command::Release(_) => unreachable_command(),
+            Command::Verify { bl } => self.verify(bl).await,
+            Command::FinanceCheck(args) => self.finance_check(args).await,
+            Command::History { bl } => self.history(bl).await,
+            Command::Watch { from_height } => self.watch(*from_height).await,
+            Command::Tx(cmd) => self.tx(cmd).await,
+            Command::Status => self.status().await,
+        }
+    }
+
+    /// Signs a planned action with your key (and any local co-signer keys), then submits it,
+    /// or saves it for the co-signers.
+    async fn send(&self, planned: Planned) -> Result<ExitCode> {
+        let me = self.me()?;
+        let cosign_keys = load_keys(&self.cli.tx.cosign_keys)?;
+        let mut cosigners = planned.cosigners.clone();
+        for text in &self.cli.tx.cosigners {
+            cosigners.push(plan::party(text).context("--cosigner")?);
+        }
+        cosigners.extend(cosign_keys.iter().map(|k| k.party()));
+        cosigners.retain(|p| *p != me.party());
+        let mut builder =
+            TxBuilder::new(self.client.chain_id(), me.party(), planned.action).cosigners(cosigners);
+        if let Some(nonce) = self.cli.tx.nonce {
+            builder = builder.nonce(nonce);
+        }
+        let builder = self.client.resolve_nonce(builder).await?;
+        let mut keys: Vec<&Keypair> = vec![me];
+        keys.extend(cosign_keys.iter());
+        let partial = builder.sign_partial(&keys)?;
+        self.finish(partial).await
+    }
+
+    /// Saves a partial transaction (with --save), or submits a complete one.
+    async fn finish(&self, partial: PartialTx) -> Result<ExitCode> {
+        if let Some(file) = &self.cli.tx.save {
+            write_partial(file, &partial)?;
+            let missing = partial.missing();
+            if self.json() {
+                print_json(&json!({ "txId": partial.id(), "file": file, "missing": missing }));
+            } else {
+                println!("saved tx {} to {}", partial.id(), file.display());
+                for p in &missing {
+                    println!(
+                        "  awaiting the signature of {p}: `ebl tx cosign {} --key <its key>`",
+                        file.display()
+                    );
+                }
+                println!("  then submit it with `ebl tx submit {}`", file.display());
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let missing = partial.missing();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|p| p.to_string()).collect();
+            bail!(
+                "the transaction also needs the signature of {}: give its key with --cosign-key FILE, \
+                 or --save FILE and have it co-signed (`ebl tx cosign FILE`)",
+                list.join(", ")
+            );
+        }
+        let tx = partial.complete()?;
+        self.submit(&tx).await
+    }
+
+    async fn submit(&self, tx: &Transaction) -> Result<ExitCode> {
+        let status = match self.wait() {
+            Some(timeout) => self.client.submit_and_wait(tx, timeout).await?,
+            None => self.client.submit(tx).await?,
+        };
+        Ok(self.report_tx(&status))
+    }
+
+    fn report_tx(&self, status: &TxStatus) -> ExitCode {
+        let (line, success) = output::tx_outcome_line(status, self.wait().is_some());
+        if self.json() {
+            print_json(&output::tx_json(status));
+        } else {
+            println!("{line}");
+        }
+        ok(success)
+    }
+
+    /// Legal names of every registered party (best effort: empty without a key or access).
+    async fn names(&self) -> Names {
+        if self.client.key().is_none() {
+            return Names::new();
+        }
+        match self.client.parties().await {
+            Ok(parties) => parties.into_iter().map(|p| (p.party, p.legal_name)).collect(),
+            Err(_) => Names::new(),
+        }
+    }
+
+    async fn party(&self, cmd: &PartyCmd) -> Result<ExitCode> {
+        match cmd {
+            PartyCmd::Show { party } => {
+                let record = self.client.party(&plan::party(party)?).await?;
+                if self.json() {
+                    print_json(&record);
+                } else {
+                    print_party(&record);
+                }
+            }
+            PartyCmd::List => {
+                let parties = self.client.parties().await?;
+                if self.json() {
+                    print_json(&parties);
+                } else {
+                    for p in &parties {
+                        let roles: Vec<String> = p.roles.iter().map(|r| name_of(&r)).collect();
+                        println!(
+                            "{}  {:<9} {}  [{}]",
+                            p.party,
+                            name_of(&p.status),
+                            p.legal_name,
+                            roles.join(",")
+                        );
+                    }
+                }
+            }
+            PartyCmd::Nonce { party } => {
+                let party = match party {
+                    Some(p) => plan::party(p)?,
+                    None => self.me()?.party(),
+                };
+                let nonces = self.client.nonce(&party).await?;
+                if self.json() {
+                    print_json(&nonces);
+                } else {
+                    println!("{}: next nonce {} (committed {})", nonces.party, nonces.next, nonces.committed);
+                }
+            }
+            _ => return unreachable_command(),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn bl_read(&self, cmd: &BlCmd) -> Result<ExitCode> {
+        match cmd {
+            BlCmd::Show { bl } => {
+                let record = self.client.bl(&plan::bl(bl)?).await?;
+                if self.json() {
+                    print_json(&record);
+                } else {
+                    output::print_record(&record, &self.names().await);
+                }
+            }
+            BlCmd::History { bl } => return self.history(bl).await,
+            BlCmd::Document { bl, out } => {
+                let document = self.client.document(&plan::bl(bl)?).await?;
+                let value = document.to_value().map_err(|e| anyhow!("the node's document: {e}"))?;
+                let text = serde_json::to_string_pretty(&value)?;
+                match out {
+                    Some(path) => {
+                        std::fs::write(path, text + "\n")
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        if !self.json() {
+                            println!(
+                                "document (checksum {}) written to {}",
+                                document.checksum(),
+                                path.display()
+                            );
+                        }
+                    }
+                    None => println!("{text}"),
+                }
+            }
+            BlCmd::Containers { bl } => return self.release_status(bl, None).await,
+            _ => return unreachable_command(),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn history(&self, bl: &str) -> Result<ExitCode> {
+        let history = self.client.history(&plan::bl(bl)?).await?;
+        if self.json() {
+            print_json(&history);
+            return Ok(ExitCode::SUCCESS);
+        }
+        let names = self.names().await;
+        println!("history of bl {} ({} entries)", history.bl_id, history.entries.len());
+        let mut prev = Hash::ZERO;
+        let mut chained = true;
+        for e in &history.entries {
+            chained &= e.prev == prev;
+            prev = e.hash();
+            let recipient = e.recipient.map(|r| format!(" → {}", who(&r, &names))).unwrap_or_default();
+            println!(
+                "  #{:<3} height {:<7} {}  {:<24} {}{recipient}  tx {}",
+                e.seq,
+                e.height,
+                format_ms(e.time_ms),
+                e.action_code,
+                who(&e.actor, &names),
+                e.tx_id
+            );
+        }
+        if !chained {
+            println!("WARNING: the entries do not form an unbroken hash chain");
+            return Ok(ExitCode::FAILURE);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn release_status(&self, bl: &str, container: Option<&str>) -> Result<ExitCode> {
+        let bl = plan::bl(bl)?;
+        let statuses = match container {
+            Some(c) => vec![self.client.container(&bl, c).await?],
+            None => self.client.containers(&bl).await?.containers,
+        };
+        if self.json() {
+            match container {
+                Some(_) => print_json(&statuses[0]),
+                None => print_json(&json!({ "blId": bl, "containers": statuses })),
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let names = self.names().await;
+        for s in &statuses {
+            println!("{}  {}", s.equipment_reference, s.status);
+            if let Some(r) = &s.release {
+                println!("  right holder  {}", who(&r.right_holder, &names));
+                println!("  terminal      {}", who(&r.terminal, &names));
+                println!(
+                    "  valid         {} .. {}, charges {}",
+                    format_ms(r.valid_from_ms),
+                    format_ms(r.valid_until_ms),
+                    if r.charges_settled { "settled" } else { "NOT settled" }
+                );
+                for h in &r.holds {
+                    println!(
+                        "  hold #{}       {} by {}: {}",
+                        h.id,
+                        name_of(&h.authority),
+                        who(&h.placed_by, &names),
+                        h.reason
+                    );
+                }
+                if let Some(p) = &r.pickup {
+                    println!(
+                        "  pickup        truck {} slot {} .. {}",
+                        p.truck_plate,
+                        format_ms(p.slot_start_ms),
+                        format_ms(p.slot_end_ms)
+                    );
+                }
+                if let Some(g) = &r.gate_out {
+                    println!(
+                        "  gated out     {} truck {} seals {}",
+                        format_ms(g.time_ms),
+                        g.truck_plate,
+                        g.seal_numbers.join(",")
+                    );
+                }
+                if let Some(e) = &r.empty_return {
+                    println!("  empty return  {} {}", format_ms(e.time_ms), e.damage_notes);
+                }
+                if let Some(reason) = &r.revoked_reason {
+                    println!("  revoked       {reason}");
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn verify(&self, bl_text: &str) -> Result<ExitCode> {
+        let bl_ref: BlRef = bl_text.parse()?;
+        let bl = bl_ref.id();
+        let outcome = match &self.trust {
+            None => Err(anyhow!(
+                "no trust anchor: give the network's genesis file with --genesis FILE (or EBL_GENESIS)"
+            )),
+            Some(trust) => self.client.verify_title(trust, &bl).await.map_err(anyhow::Error::from),
+        };
+        match outcome {
+            Ok(title) => {
+                if self.json() {
+                    print_json(&json!({ "verified": true, "title": title }));
+                } else {
+                    let names = self.names().await;
+                    println!("{}", output::verified_line(&output::bl_label(&title.record), &title, &names));
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                if self.json() {
+                    print_json(&json!({ "verified": false, "blId": bl, "reason": format!("{e:#}") }));
+                } else {
+                    println!("NOT VERIFIED: {e:#}");
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+
+    async fn finance_check(&self, args: &FinanceCheckArgs) -> Result<ExitCode> {
+        let bl = plan::bl(&args.bl)?;
+        let document = match &args.document {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
+            }
+            None => None,
+        };
+        let terms = LcTerms {
+            to_order_of_bank: args.to_order_of_bank.then_some(true),
+            latest_shipment_date: args.latest_shipment_date.clone(),
+            port_of_loading: args.port_of_loading.clone(),
+            port_of_discharge: args.port_of_discharge.clone(),
+        };
+        let lc_terms = (terms != LcTerms::default()).then_some(terms);
+        let report = self.client.finance_check(&bl, &FinanceCheckRequest { document, lc_terms }).await?;
+        // The node's proof of the record, checked here against the genesis validators.
+        let proof = self.trust.as_ref().map(|trust| {
+            decode_bundle(&report.proof).and_then(|bundle| trust.verify_title(bl, &bundle)).map(|title| {
+                let same = title.record.possessor == report.possessor && title.record.status == report.status;
+                (title.height, same)
+            })
+        });
+        let proof_ok = match &proof {
+            None | Some(Ok((_, true))) => true,
+            Some(Ok((_, false))) | Some(Err(_)) => false,
+        };
+        let passed = report.passed && proof_ok;
+        if self.json() {
+            let mut value = serde_json::to_value(&report)?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert("passed".into(), passed.into());
+                let verified = match &proof {
+                    None => serde_json::Value::Null,
+                    Some(Ok((h, same))) => json!({ "verified": same, "height": h }),
+                    Some(Err(e)) => json!({ "verified": false, "reason": e.to_string() }),
+                };
+                object.insert("proofVerified".into(), verified);
+            }
+            print_json(&value);
+            return Ok(ok(passed));
+        }
+        let names = self.names().await;
+        let mark = |b: bool| if b { "[ok]  " } else { "[FAIL]" };
+        println!(
+            "{} finance check of bl {} for bank {} at height {}",
+            if passed { "PASSED" } else { "FAILED" },
+            report.bl_id,
+            who(&report.bank, &names),
+            report.height
+        );
+        println!("  {} carrier signature on the ISSUE is valid", mark(report.carrier_signature_valid));
+        match report.checksum_matches {
+            Some(m) => println!("  {} presented document matches the ledger's checksum", mark(m)),
+            None => println!("  [--]   no document presented"),
+        }
+        println!(
+            "  {} one live original (status {})",
+            mark(report.one_live_original),
+            name_of(&report.status)
+        );
+        println!("  {} lien: {}", mark(report.lien_status != "HELD_BY_OTHER_BANK"), report.lien_status);
+        for t in &report.terms {
+            println!("  {} LC term {}: {}", mark(t.met), t.term, t.detail);
+        }
+        match &proof {
+            None => println!("  [--]   proof not checked locally (give --genesis FILE)"),
+            Some(Ok((h, true))) => {
+                println!("  [ok]   record proven at height {h} against the genesis validators")
+            }
+            Some(Ok((_, false))) => println!("  [FAIL] the proven record differs from the report"),
+            Some(Err(e)) => println!("  [FAIL] proof: {e}"),
+        }
+        println!(
+            "  possessor {}, endorsee {}",
+            who(&report.possessor, &names),
+            report.endorsee.map_or("none".into(), |e| who(&e, &names))
+        );
+        for f in &report.failures {
+            println!("  failure: {f}");
+        }
+        Ok(ok(passed))
+    }
+
+    async fn watch(&self, from_height: Option<u64>) -> Result<ExitCode> {
+        let mut events = self.client.events(from_height).await?;
+        let names = if self.json() { Names::new() } else { self.names().await };
+        while let Some(event) = events.next().await {
+            let event = event?;
+            if self.json() {
+                println!("{}", serde_json::to_string(&event)?);
+            } else {
+                let mut line = format!(
+                    "{}.{} {} {} by {}",
+                    event.height,
+                    event.index,
+                    event.kind,
+                    event.action,
+                    who(&event.actor, &names)
+                );
+                if let Some(bl) = event.bl_id {
+                    line.push_str(&format!(" bl {bl}"));
+                }
+                if let Some(e) = &event.equipment_reference {
+                    line.push_str(&format!(" container {e}"));
+                }
+                if event.outcome != "SUCCESS" {
+                    let meaning =
+                        explain_refusal(&event.outcome).map(|m| format!(" ({m})")).unwrap_or_default();
+                    line.push_str(&format!(" outcome {}{meaning}", event.outcome));
+                }
+                line.push_str(&format!(" tx {}", event.tx_id));
+                println!("{line}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn tx(&self, cmd: &TxCmd) -> Result<ExitCode> {
+        match cmd {
+            TxCmd::Status { tx_id } => {
+                let id = TxId(
+                    tx_id.parse::<Hash>().map_err(|_| anyhow!("{tx_id:?} is not a 64-hex transaction id"))?,
+                );
+                let status = self.client.tx_status(&id).await?;
+                let (line, success) = output::tx_outcome_line(&status, false);
+                if self.json() {
+                    print_json(&output::tx_json(&status));
+                } else {
+                    println!("{line}");
+                }
+                Ok(ok(success))
+            }
+            TxCmd::Sign { action } => {
+                let text = std::fs::read_to_string(action)
+                    .with_context(|| format!("cannot read {}", action.display()))?;
+                let action = plan::action_of_json(&text).with_context(|| format!("{}", action.display()))?;
+                self.send(Planned { action, cosigners: Vec::new() }).await
+            }
+            TxCmd::Submit { file } => {
+                let partial = read_partial(file)?;
+                if partial.body.chain_id != self.client.chain_id() {
+                    bail!(
+                        "the transaction is for chain {:?}, this node is on {:?}",
+                        partial.body.chain_id,
+                        self.client.chain_id()
+                    );
+                }
+                let tx =
+                    partial.complete().with_context(|| format!("{} cannot be submitted", file.display()))?;
+                self.submit(&tx).await
+            }
+            TxCmd::Cosign { .. } => unreachable_command(),
+        }
+    }
+
+    async fn status(&self) -> Result<ExitCode> {
+        let status = self.client.status().await?;
+        if self.json() {
+            print_json(&status);
+        } else {
+            println!("chain       {}", status.chain_id);
+            println!("height      {}", status.height);
+            println!("block hash  {}", status.block_hash);
+            println!("state root  {}", status.state_root);
+            println!("block time  {}", format_ms(status.time_ms));
+            println!("mempool     {} transactions", status.mempool_txs);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `bl issue --batch DIR`: every *.json of DIR, signed with consecutive nonces, submitted
+    /// in chunks through the batch route, each chunk followed to its commit before the next.
+    async fn issue_batch(
+        &self,
+        dir: &Path,
+        parties: &crate::cli::IssueParties,
+        chunk: usize,
+    ) -> Result<ExitCode> {
+        let me = self.me()?;
+        let issue_parties = plan::issue_parties(parties)?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("no *.json document in {}", dir.display());
+        }
+        let mut results: Vec<BatchItem> = Vec::with_capacity(files.len());
+        let mut actions = Vec::new();
+        for file in files {
+            match plan::issue_of_file(&file, &issue_parties) {
+                Ok(issue) => {
+                    let bl = ebl_ledger::BlId::new(&me.party(), &issue.transport_document_reference);
+                    results.push(BatchItem::new(
+                        &file,
+                        Some(issue.transport_document_reference.clone()),
+                        Some(bl),
+                    ));
+                    actions.push((results.len() - 1, Action::Issue(issue)));
+                }
+                Err(e) => {
+                    let mut item = BatchItem::new(&file, None, None);
+                    item.refuse("DOCUMENT_INVALID", format!("{e:#}"));
+                    results.push(item);
+                }
+            }
+        }
+        let bar = if self.json() {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(results.len() as u64)
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} issued ({elapsed}, eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.inc((results.len() - actions.len()) as u64);
+        let timeout = Duration::from_millis(self.cli.timeout_ms);
+        for group in actions.chunks(chunk.clamp(1, BATCH_TXS_MAX)) {
+            // Nonces are asked afresh for each chunk: a chunk refused at the door leaves no gap.
+            let mut nonce = match self.cli.tx.nonce {
+                Some(n) if results.iter().all(|r| r.tx_id.is_none()) => n,
+                _ => self.client.nonce(&me.party()).await?.next,
+            };
+            let mut txs = Vec::with_capacity(group.len());
+            let mut indices = Vec::with_capacity(group.len());
+            for (index, action) in group {
+                let tx = TxBuilder::new(self.client.chain_id(), me.party(), action.clone())
+                    .nonce(nonce)
+                    .sign(&[me])?;
+                let size = borsh::object_length(&tx).unwrap_or(usize::MAX);
+                if size > TX_BYTES_MAX {
+                    results[*index].refuse(
+                        "TX_TOO_LARGE",
+                        format!("{size} bytes; a transaction is at most {TX_BYTES_MAX}"),
+                    );
+                    bar.inc(1);
+                    continue;
+                }
+                results[*index].tx_id = Some(tx.id());
+                nonce += 1;
+                txs.push(tx);
+                indices.push(*index);
+            }
+            let start_height = self.client.status().await?.height;
+            let mut accepted = Vec::new();
+            for range in chunk_ranges(&txs, BATCH_TXS_MAX, BATCH_BYTES_MAX) {
+                let answer = self.client.submit_batch(&txs[range.clone()]).await?;
+                for (result, index) in answer.results.iter().zip(&indices[range]) {
+                    if result.is_accepted() {
+                        accepted.push(result.tx_id);
+                    } else {
+                        let code = result.code.clone().unwrap_or_else(|| "REFUSED".into());
+                        results[*index].refuse(&code, result.message.clone().unwrap_or_default());
+                        bar.inc(1);
+                    }
+                }
+            }
+            let committed = self.client.wait_for_txs(&accepted, start_height, timeout).await?;
+            for index in &indices {
+                let item = &mut results[*index];
+                let Some(id) = item.tx_id else { continue };
+                if let Some((height, outcome)) = committed.get(&id) {
+                    item.height = Some(*height);
+                    item.status = if outcome == "SUCCESS" { "COMMITTED" } else { "REFUSED" }.into();
+                    item.outcome = Some(outcome.clone());
+                    bar.inc(1);
+                } else if item.status == "PENDING" && accepted.contains(&id) {
+                    item.status = "NOT_COMMITTED".into();
+                    item.message = Some(format!("not committed within {} ms", self.cli.timeout_ms));
+                    bar.inc(1);
+                }
+            }
+        }
+        bar.finish_and_clear();
+        let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+        let (committed, refused, open) = (count("COMMITTED"), count("REFUSED"), count("NOT_COMMITTED"));
+        if self.json() {
+            print_json(&json!({
+                "documents": results.len(), "committed": committed, "refused": refused,
+                "notCommitted": open, "results": results,
+            }));
+        } else {
+            for r in results.iter().filter(|r| r.status != "COMMITTED") {
+                let code = r.outcome.as_deref().unwrap_or("");
+                let meaning = explain_refusal(code).map(|m| format!(": {m}")).unwrap_or_default();
+                let message = r.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
+                println!("{} {} {}{meaning}{message}", r.status, r.file, code);
+            }
+            println!(
+                "{} documents: {committed} issued, {refused} refused, {open} not committed yet",
+                results.len()
+            );
+        }
+        Ok(ok(refused == 0 && open == 0))
+    }
+}
+
+fn print_party(p: &ebl_ledger::PartyRecord) {
+    let roles: Vec<String> = p.roles.iter().map(|r| name_of(&r)).collect();
+    println!("party       {}", p.party);
+    println!("legal name  {}", p.legal_name);
+    println!("roles       {}", roles.join(", "));
+    println!("status      {}", name_of(&p.status));
+    if let Some(c) = &p.codes.dcsa_party_code {
+        println!("DCSA code   {c}");
+    }
+    if let Some(c) = &p.codes.lei {
+        println!("LEI         {c}");
+    }
+    if let Some(c) = &p.codes.uscc {
+        println!("USCC        {c}");
+    }
+    println!("registered  at height {}", p.registered_height);
+}
+
+/// The outcome of one document of a batch.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchItem {
+    file: String,
+    reference: Option<String>,
+    bl_id: Option<ebl_ledger::BlId>,
+    tx_id: Option<TxId>,
+    /// `PENDING`, `COMMITTED`, `REFUSED` (at the door or by the ledger) or `NOT_COMMITTED`.
+    status: String,
+    height: Option<u64>,
+    outcome: Option<String>,
+    message: Option<String>,
+}
+
+impl BatchItem {
+    fn new(file: &Path, reference: Option<String>, bl_id: Option<ebl_ledger::BlId>) -> Self {
+        BatchItem {
+            file: file.display().to_string(),
+            reference,
+            bl_id,
+            tx_id: None,
+            status: "PENDING".into(),
+            height: None,
+            outcome: None,
+            message: None,
+        }
+    }
+
+    fn refuse(&mut self, code: &str, message: String) {
+        self.status = "REFUSED".into();
+        self.outcome = Some(code.to_owned());
+        self.message = Some(message);
+    }
+}
+
+/// A command handled before dispatch reached here; reaching it is a bug, reported as an error.
+fn unreachable_command() -> Result<ExitCode> {
+    Err(anyhow!("internal error: this command is handled elsewhere"))
+}

@@ -1,0 +1,542 @@
+//! The HTTP client: one typed call per route of docs/rest-api.md.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ebl_ledger::dcsa::TransportDocumentJson;
+use ebl_ledger::{
+    Action, BlId, BlRecord, Hash, Keypair, PartyId, PartyRecord, ProofBundle, Transaction, TxId,
+};
+use futures::{Stream, StreamExt};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use crate::batch::encode_batch;
+use crate::builder::TxBuilder;
+use crate::error::{ClientError, Result};
+use crate::signing::sign_request;
+use crate::sse::SseParser;
+use crate::trust::{decode_bundle, Trust, VerifiedTitle};
+use crate::types::*;
+
+/// Default timeout of one request, in milliseconds (not of an event stream).
+pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// Connection timeout, in milliseconds.
+pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// The longest the node holds a `wait=true` submission, in milliseconds.
+pub const COMMIT_WAIT_MAX_MS: u64 = 30_000;
+/// Interval between polls while waiting for commits, in milliseconds.
+pub const POLL_INTERVAL_MS: u64 = 250;
+
+/// The typed stream of a party's events.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<LedgerEvent>> + Send>>;
+
+/// A client of one node, on one chain, optionally holding one party key (for signed reads and
+/// for signing transactions).
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    chain_id: String,
+    key: Option<Arc<Keypair>>,
+    timeout: Duration,
+}
+
+enum Body {
+    None,
+    Json(Vec<u8>),
+    Binary(Vec<u8>),
+}
+
+impl Body {
+    fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::None => None,
+            Body::Json(b) | Body::Binary(b) => Some(b),
+        }
+    }
+}
+
+/// Percent-encodes one path segment (RFC 3986 unreserved characters pass).
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+impl Client {
+    /// A client of the node at `base_url` (e.g. `http://127.0.0.1:27200`) on chain `chain_id`.
+    pub fn new(base_url: impl Into<String>, chain_id: impl Into<String>) -> Result<Self> {
+        let base = base_url.into().trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ClientError::Input(format!("node URL {base:?} must start with http:// or https://")));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+            .build()
+            .map_err(|e| ClientError::Http { url: base.clone(), reason: e.to_string() })?;
+        Ok(Client {
+            http,
+            base,
+            chain_id: chain_id.into(),
+            key: None,
+            timeout: Duration::from_millis(REQUEST_TIMEOUT_MS),
+        })
+    }
+
+    /// A client on whatever chain the node reports (`GET /v1/status`). Trusting the node for the
+    /// chain id is harmless for signing (a transaction for another chain is only refused); proofs
+    /// are checked against a [`Trust`] from the genesis file, never against this.
+    pub async fn connect(base_url: impl Into<String>) -> Result<Self> {
+        let mut client = Client::new(base_url, "")?;
+        client.chain_id = client.status().await?.chain_id;
+        Ok(client)
+    }
+
+    /// The party key that signs this client's requests and transactions.
+    pub fn with_key(mut self, key: Keypair) -> Self {
+        self.key = Some(Arc::new(key));
+        self
+    }
+
+    /// The timeout of each request (event streams have none).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+    pub fn key(&self) -> Option<&Keypair> {
+        self.key.as_deref()
+    }
+    /// The party of this client's key.
+    pub fn key_party(&self) -> Option<PartyId> {
+        self.key.as_ref().map(|k| k.party())
+    }
+
+    fn require_key(&self) -> Result<&Keypair> {
+        self.key.as_deref().ok_or(ClientError::NoKey)
+    }
+
+    fn transport_error(&self, url: &str, e: reqwest::Error) -> ClientError {
+        if e.is_connect() || e.is_timeout() {
+            ClientError::Unreachable { url: self.base.clone(), reason: root_cause(&e) }
+        } else {
+            ClientError::Http { url: url.to_owned(), reason: root_cause(&e) }
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<String>,
+        body: Body,
+        signed: bool,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response> {
+        let url = match &query {
+            Some(q) => format!("{}{path}?{q}", self.base),
+            None => format!("{}{path}", self.base),
+        };
+        let mut request = self.http.request(method.clone(), &url);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        if signed {
+            let key = self.require_key()?;
+            let headers =
+                sign_request(key, &self.chain_id, method.as_str(), path, query.as_deref(), body.bytes())?;
+            for (name, value) in headers.pairs() {
+                request = request.header(name, value);
+            }
+        }
+        request = match body {
+            Body::None => request,
+            Body::Json(bytes) => request.header("Content-Type", "application/json").body(bytes),
+            Body::Binary(bytes) => request.header("Content-Type", "application/octet-stream").body(bytes),
+        };
+        let response = request.send().await.map_err(|e| self.transport_error(&url, e))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => ClientError::Api { status, code: body.code, message: body.message },
+            Err(_) => ClientError::Api {
+                status,
+                code: format!("HTTP_{status}"),
+                message: text.chars().take(500).collect(),
+            },
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<String>,
+        body: Body,
+        signed: bool,
+    ) -> Result<T> {
+        let response = self.send(method, path, query, body, signed, Some(self.timeout)).await?;
+        let url = response.url().to_string();
+        let bytes = response.bytes().await.map_err(|e| self.transport_error(&url, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, signed: bool) -> Result<T> {
+        self.json(Method::GET, path, None, Body::None, signed).await
+    }
+
+    // ---- node ----
+
+    /// `GET /healthz`.
+    pub async fn health(&self) -> Result<Health> {
+        self.get("/healthz", false).await
+    }
+
+    /// `GET /v1/status`: chain id and committed tip.
+    pub async fn status(&self) -> Result<NodeStatus> {
+        self.get("/v1/status", false).await
+    }
+
+    /// `GET /v1/blocks/{height}`.
+    pub async fn block(&self, height: u64) -> Result<BlockSummary> {
+        self.get(&format!("/v1/blocks/{height}"), false).await
+    }
+
+    // ---- transactions ----
+
+    /// `POST /v1/transactions`: admitted to the mempool (`PENDING`).
+    pub async fn submit(&self, tx: &Transaction) -> Result<TxStatus> {
+        let body = serde_json::to_vec(tx).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.json(Method::POST, "/v1/transactions", None, Body::Json(body), false).await
+    }
+
+    /// `POST /v1/transactions?wait=true`: answers once committed (with the outcome), or
+    /// `PENDING` if `timeout` passed first (at most [`COMMIT_WAIT_MAX_MS`]).
+    pub async fn submit_and_wait(&self, tx: &Transaction, timeout: Duration) -> Result<TxStatus> {
+        let wait_ms = (timeout.as_millis() as u64).min(COMMIT_WAIT_MAX_MS);
+        let body = serde_json::to_vec(tx).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let query = Some(format!("wait=true&timeoutMs={wait_ms}"));
+        let response = self
+            .send(
+                Method::POST,
+                "/v1/transactions",
+                query,
+                Body::Json(body),
+                false,
+                Some(Duration::from_millis(wait_ms) + self.timeout),
+            )
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Http { url: self.base.clone(), reason: e.to_string() })?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(format!("/v1/transactions: {e}")))
+    }
+
+    /// `POST /v1/transactions/batch`: borsh `Vec<Transaction>` (at most 10,000), results in
+    /// input order.
+    pub async fn submit_batch(&self, txs: &[Transaction]) -> Result<BatchResponse> {
+        self.json(Method::POST, "/v1/transactions/batch", None, Body::Binary(encode_batch(txs)), false).await
+    }
+
+    /// `GET /v1/transactions/{txId}`.
+    pub async fn tx_status(&self, tx_id: &TxId) -> Result<TxStatus> {
+        self.get(&format!("/v1/transactions/{tx_id}"), false).await
+    }
+
+    /// Polls a transaction until it is committed, or fails with [`ClientError::Timeout`].
+    pub async fn wait_for_commit(&self, tx_id: &TxId, timeout: Duration) -> Result<TxStatus> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.tx_status(tx_id).await {
+                Ok(status) if status.is_committed() => return Ok(status),
+                Ok(_) => {}
+                Err(ClientError::Api { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClientError::Timeout {
+                    tx_id: tx_id.to_string(),
+                    waited_ms: timeout.as_millis() as u64,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+        }
+    }
+
+    /// Follows committed blocks after `after_height` until every one of `tx_ids` is seen or
+    /// `timeout` passes; returns (height, outcome) of each one seen. One request per block, so
+    /// it suits thousands of transactions.
+    pub async fn wait_for_txs(
+        &self,
+        tx_ids: &[TxId],
+        after_height: u64,
+        timeout: Duration,
+    ) -> Result<BTreeMap<TxId, (u64, String)>> {
+        let mut wanted: BTreeSet<TxId> = tx_ids.iter().copied().collect();
+        let mut found = BTreeMap::new();
+        let mut next = after_height + 1;
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !wanted.is_empty() {
+            let tip = self.status().await?.height;
+            while next <= tip && !wanted.is_empty() {
+                let block = self.block(next).await?;
+                for (id, outcome) in block.tx_ids.iter().zip(&block.outcomes) {
+                    if wanted.remove(id) {
+                        found.insert(*id, (block.height, outcome.clone()));
+                    }
+                }
+                next += 1;
+            }
+            if wanted.is_empty() || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+        }
+        Ok(found)
+    }
+
+    // ---- building and sending actions ----
+
+    /// A builder for `action` submitted by this client's key.
+    pub fn builder(&self, action: Action) -> Result<TxBuilder> {
+        Ok(TxBuilder::new(self.chain_id.clone(), self.require_key()?.party(), action))
+    }
+
+    /// Sets the builder's nonce from the node (`next`) unless it has one.
+    pub async fn resolve_nonce(&self, builder: TxBuilder) -> Result<TxBuilder> {
+        if builder.has_nonce() {
+            return Ok(builder);
+        }
+        let next = self.nonce(&builder.submitter()).await?.next;
+        Ok(builder.nonce(next))
+    }
+
+    /// Resolves the nonce and signs with this client's key and `extra_keys` (co-signers' keys
+    /// held locally); every signer must be covered.
+    pub async fn sign(&self, builder: TxBuilder, extra_keys: &[&Keypair]) -> Result<Transaction> {
+        let builder = self.resolve_nonce(builder).await?;
+        let mut keys: Vec<&Keypair> = vec![self.require_key()?];
+        keys.extend_from_slice(extra_keys);
+        Ok(builder.sign(&keys)?)
+    }
+
+    /// Builds, signs (this client's key alone) and submits `action`; with `wait`, answers once
+    /// it is committed.
+    pub async fn execute(&self, action: Action, wait: Option<Duration>) -> Result<TxStatus> {
+        let tx = self.sign(self.builder(action)?, &[]).await?;
+        match wait {
+            Some(timeout) => self.submit_and_wait(&tx, timeout).await,
+            None => self.submit(&tx).await,
+        }
+    }
+
+    // ---- public verification ----
+
+    /// `GET /v1/verify/{blId}[?checksum=]`: checksum-level facts only; no key needed.
+    pub async fn verify_public(&self, bl: &BlId, checksum: Option<&Hash>) -> Result<PublicVerification> {
+        let query = checksum.map(|c| format!("checksum={c}"));
+        self.json(Method::GET, &format!("/v1/verify/{bl}"), query, Body::None, false).await
+    }
+
+    // ---- parties (signed) ----
+
+    /// `GET /v1/parties`.
+    pub async fn parties(&self) -> Result<Vec<PartyRecord>> {
+        Ok(self.get::<PartyList>("/v1/parties", true).await?.parties)
+    }
+
+    /// `GET /v1/parties/{party}`.
+    pub async fn party(&self, party: &PartyId) -> Result<PartyRecord> {
+        self.get(&format!("/v1/parties/{party}"), true).await
+    }
+
+    /// `GET /v1/parties/{party}/nonce`.
+    pub async fn nonce(&self, party: &PartyId) -> Result<Nonces> {
+        self.get(&format!("/v1/parties/{party}/nonce"), true).await
+    }
+
+    // ---- BLs (authorised) ----
+
+    /// `GET /v1/bls/{blId}`: the title record (not verified; see [`Client::verify_title`]).
+    pub async fn bl(&self, bl: &BlId) -> Result<BlRecord> {
+        self.get(&format!("/v1/bls/{bl}"), true).await
+    }
+
+    /// `GET /v1/bls/{blId}/history`.
+    pub async fn history(&self, bl: &BlId) -> Result<History> {
+        self.get(&format!("/v1/bls/{bl}/history"), true).await
+    }
+
+    /// `GET /v1/bls/{blId}/document`: the DCSA TransportDocument as issued.
+    pub async fn document(&self, bl: &BlId) -> Result<TransportDocumentJson> {
+        self.get(&format!("/v1/bls/{bl}/document"), true).await
+    }
+
+    /// `GET /v1/bls/{blId}/proof`: the raw answer.
+    pub async fn proof(&self, bl: &BlId) -> Result<ProofResponse> {
+        self.get(&format!("/v1/bls/{bl}/proof"), true).await
+    }
+
+    /// The decoded proof bundle of the BL's record (not yet verified).
+    pub async fn proof_bundle(&self, bl: &BlId) -> Result<ProofBundle> {
+        decode_bundle(&self.proof(bl).await?.bundle)
+    }
+
+    /// Fetches the BL's proof bundle and verifies it locally against `trust`: the answer holds
+    /// whether or not the node is honest.
+    pub async fn verify_title(&self, trust: &Trust, bl: &BlId) -> Result<VerifiedTitle> {
+        let bundle = self.proof_bundle(bl).await?;
+        trust.verify_title(*bl, &bundle)
+    }
+
+    /// `GET /v1/bls/{blId}/containers`.
+    pub async fn containers(&self, bl: &BlId) -> Result<Containers> {
+        self.get(&format!("/v1/bls/{bl}/containers"), true).await
+    }
+
+    /// `GET /v1/bls/{blId}/containers/{equipmentReference}`.
+    pub async fn container(&self, bl: &BlId, equipment_reference: &str) -> Result<ContainerStatus> {
+        self.get(&format!("/v1/bls/{bl}/containers/{}", segment(equipment_reference)), true).await
+    }
+
+    /// `POST /v1/bls/{blId}/finance-check`, signed by a bank.
+    pub async fn finance_check(&self, bl: &BlId, request: &FinanceCheckRequest) -> Result<FinanceReport> {
+        let body = serde_json::to_vec(request).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.json(Method::POST, &format!("/v1/bls/{bl}/finance-check"), None, Body::Json(body), true).await
+    }
+
+    // ---- events (signed) ----
+
+    /// `GET /v1/events[?fromHeight=H]`: the signing party's events, as they are committed.
+    pub async fn events(&self, from_height: Option<u64>) -> Result<EventStream> {
+        let query = from_height.map(|h| format!("fromHeight={h}"));
+        let response = self.send(Method::GET, "/v1/events", query, Body::None, true, None).await?;
+        Ok(typed_events(response.bytes_stream().map(|chunk| chunk.map_err(|e| e.to_string()))))
+    }
+}
+
+/// Turns a stream of body chunks into typed events (the SSE framing parsed incrementally).
+pub fn typed_events<S, B>(chunks: S) -> EventStream
+where
+    S: Stream<Item = std::result::Result<B, String>> + Send + 'static,
+    B: AsRef<[u8]>,
+{
+    struct State<S> {
+        chunks: Pin<Box<S>>,
+        parser: SseParser,
+        ready: VecDeque<Result<LedgerEvent>>,
+        done: bool,
+    }
+    let state =
+        State { chunks: Box::pin(chunks), parser: SseParser::new(), ready: VecDeque::new(), done: false };
+    Box::pin(futures::stream::unfold(state, |mut state| async move {
+        loop {
+            if let Some(item) = state.ready.pop_front() {
+                return Some((item, state));
+            }
+            if state.done {
+                return None;
+            }
+            match state.chunks.next().await {
+                Some(Ok(chunk)) => {
+                    for message in state.parser.push(chunk.as_ref()) {
+                        state.ready.push_back(
+                            serde_json::from_str::<LedgerEvent>(&message.data)
+                                .map_err(|e| ClientError::Decode(format!("event {:?}: {e}", message.id))),
+                        );
+                    }
+                }
+                Some(Err(reason)) => {
+                    state.done = true;
+                    state.ready.push_back(Err(ClientError::Http { url: "/v1/events".into(), reason }));
+                }
+                None => state.done = true,
+            }
+        }
+    }))
+}
+
+/// The innermost cause, which is what a person can act on ("Connection refused").
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut message = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        message = s.to_string();
+        source = s.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(segment("APZU4812090"), "APZU4812090");
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        assert!(Client::new("127.0.0.1:1", "c").is_err());
+        let client = Client::new("http://127.0.0.1:1/", "c").expect("client");
+        assert_eq!(client.base_url(), "http://127.0.0.1:1");
+        assert!(client.key_party().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_node_says_so() {
+        // Port 1 on loopback: nothing listens there.
+        let client = Client::new("http://127.0.0.1:1", "c").expect("client");
+        let error = client.status().await.expect_err("unreachable");
+        assert!(matches!(error, ClientError::Unreachable { .. }), "{error:?}");
+        assert!(error.to_string().contains("is it running?"), "{error}");
+        assert!(matches!(client.bl(&BlId(Hash::ZERO)).await, Err(ClientError::NoKey)));
+    }
+
+    #[tokio::test]
+    async fn events_are_typed_across_chunk_boundaries() {
+        let event = LedgerEvent {
+            kind: "TRANSFERRED".into(),
+            height: 7,
+            index: 0,
+            tx_id: TxId(Hash::digest(b"tx")),
+            action: "TRANSFER".into(),
+            actor: Keypair::from_seed([1; 32]).party(),
+            bl_id: Some(BlId(Hash::digest(b"bl"))),
+            equipment_reference: None,
+            outcome: "SUCCESS".into(),
+        };
+        let text = format!(
+            ": ping\n\nevent: TRANSFERRED\nid: 7.0\ndata: {}\n\nevent: X\ndata: not json\n\n",
+            serde_json::to_string(&event).expect("json")
+        );
+        let bytes = text.into_bytes();
+        let chunks: Vec<std::result::Result<Vec<u8>, String>> =
+            bytes.chunks(7).map(|c| Ok(c.to_vec())).collect();
+        let got: Vec<Result<LedgerEvent>> = typed_events(futures::stream::iter(chunks)).collect().await;
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_ref().expect("event"), &event);
+        assert!(matches!(got[1], Err(ClientError::Decode(_))));
+    }
+}

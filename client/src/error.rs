@@ -1,0 +1,103 @@
+//! The SDK's errors: one enum, a `Result` alias, and messages a person can act on.
+
+use ebl_ledger::{BlId, BundleError, PartyId};
+use thiserror::Error;
+
+/// Everything an SDK call can fail with.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The node could not be reached at all (refused, DNS, timeout before an answer).
+    #[error("cannot reach node at {url}: {reason}; is it running?")]
+    Unreachable { url: String, reason: String },
+    /// The HTTP exchange failed after the connection was made.
+    #[error("HTTP error talking to {url}: {reason}")]
+    Http { url: String, reason: String },
+    /// The node answered with an error body `{code, message}` (docs/rest-api.md lists the codes).
+    #[error("{status} {code}: {message}")]
+    Api { status: u16, code: String, message: String },
+    /// The node's answer could not be decoded.
+    #[error("cannot decode the node's answer: {0}")]
+    Decode(String),
+    /// A proof bundle does not check out against the trusted validator set.
+    #[error("proof does not verify: {0}")]
+    Proof(#[from] BundleError),
+    /// A proof bundle checks out, but does not prove what was asked.
+    #[error("proof does not prove the title asked for: {0}")]
+    Title(#[from] TitleError),
+    /// The call needs a party key (a signed read or a transaction) and the client has none.
+    #[error("this call needs a party key: give one with --key FILE (or EBL_KEY), or Client::with_key")]
+    NoKey,
+    #[error("key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+    #[error("genesis file {path}: {reason}")]
+    Genesis { path: String, reason: String },
+    #[error("cannot read or write {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+    /// A DCSA TransportDocument that cannot be used.
+    #[error("document: {0}")]
+    Document(String),
+    /// A transaction cannot be built, signed or completed as asked.
+    #[error("transaction: {0}")]
+    Build(#[from] BuildError),
+    /// The transaction was not committed within the wait.
+    #[error(
+        "transaction {tx_id} not committed after {waited_ms} ms; it may still commit (ebl tx status {tx_id})"
+    )]
+    Timeout { tx_id: String, waited_ms: u64 },
+    /// An input given by the caller (id, reference, party) is malformed.
+    #[error("{0}")]
+    Input(String),
+}
+
+/// Why a proof bundle that verifies does not prove the title of the BL asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TitleError {
+    #[error("the bundle proves another state key ({found}), not the record of BL {asked}")]
+    WrongKey { asked: BlId, found: String },
+    #[error("the ledger holds no record of BL {0} (the bundle proves its absence)")]
+    Absent(BlId),
+    #[error("the proven value is not a BL record")]
+    Undecodable,
+    #[error("the proven record is of BL {found}, not of BL {asked}")]
+    WrongBl { asked: BlId, found: BlId },
+}
+
+/// Why a transaction cannot be built or completed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BuildError {
+    #[error("no nonce: give one, or resolve it from the node")]
+    NoNonce,
+    #[error("{0} is not a signer of this transaction")]
+    NotASigner(PartyId),
+    #[error("{0} appears twice among the signers")]
+    DuplicateSigner(PartyId),
+    #[error("{n} signers; a transaction has at most {max}", max = ebl_ledger::limits::TX_SIGNERS_MAX)]
+    TooManySigners { n: usize },
+    #[error("still missing the signature of {}", list(.0))]
+    MissingSignatures(Vec<PartyId>),
+    #[error("the signature of {0} does not verify over this transaction")]
+    BadSignature(PartyId),
+    #[error("the transaction is for chain {found:?}, this client is on {expected:?}")]
+    WrongChain { expected: String, found: String },
+    #[error("malformed transaction file: {0}")]
+    Malformed(String),
+}
+
+fn list(parties: &[PartyId]) -> String {
+    parties.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+impl ClientError {
+    /// The node's stable error code, when the node refused the request.
+    pub fn api_code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// The SDK's result.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

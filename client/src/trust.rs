@@ -1,0 +1,136 @@
+//! The trust anchor of a light client: the chain id and the validator set of the genesis file.
+//! With it, a proof bundle from any node — honest or not — is checked locally: the certificate
+//! must carry more than two thirds of the trusted voting power over the header, the header's
+//! state root must prove the value, and the value must be the record of the BL asked for.
+
+use std::path::Path;
+
+use ebl_ledger::{BlId, BlRecord, Hash, PartyId, ProofBundle, StateKey};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClientError, Result, TitleError};
+
+/// Largest genesis file read, in bytes (the node's own bound).
+pub const GENESIS_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// The part of a genesis file a client needs.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GenesisAnchor {
+    chain_id: String,
+    validators: Vec<GenesisValidator>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GenesisValidator {
+    party: PartyId,
+    voting_power: u64,
+}
+
+/// The chain id and validators (party, voting power) a client trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trust {
+    pub chain_id: String,
+    pub validators: Vec<(PartyId, u64)>,
+}
+
+/// A title proven by a bundle the client checked itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedTitle {
+    pub bl: BlId,
+    /// The height of the certified block whose state holds the record.
+    pub height: u64,
+    pub block_hash: Hash,
+    /// Block time of that block (ms since the Unix epoch).
+    pub time_ms: u64,
+    pub state_root: Hash,
+    /// The validators whose signatures made the block final.
+    pub signers: Vec<PartyId>,
+    pub record: BlRecord,
+}
+
+impl Trust {
+    pub fn new(chain_id: impl Into<String>, validators: Vec<(PartyId, u64)>) -> Self {
+        Trust { chain_id: chain_id.into(), validators }
+    }
+
+    /// Reads the trust anchor from a genesis file (other fields are ignored).
+    pub fn from_genesis_file(path: &Path) -> Result<Self> {
+        let error = |reason: String| ClientError::Genesis { path: path.display().to_string(), reason };
+        let len = std::fs::metadata(path).map_err(|e| error(e.to_string()))?.len();
+        if len > GENESIS_BYTES_MAX as u64 {
+            return Err(error(format!("{len} bytes; at most {GENESIS_BYTES_MAX}")));
+        }
+        let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+        Self::from_genesis_json(&bytes).map_err(error)
+    }
+
+    /// Reads the trust anchor from the JSON text of a genesis file.
+    pub fn from_genesis_json(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let anchor: GenesisAnchor = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if anchor.chain_id.is_empty() {
+            return Err("the chain id is empty".into());
+        }
+        if anchor.validators.is_empty() {
+            return Err("the genesis names no validator".into());
+        }
+        if anchor.validators.iter().all(|v| v.voting_power == 0) {
+            return Err("no validator has voting power".into());
+        }
+        let validators = anchor.validators.into_iter().map(|v| (v.party, v.voting_power)).collect();
+        Ok(Trust { chain_id: anchor.chain_id, validators })
+    }
+
+    /// Checks `bundle` as proof of the title of `bl`: certificate → header → state root →
+    /// record, then that the record is BL `bl`'s.
+    pub fn verify_title(&self, bl: BlId, bundle: &ProofBundle) -> Result<VerifiedTitle> {
+        if bundle.key != StateKey::Bl(bl) {
+            return Err(TitleError::WrongKey { asked: bl, found: format!("{:?}", bundle.key) }.into());
+        }
+        bundle.verify(&self.chain_id, &self.validators)?;
+        if bundle.value.is_none() {
+            return Err(TitleError::Absent(bl).into());
+        }
+        let record: BlRecord = bundle.decode().ok_or(TitleError::Undecodable)?;
+        if record.id != bl {
+            return Err(TitleError::WrongBl { asked: bl, found: record.id }.into());
+        }
+        Ok(VerifiedTitle {
+            bl,
+            height: bundle.header.height,
+            block_hash: bundle.header.hash(),
+            time_ms: bundle.header.time_ms,
+            state_root: bundle.header.state_root,
+            signers: bundle.certificate.signatures.iter().map(|(p, _)| *p).collect(),
+            record,
+        })
+    }
+}
+
+/// Decodes the hex of a borsh `ProofBundle`, as the proof and finance-check routes serve it.
+pub fn decode_bundle(hex_text: &str) -> Result<ProofBundle> {
+    let bytes =
+        hex::decode(hex_text.trim()).map_err(|e| ClientError::Decode(format!("proof bundle hex: {e}")))?;
+    ebl_ledger::encoding::decode(&bytes, ebl_ledger::proof::PROOF_BUNDLE_BYTES_MAX)
+        .map_err(|e| ClientError::Decode(format!("proof bundle: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genesis_anchor_reads_chain_and_validators_and_ignores_the_rest() {
+        let a = ebl_ledger::Keypair::for_test("v0").party();
+        let json = format!(
+            r#"{{"chainId":"ebl-test","genesisTimeMs":1,"validators":[{{"name":"carrier","party":"{a}","votingPower":3,"p2pAddress":"/ip4/127.0.0.1/tcp/1"}}],"parties":[]}}"#
+        );
+        let trust = Trust::from_genesis_json(json.as_bytes()).expect("anchor");
+        assert_eq!(trust, Trust::new("ebl-test", vec![(a, 3)]));
+        assert!(Trust::from_genesis_json(br#"{"chainId":"x","validators":[]}"#).is_err());
+        assert!(Trust::from_genesis_json(b"[]").is_err());
+    }
+}
