@@ -569,7 +569,8 @@ fn non_canonical_booleans_options_and_tags_are_refused() {
     let after_reference = reference + 4 + "HHL71800000".len();
     let doc_type = after_reference;
     let is_to_order = doc_type + 1;
-    let consignee_tag = is_to_order + 1 + 32 + 32 + 32;
+    // The document (4-byte length + "{}"), then issue_to and shipper.
+    let consignee_tag = is_to_order + 1 + 4 + 2 + 32 + 32;
     assert_eq!(encoding::decode::<TxBody>(&bytes, TX_BYTES_MAX), Ok(body));
     let edited = |at: usize, byte: u8| {
         let mut b = bytes.clone();
