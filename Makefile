@@ -3,7 +3,7 @@
 CARGO ?= cargo
 CARGO_FLAGS ?=
 
-.PHONY: check deps fmt fmt-check clippy test bench ci
+.PHONY: check deps fmt fmt-check clippy test testnet bench ci
 
 check: fmt-check clippy test
 
@@ -23,6 +23,13 @@ clippy: deps
 # The README's test command.
 test: deps
 	$(CARGO) test --workspace $(CARGO_FLAGS)
+
+# The README's first command: build (the same build as `make test`, so the two share it), then run a
+# local network of four validators with the demo until Ctrl-C. Options go in ARGS, e.g.
+# `make testnet ARGS="--validators 7"`.
+testnet: deps
+	$(CARGO) test --workspace --no-run $(CARGO_FLAGS)
+	"$${CARGO_TARGET_DIR:-target}/debug/ebl-testnet" up $(ARGS)
 
 # Criterion benches; figures go to docs/benchmarks.md with the command that produced them.
 bench: deps

@@ -31,7 +31,11 @@ pub struct NodeSection {
 pub struct P2pSection {
     /// libp2p listen multiaddr, e.g. `/ip4/127.0.0.1/tcp/27000`.
     pub listen_addr: String,
-    /// Peers to dial; only genesis validators are accepted (DESIGN §8 membership).
+    /// Where to dial some validators instead of at their genesis address, each as
+    /// `<multiaddr>/p2p/<peer id>` (e.g. behind a proxy; the testnet routes every link through a
+    /// relay it can cut). Validators not named here are dialled at their genesis address; only
+    /// genesis validators are ever accepted as peers (DESIGN §8 membership).
+    #[serde(default)]
     pub persistent_peers: Vec<String>,
 }
 

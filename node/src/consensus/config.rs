@@ -66,17 +66,46 @@ fn multiaddr(text: &str, what: &str) -> Result<Multiaddr, ConfigError> {
     Ok(addr)
 }
 
-/// The other validators' addresses, each with its peer id, as the genesis gives them.
+/// The other validators' addresses, each with its peer id: the genesis address, unless the
+/// node's `p2p.persistent_peers` names another address for that validator's peer id (an
+/// operator's NAT or proxy, or the testnet's relays). An override for a peer id that is not a
+/// validator of the genesis is refused: it could never connect.
 pub fn persistent_peers(
     genesis: &GenesisFile,
     me: &ebl_ledger::PartyId,
+    overrides: &[String],
 ) -> Result<Vec<Multiaddr>, ConfigError> {
+    let mut by_peer = Vec::new();
+    for text in overrides {
+        let (addr, peer) = text.rsplit_once("/p2p/").ok_or_else(|| {
+            ConfigError::Invalid(format!("p2p.persistent_peers entry {text:?} must end in /p2p/<peer id>"))
+        })?;
+        by_peer.push((peer.to_owned(), addr.to_owned(), text.as_str()));
+    }
     let mut peers = Vec::new();
     for v in genesis.validators.iter().filter(|v| v.party != *me) {
         let peer = peer_id_of(&v.party)
-            .ok_or_else(|| ConfigError::Invalid(format!("validator {} is not an ed25519 key", v.name)))?;
-        let addr = format!("{}/p2p/{peer}", v.p2p_address.trim_end_matches('/'));
-        peers.push(multiaddr(&addr, "genesis p2pAddress")?);
+            .ok_or_else(|| ConfigError::Invalid(format!("validator {} is not an ed25519 key", v.name)))?
+            .to_string();
+        let base = by_peer
+            .iter()
+            .find(|(p, _, _)| *p == peer)
+            .map(|(_, addr, _)| addr.as_str())
+            .unwrap_or(v.p2p_address.as_str());
+        let addr = format!("{}/p2p/{peer}", base.trim_end_matches('/'));
+        peers.push(multiaddr(&addr, "peer address")?);
+    }
+    for (peer, _, text) in &by_peer {
+        let known = genesis
+            .validators
+            .iter()
+            .filter(|v| v.party != *me)
+            .any(|v| peer_id_of(&v.party).is_some_and(|id| id.to_string() == *peer));
+        if !known {
+            return Err(ConfigError::Invalid(format!(
+                "p2p.persistent_peers entry {text:?} is not another validator of the genesis"
+            )));
+        }
     }
     Ok(peers)
 }
@@ -96,7 +125,7 @@ impl EngineConfig {
         };
         let p2p = P2pConfig {
             listen_addr: multiaddr(&config.p2p.listen_addr, "p2p.listen_addr")?,
-            persistent_peers: persistent_peers(genesis, me)?,
+            persistent_peers: persistent_peers(genesis, me, &config.p2p.persistent_peers)?,
             persistent_peers_only: true,
             discovery,
             protocol: PubSubProtocol::GossipSub(GossipSubConfig::new(6, 12, 4, 2, false, true, true)),
@@ -146,4 +175,58 @@ pub fn timeouts(config: &NodeConfig) -> LinearTimeouts {
 /// The parameters of every height: the genesis validators (the set never changes yet).
 pub fn height_params(validators: &ValidatorSet, timeouts: LinearTimeouts) -> HeightParams<EblContext> {
     HeightParams::new(validators.clone(), timeouts, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesis::ValidatorEntry;
+    use ebl_ledger::Keypair;
+
+    fn genesis(keys: &[Keypair]) -> GenesisFile {
+        let validators = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ValidatorEntry {
+                name: format!("v{i}"),
+                party: k.party(),
+                voting_power: 1,
+                p2p_address: format!("/ip4/127.0.0.1/tcp/{}", 27000 + i),
+            })
+            .collect();
+        GenesisFile { chain_id: "ebl-test".into(), genesis_time_ms: 0, validators, parties: Vec::new() }
+    }
+
+    #[test]
+    fn peers_are_dialled_at_the_genesis_address_unless_overridden() {
+        let keys: Vec<Keypair> = (0..3).map(|i| Keypair::from_seed([i as u8 + 1; 32])).collect();
+        let genesis = genesis(&keys);
+        let me = keys[0].party();
+        let peer2 = peer_id_of(&keys[2].party()).expect("ed25519").to_string();
+        let plain = persistent_peers(&genesis, &me, &[]).expect("genesis addresses");
+        assert_eq!(plain.len(), 2);
+        assert!(plain[1].to_string().starts_with("/ip4/127.0.0.1/tcp/27002/p2p/"));
+
+        let relay = format!("/ip4/127.0.0.1/tcp/31002/p2p/{peer2}");
+        let routed = persistent_peers(&genesis, &me, std::slice::from_ref(&relay)).expect("override");
+        assert!(routed[0].to_string().starts_with("/ip4/127.0.0.1/tcp/27001/p2p/"), "{routed:?}");
+        assert_eq!(routed[1].to_string(), relay);
+    }
+
+    #[test]
+    fn an_override_for_an_unknown_peer_or_without_a_peer_id_is_refused() {
+        let keys: Vec<Keypair> = (0..3).map(|i| Keypair::from_seed([i as u8 + 1; 32])).collect();
+        let genesis = genesis(&keys);
+        let me = keys[0].party();
+        let stranger = peer_id_of(&Keypair::from_seed([9; 32]).party()).expect("ed25519");
+        let myself = peer_id_of(&me).expect("ed25519");
+        for bad in [
+            format!("/ip4/127.0.0.1/tcp/31000/p2p/{stranger}"),
+            format!("/ip4/127.0.0.1/tcp/31000/p2p/{myself}"),
+            "/ip4/127.0.0.1/tcp/31000".to_string(),
+        ] {
+            let result = persistent_peers(&genesis, &me, std::slice::from_ref(&bad));
+            assert!(matches!(result, Err(ConfigError::Invalid(_))), "{bad}: {result:?}");
+        }
+    }
 }
