@@ -200,10 +200,10 @@ impl Worker {
         let from = self.lane.holder;
         let to = 1 - from;
         let action = Action::Transfer { bl: self.lane.bl, to: self.lane.keys[to].party() };
-        let key = copy(&self.lane.keys[from]);
-        let tx = TxBuilder::new(self.chain_id(), key.party(), action)
+        let key = &self.lane.keys[from];
+        let tx = TxBuilder::new(self.clients[0][0].chain_id(), key.party(), action)
             .nonce(self.lane.nonces[from])
-            .sign(&[&key])?;
+            .sign(&[key])?;
         let status = self.client(from).submit_and_wait(&tx, COMMIT_WAIT).await?;
         let (Some(height), Some(outcome)) = (status.height, status.outcome) else {
             bail!("{} not committed within {COMMIT_WAIT:?}", tx.id());
@@ -218,10 +218,6 @@ impl Worker {
             self.record(|r| r.refused += 1);
             bail!("{} refused: {outcome}", tx.id())
         }
-    }
-
-    fn chain_id(&self) -> String {
-        self.clients[0][0].chain_id().to_string()
     }
 
     /// Re-reads the holder and both nonces from a node that answers (a moment later, so a

@@ -289,10 +289,6 @@ impl Testnet {
         Ok(())
     }
 
-    fn pid(&self, i: usize) -> Option<Pid> {
-        self.processes[i].as_ref().map(|p| Pid::from_raw(p.child.id() as i32))
-    }
-
     /// The process id of validator `i`, while it runs.
     pub fn process_id(&self, i: usize) -> Option<u32> {
         self.processes[i].as_ref().map(|p| p.child.id())
@@ -356,21 +352,20 @@ impl Testnet {
 
     /// Freezes validator `i` (SIGSTOP): its sockets stay open but it answers nothing.
     pub fn pause(&mut self, i: usize) -> Result<()> {
-        let pid = self.pid(i).with_context(|| format!("{} is not running", self.nodes[i].name))?;
-        kill(pid, Signal::SIGSTOP).with_context(|| format!("SIGSTOP to {}", self.nodes[i].name))?;
-        if let Some(p) = self.processes[i].as_mut() {
-            p.paused = true;
-        }
-        Ok(())
+        self.signal_paused(i, Signal::SIGSTOP, true)
     }
 
     /// Thaws validator `i` (SIGCONT).
     pub fn resume(&mut self, i: usize) -> Result<()> {
-        let pid = self.pid(i).with_context(|| format!("{} is not running", self.nodes[i].name))?;
-        kill(pid, Signal::SIGCONT).with_context(|| format!("SIGCONT to {}", self.nodes[i].name))?;
-        if let Some(p) = self.processes[i].as_mut() {
-            p.paused = false;
-        }
+        self.signal_paused(i, Signal::SIGCONT, false)
+    }
+
+    fn signal_paused(&mut self, i: usize, signal: Signal, paused: bool) -> Result<()> {
+        let name = &self.nodes[i].name;
+        let process = self.processes[i].as_mut().with_context(|| format!("{name} is not running"))?;
+        kill(Pid::from_raw(process.child.id() as i32), signal)
+            .with_context(|| format!("{signal} to {name}"))?;
+        process.paused = paused;
         Ok(())
     }
 

@@ -122,16 +122,14 @@ impl Link {
     }
 
     async fn serve(self, listener: TcpListener) {
-        let mut connections: Vec<JoinHandle<()>> = Vec::new();
         loop {
             let Ok((inbound, _)) = listener.accept().await else { continue };
-            connections.retain(|c| !c.is_finished());
             if self.is_cut() {
                 drop(inbound);
                 continue;
             }
             let link = self.clone();
-            connections.push(tokio::spawn(async move { link.forward(inbound).await }));
+            tokio::spawn(async move { link.forward(inbound).await });
         }
     }
 

@@ -48,8 +48,6 @@ pub struct Demo {
     pub steps: Vec<Step>,
     /// The BL's history as the ledger keeps it (action codes in order).
     pub history: Vec<String>,
-    /// Every committed transaction with its height.
-    pub committed: Vec<(TxId, u64)>,
 }
 
 /// A party of the story: its key and the node it talks to.
@@ -66,7 +64,6 @@ struct Story<'a> {
     actors: BTreeMap<&'static str, Actor>,
     say: &'a mut dyn FnMut(String),
     steps: Vec<Step>,
-    committed: Vec<(TxId, u64)>,
 }
 
 /// The non-validator parties: saved under `<dir>/parties/<name>.pem` so a user can act as them
@@ -107,17 +104,10 @@ impl Story<'_> {
 
     /// `name` submits `action` on its node and waits for the commit; then every node reaches
     /// that height, so the next step reads what this one wrote wherever it asks.
-    async fn act(&mut self, name: &str, action: Action, cosigners: &[&str], what: &str) -> Result<u64> {
+    async fn act(&mut self, name: &str, action: Action, what: &str) -> Result<u64> {
         let code = action.name().to_string();
         let client = self.client(name)?;
-        let mut builder = client.builder(action)?;
-        let mut extra = Vec::new();
-        for c in cosigners {
-            builder = builder.cosigner(self.party(c)?);
-            extra.push(copy(&self.actor(c)?.key));
-        }
-        let extra: Vec<&Keypair> = extra.iter().collect();
-        let tx = client.sign(builder, &extra).await?;
+        let tx = client.sign(client.builder(action)?, &[]).await?;
         let status = client.submit_and_wait(&tx, STEP_TIMEOUT).await?;
         let (Some(height), Some(outcome)) = (status.height, status.outcome.clone()) else {
             bail!("{name} {code}: not committed within {STEP_TIMEOUT:?} ({})", status.status);
@@ -126,7 +116,6 @@ impl Story<'_> {
             let why = explain_refusal(&outcome).unwrap_or("");
             bail!("{name} {code} was refused: {outcome} {why}");
         }
-        self.committed.push((status.tx_id, height));
         let nodes: Vec<usize> = (0..self.net.len()).collect();
         self.net.wait_for_height(&nodes, height, STEP_TIMEOUT).await?;
         let node = &self.net.node(self.actor(name)?.node).name;
@@ -226,7 +215,7 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         to_register.push((name, role, key.party()));
         actors.insert(name, Actor { name, key, node: next_node() });
     }
-    let mut story = Story { net, trust, actors, say, steps: Vec::new(), committed: Vec::new() };
+    let mut story = Story { net, trust, actors, say, steps: Vec::new() };
 
     (story.say)("The registrar (the carrier's node holds the REGISTRAR role) onboards the parties:".into());
     for (name, role, party) in to_register {
@@ -243,7 +232,7 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
             roles: RoleSet::of(&[role]),
             codes: ExternalCodes::default(),
         });
-        story.act("carrier", action, &[], &format!("{name} = {} ({legal_name})", party.short())).await?;
+        story.act("carrier", action, &format!("{name} = {} ({legal_name})", party.short())).await?;
     }
 
     let value: serde_json::Value = serde_json::from_str(DOCUMENT)?;
@@ -266,13 +255,13 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
     (story.say)(format!(
         "\nTitle: the carrier issues DCSA transport document {reference} (container {equipment}):"
     ));
-    story.act("carrier", Action::Issue(issue), &[], "issued to order of the shipper").await?;
+    story.act("carrier", Action::Issue(issue), "issued to order of the shipper").await?;
     story.expect_title(&bl, "shipper", "ISSUED").await?;
     let bank = story.party("bank")?;
     story
-        .act("shipper", Action::EndorseToOrder { bl, endorsee: bank }, &[], "endorsed to order of the bank")
+        .act("shipper", Action::EndorseToOrder { bl, endorsee: bank }, "endorsed to order of the bank")
         .await?;
-    story.act("shipper", Action::Transfer { bl, to: bank }, &[], "handed to the bank").await?;
+    story.act("shipper", Action::Transfer { bl, to: bank }, "handed to the bank").await?;
     story.expect_title(&bl, "bank", "ISSUED").await?;
 
     (story.say)("\nTrade finance: the bank pledges the cargo and checks before it pays:".into());
@@ -285,7 +274,7 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         expires_at_ms: now + 7 * 24 * 3_600_000,
         finance_reference: "LC-SH-2024-0001".into(),
     };
-    story.act("bank", Action::CreateLien(lien), &[], "lien of USD 125,000.00 under LC-SH-2024-0001").await?;
+    story.act("bank", Action::CreateLien(lien), "lien of USD 125,000.00 under LC-SH-2024-0001").await?;
     let terms = LcTerms { to_order_of_bank: Some(true), ..LcTerms::default() };
     let check = story
         .client("bank")?
@@ -316,16 +305,16 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         height: second.height,
         outcome: second.lien_status.clone(),
     });
-    story.act("bank", Action::ReleaseLien { bl }, &[], "lien released: the LC is paid").await?;
+    story.act("bank", Action::ReleaseLien { bl }, "lien released: the LC is paid").await?;
     let consignee = story.party("consignee")?;
-    story.act("bank", Action::Endorse { bl, endorsee: consignee }, &[], "endorsed to the consignee").await?;
-    story.act("bank", Action::Transfer { bl, to: consignee }, &[], "handed to the consignee").await?;
+    story.act("bank", Action::Endorse { bl, endorsee: consignee }, "endorsed to the consignee").await?;
+    story.act("bank", Action::Transfer { bl, to: consignee }, "handed to the consignee").await?;
     story.expect_title(&bl, "consignee", "ISSUED").await?;
 
     (story.say)("\nDelivery: the consignee surrenders the eBL to the carrier:".into());
-    story.act("consignee", Action::SurrenderForDelivery { bl }, &[], "surrendered for delivery").await?;
+    story.act("consignee", Action::SurrenderForDelivery { bl }, "surrendered for delivery").await?;
     story.expect_title(&bl, "carrier", "PENDING_SURRENDER_FOR_DELIVERY").await?;
-    story.act("carrier", Action::AcceptSurrender { bl }, &[], "surrender accepted (SACC)").await?;
+    story.act("carrier", Action::AcceptSurrender { bl }, "surrender accepted (SACC)").await?;
     story.expect_title(&bl, "carrier", "SURRENDERED_FOR_DELIVERY").await?;
 
     (story.say)("\nContainer release: paperless, from release order to empty return:".into());
@@ -339,7 +328,7 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         valid_until_ms: now + 7 * 24 * 3_600_000,
         charges_settled: true,
     };
-    story.act("carrier", Action::IssueReleaseOrder(order), &[], "release order to the terminal").await?;
+    story.act("carrier", Action::IssueReleaseOrder(order), "release order to the terminal").await?;
     story.expect_container("consignee", &bl, &equipment, "AVAILABLE").await?;
     let container = ContainerRef { bl, equipment_reference: equipment.clone() };
     let hold = PlaceHold {
@@ -348,14 +337,14 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         reason: "inspection".into(),
         declaration_number: Some("222020240000123456".into()),
     };
-    story.act("customs", Action::PlaceHold(hold), &[], "customs hold for inspection").await?;
+    story.act("customs", Action::PlaceHold(hold), "customs hold for inspection").await?;
     story.expect_container("terminal", &bl, &equipment, "HELD").await?;
     let lift = Action::LiftHold { target: HoldTarget::Container(container.clone()), hold_id: 0 };
-    story.act("customs", lift, &[], "inspection passed, hold lifted").await?;
+    story.act("customs", lift, "inspection passed, hold lifted").await?;
     story.expect_container("terminal", &bl, &equipment, "AVAILABLE").await?;
     let haulier = story.party("haulier")?;
     let delegate = Action::DelegateRelease { container: container.clone(), to: haulier };
-    story.act("consignee", delegate, &[], "release right delegated to the haulier").await?;
+    story.act("consignee", delegate, "release right delegated to the haulier").await?;
     let now = story.chain_time_ms().await?;
     let driver = secret_hash("DRIVER-310101");
     let pickup = AssignPickup {
@@ -366,9 +355,7 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         slot_end_ms: now + 4 * 3_600_000,
         pickup_code_hash: None,
     };
-    story
-        .act("haulier", Action::AssignPickup(pickup), &[], "truck 沪A12345 booked for a 4-hour slot")
-        .await?;
+    story.act("haulier", Action::AssignPickup(pickup), "truck 沪A12345 booked for a 4-hour slot").await?;
     story.expect_container("haulier", &bl, &equipment, "PICKUP_ASSIGNED").await?;
     let gate = GateOut {
         container: container.clone(),
@@ -378,14 +365,14 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         seal_numbers: vec!["SEAL-7788".into()],
         condition: "SOUND".into(),
     };
-    story.act("terminal", Action::GateOut(gate), &[], "gate-out, outbound EIR recorded").await?;
+    story.act("terminal", Action::GateOut(gate), "gate-out, outbound EIR recorded").await?;
     story.expect_container("customs", &bl, &equipment, "GATED_OUT").await?;
     let back = EmptyReturn { container, damage_notes: "none".into() };
-    story.act("terminal", Action::EmptyReturn(back), &[], "empty container returned, inbound EIR").await?;
+    story.act("terminal", Action::EmptyReturn(back), "empty container returned, inbound EIR").await?;
     story.expect_container("consignee", &bl, &equipment, "EMPTY_RETURNED").await?;
 
     let history = story.client("consignee")?.history(&bl).await?;
     let codes: Vec<String> = history.entries.iter().map(|e| e.action_code.clone()).collect();
     (story.say)(format!("\nThe BL's hash-chained history: {}", codes.join(" → ")));
-    Ok(Demo { bl, steps: story.steps, history: codes, committed: story.committed })
+    Ok(Demo { bl, steps: story.steps, history: codes })
 }

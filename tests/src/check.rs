@@ -114,7 +114,7 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
     for chain in &chains {
         let tip = chain.storage.tip()?.context("tip")?;
         let replayed_root = if tip.height == 0 {
-            ebl_node::storage::Storage::genesis_state_root(&chain.storage)?.unwrap_or(Hash::ZERO)
+            chain.storage.genesis_state_root()?.unwrap_or(Hash::ZERO)
         } else {
             longest.storage.block(tip.height)?.context("block")?.header.state_root
         };
