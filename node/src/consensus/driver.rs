@@ -5,7 +5,8 @@
 //!
 //! * **Propose** (`GetValue`): reuse the block already built for `(height, round)` if any (never
 //!   equivocate), else wait briefly for transactions, reap the mempool, build and execute a block,
-//!   and stream it as proposal parts.
+//!   and stream it as proposal parts. The wait for transactions does not hold the driver: other
+//!   messages (sync requests above all) are answered meanwhile.
 //! * **Validate** (`ReceivedProposalPart`): reassemble, check the builder's signature, re-execute;
 //!   a block whose roots, parent, height, time or signatures are wrong is answered `Invalid`, so
 //!   this validator prevotes nil. Blocks for a later height wait until their parent commits.
@@ -154,7 +155,21 @@ pub struct Driver {
     reassembler: Reassembler,
     stream_counter: u64,
     tamper: Option<Tamper>,
+    /// A proposal waiting for transactions (an empty mempool), answered when some arrive or the
+    /// empty-block wait is over.
+    waiting: Option<WaitingProposal>,
 }
+
+/// A `GetValue` the driver answers later.
+struct WaitingProposal {
+    height: u64,
+    round: Round,
+    until: tokio::time::Instant,
+    reply: malachitebft_app_channel::Reply<LocallyProposedValue<EblContext>>,
+}
+
+/// How often a waiting proposal looks at the mempool.
+const WAIT_STEP: Duration = Duration::from_millis(5);
 
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -193,6 +208,7 @@ impl Driver {
             reassembler: Reassembler::default(),
             stream_counter: 0,
             tamper,
+            waiting: None,
         }
     }
 
@@ -206,7 +222,23 @@ impl Driver {
 
     /// Serves the engine until it closes the channel.
     pub fn run(mut self, mut consensus: mpsc::Receiver<AppMsg<EblContext>>) {
-        while let Some(msg) = consensus.blocking_recv() {
+        loop {
+            let msg = match &self.waiting {
+                None => consensus.blocking_recv(),
+                Some(waiting) => match consensus.try_recv() {
+                    Ok(msg) => Some(msg),
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        if tokio::time::Instant::now() >= waiting.until || !self.shared.mempool().is_empty() {
+                            self.answer_waiting();
+                        } else {
+                            std::thread::sleep(WAIT_STEP);
+                        }
+                        continue;
+                    }
+                },
+            };
+            let Some(msg) = msg else { break };
             self.handle(msg);
         }
         info!(party = %self.key.party().short(), "consensus channel closed; driver stops");
@@ -225,8 +257,24 @@ impl Driver {
                 let _ = reply_value.send(values);
             }
             AppMsg::GetValue { height, round, timeout, reply } => {
-                let value = self.propose(height.0, round, timeout);
-                let _ = reply.send(LocallyProposedValue::new(height, round, BlockHash(value)));
+                // A newer request replaces one still waiting (consensus moved on from it).
+                self.waiting = None;
+                let wait = self.config.empty_block_wait.min(timeout / 2);
+                let r = round.as_u32().unwrap_or(0);
+                let fresh = !self.built.contains_key(&(height.0, r))
+                    && matches!(self.app.storage().proposal(height.0, r), Ok(None));
+                // Only a node at the head of the chain waits: one whose tip is old is catching up
+                // (by sync), and consensus would wait for this answer before it takes the synced
+                // block — a round's precommit timeout per height this node proposes.
+                let tip_age_ms = now_ms().saturating_sub(self.app.tip().time_ms);
+                let at_head = tip_age_ms < self.config.empty_block_wait.as_millis() as u64;
+                if fresh && at_head && !wait.is_zero() && self.shared.mempool().is_empty() {
+                    let until = tokio::time::Instant::now() + wait;
+                    self.waiting = Some(WaitingProposal { height: height.0, round, until, reply });
+                } else {
+                    let value = self.propose(height.0, round);
+                    let _ = reply.send(LocallyProposedValue::new(height, round, BlockHash(value)));
+                }
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -278,6 +326,17 @@ impl Driver {
         }
     }
 
+    /// Builds and sends the proposal that waited for transactions, unless its height was
+    /// committed meanwhile (then consensus no longer wants it).
+    fn answer_waiting(&mut self) {
+        let Some(w) = self.waiting.take() else { return };
+        if w.height != self.next_height() {
+            return;
+        }
+        let value = self.propose(w.height, w.round);
+        let _ = w.reply.send(LocallyProposedValue::new(BlockHeight(w.height), w.round, BlockHash(value)));
+    }
+
     /// Values for `(height, round)` that arrived before the round started: validated now.
     fn values_for(&mut self, height: u64, round: Round) -> Vec<ProposedValue<EblContext>> {
         if height != self.next_height() {
@@ -297,7 +356,7 @@ impl Driver {
         self.answered.get(&(height, r)).cloned().unwrap_or_default()
     }
 
-    fn propose(&mut self, height: u64, round: Round, timeout: Duration) -> Hash {
+    fn propose(&mut self, height: u64, round: Round) -> Hash {
         let r = round.as_u32().unwrap_or(0);
         if let Some(hash) = self.built.get(&(height, r)).copied() {
             self.stream(height, r, Round::Nil, self.key.party(), hash);
@@ -322,7 +381,7 @@ impl Driver {
                     return Hash::ZERO;
                 }
             },
-            None => match self.build(height, timeout) {
+            None => match self.build(height) {
                 Some(prepared) => prepared,
                 None => return Hash::ZERO,
             },
@@ -345,21 +404,17 @@ impl Driver {
         hash
     }
 
-    /// Reaps the mempool (after waiting briefly if it is empty) and builds the next block; `None`
-    /// if not even an empty block can be built (storage failing).
-    fn build(&mut self, height: u64, timeout: Duration) -> Option<PreparedBlock> {
-        // An idle network proposes empty blocks only this often.
-        let wait = self.config.empty_block_wait.min(timeout / 2);
-        let step = Duration::from_millis(10);
-        let mut waited = Duration::ZERO;
-        while waited < wait && self.shared.mempool().is_empty() {
-            std::thread::sleep(step);
-            waited += step;
-        }
+    /// Reaps the mempool and builds the next block (the wait for transactions, if the mempool was
+    /// empty, is over: see [`Driver::run`]); `None` if not even an empty block can be built
+    /// (storage failing).
+    fn build(&mut self, height: u64) -> Option<PreparedBlock> {
         let view = self.nonces();
         let candidates =
             self.shared.mempool().reap(self.config.limits.txs_max, self.config.limits.bytes_max, &view);
+        let started = tokio::time::Instant::now();
+        let reaped = candidates.len();
         let built = self.app.build_block(now_ms(), self.key.party(), candidates, self.config.limits);
+        debug!(height, reaped, build_ms = started.elapsed().as_millis() as u64, "block built");
         let built = built.or_else(|e| {
             warn!(height, error = %e, "building a block failed; proposing an empty one");
             self.app.build_block(now_ms(), self.key.party(), Vec::new(), self.config.limits)
@@ -417,8 +472,16 @@ impl Driver {
         let message = match message.content {
             StreamContent::Data(ProposalPart::TxBatch(txs)) => {
                 let (count, view) = (txs.len(), self.nonces());
-                let admitted =
-                    self.shared.mempool().admit_batch(txs, &view).iter().filter(|r| r.is_ok()).count();
+                // The signatures are checked with the pool released: the API needs it.
+                let checked = self.shared.mempool().precheck(txs, &view);
+                let verified = checked.verify();
+                let admitted = self
+                    .shared
+                    .mempool()
+                    .insert_verified(verified, false)
+                    .iter()
+                    .filter(|r| r.is_ok())
+                    .count();
                 debug!(%publisher, txs = count, admitted, "transaction batch from a peer");
                 self.shared.stats().tx_batches_received += 1;
                 return None;
@@ -467,8 +530,15 @@ impl Driver {
             let known = move |tx: &ebl_ledger::Transaction| {
                 shared.mempool().get(&tx.id()).filter(|v| v.transaction() == tx).cloned()
             };
+            let started = tokio::time::Instant::now();
             let checked =
                 self.app.validate_block_with(&block, now_ms(), self.config.clock_drift_max_ms, &known);
+            debug!(
+                height = init.height,
+                txs = block.txs.len(),
+                validate_ms = started.elapsed().as_millis() as u64,
+                "block validated"
+            );
             match checked {
                 Ok((prepared, reused)) => {
                     let mut stats = self.shared.stats();
@@ -511,7 +581,10 @@ impl Driver {
         };
         let cert = ledger_certificate(height, certificate.round, hash, &certificate.commit_signatures);
         let cert_bytes = ebl_ledger::encoding::encode(&cert);
-        if let Err(e) = self.app.commit(&prepared, &cert_bytes) {
+        let started = tokio::time::Instant::now();
+        let committed = self.app.commit(&prepared, &cert_bytes);
+        let commit_ms = started.elapsed().as_millis() as u64;
+        if let Err(e) = committed {
             warn!(height, error = %e, "commit failed");
             self.prepared.insert(hash, prepared);
             return;
@@ -528,7 +601,7 @@ impl Driver {
                 stats.synced_blocks += 1;
             }
         }
-        info!(height, round = cert.round, txs = ids.len(), %hash, synced, "committed");
+        info!(height, round = cert.round, txs = ids.len(), commit_ms, %hash, synced, "committed");
         let event = CommitEvent {
             height,
             round: cert.round,
