@@ -141,6 +141,58 @@ struct Candidate {
     bytes: usize,
 }
 
+/// A batch that passed the cheap checks; its signatures are checked next, without the pool.
+#[derive(Debug)]
+pub struct Prechecked {
+    results: Vec<Result<TxId>>,
+    candidates: Vec<(usize, Candidate)>,
+    to_verify: Vec<Transaction>,
+}
+
+impl Prechecked {
+    /// Checks every survivor's signatures in one `verify_batch` call.
+    pub fn verify(self) -> VerifiedBatch {
+        let Prechecked { results, candidates, to_verify } = self;
+        let items = candidates
+            .into_iter()
+            .zip(verify_batch(to_verify))
+            .map(|((index, candidate), verdict)| (index, candidate, verdict))
+            .collect();
+        VerifiedBatch { results, items }
+    }
+}
+
+/// A batch whose signatures are checked, ready for [`Mempool::insert_verified`].
+#[derive(Debug)]
+pub struct VerifiedBatch {
+    results: Vec<Result<TxId>>,
+    items: Vec<(usize, Candidate, std::result::Result<VerifiedTx, TxError>)>,
+}
+
+/// A [`NonceView`] that reads each party once per batch (the committed state does not change
+/// under one admission).
+struct MemoView<'a, V: ?Sized> {
+    inner: &'a V,
+    seen: std::cell::RefCell<BTreeMap<PartyId, Option<u64>>>,
+}
+
+impl<'a, V: NonceView + ?Sized> MemoView<'a, V> {
+    fn new(inner: &'a V) -> Self {
+        MemoView { inner, seen: std::cell::RefCell::new(BTreeMap::new()) }
+    }
+}
+
+impl<V: NonceView + ?Sized> NonceView for MemoView<'_, V> {
+    fn next_nonce(&self, party: &PartyId) -> Option<u64> {
+        if let Some(known) = self.seen.borrow().get(party) {
+            return *known;
+        }
+        let next = self.inner.next_nonce(party);
+        self.seen.borrow_mut().insert(*party, next);
+        next
+    }
+}
+
 /// Pending transactions, indexed by id and by (submitter, nonce). See the module docs.
 #[derive(Debug)]
 pub struct Mempool {
@@ -259,14 +311,24 @@ impl Mempool {
         view: &(impl NonceView + ?Sized),
         gossip: bool,
     ) -> Vec<Result<TxId>> {
+        let checked = self.precheck(txs, view);
+        self.insert_verified(checked.verify(), gossip)
+    }
+
+    /// The first step of a batch admission split so that the signatures are checked without
+    /// holding the pool (a node's API and its consensus driver share it): every cheap check,
+    /// against the pool as it is. Then [`Prechecked::verify`] with the pool released, and
+    /// [`Mempool::insert_verified`] with it held again.
+    pub fn precheck(&mut self, txs: Vec<Transaction>, view: &(impl NonceView + ?Sized)) -> Prechecked {
+        let view = MemoView::new(view);
         let mut results = Vec::with_capacity(txs.len());
         let mut candidates = Vec::new();
         let mut to_verify = Vec::new();
         for (index, tx) in txs.into_iter().enumerate() {
             let bytes = tx.encode().len();
-            match self.check(&tx, bytes, view) {
+            match self.check(&tx, bytes, &view) {
                 Ok(candidate) => {
-                    // Overwritten below once the signatures are checked.
+                    // Overwritten once the signatures are checked.
                     results.push(Ok(candidate.id));
                     candidates.push((index, candidate));
                     to_verify.push(tx);
@@ -274,7 +336,15 @@ impl Mempool {
                 Err(e) => results.push(Err(e)),
             }
         }
-        for ((index, candidate), verdict) in candidates.into_iter().zip(verify_batch(to_verify)) {
+        Prechecked { results, candidates, to_verify }
+    }
+
+    /// The last step of a split batch admission: the verified transactions go in, the room
+    /// checks running again (the pool may have changed while the signatures were checked).
+    /// Results in the order of the batch.
+    pub fn insert_verified(&mut self, verified: VerifiedBatch, gossip: bool) -> Vec<Result<TxId>> {
+        let VerifiedBatch { mut results, items } = verified;
+        for (index, candidate, verdict) in items {
             let result = match verdict {
                 Ok(verified) => self.insert(candidate, verified, gossip),
                 Err(e) => Err(AdmitError::Invalid(e)),
