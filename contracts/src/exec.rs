@@ -158,10 +158,11 @@ pub fn execute_block<R: StateRead + ?Sized>(
     ctx: &BlockCtx,
     txs: &[VerifiedTx],
 ) -> Result<Executed, ApplyError> {
+    let base = crate::overlay::BlockReads::new(base);
     let mut writes = WriteSet::new();
     let mut receipts = Vec::with_capacity(txs.len());
     for tx in txs {
-        receipts.push(apply_tx(base, &mut writes, ctx, tx)?);
+        receipts.push(apply_tx(&base, &mut writes, ctx, tx)?);
     }
     Ok(Executed { receipts, writes })
 }

@@ -26,7 +26,7 @@ pub mod testkit;
 
 pub use exec::{apply_tx, execute_block, ApplyError, BlockCtx, Executed};
 pub use genesis::{Genesis, GenesisError};
-pub use overlay::WriteSet;
+pub use overlay::{BlockReads, WriteSet};
 
 use ebl_ledger::{ErrorCode, StoreError};
 

@@ -18,6 +18,38 @@ pub type WriteSet = BTreeMap<StateKey, Option<Vec<u8>>>;
 /// Records are small; this bounds what a corrupt store could make us decode.
 const RECORD_BYTES_MAX: usize = 1024 * 1024;
 
+/// The committed state as one block sees it: each key is read from the store at most once per
+/// block (most transactions read the same parties). The committed state does not change while a
+/// block executes and the block's own writes are looked at before this, so the answers are the
+/// store's; the cache is an ordered map and lives only as long as the block.
+pub struct BlockReads<'a, R: ?Sized> {
+    base: &'a R,
+    seen: std::cell::RefCell<BTreeMap<StateKey, Option<Vec<u8>>>>,
+}
+
+impl<R: ?Sized> std::fmt::Debug for BlockReads<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockReads").field("keys_read", &self.seen.borrow().len()).finish()
+    }
+}
+
+impl<'a, R: StateRead + ?Sized> BlockReads<'a, R> {
+    pub fn new(base: &'a R) -> Self {
+        BlockReads { base, seen: std::cell::RefCell::new(BTreeMap::new()) }
+    }
+}
+
+impl<R: StateRead + ?Sized> StateRead for BlockReads<'_, R> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(value) = self.seen.borrow().get(key) {
+            return Ok(value.clone());
+        }
+        let value = self.base.get(key)?;
+        self.seen.borrow_mut().insert(key.clone(), value.clone());
+        Ok(value)
+    }
+}
+
 pub struct Overlay<'a, R: ?Sized> {
     base: &'a R,
     block: &'a WriteSet,
@@ -93,4 +125,36 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
 /// Merges `writes` over `into`, later writes winning.
 pub fn merge(into: &mut WriteSet, writes: WriteSet) {
     into.extend(writes);
+}
+
+#[cfg(test)]
+mod block_reads_tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// A store of one key that counts how often it is asked.
+    struct Counting {
+        asked: Cell<u32>,
+    }
+
+    impl StateRead for Counting {
+        fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+            self.asked.set(self.asked.get() + 1);
+            Ok(matches!(key, StateKey::Nonce(_)).then(|| vec![7]))
+        }
+    }
+
+    #[test]
+    fn each_key_is_read_once_per_block_and_answers_are_the_stores() {
+        let store = Counting { asked: Cell::new(0) };
+        let reads = BlockReads::new(&store);
+        let present = StateKey::Nonce(ebl_ledger::PartyId([1; 32]));
+        let absent = StateKey::Party(ebl_ledger::PartyId([1; 32]));
+        for _ in 0..3 {
+            assert_eq!(reads.get(&present).ok().flatten(), Some(vec![7]));
+            assert_eq!(reads.get(&absent).ok().flatten(), None);
+        }
+        assert_eq!(store.asked.get(), 2, "one read per key, absent keys included");
+    }
 }

@@ -11,7 +11,7 @@
 //!   height, parent, chain, time, tx root, state root and receipts root all match.
 //! * **Commit**: one atomic storage batch with the block, receipts, certificate, state and indices.
 
-use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, WriteSet};
+use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, WriteSet};
 use ebl_ledger::action::{Action, HoldTarget};
 use ebl_ledger::jmt::storage::NodeBatch;
 use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
@@ -154,6 +154,8 @@ impl App {
         };
         let ctx = self.next_ctx(time_ms.max(self.tip.time_ms + 1));
         let state = self.state();
+        // Each committed key read once for the whole block (as `execute_block` does).
+        let reads = BlockReads::new(&state);
         let mut writes = WriteSet::new();
         let mut receipts = Vec::new();
         let mut txs = Vec::new();
@@ -167,7 +169,7 @@ impl App {
             if bytes + size > limits.bytes_max {
                 continue;
             }
-            match apply_tx(&state, &mut writes, &ctx, &tx) {
+            match apply_tx(&reads, &mut writes, &ctx, &tx) {
                 Ok(receipt) => {
                     bytes += size;
                     receipts.push(receipt);
