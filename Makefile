@@ -3,7 +3,7 @@
 CARGO ?= cargo
 CARGO_FLAGS ?=
 
-.PHONY: check deps fmt fmt-check clippy test testnet bench ci
+.PHONY: check deps fmt fmt-check clippy test testnet bench bench-net ci
 
 check: fmt-check clippy test
 
@@ -34,6 +34,13 @@ testnet: deps
 # Criterion benches; figures go to docs/benchmarks.md with the command that produced them.
 bench: deps
 	$(CARGO) bench -p ebl-ledger -p ebl-contracts
+
+# The network benchmark (DESIGN §9; docs/benchmarks.md): a release build, then fresh four-validator
+# networks, three runs, saturating unless ARGS gives a rate, e.g. `make bench-net ARGS="--rate 3000"`.
+# The report (JSON, Markdown, SVG) goes to .bench/report.
+bench-net: deps
+	$(CARGO) build --release --workspace --bins $(CARGO_FLAGS)
+	"$${CARGO_TARGET_DIR:-target}/release/ebl-testnet" --dir .bench bench --runs 3 $(ARGS)
 
 # What CI runs, from this checkout.
 ci:

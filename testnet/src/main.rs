@@ -6,13 +6,19 @@
 //! * `status`, `stop N`, `start N`, `kill N`, `pause N`, `resume N`, `partition A B`, `heal`,
 //!   `down` act on the running network from another terminal (N: a name such as `bank`, or an
 //!   index; A and B: comma-separated lists).
+//! * `ebl-testnet bench` measures a fresh network: committed transfers per second and latency,
+//!   title-verification reads, a new node's sync, memory; then checks every submitted transfer
+//!   (see `ebl_testnet::bench`). Build it with `--release` for figures worth quoting.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use ebl_testnet::bench::BenchSpec;
 use ebl_testnet::control::{self, ControlFile, Request, CONTROL_FILE, REPORT_INTERVAL};
 use ebl_testnet::net::{find_node_binary, NetSpec, Testnet, START_TIMEOUT};
+use ebl_testnet::report::{BenchReport, Machine};
 use ebl_testnet::story;
 
 #[derive(Parser)]
@@ -59,6 +65,63 @@ enum Command {
     Heal,
     /// Stop every validator and the network.
     Down,
+    /// Benchmark fresh networks (one per run) and write report.json, report.md and latency.svg.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Offered transfers per second (open loop); without it the load saturates the network.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Saturating: at most this many transfers submitted and not yet committed.
+    #[arg(long, default_value_t = 20_000)]
+    outstanding: usize,
+    /// Saturating: pre-sign enough transfers for this rate over warm-up and window.
+    #[arg(long, default_value_t = 12_000.0)]
+    presign_rate: f64,
+    /// Pairs of traders passing BLs between them.
+    #[arg(long, default_value_t = 200)]
+    lanes: usize,
+    /// Seconds between two transfers of one BL (sets the BLs per lane).
+    #[arg(long, default_value_t = 3.0)]
+    gap_s: f64,
+    #[arg(long, default_value_t = 10.0)]
+    warmup_s: f64,
+    #[arg(long, default_value_t = 60.0)]
+    window_s: f64,
+    /// Wait this long after the window for the last transfers to commit.
+    #[arg(long, default_value_t = 30.0)]
+    drain_s: f64,
+    /// Seconds of title-verification reads on one node (0 skips them).
+    #[arg(long, default_value_t = 10.0)]
+    reads_s: f64,
+    #[arg(long, default_value_t = 64)]
+    read_concurrency: usize,
+    /// Skip the new-node sync measurement.
+    #[arg(long)]
+    no_sync: bool,
+    /// Independent runs, each on a fresh network (min/median/max are taken over them).
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
+    /// Where the report goes (default: <dir>/report).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// A few seconds at a low rate: that the benchmark works, not how fast anything is.
+    #[arg(long)]
+    smoke: bool,
+    /// Keep each run's network (homes, databases, logs) instead of deleting it.
+    #[arg(long)]
+    keep: bool,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+    /// Run nothing: write report.md and latency.svg again from this report.json (into --out,
+    /// default beside it).
+    #[arg(long)]
+    render: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -85,6 +148,7 @@ fn main() -> Result<()> {
             Command::Partition { a, b } => Request::Partition { a: vec![a], b: vec![b] },
             Command::Heal => Request::Heal,
             Command::Down => Request::Down,
+            Command::Bench(args) => return bench(&cli.dir, args).await,
         };
         let response = control::send(&cli.dir, &request).await?;
         print!("{}", response.text);
@@ -181,6 +245,94 @@ async fn up(dir: &Path, validators: usize, base_port: u16, demo: bool, exit_afte
         }
     }
     shut_down(&mut net).await
+}
+
+async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
+    if let Some(json) = &a.render {
+        let text = std::fs::read_to_string(json).with_context(|| format!("reading {}", json.display()))?;
+        let mut report: BenchReport = serde_json::from_str(&text)?;
+        report.summarise();
+        let out = a.out.clone().or_else(|| json.parent().map(Path::to_path_buf)).unwrap_or_default();
+        std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+        std::fs::write(out.join("report.md"), report.markdown("latency.svg"))?;
+        std::fs::write(out.join("latency.svg"), report.svg())?;
+        println!("report: {}", out.display());
+        return Ok(());
+    }
+    let secs = Duration::from_secs_f64;
+    let mut spec = BenchSpec {
+        validators: a.validators,
+        rate: a.rate,
+        outstanding: a.outstanding,
+        presign_rate: a.presign_rate,
+        lanes: a.lanes,
+        gap: secs(a.gap_s),
+        warmup: secs(a.warmup_s),
+        window: secs(a.window_s),
+        drain: secs(a.drain_s),
+        reads: secs(a.reads_s),
+        read_concurrency: a.read_concurrency,
+        sync: !a.no_sync,
+        node_bin: find_node_binary()?,
+        progress: !a.quiet,
+    };
+    if a.smoke {
+        spec = BenchSpec {
+            rate: Some(a.rate.unwrap_or(200.0)),
+            lanes: 8,
+            gap: secs(2.0),
+            warmup: secs(1.0),
+            window: secs(3.0),
+            drain: secs(20.0),
+            reads: secs(1.0),
+            read_concurrency: 4,
+            ..spec
+        };
+    }
+    let out = a.out.unwrap_or_else(|| dir.join("report"));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut report = BenchReport {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        started: now_utc(),
+        machine: Machine::probe(),
+        ..BenchReport::default()
+    };
+    for run in 1..=a.runs.max(1) {
+        let run_dir = dir.join(format!("bench-run-{run}"));
+        if run_dir.exists() {
+            std::fs::remove_dir_all(&run_dir).with_context(|| format!("removing {}", run_dir.display()))?;
+        }
+        if !a.quiet {
+            eprintln!("== run {run} of {} in {}", a.runs.max(1), run_dir.display());
+        }
+        let result = ebl_testnet::bench::run(&run_dir, &spec, run).await;
+        if !a.keep {
+            let _ = std::fs::remove_dir_all(&run_dir);
+        }
+        let result = result.with_context(|| format!("benchmark run {run}"))?;
+        report.runs.push(result);
+        report.summarise();
+        std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+        std::fs::write(out.join("report.md"), report.markdown("latency.svg"))?;
+        std::fs::write(out.join("latency.svg"), report.svg())?;
+    }
+    let md = report.markdown("latency.svg");
+    println!("{md}");
+    println!("report: {}", out.display());
+    if let Some(bad) = report.runs.iter().find(|r| !r.correct()) {
+        bail!("run {} failed its correctness check: {:?}", bad.run, bad.check.error);
+    }
+    Ok(())
+}
+
+/// The date and time, for the report's header.
+fn now_utc() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 async fn shut_down(net: &mut Testnet) -> Result<()> {

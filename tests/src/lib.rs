@@ -1,5 +1,6 @@
 //! Cross-crate integration tests (`tests/`): multi-process networks run by `ebl-testnet` and
 //! abused — SIGKILL under load, SIGSTOP, partitions, full restarts, a deleted database — and the
-//! chain checker every scenario ends with.
+//! chain checker every scenario ends with (it lives in `ebl-testnet`, which the benchmark also
+//! ends with).
 
-pub mod check;
+pub use ebl_testnet::check;

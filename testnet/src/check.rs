@@ -13,12 +13,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::{Ack, Testnet};
 use anyhow::{bail, ensure, Context, Result};
 use ebl_ledger::{Certificate, Hash, PartyId};
 use ebl_node::app::App;
 use ebl_node::genesis::GenesisFile;
 use ebl_node::storage::Storage;
-use ebl_testnet::{Ack, Testnet};
 
 /// What the checker saw.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,68 @@
+//! The benchmark's smoke run, so it cannot rot: `ebl-testnet bench --smoke` runs every phase on a
+//! real four-validator network for a few seconds at a low rate, and its report must account for
+//! every submitted transfer and pass the chain check. What it asserts is bookkeeping and
+//! correctness, never speed: the figures of a smoke run on a busy CI machine mean nothing.
+//!
+//! Needs the `ebl-node` binary beside this one (`cargo test --workspace` builds it).
+
+use std::process::Command;
+
+use ebl_testnet::report::BenchReport;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ebl-testnet");
+
+#[test]
+fn a_smoke_run_accounts_for_every_transfer_and_passes_the_chain_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("report");
+    let output = Command::new(BIN)
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["bench", "--smoke", "--quiet", "--out"])
+        .arg(&out)
+        .env_remove("EBL_TESTNET_DIR")
+        .output()
+        .expect("ebl-testnet runs");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "bench --smoke failed:\n{text}");
+
+    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json written");
+    let report: BenchReport = serde_json::from_str(&json).expect("report.json parses");
+    assert_eq!(report.runs.len(), 1);
+    let run = &report.runs[0];
+    let o = &run.outcomes;
+    // Every submitted transfer is accounted for: admitted or refused at admission; every admitted
+    // one committed exactly once.
+    let refused: u64 = o.refused_at_admission.values().sum();
+    assert_eq!(o.submitted, run.setup.presigned as u64, "the whole schedule was submitted");
+    assert_eq!(o.admitted + refused, o.submitted);
+    assert_eq!((o.lost, o.duplicated), (0, 0));
+    let committed_refused: u64 = o.committed_refused.values().sum();
+    assert_eq!(o.committed_success + committed_refused, o.admitted);
+    assert!(o.committed_success > 0, "transfers were committed: {o:?}");
+    // The chain check ran over every node and found every commit.
+    assert!(run.check.passed, "chain check: {:?}", run.check.error);
+    assert_eq!(run.check.tips.len(), 4);
+    assert!(run.check.acked_found_on_every_node as u64 >= o.committed_success);
+    assert!(run.correct());
+    // Every phase produced its figures.
+    assert!(run.latency.count > 0 && run.latency.p50_ms <= run.latency.p99_ms);
+    assert!(run.latency.p99_ms <= run.latency.max_ms);
+    let reads = run.reads.as_ref().expect("reads measured");
+    assert!(reads.ok > 0 && reads.errors == 0, "{reads:?}");
+    let sync = run.sync.as_ref().expect("sync measured");
+    assert!(sync.height > 0 && sync.txs >= o.committed_success, "{sync:?}");
+    assert_eq!(run.memory.len(), 4);
+    assert!(run.memory.iter().all(|m| m.peak_mib > 0.0 && m.peak_mib >= m.rss_mib), "{:?}", run.memory);
+    assert!(run.verify.per_signature_us > 0.0 && run.verify.ceiling_tps > 0.0);
+    assert!(!run.series.is_empty());
+    assert!(!report.summary.is_empty());
+    // The Markdown and the plot are written beside the JSON.
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md written");
+    assert!(md.contains("| committed title transfers per second (window) |"), "{md}");
+    let svg = std::fs::read_to_string(out.join("latency.svg")).expect("latency.svg written");
+    assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
+    // The run's network is gone (it is not kept without --keep).
+    assert!(!dir.path().join("bench-run-1").exists());
+}
