@@ -259,18 +259,31 @@ async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
         println!("report: {}", out.display());
         return Ok(());
     }
-    let secs = Duration::from_secs_f64;
+    let secs = |value: f64, flag: &str| {
+        Duration::try_from_secs_f64(value)
+            .map_err(|_| anyhow::anyhow!("--{flag} must be a number of seconds ≥ 0, not {value}"))
+    };
+    let positive = |value: f64, flag: &str| {
+        if value.is_finite() && value > 0.0 {
+            Ok(value)
+        } else {
+            Err(anyhow::anyhow!("--{flag} must be a positive number, not {value}"))
+        }
+    };
+    if a.window_s <= 0.0 || a.outstanding == 0 || a.lanes == 0 || a.validators == 0 {
+        bail!("--window-s, --outstanding, --lanes and --validators must be above zero");
+    }
     let mut spec = BenchSpec {
         validators: a.validators,
-        rate: a.rate,
+        rate: a.rate.map(|r| positive(r, "rate")).transpose()?,
         outstanding: a.outstanding,
-        presign_rate: a.presign_rate,
+        presign_rate: positive(a.presign_rate, "presign-rate")?,
         lanes: a.lanes,
-        gap: secs(a.gap_s),
-        warmup: secs(a.warmup_s),
-        window: secs(a.window_s),
-        drain: secs(a.drain_s),
-        reads: secs(a.reads_s),
+        gap: secs(a.gap_s, "gap-s")?,
+        warmup: secs(a.warmup_s, "warmup-s")?,
+        window: secs(a.window_s, "window-s")?,
+        drain: secs(a.drain_s, "drain-s")?,
+        reads: secs(a.reads_s, "reads-s")?,
         read_concurrency: a.read_concurrency,
         sync: !a.no_sync,
         node_bin: find_node_binary()?,
@@ -278,13 +291,13 @@ async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
     };
     if a.smoke {
         spec = BenchSpec {
-            rate: Some(a.rate.unwrap_or(200.0)),
+            rate: Some(spec.rate.unwrap_or(200.0)),
             lanes: 8,
-            gap: secs(2.0),
-            warmup: secs(1.0),
-            window: secs(3.0),
-            drain: secs(20.0),
-            reads: secs(1.0),
+            gap: Duration::from_secs(2),
+            warmup: Duration::from_secs(1),
+            window: Duration::from_secs(3),
+            drain: Duration::from_secs(20),
+            reads: Duration::from_secs(1),
             read_concurrency: 4,
             ..spec
         };

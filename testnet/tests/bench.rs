@@ -66,3 +66,30 @@ fn a_smoke_run_accounts_for_every_transfer_and_passes_the_chain_check() {
     // The run's network is gone (it is not kept without --keep).
     assert!(!dir.path().join("bench-run-1").exists());
 }
+
+#[test]
+fn bad_arguments_are_refused_with_a_message_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (args, expected) in [
+        (&["--warmup-s=-1"][..], "--warmup-s must be a number of seconds"),
+        (&["--window-s", "0"][..], "must be above zero"),
+        (&["--rate", "0"][..], "--rate must be a positive number"),
+        (&["--rate", "NaN"][..], "--rate must be a positive number"),
+        (&["--lanes", "0"][..], "must be above zero"),
+    ] {
+        let output = Command::new(BIN)
+            .arg("--dir")
+            .arg(dir.path())
+            .arg("bench")
+            .args(args)
+            .env_remove("EBL_TESTNET_DIR")
+            .output()
+            .expect("ebl-testnet runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} accepted");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    }
+    // Nothing was created.
+    assert!(!dir.path().join("bench-run-1").exists());
+}
