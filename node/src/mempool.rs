@@ -282,16 +282,6 @@ impl Mempool {
         self.admit_many(txs, view, false)
     }
 
-    /// Admission of a client's batch (the REST binary batch form): checked like a gossiped
-    /// batch, signatures in one `verify_batch` call, and gossiped on like single submissions.
-    pub fn admit_client_batch(
-        &mut self,
-        txs: Vec<Transaction>,
-        view: &(impl NonceView + ?Sized),
-    ) -> Vec<Result<TxId>> {
-        self.admit_many(txs, view, true)
-    }
-
     /// The nonce `party`'s next transaction should carry on this node: after its pending
     /// run of consecutive nonces from `committed` (its next committed nonce).
     pub fn next_nonce(&self, party: &PartyId, committed: u64) -> u64 {

@@ -209,10 +209,7 @@ impl NodeView {
     /// Admits a client's batch: cheap checks, then one batch signature check; results in order.
     pub fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<TxId, AdmitError>> {
         let view = StateNonces(StateTree::new(self.storage.clone()));
-        // The signatures are checked with the pool released: the consensus driver needs it.
-        let checked = self.shared.mempool().precheck(txs, &view);
-        let verified = checked.verify();
-        self.shared.mempool().insert_verified(verified, true)
+        self.shared.admit_batch(txs, &view, true)
     }
 
     /// `party`'s next committed nonce, and the next one counting this node's pending

@@ -43,7 +43,7 @@ use tokio::time::Instant;
 use crate::check::check_network;
 use crate::net::{copy, NetSpec, Testnet, START_TIMEOUT};
 use crate::report::{
-    cores, BlockFigures, CheckFigures, NodeMemory, Outcomes, Percentiles, ReadFigures, RunReport,
+    cores, proc_field, BlockFigures, CheckFigures, NodeMemory, Outcomes, Percentiles, ReadFigures, RunReport,
     SecondPoint, SetupFigures, SyncFigures, VerifyFigures,
 };
 use crate::story::DOCUMENT;
@@ -750,14 +750,7 @@ fn memory(net: &Testnet) -> Vec<NodeMemory> {
         .filter_map(|i| {
             let pid = net.process_id(i)?;
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-            let field = |name: &str| -> f64 {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .and_then(|r| r.split_whitespace().next())
-                    .and_then(|kb| kb.parse::<f64>().ok())
-                    .map_or(0.0, |kb| kb / 1024.0)
-            };
+            let field = |name: &str| proc_field(&status, name).map_or(0.0, |kb| kb / 1024.0);
             Some(NodeMemory {
                 node: net.node(i).name.clone(),
                 peak_mib: field("VmHWM:"),

@@ -253,9 +253,7 @@ async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
         let mut report: BenchReport = serde_json::from_str(&text)?;
         report.summarise();
         let out = a.out.clone().or_else(|| json.parent().map(Path::to_path_buf)).unwrap_or_default();
-        std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
-        std::fs::write(out.join("report.md"), report.markdown("latency.svg"))?;
-        std::fs::write(out.join("latency.svg"), report.svg())?;
+        write_report(&out, &report)?;
         println!("report: {}", out.display());
         return Ok(());
     }
@@ -325,9 +323,7 @@ async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
         let result = result.with_context(|| format!("benchmark run {run}"))?;
         report.runs.push(result);
         report.summarise();
-        std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
-        std::fs::write(out.join("report.md"), report.markdown("latency.svg"))?;
-        std::fs::write(out.join("latency.svg"), report.svg())?;
+        write_report(&out, &report)?;
     }
     let md = report.markdown("latency.svg");
     println!("{md}");
@@ -335,6 +331,14 @@ async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
     if let Some(bad) = report.runs.iter().find(|r| !r.correct()) {
         bail!("run {} failed its correctness check: {:?}", bad.run, bad.check.error);
     }
+    Ok(())
+}
+
+/// report.json, report.md and its plot latency.svg, into `out`.
+fn write_report(out: &Path, report: &BenchReport) -> Result<()> {
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(report)?)?;
+    std::fs::write(out.join("report.md"), report.markdown("latency.svg"))?;
+    std::fs::write(out.join("latency.svg"), report.svg())?;
     Ok(())
 }
 

@@ -196,12 +196,7 @@ impl Machine {
             .trim()
             .to_string();
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let memory_gib = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+        let memory_gib = proc_field(&meminfo, "MemTotal:").map_or(0.0, |kb| kb / 1024.0 / 1024.0);
         let os = std::fs::read_to_string("/etc/os-release")
             .unwrap_or_default()
             .lines()
@@ -217,6 +212,15 @@ impl Machine {
             .unwrap_or_default();
         Machine { cores: cores(), cpu, memory_gib, os, rustc }
     }
+}
+
+/// The number after `field` in a `/proc` file such as `/proc/meminfo` or `/proc/<pid>/status`
+/// (in kB there), if present.
+pub fn proc_field(text: &str, field: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())
 }
 
 /// Cores this process may use.
@@ -525,37 +529,26 @@ impl BenchReport {
         let y_in = |v: f64, max: f64, top: f64| top + PANEL - PANEL * (v / max).min(1.0);
         for (i, run) in self.runs.iter().enumerate() {
             let colour = colours[i % colours.len()];
-            let line = |f: &dyn Fn(&SecondPoint) -> f64, max: f64, top: f64| -> String {
-                run.series
-                    .iter()
-                    .map(|p| format!("{:.1},{:.1}", x(p.t_s as f64), y_in(f(p), max, top)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let _ = writeln!(
-                s,
-                r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{}"/>"#,
-                line(&|p| p.committed as f64, tps_max, TOP)
-            );
-            let top = TOP + PANEL + GAP;
+            // One polyline over `points`: `value` scaled to `max` in the panel at `top`.
+            let polyline =
+                |points: &[&SecondPoint], value: fn(&SecondPoint) -> f64, max: f64, top: f64, dash: &str| {
+                    let coordinates: Vec<String> = points
+                        .iter()
+                        .map(|p| format!("{:.1},{:.1}", x(p.t_s as f64), y_in(value(p), max, top)))
+                        .collect();
+                    format!(
+                        r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5"{dash} points="{}"/>"#,
+                        coordinates.join(" ")
+                    )
+                };
+            let every: Vec<&SecondPoint> = run.series.iter().collect();
+            let _ = writeln!(s, "{}", polyline(&every, |p| p.committed as f64, tps_max, TOP, ""));
+            // Latency only where something was committed.
             let with_commits: Vec<&SecondPoint> = run.series.iter().filter(|p| p.committed > 0).collect();
-            let pts = |f: &dyn Fn(&SecondPoint) -> f64| -> String {
-                with_commits
-                    .iter()
-                    .map(|p| format!("{:.1},{:.1}", x(p.t_s as f64), y_in(f(p), lat_max, top)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let _ = writeln!(
-                s,
-                r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{}"/>"#,
-                pts(&|p| p.p50_ms)
-            );
-            let _ = writeln!(
-                s,
-                r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="5,3" points="{}"/>"#,
-                pts(&|p| p.p99_ms)
-            );
+            let top = TOP + PANEL + GAP;
+            let _ = writeln!(s, "{}", polyline(&with_commits, |p| p.p50_ms, lat_max, top, ""));
+            let dashed = r#" stroke-dasharray="5,3""#;
+            let _ = writeln!(s, "{}", polyline(&with_commits, |p| p.p99_ms, lat_max, top, dashed));
             let _ = writeln!(
                 s,
                 r#"<text x="{:.1}" y="{:.1}" fill="{colour}">run {} ({})</text>"#,

@@ -100,6 +100,20 @@ impl Shared {
     pub fn stats(&self) -> MutexGuard<'_, DriverStats> {
         self.stats.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Admits a batch with the pool held only for the cheap checks and the insertion, not for
+    /// the signatures: the API and the driver both need the pool meanwhile. `gossip`: a client's
+    /// batch, passed on to the peers.
+    pub fn admit_batch(
+        &self,
+        txs: Vec<ebl_ledger::Transaction>,
+        view: &(impl NonceView + ?Sized),
+        gossip: bool,
+    ) -> Vec<Result<TxId, crate::mempool::AdmitError>> {
+        let checked = self.mempool().precheck(txs, view);
+        let verified = checked.verify();
+        self.mempool().insert_verified(verified, gossip)
+    }
 }
 
 /// The committed nonces, read from the node's state.
@@ -472,16 +486,8 @@ impl Driver {
         let message = match message.content {
             StreamContent::Data(ProposalPart::TxBatch(txs)) => {
                 let (count, view) = (txs.len(), self.nonces());
-                // The signatures are checked with the pool released: the API needs it.
-                let checked = self.shared.mempool().precheck(txs, &view);
-                let verified = checked.verify();
-                let admitted = self
-                    .shared
-                    .mempool()
-                    .insert_verified(verified, false)
-                    .iter()
-                    .filter(|r| r.is_ok())
-                    .count();
+                let admitted =
+                    self.shared.admit_batch(txs, &view, false).iter().filter(|r| r.is_ok()).count();
                 debug!(%publisher, txs = count, admitted, "transaction batch from a peer");
                 self.shared.stats().tx_batches_received += 1;
                 return None;
