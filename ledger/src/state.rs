@@ -143,8 +143,14 @@ impl<S: StateStore> StateTree<S> {
     }
 
     /// Computes the root and the nodes to write after applying `writes` (value `None`
-    /// deletes) as `version`, without writing anything. Keys are applied in order, so the
-    /// result does not depend on how the caller collected them.
+    /// deletes) as `version`, without writing anything.
+    ///
+    /// A JMT's shape, and so its root, depends only on the keys and values it holds, not on
+    /// the order or the batches they were written in. Writes that only insert or update go
+    /// through the tree in one sorted pass: each internal node on the touched paths is read,
+    /// rebuilt and hashed once per version. A version that deletes, writes nothing or does not
+    /// follow the previous one goes key by key (each key rehashes its whole path), which also handles the collapse of
+    /// emptied subtrees and carries the root forward.
     pub fn prepare(
         &self,
         version: Version,
@@ -155,6 +161,32 @@ impl<S: StateStore> StateTree<S> {
                 return Err(StoreError::StaleVersion { version, latest });
             }
         }
+        let reader = Reader(&self.store);
+        let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
+        let upserts: Option<Vec<(KeyHash, OwnedValue)>> =
+            writes.iter().map(|(k, v)| v.clone().map(|v| (key_hash(k), v))).collect();
+        // The one pass starts from the root of the version before (a tree that skipped
+        // versions has none there; the key-by-key path starts from nothing).
+        let follows = version == 0 || tree.get_root_hash_option(version - 1).map_err(backend)?.is_some();
+        match upserts {
+            Some(set) if !set.is_empty() && follows => {
+                let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version).map_err(backend)?;
+                let root = roots
+                    .first()
+                    .ok_or_else(|| StoreError::Backend("the tree returned no root for the version".into()))?;
+                Ok((Hash(root.0), batch))
+            }
+            _ => self.prepare_key_by_key(version, writes),
+        }
+    }
+
+    /// [`prepare`](Self::prepare) key by key, whatever the writes (no version check): the
+    /// path for deletions, and the reference the batched path is tested against.
+    pub fn prepare_key_by_key(
+        &self,
+        version: Version,
+        writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
+    ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
         let set: Vec<(KeyHash, Option<OwnedValue>)> =
@@ -256,6 +288,51 @@ mod tests {
         two.commit(0, &writes(&[(1, Some("x")), (3, Some("old"))])).expect("commit");
         let r_two = two.commit(1, &writes(&[(2, Some("y")), (3, Some("z"))])).expect("commit");
         assert_eq!(r_one, r_two);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The one-pass update of a version without deletions builds the very tree the
+        /// key-by-key update builds: same roots, same nodes and values written, and every key
+        /// proven against the root, version after version (updates, new keys that split
+        /// existing leaves, versions with deletions in between).
+        #[test]
+        fn batched_updates_build_the_key_by_key_tree(
+            versions in proptest::collection::vec(
+                proptest::collection::btree_map(0u32..400, proptest::option::weighted(0.995, 0u8..=255), 1..120),
+                1..8,
+            )
+        ) {
+            let mut batched = StateTree::new(MemStore::default());
+            let mut reference = StateTree::new(MemStore::default());
+            let mut contents: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+            for (version, set) in versions.iter().enumerate() {
+                let version = version as Version;
+                let writes: BTreeMap<StateKey, Option<Vec<u8>>> =
+                    set.iter().map(|(k, v)| (key(*k), v.map(|b| vec![b; 1 + *k as usize % 7]))).collect();
+                let (root, update) = batched.prepare(version, &writes).expect("prepare");
+                let (expected, expected_update) =
+                    reference.prepare_key_by_key(version, &writes).expect("reference");
+                proptest::prop_assert_eq!(root, expected);
+                proptest::prop_assert_eq!(update.node_batch.nodes(), expected_update.node_batch.nodes());
+                proptest::prop_assert_eq!(update.node_batch.values(), expected_update.node_batch.values());
+                batched.store.write(version, &update.node_batch).expect("write");
+                reference.store.write(version, &expected_update.node_batch).expect("write");
+                for (k, v) in &writes {
+                    let StateKey::BlHistory(_, k) = k else { unreachable!("keys are history entries") };
+                    match v {
+                        Some(v) => contents.insert(*k, v.clone()),
+                        None => contents.remove(k),
+                    };
+                }
+                for k in (0u32..400).step_by(37).chain(contents.keys().copied().take(20)) {
+                    let (value, proof) = batched.prove(&key(k), version).expect("prove");
+                    proptest::prop_assert_eq!(value.as_ref(), contents.get(&k));
+                    proptest::prop_assert!(proof.verify(&root, &key(k), value.as_deref()).is_ok());
+                }
+            }
+        }
     }
 
     #[test]
