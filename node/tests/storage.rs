@@ -406,7 +406,12 @@ fn stored_state_equals_an_in_memory_ledger_at_every_height() {
 
 fn check_stored_state(flush_each_block: bool) {
     let (dir, s) = scenario_db_flushed(flush_each_block);
-    let storage = open(&dir);
+    check_stored_state_of(&dir, &s);
+}
+
+/// Every root, value and proof of `dir` equals the scenario's in-memory reference.
+fn check_stored_state_of(dir: &TempDir, s: &Scenario) {
+    let storage = open(dir);
     let tree = StateTree::new(storage.clone());
     let tip = storage.tip().expect("tip").expect("committed");
     assert_eq!(tree.version(), Some(tip.height));
@@ -615,6 +620,38 @@ fn assert_invariant(path: &Path, expected: &str) {
         }
         other => panic!("expected an invariant violation mentioning {expected:?}, got {other:?}"),
     }
+}
+
+#[test]
+fn a_schema_1_database_is_upgraded_when_opened() {
+    let (dir, s) = scenario_db();
+    // A database as schema 1 wrote it: no latest-value column family contents.
+    tamper(dir.path(), |db| {
+        let latest = cf(db, layout::CF_JMT_LATEST);
+        let keys: Vec<Box<[u8]>> =
+            db.iterator_cf(latest, rocksdb::IteratorMode::Start).map(|item| item.expect("read").0).collect();
+        assert!(keys.len() > 20, "the scenario wrote latest values");
+        for key in keys {
+            db.delete_cf(latest, key).expect("delete");
+        }
+        let version = layout::SCHEMA_VERSION_WITHOUT_LATEST.to_be_bytes();
+        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, version).expect("put");
+    });
+    check_stored_state_of(&dir, &s);
+    tamper(dir.path(), |db| {
+        let version = db.get_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION).expect("read");
+        assert_eq!(version, Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()), "the upgrade is recorded");
+    });
+}
+
+#[test]
+fn a_database_of_an_unknown_layout_is_refused() {
+    let (dir, _) = scenario_db();
+    tamper(dir.path(), |db| {
+        let version = (layout::SCHEMA_VERSION + 1).to_be_bytes();
+        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, version).expect("put");
+    });
+    assert_invariant(dir.path(), "layout version");
 }
 
 #[test]

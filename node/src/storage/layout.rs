@@ -26,6 +26,10 @@ pub const CF_CERTIFICATES: &str = "certificates";
 pub const CF_JMT_NODES: &str = "jmt_nodes";
 /// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version).
 pub const CF_JMT_VALUES: &str = "jmt_values";
+/// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
+/// each key, written in the same batch, so a read at the tip is one point lookup instead of a
+/// reverse seek (schema 2).
+pub const CF_JMT_LATEST: &str = "jmt_latest";
 /// party ‖ bl → empty.
 pub const CF_INDEX_PARTY_BL: &str = "index_party_bl";
 /// bl ‖ height BE ‖ index BE → empty.
@@ -45,7 +49,7 @@ pub const CF_META: &str = "meta";
 pub const CF_PROPOSALS: &str = "proposals";
 
 /// Every column family the node opens (besides RocksDB's `default`, which stays empty).
-pub const COLUMN_FAMILIES: [&str; 13] = [
+pub const COLUMN_FAMILIES: [&str; 14] = [
     CF_BLOCKS,
     CF_BLOCK_HASHES,
     CF_RECEIPTS,
@@ -59,6 +63,7 @@ pub const COLUMN_FAMILIES: [&str; 13] = [
     CF_META,
     CF_PROPOSALS,
     CF_INDEX_PARTIES,
+    CF_JMT_LATEST,
 ];
 
 /// The key of this validator's proposal at `(height, round)`.
@@ -80,8 +85,11 @@ pub const META_GENESIS_TIME_MS: &[u8] = b"genesis_time_ms";
 /// The layout version, u32 BE; a database of another layout is refused rather than misread.
 pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 
-/// The layout this code reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; a version-1
+/// database is upgraded when opened (the column family rebuilt from [`CF_JMT_VALUES`]).
+pub const SCHEMA_VERSION: u32 = 2;
+/// The layout before [`CF_JMT_LATEST`].
+pub const SCHEMA_VERSION_WITHOUT_LATEST: u32 = 1;
 
 /// Slack for a block header, the transaction vector's length prefix and future header fields.
 const BLOCK_HEADER_BYTES_MAX: usize = 64 * 1024;
@@ -131,6 +139,20 @@ pub fn jmt_node_key(key: &NodeKey) -> Vec<u8> {
 
 /// The prefix of a [`jmt_value_key`]: the key hash.
 pub const JMT_VALUE_PREFIX_BYTES: usize = 32;
+
+/// A [`CF_JMT_LATEST`] value: the version, then the value as [`CF_JMT_VALUES`] stores it.
+pub fn jmt_latest_value(version: Version, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + value.len());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(value);
+    out
+}
+
+/// Splits a [`jmt_latest_value`]; `None` if it is shorter than its version.
+pub fn split_jmt_latest_value(bytes: &[u8]) -> Option<(Version, &[u8])> {
+    let (version, value) = bytes.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*version), value))
+}
 
 pub fn jmt_value_key(key_hash: KeyHash, version: Version) -> [u8; 40] {
     let mut out = [0u8; 40];

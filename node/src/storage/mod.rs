@@ -183,7 +183,7 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
     // growing with the number of SST files.
     table.set_cache_index_and_filter_blocks(true);
     table.set_pin_l0_filter_and_index_blocks_in_cache(true);
-    if matches!(name, CF_JMT_NODES | CF_INDEX_TX | CF_JMT_VALUES) {
+    if matches!(name, CF_JMT_NODES | CF_INDEX_TX | CF_JMT_VALUES | CF_JMT_LATEST) {
         table.set_bloom_filter(10.0, false);
     }
     let mut opts = Options::default();
@@ -193,7 +193,14 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
         opts.set_prefix_extractor(SliceTransform::create_fixed_prefix(JMT_VALUE_PREFIX_BYTES));
     }
     opts.set_block_based_table_factory(&table);
-    opts.set_compression_type(DBCompressionType::Lz4);
+    // JMT nodes and tx locations are hashes and heights, which LZ4 cannot shrink: compressing
+    // them only costs the flushes and compactions CPU.
+    let compression = if matches!(name, CF_JMT_NODES | CF_INDEX_TX) {
+        DBCompressionType::None
+    } else {
+        DBCompressionType::Lz4
+    };
+    opts.set_compression_type(compression);
     opts.set_write_buffer_size(MEMTABLE_BYTES);
     opts.set_max_write_buffer_number(2);
     opts
@@ -273,7 +280,9 @@ impl Storage {
                     .try_into()
                     .map_err(|_| corrupt("schema version", format!("{} bytes", v.len())))?,
             );
-            if found != SCHEMA_VERSION {
+            if found == SCHEMA_VERSION_WITHOUT_LATEST {
+                self.add_latest_values()?;
+            } else if found != SCHEMA_VERSION {
                 return Err(StorageError::Invariant(format!(
                     "database layout version {found}, this node reads version {SCHEMA_VERSION}"
                 )));

@@ -31,9 +31,27 @@ impl Storage {
             .transpose()
     }
 
-    /// The newest value of `key_hash` at a version ≤ `max_version`: one reverse seek to
-    /// `key_hash ‖ max_version`, then a check that the key found is still `key_hash`'s.
+    /// The newest value of `key_hash` at a version ≤ `max_version`. At the tip (and for every
+    /// key not written since `max_version`) one point lookup in [`CF_JMT_LATEST`] answers; a
+    /// key written after `max_version` is read from its versioned history.
     fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
+        let what = || format!("JMT value {}", hex::encode(key_hash.0));
+        let Some(latest) = self.inner.db.get_pinned_cf(self.cf(CF_JMT_LATEST)?, key_hash.0)? else {
+            // Never written: every write of a value writes its latest entry in the same batch.
+            return Ok(None);
+        };
+        let (version, bytes) =
+            split_jmt_latest_value(&latest).ok_or_else(|| corrupt(what(), "latest entry without version"))?;
+        if version <= max_version {
+            return encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
+                .map_err(|e| corrupt(what(), e));
+        }
+        self.read_value_history(max_version, key_hash)
+    }
+
+    /// [`read_value`](Self::read_value) from the versioned history: one reverse seek to
+    /// `key_hash ‖ max_version`, then a check that the key found is still `key_hash`'s.
+    fn read_value_history(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
         let mut read = ReadOptions::default();
         // Stay within this key hash (the column family's prefix), so the prefix filter applies.
         read.set_prefix_same_as_start(true);
@@ -60,10 +78,41 @@ impl Storage {
         for (key, node) in state.nodes() {
             batch.put_cf(nodes, jmt_node_key(key), encoding::encode(node));
         }
-        let values = self.cf(CF_JMT_VALUES)?;
+        let (values, latest) = (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?);
+        // In (version, key) order: a later version of a key overwrites its latest entry.
         for ((version, key_hash), value) in state.values() {
-            batch.put_cf(values, jmt_value_key(*key_hash, *version), encoding::encode(value));
+            let bytes = encoding::encode(value);
+            batch.put_cf(latest, key_hash.0, jmt_latest_value(*version, &bytes));
+            batch.put_cf(values, jmt_value_key(*key_hash, *version), bytes);
         }
+        Ok(())
+    }
+
+    /// Upgrades a schema-1 database: fills [`CF_JMT_LATEST`] from the versioned values (the
+    /// last entry of each key hash is its newest), then records the new schema, in one synced
+    /// batch.
+    pub(super) fn add_latest_values(&self) -> Result<()> {
+        let _writer = self.commit_lock();
+        let (values, latest) = (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?);
+        let mut batch = WriteBatch::default();
+        let mut keys = 0u64;
+        for item in self.inner.db.iterator_cf(values, rocksdb::IteratorMode::Start) {
+            let (key, value) = item?;
+            let (Some(hash), Some(version)) = (key.get(..32), key.get(32..40)) else {
+                return Err(corrupt("JMT value key", format!("{} bytes", key.len())));
+            };
+            let version =
+                u64::from_be_bytes(version.try_into().map_err(|_| corrupt("JMT value key", "version"))?);
+            batch.put_cf(latest, hash, jmt_latest_value(version, &value));
+            keys += 1;
+        }
+        batch.put_cf(self.cf(CF_META)?, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
+        self.write_synced(batch)?;
+        tracing::info!(
+            entries = keys,
+            schema = SCHEMA_VERSION,
+            "database layout upgraded: latest state values indexed"
+        );
         Ok(())
     }
 
