@@ -8,7 +8,9 @@ use crate::error::DecodeError;
 
 /// The canonical bytes of `value`.
 pub fn encode<T: BorshSerialize + ?Sized>(value: &T) -> Vec<u8> {
-    let mut out = Vec::new();
+    // Most values (records, nodes, transactions) take a few hundred bytes: start there rather
+    // than growing from 8 through every power of two.
+    let mut out = Vec::with_capacity(256);
     // Writing into a Vec cannot fail, and none of our types has a fallible serialiser.
     let _ = value.serialize(&mut out);
     out

@@ -18,6 +18,37 @@ use crate::hash::parse_hex32;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct PartyId(pub [u8; 32]);
 
+/// The process's decompressed keys, by party. Bounded: when full it is emptied and refilled
+/// by the keys still in use (a ledger's signers number in the thousands, not millions).
+/// Only keys that decompressed are kept.
+struct KeyCache;
+
+/// Keys the cache holds at most (~200 bytes each).
+const KEY_CACHE_MAX: usize = 16_384;
+
+static KEY_CACHE: std::sync::Mutex<std::collections::BTreeMap<PartyId, VerifyingKey>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+impl KeyCache {
+    /// A poisoned lock only means a thread panicked while holding it; entries are inserted
+    /// whole, so the map is still sound.
+    fn lock() -> std::sync::MutexGuard<'static, std::collections::BTreeMap<PartyId, VerifyingKey>> {
+        KEY_CACHE.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(party: &PartyId) -> Option<VerifyingKey> {
+        Self::lock().get(party).copied()
+    }
+
+    fn put(party: PartyId, key: VerifyingKey) {
+        let mut cache = Self::lock();
+        if cache.len() >= KEY_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(party, key);
+    }
+}
+
 impl PartyId {
     pub const TEXT_PREFIX: &'static str = "ebl:";
 
@@ -26,8 +57,17 @@ impl PartyId {
     }
 
     /// The ed25519 key, if these bytes are a point on the curve.
+    ///
+    /// Decompressing a point costs about as much as a fifth of a signature check, and a ledger
+    /// has few parties who sign again and again, so decompressed keys are kept (see
+    /// [`KeyCache`]); the answer is the same with or without the cache.
     pub fn verifying_key(&self) -> Result<VerifyingKey, ParseError> {
-        VerifyingKey::from_bytes(&self.0).map_err(|_| ParseError::Key)
+        if let Some(key) = KeyCache::get(self) {
+            return Ok(key);
+        }
+        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| ParseError::Key)?;
+        KeyCache::put(*self, key);
+        Ok(key)
     }
 
     /// A key fit to be registered: on the curve and not of small order (a weak key would let
