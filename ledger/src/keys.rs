@@ -222,4 +222,25 @@ mod tests {
         off_curve[0] = 2;
         assert!(!PartyId(off_curve).is_valid_key());
     }
+
+    #[test]
+    fn cached_keys_answer_as_decompression_does() {
+        let party = Keypair::for_test("cached").party();
+        let direct = VerifyingKey::from_bytes(party.as_bytes()).expect("on the curve");
+        // First call decompresses and keeps the key, the second reads it back: same key.
+        assert_eq!(party.verifying_key(), Ok(direct));
+        assert_eq!(party.verifying_key(), Ok(direct));
+        // A key that does not decompress is refused every time (never kept).
+        let mut off_curve = [0u8; 32];
+        off_curve[0] = 2;
+        assert_eq!(PartyId(off_curve).verifying_key(), Err(ParseError::Key));
+        assert_eq!(PartyId(off_curve).verifying_key(), Err(ParseError::Key));
+        // A full cache is emptied, not grown.
+        for i in 0..KEY_CACHE_MAX + 10 {
+            let p = Keypair::for_test(&format!("filler {i}")).party();
+            assert!(p.verifying_key().is_ok());
+        }
+        assert!(KeyCache::lock().len() <= KEY_CACHE_MAX);
+        assert_eq!(party.verifying_key(), Ok(direct));
+    }
 }

@@ -6,7 +6,8 @@
 //! * Heights and indices are big-endian, so a column family's key order is height order and an
 //!   index is scanned by prefix.
 //! * JMT values are keyed `key_hash ‖ version BE`: "the newest version ≤ max" is one reverse
-//!   seek.
+//!   seek; the newest version of each key is also kept under the key hash alone
+//!   ([`CF_JMT_LATEST`]), so a read at the tip is one point lookup.
 //! * Values are borsh (`ebl_ledger::encoding`), decoded with the bound named here.
 
 use ebl_ledger::jmt::storage::NodeKey;
