@@ -165,9 +165,10 @@ impl<S: StateStore> StateTree<S> {
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
         let upserts: Option<Vec<(KeyHash, OwnedValue)>> =
             writes.iter().map(|(k, v)| v.clone().map(|v| (key_hash(k), v))).collect();
-        // The one pass starts from the root of the version before (a tree that skipped
-        // versions has none there; the key-by-key path starts from nothing).
-        let follows = version == 0 || tree.get_root_hash_option(version - 1).map_err(backend)?.is_some();
+        // The one pass starts from the root of the version before, which every written version
+        // has (an empty one copies its predecessor's); a tree that skips versions has none
+        // there, and the key-by-key path starts from nothing.
+        let follows = self.version() == version.checked_sub(1);
         match upserts {
             Some(set) if !set.is_empty() && follows => {
                 let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version).map_err(backend)?;
