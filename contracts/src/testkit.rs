@@ -299,6 +299,12 @@ impl TestLedger {
         };
         assert_eq!(entry, expected);
         assert_eq!(after.history_head, entry.hash());
+        let history = self.history(&bl);
+        assert_eq!(
+            ebl_ledger::records::verify_history(&after, &history),
+            Ok(()),
+            "{name}: the record proves its history"
+        );
         assert_eq!(after.updated_height, self.height);
         assert_eq!(after.document_checksum, before.document_checksum, "the checksum never changes");
         let issued = |r: &BlRecord| {

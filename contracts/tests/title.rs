@@ -392,6 +392,43 @@ fn the_possessor_transfers_a_to_order_bl() {
     assert_eq!(record.status, BlStatus::Issued);
 }
 
+/// A BL's history is kept beside the state tree; its record (a leaf) proves it. A history a
+/// node serves with an entry left out, renumbered, altered or invented does not check out.
+#[test]
+fn the_record_proves_its_whole_history_and_nothing_else() {
+    use ebl_ledger::records::{verify_history, HistoryError};
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    ledger.ok(&cast.carrier, straight(REF, &cast.shipper, &cast.consignee, &[&cast.forwarder]));
+    let bl = id(&cast.carrier, REF);
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.forwarder.party() });
+    ledger.ok(&cast.forwarder, Action::Transfer { bl, to: cast.consignee.party() });
+    ledger.ok(&cast.consignee, Action::Sign { bl });
+    let record = ledger.bl(&bl);
+    let history = ledger.history(&bl);
+    assert_eq!(history.len(), 4);
+    assert_eq!(verify_history(&record, &history), Ok(()));
+
+    let shortened = &history[..3];
+    assert_eq!(verify_history(&record, shortened), Err(HistoryError::Length { expected: 4, found: 3 }));
+    let mut renumbered = history.clone();
+    renumbered[2].seq = 7;
+    assert_eq!(verify_history(&record, &renumbered), Err(HistoryError::Sequence { index: 2, seq: 7 }));
+    let mut altered = history.clone();
+    altered[1].recipient = Some(cast.outsider.party());
+    assert_eq!(verify_history(&record, &altered), Err(HistoryError::Broken { seq: 2 }));
+    let mut newest_altered = history.clone();
+    newest_altered[3].actor = cast.outsider.party();
+    assert_eq!(verify_history(&record, &newest_altered), Err(HistoryError::Head));
+    // A whole chain rebuilt around an invented entry is consistent, but not the record's.
+    let mut invented = history.clone();
+    invented[3].recipient = Some(cast.outsider.party());
+    for i in 1..invented.len() {
+        invented[i].prev = invented[i - 1].hash();
+    }
+    assert_eq!(verify_history(&record, &invented), Err(HistoryError::Head));
+}
+
 #[test]
 fn a_straight_bl_moves_only_among_shipper_consignee_and_their_agents() {
     let cast = Cast::new();

@@ -80,6 +80,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("version {version} is not newer than the latest version {latest}")]
     StaleVersion { version: u64, latest: u64 },
+    #[error("the key is kept beside the state tree and has no proof of its own")]
+    NotInTree,
 }
 
 /// A Merkle or state proof that does not check out against the expected root.

@@ -98,6 +98,16 @@ impl<S: StateStore> TreeReader for Reader<'_, S> {
     }
 }
 
+/// Adds the values of `writes` kept beside the tree to `batch`, as values of `version`.
+fn add_beside_tree(
+    version: Version,
+    writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
+    batch: &mut TreeUpdateBatch,
+) {
+    let beside = writes.iter().filter(|(k, _)| !k.in_tree());
+    batch.node_batch.extend(std::iter::empty(), beside.map(|(k, v)| ((version, key_hash(k)), v.clone())));
+}
+
 fn backend(e: anyhow::Error) -> StoreError {
     StoreError::Backend(format!("{e:#}"))
 }
@@ -143,7 +153,9 @@ impl<S: StateStore> StateTree<S> {
     }
 
     /// Computes the root and the nodes to write after applying `writes` (value `None`
-    /// deletes) as `version`, without writing anything.
+    /// deletes) as `version`, without writing anything. Keys kept beside the tree
+    /// ([`StateKey::in_tree`]) go into the batch as values only: readable with
+    /// [`StateRead::get`] like any other, but no leaf of the tree.
     ///
     /// A JMT's shape, and so its root, depends only on the keys and values it holds, not on
     /// the order or the batches they were written in. Writes that only insert or update go
@@ -163,18 +175,23 @@ impl<S: StateStore> StateTree<S> {
         }
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
-        let upserts: Option<Vec<(KeyHash, OwnedValue)>> =
-            writes.iter().map(|(k, v)| v.clone().map(|v| (key_hash(k), v))).collect();
+        let upserts: Option<Vec<(KeyHash, OwnedValue)>> = writes
+            .iter()
+            .filter(|(k, _)| k.in_tree())
+            .map(|(k, v)| v.clone().map(|v| (key_hash(k), v)))
+            .collect();
         // The one pass starts from the root of the version before, which every written version
         // has (an empty one copies its predecessor's); a tree that skips versions has none
         // there, and the key-by-key path starts from nothing.
         let follows = self.version() == version.checked_sub(1);
         match upserts {
             Some(set) if !set.is_empty() && follows => {
-                let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version).map_err(backend)?;
+                let (roots, mut batch) =
+                    tree.batch_put_value_sets(vec![set], None, version).map_err(backend)?;
                 let root = roots
                     .first()
                     .ok_or_else(|| StoreError::Backend("the tree returned no root for the version".into()))?;
+                add_beside_tree(version, writes, &mut batch);
                 Ok((Hash(root.0), batch))
             }
             _ => self.prepare_key_by_key(version, writes),
@@ -182,7 +199,7 @@ impl<S: StateStore> StateTree<S> {
     }
 
     /// [`prepare`](Self::prepare) key by key, whatever the writes (no version check): the
-    /// path for deletions, and the reference the batched path is tested against.
+    /// reference the one-pass path is tested against.
     pub fn prepare_key_by_key(
         &self,
         version: Version,
@@ -191,8 +208,9 @@ impl<S: StateStore> StateTree<S> {
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
         let set: Vec<(KeyHash, Option<OwnedValue>)> =
-            writes.iter().map(|(k, v)| (key_hash(k), v.clone())).collect();
-        let (root, batch) = tree.put_value_set(set, version).map_err(backend)?;
+            writes.iter().filter(|(k, _)| k.in_tree()).map(|(k, v)| (key_hash(k), v.clone())).collect();
+        let (root, mut batch) = tree.put_value_set(set, version).map_err(backend)?;
+        add_beside_tree(version, writes, &mut batch);
         Ok((Hash(root.0), batch))
     }
 
@@ -207,12 +225,16 @@ impl<S: StateStore> StateTree<S> {
         Ok(root)
     }
 
-    /// The value of `key` at `version` with a proof of it (or of its absence).
+    /// The value of `key` at `version` with a proof of it (or of its absence). A key kept
+    /// beside the tree has no proof of its own (its record proves it); asking is an error.
     pub fn prove(
         &self,
         key: &StateKey,
         version: Version,
     ) -> Result<(Option<Vec<u8>>, StateProof), StoreError> {
+        if !key.in_tree() {
+            return Err(StoreError::NotInTree);
+        }
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
         let (value, proof) = tree.get_with_proof(key_hash(key), version).map_err(backend)?;
@@ -247,7 +269,14 @@ mod tests {
     use crate::records::BlId;
 
     fn key(i: u32) -> StateKey {
-        StateKey::BlHistory(BlId(Hash::ZERO), i)
+        let mut id = [0; 32];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        StateKey::Release(Hash(id))
+    }
+
+    fn key_number(key: &StateKey) -> u32 {
+        let StateKey::Release(Hash(id)) = key else { unreachable!("test keys are releases") };
+        u32::from_be_bytes([id[0], id[1], id[2], id[3]])
     }
 
     fn writes(pairs: &[(u32, Option<&str>)]) -> BTreeMap<StateKey, Option<Vec<u8>>> {
@@ -321,10 +350,9 @@ mod tests {
                 batched.store.write(version, &update.node_batch).expect("write");
                 reference.store.write(version, &expected_update.node_batch).expect("write");
                 for (k, v) in &writes {
-                    let StateKey::BlHistory(_, k) = k else { unreachable!("keys are history entries") };
                     match v {
-                        Some(v) => contents.insert(*k, v.clone()),
-                        None => contents.remove(k),
+                        Some(v) => contents.insert(key_number(k), v.clone()),
+                        None => contents.remove(&key_number(k)),
                     };
                 }
                 for k in (0u32..400).step_by(37).chain(contents.keys().copied().take(20)) {
@@ -334,6 +362,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn history_entries_are_kept_beside_the_tree() {
+        let bl = BlId(Hash([7; 32]));
+        let entry = |seq| StateKey::BlHistory(bl, seq);
+        let mut with = StateTree::new(MemStore::default());
+        let mut without = StateTree::new(MemStore::default());
+        let mut both = writes(&[(1, Some("record"))]);
+        let only_tree = both.clone();
+        both.insert(entry(0), Some(b"issued".to_vec()));
+        // In the one pass (following version) and key by key (a version with a deletion).
+        let r0 = with.commit(0, &both).expect("commit");
+        assert_eq!(r0, without.commit(0, &only_tree).expect("commit"), "history is no leaf");
+        let mut next = writes(&[(1, Some("record 2")), (2, None)]);
+        next.insert(entry(1), Some(b"transferred".to_vec()));
+        let r1 = with.commit(1, &next).expect("commit");
+        next.remove(&entry(1));
+        assert_eq!(r1, without.commit(1, &next).expect("commit"), "history is no leaf");
+        assert_eq!(with.get(&entry(0)).expect("get"), Some(b"issued".to_vec()), "but it is readable");
+        assert_eq!(with.get(&entry(1)).expect("get"), Some(b"transferred".to_vec()));
+        assert_eq!(with.prove(&entry(0), 1).map(|_| ()), Err(StoreError::NotInTree));
+        assert!(with.prove(&key(1), 1).is_ok());
     }
 
     #[test]

@@ -86,11 +86,12 @@ pub const META_GENESIS_TIME_MS: &[u8] = b"genesis_time_ms";
 /// The layout version, u32 BE; a database of another layout is refused rather than misread.
 pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 
-/// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; a version-1
-/// database is upgraded when opened (the column family rebuilt from [`CF_JMT_VALUES`]).
-pub const SCHEMA_VERSION: u32 = 2;
-/// The layout before [`CF_JMT_LATEST`].
-pub const SCHEMA_VERSION_WITHOUT_LATEST: u32 = 1;
+/// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; version 3 keeps BL
+/// history entries beside the state tree (`StateKey::in_tree`), so the state roots of a chain
+/// written by versions 1 and 2 are not this code's: such a database is refused, not upgraded.
+pub const SCHEMA_VERSION: u32 = 3;
+/// The last layout whose state tree held the BL history entries as leaves.
+pub const SCHEMA_VERSION_HISTORY_IN_TREE: u32 = 2;
 
 /// Slack for a block header, the transaction vector's length prefix and future header fields.
 const BLOCK_HEADER_BYTES_MAX: usize = 64 * 1024;

@@ -280,8 +280,12 @@ impl Storage {
                     .try_into()
                     .map_err(|_| corrupt("schema version", format!("{} bytes", v.len())))?,
             );
-            if found == SCHEMA_VERSION_WITHOUT_LATEST {
-                self.add_latest_values()?;
+            if found <= SCHEMA_VERSION_HISTORY_IN_TREE {
+                return Err(StorageError::Invariant(format!(
+                    "database layout version {found} holds BL history inside the state tree; this \
+                     node keeps it beside the tree (version {SCHEMA_VERSION}), so its state roots \
+                     differ: start the chain afresh"
+                )));
             } else if found != SCHEMA_VERSION {
                 return Err(StorageError::Invariant(format!(
                     "database layout version {found}, this node reads version {SCHEMA_VERSION}"

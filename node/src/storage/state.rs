@@ -88,34 +88,6 @@ impl Storage {
         Ok(())
     }
 
-    /// Upgrades a schema-1 database: fills [`CF_JMT_LATEST`] from the versioned values (the
-    /// last entry of each key hash is its newest), then records the new schema, in one synced
-    /// batch.
-    pub(super) fn add_latest_values(&self) -> Result<()> {
-        let _writer = self.commit_lock();
-        let (values, latest) = (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?);
-        let mut batch = WriteBatch::default();
-        let mut keys = 0u64;
-        for item in self.inner.db.iterator_cf(values, rocksdb::IteratorMode::Start) {
-            let (key, value) = item?;
-            let (Some(hash), Some(version)) = (key.get(..32), key.get(32..40)) else {
-                return Err(corrupt("JMT value key", format!("{} bytes", key.len())));
-            };
-            let version =
-                u64::from_be_bytes(version.try_into().map_err(|_| corrupt("JMT value key", "version"))?);
-            batch.put_cf(latest, hash, jmt_latest_value(version, &value));
-            keys += 1;
-        }
-        batch.put_cf(self.cf(CF_META)?, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
-        self.write_synced(batch)?;
-        tracing::info!(
-            entries = keys,
-            schema = SCHEMA_VERSION,
-            "database layout upgraded: latest state values indexed"
-        );
-        Ok(())
-    }
-
     /// Checks that `state` holds only version `version` and that, on top of what is stored,
     /// its root is `expected_root`: the header and the tree can then never disagree on disk.
     pub(super) fn check_state_batch(
