@@ -50,7 +50,12 @@ impl Block {
 /// The tx root of these signed transactions.
 pub fn tx_root(txs: &[Transaction]) -> Hash {
     let leaves: Vec<Vec<u8>> = txs.iter().map(Transaction::encode).collect();
-    merkle::root(&leaves)
+    tx_root_of_encoded(&leaves)
+}
+
+/// [`tx_root`] of transactions already encoded (`Transaction::encode`), in block order.
+pub fn tx_root_of_encoded(encoded: &[Vec<u8>]) -> Hash {
+    merkle::root(encoded)
 }
 
 /// The receipts root of these receipts.

@@ -159,21 +159,23 @@ impl App {
         let mut writes = WriteSet::new();
         let mut receipts = Vec::new();
         let mut txs = Vec::new();
+        let mut encoded = Vec::new();
         let mut left_out = Vec::new();
         let mut bytes = 0;
         for tx in candidates {
             if txs.len() >= limits.txs_max {
                 break;
             }
-            let size = tx.transaction().encode().len();
-            if bytes + size > limits.bytes_max {
+            let encoding = tx.transaction().encode();
+            if bytes + encoding.len() > limits.bytes_max {
                 continue;
             }
             match apply_tx(&reads, &mut writes, &ctx, &tx) {
                 Ok(receipt) => {
-                    bytes += size;
+                    bytes += encoding.len();
                     receipts.push(receipt);
                     txs.push(tx);
+                    encoded.push(encoding);
                 }
                 Err(ApplyError::Rejected { tx_id, error }) => left_out.push((tx_id, error)),
                 Err(ApplyError::Store(e)) => return Err(e.into()),
@@ -188,7 +190,7 @@ impl App {
             parent_hash: self.tip.block_hash,
             time_ms: ctx.time_ms,
             proposer,
-            tx_root: block::tx_root(&txs),
+            tx_root: block::tx_root_of_encoded(&encoded),
             state_root,
             receipts_root: block::receipts_root(&receipts),
         };
@@ -196,25 +198,24 @@ impl App {
         Ok(PreparedBlock { block, receipts, state: update.node_batch, index, left_out })
     }
 
-    /// Verifies every signature of `block` in one batch. Every validator verifies the same batch,
-    /// so every honest validator reaches the same verdict (ADR 0002).
-    pub fn verify_block_txs(block: &Block) -> Result<Vec<VerifiedTx>, BlockError> {
-        ebl_ledger::tx::verify_batch(block.txs.clone())
-            .into_iter()
-            .enumerate()
-            .map(|(index, r)| r.map_err(|error| BlockError::InvalidTx { index, error }))
-            .collect()
-    }
-
-    /// Like [`App::verify_block_txs`], but a transaction `known` already holds verified (this
-    /// node's mempool checked it at admission, with `verify_strict`) is not verified again; only
-    /// the others go through one batch verification. `verify_batch` accepts every signature
-    /// `verify_strict` accepts, so the verdict is the one a full batch would give (ADR 0002).
-    pub fn verify_block_txs_with(
+    /// Verifies the signatures of `block` in one batch — every validator verifies the same batch,
+    /// so every honest validator reaches the same verdict (ADR 0002) — except those of a
+    /// transaction `known` holds at its position, verified already (this node's mempool checked
+    /// it at admission, with `verify_strict`); a known entry that is not the very transaction of
+    /// the block at that position is ignored. `verify_batch` accepts every signature
+    /// `verify_strict` accepts, so the verdict is the one a full batch would give. Also returns
+    /// how many were known.
+    pub fn verify_block_txs(
         block: &Block,
-        known: &dyn Fn(&ebl_ledger::Transaction) -> Option<VerifiedTx>,
+        known: Vec<Option<VerifiedTx>>,
     ) -> Result<(Vec<VerifiedTx>, usize), BlockError> {
-        let mut verified: Vec<Option<VerifiedTx>> = block.txs.iter().map(known).collect();
+        let mut verified = known;
+        verified.resize(block.txs.len(), None);
+        for (entry, tx) in verified.iter_mut().zip(&block.txs) {
+            if entry.as_ref().is_some_and(|v| v.transaction() != tx) {
+                *entry = None;
+            }
+        }
         let reused = verified.iter().filter(|v| v.is_some()).count();
         let (indices, unverified): (Vec<usize>, Vec<ebl_ledger::Transaction>) = verified
             .iter()
@@ -236,17 +237,17 @@ impl App {
         now_ms: u64,
         drift_max_ms: u64,
     ) -> Result<PreparedBlock, BlockError> {
-        self.validate_block_with(block, now_ms, drift_max_ms, &|_| None).map(|(prepared, _)| prepared)
+        self.validate_block_with(block, now_ms, drift_max_ms, Vec::new()).map(|(prepared, _)| prepared)
     }
 
-    /// [`App::validate_block`] that takes the signatures of `known` transactions as verified;
-    /// also returns how many it took.
+    /// [`App::validate_block`] that takes the transactions `known` holds at their positions as
+    /// verified ([`App::verify_block_txs`]); also returns how many it took.
     pub fn validate_block_with(
         &self,
         block: &Block,
         now_ms: u64,
         drift_max_ms: u64,
-        known: &dyn Fn(&ebl_ledger::Transaction) -> Option<VerifiedTx>,
+        known: Vec<Option<VerifiedTx>>,
     ) -> Result<(PreparedBlock, usize), BlockError> {
         let h = &block.header;
         if h.chain_id != self.chain_id {
@@ -270,12 +271,14 @@ impl App {
         if block.txs.len() > BLOCK_TXS_MAX {
             return Err(BlockError::TooManyTxs { max: BLOCK_TXS_MAX, found: block.txs.len() });
         }
-        check("tx_root", h.tx_root, block::tx_root(&block.txs))?;
-        let bytes: usize = block.txs.iter().map(|t| t.encode().len()).sum();
+        let encoded: Vec<Vec<u8>> = block.txs.iter().map(ebl_ledger::Transaction::encode).collect();
+        check("tx_root", h.tx_root, block::tx_root_of_encoded(&encoded))?;
+        let bytes: usize = encoded.iter().map(Vec::len).sum();
         if bytes > BLOCK_TX_BYTES_MAX {
             return Err(BlockError::TooLarge { max: BLOCK_TX_BYTES_MAX, found: bytes });
         }
-        let (verified, reused) = Self::verify_block_txs_with(block, known)?;
+        drop(encoded);
+        let (verified, reused) = Self::verify_block_txs(block, known)?;
         let ctx = BlockCtx { chain_id: h.chain_id.clone(), height: h.height, time_ms: h.time_ms };
         let state = self.state();
         let executed = execute_block(&state, &ctx, &verified).map_err(|e| match e {

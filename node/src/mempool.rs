@@ -535,6 +535,12 @@ impl Mempool {
         self.by_id.get(id).map(|e| &e.tx)
     }
 
+    /// The pending transaction of `submitter` with `nonce`, if any: a lookup that needs no
+    /// transaction id (so no encoding and hashing of the transaction looked for).
+    pub fn by_submitter_nonce(&self, submitter: &PartyId, nonce: u64) -> Option<&VerifiedTx> {
+        self.by_nonce.get(&(*submitter, nonce)).and_then(|id| self.get(id))
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }

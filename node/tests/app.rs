@@ -235,3 +235,37 @@ fn a_byzantine_proposers_blocks_are_refused() {
         BlockError::Rejected(_)
     ));
 }
+
+/// A validator takes the signatures of the transactions its mempool verified as checked — but
+/// only for the very transaction of the block: a known entry with the same submitter and nonce
+/// and another content (or signature) does not vouch for the block's, which is then verified.
+#[test]
+fn only_the_very_transaction_known_verified_skips_verification() {
+    let cast = Cast::new();
+    let genesis = genesis(&cast);
+    let proposer = Validator::new(&genesis);
+    let validator = Validator::new(&genesis);
+    let honest = signed(&[&cast.carrier], 0, to_order("HHL71800000", &cast.shipper, None));
+    let other = signed(&[&cast.carrier], 0, to_order("HHL71800009", &cast.shipper, None));
+    let block = proposer
+        .app
+        .build_block(time(1), cast.carrier.party(), verified(vec![honest]), LIMITS)
+        .expect("build");
+    let block = block.block;
+    let check = |block: &ebl_ledger::Block, known: Vec<Option<VerifiedTx>>| {
+        validator.app.validate_block_with(block, time(1), DRIFT_MS, known).map(|(_, reused)| reused)
+    };
+    assert_eq!(check(&block, verified(block.txs.clone()).into_iter().map(Some).collect()).ok(), Some(1));
+    assert_eq!(check(&block, vec![Some(verified(vec![other.clone()]).remove(0))]).ok(), Some(0));
+    assert_eq!(check(&block, Vec::new()).ok(), Some(0));
+
+    // A forged signature in the block, with the honest transaction known at its position.
+    let mut forged = block.clone();
+    forged.txs[0].signatures[0].0[0] ^= 1;
+    reseal(&mut forged);
+    let known = verified(block.txs.clone()).into_iter().map(Some).collect();
+    assert!(matches!(
+        check(&forged, known),
+        Err(BlockError::InvalidTx { index: 0, error: TxError::BadSignature(_) })
+    ));
+}

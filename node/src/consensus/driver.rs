@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use ebl_ledger::{Hash, Keypair, PartyId, StateKey, StateRead, StateTree, TxId};
+use ebl_ledger::{Hash, Keypair, PartyId, StateKey, StateRead, StateTree, TxId, VerifiedTx};
 use malachitebft_app_channel::app::consensus::VoteExtensionError;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
@@ -531,14 +531,18 @@ impl Driver {
         let validity = if self.prepared.contains_key(&hash) {
             Validity::Valid
         } else {
-            let shared = self.shared.clone();
-            // Signatures this node's mempool verified at admission are not verified again.
-            let known = move |tx: &ebl_ledger::Transaction| {
-                shared.mempool().get(&tx.id()).filter(|v| v.transaction() == tx).cloned()
-            };
             let started = tokio::time::Instant::now();
+            // Signatures this node's mempool verified at admission are not verified again (the
+            // application takes an entry only if it is the block's very transaction).
+            let known: Vec<Option<VerifiedTx>> = {
+                let pool = self.shared.mempool();
+                let pending = |tx: &ebl_ledger::Transaction| {
+                    pool.by_submitter_nonce(tx.body.submitter()?, tx.body.nonce).cloned()
+                };
+                block.txs.iter().map(pending).collect()
+            };
             let checked =
-                self.app.validate_block_with(&block, now_ms(), self.config.clock_drift_max_ms, &known);
+                self.app.validate_block_with(&block, now_ms(), self.config.clock_drift_max_ms, known);
             debug!(
                 height = init.height,
                 txs = block.txs.len(),
@@ -596,7 +600,8 @@ impl Driver {
             return;
         }
         let synced = self.synced.remove(&hash);
-        let ids: Vec<TxId> = prepared.block.txs.iter().map(|t| t.id()).collect();
+        // Every transaction of a block has its receipt, in block order.
+        let ids: Vec<TxId> = prepared.receipts.iter().map(|r| r.tx_id).collect();
         let view = self.nonces();
         self.shared.mempool().remove_committed(&ids, &view);
         {
