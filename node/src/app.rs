@@ -11,6 +11,8 @@
 //!   height, parent, chain, time, tx root, state root and receipts root all match.
 //! * **Commit**: one atomic storage batch with the block, receipts, certificate, state and indices.
 
+use std::sync::Mutex;
+
 use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, WriteSet};
 use ebl_ledger::action::{Action, HoldTarget};
 use ebl_ledger::jmt::storage::NodeBatch;
@@ -223,7 +225,7 @@ impl App {
             .filter(|(_, v)| v.is_none())
             .map(|(i, _)| (i, block.txs[i].clone()))
             .unzip();
-        for (index, result) in indices.into_iter().zip(ebl_ledger::tx::verify_batch(unverified)) {
+        for (index, result) in indices.into_iter().zip(verify_in_parallel(unverified)) {
             verified[index] = Some(result.map_err(|error| BlockError::InvalidTx { index, error })?);
         }
         Ok((verified.into_iter().flatten().collect(), reused))
@@ -316,6 +318,56 @@ impl App {
         };
         Ok(())
     }
+}
+
+/// Below this many transactions a block's signatures are verified on the calling thread alone.
+const PARALLEL_VERIFY_MIN: usize = 512;
+
+/// `verify_batch` over `txs`, split in as many consecutive batches as the machine has cores (at
+/// most 4), each on its own thread: a syncing node, or one validating a block of transactions it
+/// never saw, has idle cores while one thread verifies. Results in order, one per transaction;
+/// each batch falls back to single strict verification on failure, as `verify_batch` does.
+fn verify_in_parallel(txs: Vec<ebl_ledger::Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads < 2 || txs.len() < PARALLEL_VERIFY_MIN {
+        return ebl_ledger::tx::verify_batch(txs);
+    }
+    let per_thread = txs.len().div_ceil(threads);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut rest = txs;
+    while rest.len() > per_thread {
+        let tail = rest.split_off(per_thread);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    // Each chunk waits in a slot its thread takes it from; a chunk whose thread could not start
+    // is still in its slot and is verified here.
+    let slots: Vec<Mutex<Option<Vec<ebl_ledger::Transaction>>>> =
+        chunks.into_iter().map(|chunk| Mutex::new(Some(chunk))).collect();
+    let take = |slot: &Mutex<Option<Vec<ebl_ledger::Transaction>>>| {
+        slot.lock().map(|mut chunk| chunk.take()).ok().flatten().unwrap_or_default()
+    };
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = slots
+            .iter()
+            .skip(1)
+            .map(|slot| {
+                std::thread::Builder::new().spawn_scoped(scope, || ebl_ledger::tx::verify_batch(take(slot)))
+            })
+            .collect();
+        let mut results =
+            slots.first().map(|slot| ebl_ledger::tx::verify_batch(take(slot))).unwrap_or_default();
+        for (slot, thread) in slots.iter().skip(1).zip(spawned) {
+            match thread.map(|handle| handle.join()) {
+                Ok(Ok(part)) => results.extend(part),
+                // verify_batch does not panic; if it ever did, carry the panic to the caller.
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => results.extend(ebl_ledger::tx::verify_batch(take(slot))),
+            }
+        }
+        results
+    })
 }
 
 fn check(field: &'static str, header: Hash, computed: Hash) -> Result<(), BlockError> {

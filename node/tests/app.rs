@@ -269,3 +269,43 @@ fn only_the_very_transaction_known_verified_skips_verification() {
         Err(BlockError::InvalidTx { index: 0, error: TxError::BadSignature(_) })
     ));
 }
+
+/// A large block's signatures are verified in several batches on several threads: the verdict
+/// and the order are those of one batch — every transaction verified in place, and a bad
+/// signature anywhere (here in a later batch) named by its index in the block.
+#[test]
+fn a_large_blocks_signatures_are_verified_in_parallel_batches_in_order() {
+    let cast = Cast::new();
+    let signers = [&cast.shipper, &cast.consignee, &cast.bank, &cast.forwarder];
+    let txs: Vec<Transaction> = (0..1_100u64)
+        .map(|i| {
+            let key = signers[i as usize % signers.len()];
+            let bl = BlId(Hash::digest(&i.to_be_bytes()));
+            signed(&[key], i, Action::Transfer { bl, to: cast.consignee.party() })
+        })
+        .collect();
+    let header = ebl_ledger::BlockHeader {
+        chain_id: CHAIN_ID.into(),
+        height: 1,
+        parent_hash: Hash::ZERO,
+        time_ms: time(1),
+        proposer: cast.carrier.party(),
+        tx_root: ebl_ledger::block::tx_root(&txs),
+        state_root: Hash::ZERO,
+        receipts_root: Hash::ZERO,
+    };
+    let block = ebl_ledger::Block { header, txs };
+    let mut known = vec![None; block.txs.len()];
+    known[7] = Some(verified(vec![block.txs[7].clone()]).remove(0));
+    let (checked, reused) = App::verify_block_txs(&block, known).expect("all valid");
+    assert_eq!(reused, 1);
+    let ids: Vec<_> = checked.iter().map(VerifiedTx::id).collect();
+    assert_eq!(ids, block.txs.iter().map(Transaction::id).collect::<Vec<_>>(), "every one, in block order");
+
+    let mut bad = block.clone();
+    bad.txs[1_000].signatures[0].0[5] ^= 1;
+    assert!(matches!(
+        App::verify_block_txs(&bad, Vec::new()),
+        Err(BlockError::InvalidTx { index: 1_000, error: TxError::BadSignature(_) })
+    ));
+}
