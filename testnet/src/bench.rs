@@ -594,6 +594,17 @@ async fn submit_and_wait(net: &Testnet, batches: &[(usize, Vec<Transaction>)]) -
         ensure!(outcome == "SUCCESS", "set-up transaction {id} refused: {outcome}");
         acks.push(Ack { tx_id: *id, height: *height });
     }
+    // The next step may submit to any node, and a node admits a transaction only against its own
+    // committed state (a carrier registered at height h is unknown to a node still at h - 1).
+    let top = acks.iter().map(|a| a.height).max().unwrap_or(0);
+    for node in 0..net.len() {
+        let client = net.client(node, None)?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while client.status().await?.height < top {
+            ensure!(tokio::time::Instant::now() < deadline, "node {node} did not reach height {top} in 60 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     Ok(acks)
 }
 
