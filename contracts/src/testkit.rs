@@ -286,7 +286,8 @@ impl TestLedger {
         assert!(receipts[0].is_success(), "{name} failed: {:?}", receipts[0].outcome);
         let after = self.bl(&bl);
         assert_eq!(after.history_len, before.history_len + 1, "{name} appends one history entry");
-        let entry = self.history(&bl).pop().expect("an entry");
+        let history = self.history(&bl);
+        let entry = history.last().cloned().expect("an entry");
         let expected = HistoryEntry {
             seq: before.history_len,
             action_code: name.into(),
@@ -299,7 +300,6 @@ impl TestLedger {
         };
         assert_eq!(entry, expected);
         assert_eq!(after.history_head, entry.hash());
-        let history = self.history(&bl);
         assert_eq!(
             ebl_ledger::records::verify_history(&after, &history),
             Ok(()),
