@@ -13,6 +13,7 @@ pub mod genesis;
 pub mod keys;
 pub mod mempool;
 pub mod node;
+pub mod ports;
 pub mod storage;
 #[cfg(feature = "test-utils")]
 pub mod testkit;

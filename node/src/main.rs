@@ -159,7 +159,7 @@ fn run(home: &Path) -> Result<()> {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
-            _ = node.stopped() => bail!("the consensus engine stopped; exiting so that the node is restarted"),
+            halt = node.stopped() => bail!("{halt}; exiting so that the node is restarted"),
         }
         tracing::info!(%moniker, "stopping");
         let _ = stop_api.send(());

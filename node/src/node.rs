@@ -127,10 +127,12 @@ impl Node {
         }
     }
 
-    /// Resolves when consensus stops by itself (a failed actor).
-    pub async fn stopped(&mut self) {
-        if let Some(c) = self.consensus.as_mut() {
-            c.stopped().await;
+    /// Resolves when consensus stops by itself (a failed actor, a network that ended), saying
+    /// why; never for a node without consensus.
+    pub async fn stopped(&mut self) -> consensus::Halt {
+        match self.consensus.as_mut() {
+            Some(c) => c.stopped().await,
+            None => std::future::pending().await,
         }
     }
 

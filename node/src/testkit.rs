@@ -13,16 +13,14 @@ use tempfile::TempDir;
 use crate::config::NodeConfig;
 use crate::genesis::{GenesisFile, ValidatorEntry};
 use crate::node::{Node, NodeOptions, Tamper};
+use crate::ports::PortReservation;
 
 /// How long any wait of a test may take before it fails.
 pub const WAIT: Duration = Duration::from_secs(90);
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on loopback")
+/// A port on 127.0.0.1 held until the node that listens on it starts.
+pub fn reserve_port() -> PortReservation {
+    PortReservation::new().expect("a free port on loopback")
 }
 
 /// The validators of test networks, in order: the carrier, the bank, customs, the terminal, then
@@ -54,6 +52,8 @@ pub struct Slot {
     pub name: String,
     pub dir: TempDir,
     pub port: u16,
+    /// Holds `port` until the node first starts.
+    pub reservation: PortReservation,
     pub seed: [u8; 32],
     pub node: Option<Node>,
     pub tamper: Option<Tamper>,
@@ -95,7 +95,8 @@ impl TestNet {
         let mut slots = Vec::new();
         let mut entries = Vec::new();
         for (i, key) in keys.iter().take(validators).enumerate() {
-            let port = free_port();
+            let reservation = reserve_port();
+            let port = reservation.port();
             let name = format!("validator-{i}");
             entries.push(ValidatorEntry {
                 name: name.clone(),
@@ -107,6 +108,7 @@ impl TestNet {
                 name,
                 dir: tempfile::tempdir().expect("temp dir"),
                 port,
+                reservation,
                 seed: key.seed(),
                 node: None,
                 tamper: None,
@@ -133,6 +135,7 @@ impl TestNet {
         let slot = &mut self.slots[i];
         assert!(slot.node.is_none(), "{} is running", slot.name);
         let config = test_config(&slot.name, slot.port, slot.dir.path());
+        slot.reservation.release();
         let options = NodeOptions {
             config,
             genesis: self.genesis.clone(),
@@ -149,9 +152,10 @@ impl TestNet {
     }
 
     /// Writes validator `i`'s home (config.toml, genesis.json, node_key.json) for an `ebl-node
-    /// run --home` process; returns the home.
-    pub fn write_home(&self, i: usize) -> std::path::PathBuf {
-        let slot = &self.slots[i];
+    /// run --home` process (its port is released for it); returns the home.
+    pub fn write_home(&mut self, i: usize) -> std::path::PathBuf {
+        let slot = &mut self.slots[i];
+        slot.reservation.release();
         let home = slot.dir.path().to_path_buf();
         let config = test_config(&slot.name, slot.port, &home);
         std::fs::write(home.join("config.toml"), config.to_toml()).expect("write config");

@@ -251,7 +251,9 @@ async fn a_peer_whose_key_is_not_in_the_genesis_cannot_connect() {
     let all = [0, 1, 2, 3];
     // A node with the network's genesis but a key of its own dials every validator.
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = test_config("stranger", ebl_node::testkit::free_port(), dir.path());
+    let mut port = ebl_node::testkit::reserve_port();
+    let config = test_config("stranger", port.port(), dir.path());
+    port.release();
     let stranger = Node::start(NodeOptions {
         config,
         genesis: net.genesis.clone(),

@@ -4,7 +4,7 @@
 //! partition, wipe).
 
 use std::fs::OpenOptions;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -15,6 +15,8 @@ use ebl_ledger::{Keypair, PartyId};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
+
+use ebl_node::ports::PortReservation;
 
 use crate::relay::Relays;
 
@@ -112,16 +114,14 @@ pub struct Testnet {
     nodes: Vec<NodeInfo>,
     processes: Vec<Option<Process>>,
     relays: Relays,
+    /// Ports picked for validator `i` (tests' networks), held until its process first starts.
+    reservations: Vec<Vec<PortReservation>>,
 }
 
 impl std::fmt::Debug for Testnet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Testnet").field("dir", &self.dir).field("nodes", &self.nodes).finish()
     }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
 
 fn run_node_tool(bin: &Path, args: &[String]) -> Result<()> {
@@ -150,11 +150,17 @@ impl Testnet {
         let dir = dir.canonicalize()?;
         let mut nodes = Vec::new();
         let mut specs = Vec::new();
+        let mut reservations = Vec::new();
         for i in 0..spec.validators {
             let (name, roles) = organisation(i);
             let (p2p_port, rpc_port) = match spec.base_port {
                 Some(base) => (base + i as u16, base + 100 + i as u16),
-                None => (free_port()?, free_port()?),
+                None => {
+                    let held = vec![PortReservation::new()?, PortReservation::new()?];
+                    let ports = (held[0].port(), held[1].port());
+                    reservations.push(held);
+                    ports
+                }
             };
             let home = dir.join(&name);
             run_node_tool(
@@ -193,7 +199,7 @@ impl Testnet {
             route_through_relays(&node.home.join("config.toml"), &peers)?;
         }
         let processes = nodes.iter().map(|_| None).collect();
-        let net = Testnet { dir, spec, nodes, processes, relays };
+        let net = Testnet { dir, spec, nodes, processes, relays, reservations };
         std::fs::write(net.dir.join("testnet.json"), serde_json::to_string_pretty(&net.nodes)?)?;
         Ok(net)
     }
@@ -265,6 +271,9 @@ impl Testnet {
             .append(true)
             .open(node.log_file())
             .with_context(|| format!("opening {}", node.log_file().display()))?;
+        if let Some(held) = self.reservations.get_mut(i) {
+            held.iter_mut().for_each(PortReservation::release);
+        }
         let child = Command::new(&self.spec.node_bin)
             .args(["run", "--home"])
             .arg(&node.home)

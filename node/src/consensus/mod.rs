@@ -127,6 +127,7 @@ pub async fn start(
     if let Some(parent) = params.wal_path.parent() {
         std::fs::create_dir_all(parent)?;
     }
+    check_listen_addr(&params.engine.consensus.p2p.listen_addr.to_string())?;
     let consensus_ctx = if validators.get(&key.party()).is_some() {
         ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer))
     } else {
@@ -159,6 +160,72 @@ pub async fn start(
         .spawn(move || driver.run(consensus_rx))?;
     let gossip = tokio::spawn(gossip_loop(shared, network, params.gossip_interval));
     Ok(ConsensusHandle { engine, driver: Some(driver), gossip, net_requests: channels.net_requests })
+}
+
+/// Malachite's network task logs a failed listen and ends, leaving a node that serves its REST
+/// API but never joins consensus (an address in use, typically). Binding the address first
+/// turns that, and a listen address that is a name, into a start-up error the operator sees;
+/// [`ConsensusHandle::stopped`] watches for the address being taken between this check and the
+/// engine's bind.
+fn check_listen_addr(addr: &str) -> eyre::Result<()> {
+    let parts: Vec<&str> = addr.split('/').collect();
+    let socket = match parts.as_slice() {
+        ["", "ip4", ip, "tcp", port, ..] => format!("{ip}:{port}"),
+        ["", "ip6", ip, "tcp", port, ..] => format!("[{ip}]:{port}"),
+        // libp2p's TCP transport listens on addresses only (a name ends its network at once).
+        _ => eyre::bail!("p2p.listen_addr {addr} must be /ip4/<address>/tcp/<port> or /ip6/…/tcp/<port>"),
+    };
+    match std::net::TcpListener::bind(socket.as_str()) {
+        Ok(listener) => {
+            drop(listener);
+            Ok(())
+        }
+        Err(e) => eyre::bail!("p2p.listen_addr {addr} cannot be bound: {e}"),
+    }
+}
+
+/// Why a node's consensus stopped by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// An actor of the engine failed and the engine stopped.
+    Engine,
+    /// The engine runs but its network task has ended (it could not listen): the node is cut
+    /// off from every peer and would never commit again.
+    Network,
+}
+
+impl std::fmt::Display for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Halt::Engine => "the consensus engine stopped",
+            Halt::Network => "the peer-to-peer network stopped (see the error above: could it listen?)",
+        })
+    }
+}
+
+/// How often [`watch_network`] asks the network for its state, and how many answers in a row
+/// must say it is gone (a full request queue or an engine still starting is not a death).
+const NETWORK_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+const NETWORK_CHECKS_FAILED_MAX: u32 = 5;
+
+/// Resolves when `alive` has answered no `failed_max` times in a row, asked every `interval`.
+async fn watch<F: std::future::Future<Output = bool>>(
+    mut alive: impl FnMut() -> F,
+    interval: Duration,
+    failed_max: u32,
+) {
+    let mut failed = 0;
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while failed < failed_max {
+        ticker.tick().await;
+        failed = if alive().await { 0 } else { failed + 1 };
+    }
+}
+
+/// Whether the engine's network answers with its state (it does not once its task has ended).
+async fn network_runs(requests: &mpsc::Sender<NetworkRequest>) -> bool {
+    matches!(NetworkRequest::dump_state(requests).await, Ok(Some(_)))
 }
 
 /// Every `interval`, the transactions clients gave this node since the last batch go to the
@@ -206,8 +273,58 @@ impl ConsensusHandle {
         }
     }
 
-    /// Resolves when the engine stops by itself (a failed actor): the node must then exit.
-    pub async fn stopped(&mut self) {
-        let _ = (&mut self.engine.handle).await;
+    /// Resolves when the engine stops by itself (a failed actor) or its network has ended: the
+    /// node must then exit.
+    pub async fn stopped(&mut self) -> Halt {
+        tokio::select! {
+            _ = &mut self.engine.handle => Halt::Engine,
+            () = watch(|| network_runs(&self.net_requests), NETWORK_CHECK_INTERVAL, NETWORK_CHECKS_FAILED_MAX) => {
+                tracing::error!("the peer-to-peer network is not running");
+                Halt::Network
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listen_address_in_use_is_refused_before_the_engine_starts() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = taken.local_addr().expect("addr").port();
+        let error = check_listen_addr(&format!("/ip4/127.0.0.1/tcp/{port}")).expect_err("in use");
+        assert!(error.to_string().contains("cannot be bound"), "{error}");
+        drop(taken);
+        check_listen_addr(&format!("/ip4/127.0.0.1/tcp/{port}")).expect("free again");
+        let error = check_listen_addr("/dns4/localhost/tcp/26656").expect_err("a name");
+        assert!(error.to_string().contains("must be /ip4/"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_network_that_stops_answering_halts_the_node_and_a_hiccup_does_not() {
+        let tick = Duration::from_millis(2);
+        // A closed request channel (the engine's network is gone) is noticed.
+        let (closed, rx) = mpsc::channel(1);
+        drop(rx);
+        tokio::time::timeout(Duration::from_secs(10), watch(|| network_runs(&closed), tick, 3))
+            .await
+            .expect("a dead network is noticed");
+        // Answers alternating with failures never make three failures in a row.
+        let answers = std::sync::Mutex::new((0..200).map(|n| n % 3 != 0).collect::<Vec<bool>>());
+        let next = || {
+            let answer = answers.lock().expect("answers").pop().unwrap_or(true);
+            async move { answer }
+        };
+        let hiccups = tokio::time::timeout(Duration::from_millis(600), watch(next, tick, 3)).await;
+        assert!(hiccups.is_err(), "a network that answers between failures is alive");
+        // The same watch ends once the failures run on.
+        let failures = std::sync::Mutex::new(vec![false, false, false, true, false]);
+        let next = || {
+            let answer = failures.lock().expect("answers").pop().unwrap_or(true);
+            async move { answer }
+        };
+        tokio::time::timeout(Duration::from_secs(10), watch(next, tick, 3)).await.expect("three in a row");
     }
 }
