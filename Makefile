@@ -3,13 +3,17 @@
 CARGO ?= cargo
 CARGO_FLAGS ?=
 
-.PHONY: check deps fmt fmt-check clippy test testnet bench bench-net ci
+.PHONY: check deps test-deps fmt fmt-check clippy test testnet bench bench-net ci
 
 check: fmt-check clippy test
 
-# System packages the build needs (clang, libclang-dev for RocksDB), installed if missing.
+# System packages the build needs (clang, libclang-dev for RocksDB), installed if missing; the tests
+# also need headless Chromium and chromedriver (the portal's browser tests).
 deps:
 	@bash scripts/install-deps.sh
+
+test-deps:
+	@bash scripts/install-deps.sh browser
 
 fmt:
 	$(CARGO) fmt --all
@@ -21,7 +25,7 @@ clippy: deps
 	$(CARGO) clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
 
 # The README's test command.
-test: deps
+test: test-deps
 	$(CARGO) test --workspace $(CARGO_FLAGS)
 
 # The README's first command: build (the same build as `make test`, so the two share it), then run a

@@ -4,3 +4,4 @@
 //! ends with).
 
 pub use ebl_testnet::check;
+pub mod webdriver;
