@@ -93,7 +93,7 @@ pub struct BatchResponse {
     pub results: Vec<BatchResult>,
 }
 
-/// `GET /v1/verify/{blId}`: checksum-level facts only.
+/// `GET /v1/verify/{blId}`: checksum-level facts (and names, to the document's holder).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicVerification {
@@ -106,6 +106,9 @@ pub struct PublicVerification {
     #[serde(default)]
     pub checksum_matches: Option<bool>,
     pub height: u64,
+    /// Only when the presented checksum matched: who the BL names and where it stands.
+    #[serde(default)]
+    pub disclosed: Option<serde_json::Value>,
 }
 
 /// `GET /v1/parties/{party}/nonce`.

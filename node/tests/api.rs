@@ -356,7 +356,7 @@ async fn read_events(api: &Api, key: &Keypair, count: usize, wait: Duration) -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_are_authorised_per_bl_and_public_verification_reveals_no_content() {
+async fn reads_are_authorised_per_bl_and_public_verification_names_parties_only_to_the_holder() {
     let mut net = TestNet::new(1);
     net.start(0).await;
     let api = Api::new(&net);
@@ -386,19 +386,39 @@ async fn reads_are_authorised_per_bl_and_public_verification_reveals_no_content(
     let (_, history) = api.signed(&c.shipper, "GET", &format!("/v1/bls/{}/history", bl.0), None).await;
     assert_eq!(history["entries"][0]["actionCode"], "ISSUE");
 
-    // Public verification: checksum-level facts only.
+    // Public verification: checksum-level facts, and the names only to whoever presents the
+    // document's checksum.
     let checksum = api.title(&c.shipper, bl).await.document_checksum;
+    for query in [String::new(), format!("?checksum={}", "0".repeat(64))] {
+        let (status, body) = api.call("GET", &format!("/v1/verify/{}{query}", bl.0), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            vec!["blId", "checksumMatches", "disclosed", "documentChecksum", "found", "height", "status"]
+        );
+        assert_eq!(body["disclosed"], serde_json::Value::Null, "{query}");
+        assert_eq!(body["checksumMatches"].as_bool(), (!query.is_empty()).then_some(false));
+        let text = body.to_string();
+        for party in [&c.carrier, &c.shipper] {
+            assert!(!text.contains(&party.party().to_string()[4..]), "no party in the public answer");
+        }
+    }
     let (status, body) = api.call("GET", &format!("/v1/verify/{}?checksum={checksum}", bl.0), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(keys, vec!["blId", "checksumMatches", "documentChecksum", "found", "height", "status"]);
     assert_eq!((body["found"].as_bool(), body["checksumMatches"].as_bool()), (Some(true), Some(true)));
-    let text = body.to_string();
-    for party in [&c.carrier, &c.shipper] {
-        assert!(!text.contains(&party.party().to_string()[4..]), "no party in the public answer");
-    }
-    let (_, body) = api.call("GET", &format!("/v1/verify/{}?checksum={}", bl.0, "0".repeat(64)), None).await;
-    assert_eq!(body["checksumMatches"], false);
+    let disclosed = &body["disclosed"];
+    assert_eq!(disclosed["carrier"]["party"], c.carrier.party().to_string(), "{body}");
+    assert_eq!(disclosed["possessor"]["party"], c.shipper.party().to_string(), "{body}");
+    assert!(disclosed["carrier"]["legalName"].as_str().is_some_and(|n| !n.is_empty()), "{body}");
+    assert_eq!(disclosed["lienActive"], false);
+    assert!(disclosed["updatedTimeMs"].as_u64().is_some(), "{body}");
+    // The carriers a verifier picks from: public, names and ids.
+    let (status, list) = api.call("GET", "/v1/carriers", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let carriers = list["carriers"].as_array().expect("carriers");
+    assert!(carriers.iter().any(|e| e["party"] == c.carrier.party().to_string()), "{list}");
+    assert!(carriers.iter().all(|e| e["party"] != c.shipper.party().to_string()), "{list}");
     // Blocks carry ids and outcomes, never the document.
     let height = net.node(0).receipt(&issue.id()).expect("committed").0;
     let (_, block) = api.call("GET", &format!("/v1/blocks/{height}"), None).await;
@@ -625,6 +645,7 @@ async fn every_route_is_in_the_openapi_document_and_it_is_valid_openapi_3() {
         ("get", "/v1/transactions/{tx_id}"),
         ("get", "/v1/blocks/{height}"),
         ("get", "/v1/verify/{bl_id}"),
+        ("get", "/v1/carriers"),
         ("get", "/v1/parties"),
         ("get", "/v1/parties/{party}"),
         ("get", "/v1/parties/{party}/nonce"),
@@ -707,4 +728,35 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
         _ => {}
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_is_served_from_the_binary_under_a_strict_content_security_policy() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let api = Api::new(&net);
+    for (uri, media) in [
+        ("/", "text/html"),
+        ("/portal/app.js", "text/javascript"),
+        ("/portal/ledger.js", "text/javascript"),
+        ("/portal/i18n.js", "text/javascript"),
+        ("/portal/style.css", "text/css"),
+    ] {
+        let request = Request::builder().uri(uri).body(Body::empty()).expect("request");
+        let response = api.app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+        let header = |name: &str| {
+            response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        };
+        assert!(header("content-type").starts_with(media), "{uri}: {}", header("content-type"));
+        let csp = header("content-security-policy");
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+    }
+    let (status, body) = api.call("GET", "/portal/../Cargo.toml", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = api.call("GET", "/portal/secret.js", None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("NO_SUCH_ASSET")));
+    net.shutdown().await;
 }

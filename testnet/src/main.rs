@@ -191,7 +191,8 @@ async fn up(dir: &Path, validators: usize, base_port: u16, demo: bool, exit_afte
     }
     let all: Vec<usize> = (0..net.len()).collect();
     net.wait_for_height(&all, 1, START_TIMEOUT).await?;
-    println!("every validator is up and the chain is growing\n");
+    println!("every validator is up and the chain is growing");
+    println!("web portal (verify a BL, the network): {}/\n", net.node(0).url());
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let control = ControlFile { port: listener.local_addr()?.port(), pid: std::process::id() };

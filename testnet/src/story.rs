@@ -251,9 +251,16 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
     )?;
     let bl = BlId::new(&story.party("carrier")?, &issue.transport_document_reference);
     let reference = issue.transport_document_reference.clone();
+    // The shipper's copy, to check in the web portal's Verify page.
+    let documents = story.net.dir().join("documents");
+    std::fs::create_dir_all(&documents)?;
+    let copy = documents.join(format!("{reference}.json"));
+    std::fs::write(&copy, DOCUMENT)?;
 
     (story.say)(format!(
-        "\nTitle: the carrier issues DCSA transport document {reference} (container {equipment}):"
+        "\nTitle: the carrier issues DCSA transport document {reference} (container {equipment}; the \
+         shipper's copy: {}):",
+        copy.display()
     ));
     story.act("carrier", Action::Issue(issue), "issued to order of the shipper").await?;
     story.expect_title(&bl, "shipper", "ISSUED").await?;

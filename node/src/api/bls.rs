@@ -1,6 +1,6 @@
 //! BLs, their documents and containers, the party registry and the trade-finance check: the
 //! routes that reveal content, each authorised per object (DESIGN §7), and the public
-//! verification that reveals only checksum-level facts.
+//! verification that reveals checksum-level facts (and names only to the document's holder).
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -353,10 +353,90 @@ pub struct PublicVerification {
     pub checksum_matches: Option<bool>,
     /// The committed height this answer reflects.
     pub height: u64,
+    /// Who the BL names and where it stands, only to a caller who presented the matching
+    /// checksum: whoever holds the document can read those names in it anyway.
+    pub disclosed: Option<Disclosure>,
+}
+
+/// A party by id and, when registered, legal name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedParty {
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    pub legal_name: Option<String>,
+}
+
+/// What a holder of the document learns from the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Disclosure {
+    pub transport_document_reference: String,
+    pub carrier: NamedParty,
+    pub possessor: NamedParty,
+    pub endorsee: Option<NamedParty>,
+    pub lien_active: bool,
+    pub issued_height: u64,
+    /// The height of the last action on the BL, and that block's time (ms since the epoch).
+    pub updated_height: u64,
+    pub updated_time_ms: Option<u64>,
+}
+
+fn named(node: &NodeView, party: PartyId) -> NamedParty {
+    let record: Option<PartyRecord> = node.state(&StateKey::Party(party));
+    NamedParty { party, legal_name: record.map(|r| r.legal_name) }
+}
+
+fn disclosure(node: &NodeView, record: &BlRecord) -> Disclosure {
+    Disclosure {
+        transport_document_reference: record.transport_document_reference.clone(),
+        carrier: named(node, record.carrier),
+        possessor: named(node, record.possessor),
+        endorsee: record.endorsee.map(|p| named(node, p)),
+        lien_active: record.lien.is_some(),
+        issued_height: record.issued_height,
+        updated_height: record.updated_height,
+        updated_time_ms: node.block(record.updated_height).map(|b| b.header.time_ms),
+    }
+}
+
+/// A carrier of the registry: whom a BL's id is derived from, with its reference.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CarrierEntry {
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    pub legal_name: String,
+    pub dcsa_party_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CarrierList {
+    pub carriers: Vec<CarrierEntry>,
+}
+
+/// The active carriers (public: a BL's id is derived from its carrier and reference, so a
+/// verifier must be able to name the carrier without an account).
+#[utoipa::path(get, path = "/v1/carriers", tag = "bls", responses((status = 200, body = CarrierList)))]
+pub async fn carriers(State(state): State<ApiState>) -> Json<CarrierList> {
+    let carriers = state
+        .node
+        .registered_parties()
+        .iter()
+        .filter_map(|p| state.node.state::<PartyRecord>(&StateKey::Party(*p)))
+        .filter(|r| r.is_active() && r.has_role(Role::Carrier))
+        .map(|r| CarrierEntry {
+            party: r.party,
+            legal_name: r.legal_name,
+            dcsa_party_code: r.codes.dcsa_party_code,
+        })
+        .collect();
+    Json(CarrierList { carriers })
 }
 
 /// Public title verification: whether a BL exists, its status and document checksum — no
-/// party, no content.
+/// party, no content, unless the caller presents the document's checksum (then `disclosed`).
 #[utoipa::path(get, path = "/v1/verify/{bl_id}", tag = "bls",
     params(("bl_id" = String, Path, description = "64 hex"), VerifyQuery),
     responses((status = 200, body = PublicVerification), (status = 400, body = super::ErrorBody)))]
@@ -378,6 +458,10 @@ pub async fn verify(
         document_checksum: record.as_ref().map(|r| r.document_checksum),
         checksum_matches: presented.map(|c| record.as_ref().is_some_and(|r| r.document_checksum == c)),
         height,
+        disclosed: record
+            .as_ref()
+            .filter(|r| presented == Some(r.document_checksum))
+            .map(|r| disclosure(&state.node, r)),
     }))
 }
 

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use ebl_ledger::{BlockHeader, Hash, Transaction, TxId};
+use ebl_ledger::{BlockHeader, Hash, PartyId, Transaction, TxId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -32,6 +32,7 @@ pub mod auth;
 pub mod bls;
 pub mod events;
 pub mod metrics;
+pub mod portal;
 
 use auth::{Auth, Caller, RateKey};
 
@@ -190,6 +191,8 @@ pub fn router(node: NodeView, options: ApiOptions) -> Router {
     };
     let _ = state.openapi.set(openapi.to_pretty_json().unwrap_or_default());
     router
+        .route("/", axum::routing::get(portal::index))
+        .route("/portal/{file}", axum::routing::get(portal::asset))
         .fallback(|| async { not_found("NO_SUCH_ROUTE", "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), limit_addresses))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::count))
@@ -211,6 +214,7 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(transaction))
         .routes(routes!(block))
         .routes(routes!(bls::verify))
+        .routes(routes!(bls::carriers))
         .routes(routes!(bls::parties))
         .routes(routes!(bls::party))
         .routes(routes!(bls::nonce))
@@ -266,6 +270,18 @@ pub struct StatusResponse {
     pub state_root: Hash,
     pub time_ms: u64,
     pub mempool_txs: usize,
+    /// The genesis validators and their voting power.
+    pub validators: Vec<ValidatorEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorEntry {
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    pub voting_power: u64,
+    /// The operator's legal name, when the validator is also a registered party.
+    pub legal_name: Option<String>,
 }
 
 /// The node's chain and committed tip.
@@ -279,6 +295,17 @@ async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
         state_root: tip.state_root,
         time_ms: tip.time_ms,
         mempool_txs: node.mempool_len(),
+        validators: node
+            .validators()
+            .iter()
+            .map(|(party, voting_power)| ValidatorEntry {
+                party: *party,
+                voting_power: *voting_power,
+                legal_name: node
+                    .state::<ebl_ledger::PartyRecord>(&ebl_ledger::StateKey::Party(*party))
+                    .map(|r| r.legal_name),
+            })
+            .collect(),
     })
 }
 

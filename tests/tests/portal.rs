@@ -1,0 +1,240 @@
+//! The web portal in headless Chromium (Debian `chromium` and `chromium-driver`, which `.ci/run`
+//! installs) against a live four-validator network on 127.0.0.1: the pages a verifier uses, the
+//! ledger identifiers the browser computes checked against the Rust ones, and screenshots at
+//! desktop and phone width.
+//!
+//! `EBL_SCREENSHOTS=<dir>` writes the screenshots there (`docs/screenshots` holds the committed
+//! ones); without it they go to a temporary directory and are only checked to be PNG files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ebl_contracts::testkit::{document_for, to_order, TestLedger};
+use ebl_ledger::records::{BlId, TransportDocumentType};
+use ebl_node::testkit::TestNet;
+use ebl_tests::webdriver::Browser;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(30);
+const REFERENCE: &str = "PORTAL000001";
+
+/// Where screenshots go, and the guard of the temporary directory when none is asked for.
+fn screenshot_dir() -> (PathBuf, Option<tempfile::TempDir>) {
+    match std::env::var_os("EBL_SCREENSHOTS") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir).expect("screenshot directory");
+            (dir, None)
+        }
+        None => {
+            let temp = tempfile::tempdir().expect("temp dir");
+            (temp.path().to_path_buf(), Some(temp))
+        }
+    }
+}
+
+/// Takes `name` at desktop and at phone width, and checks each is a PNG.
+async fn screenshots(browser: &Browser, dir: &Path, name: &str) {
+    for (suffix, width, height) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+        browser.set_window_size(width, height).await.expect("window size");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let path = dir.join(format!("{name}-{suffix}.png"));
+        browser.screenshot(&path).await.expect("screenshot");
+        let bytes = std::fs::read(&path).expect("screenshot written");
+        assert!(bytes.starts_with(b"\x89PNG"), "{} is a PNG", path.display());
+    }
+    browser.set_window_size(1280, 900).await.expect("window size");
+}
+
+async fn verify_with(browser: &Browser, carrier: &str, reference: &str, file: &Path) -> (String, String) {
+    browser.find("#carrier").await.expect("carrier").select_by_value(carrier).await.expect("carrier chosen");
+    let input = browser.find("#reference").await.expect("reference");
+    input.clear().await.expect("clear");
+    input.send_keys(reference).await.expect("reference typed");
+    let path = file.canonicalize().expect("absolute path");
+    browser
+        .find("#document")
+        .await
+        .expect("file input")
+        .send_keys(&path.display().to_string())
+        .await
+        .expect("upload");
+    browser.find("#verify-submit").await.expect("button").click().await.expect("click");
+    // The outcome replaces "Checking…" once the node has answered.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let outcome = browser.find("#verify-outcome").await.expect("outcome");
+        let state = browser
+            .execute("return document.querySelector('#verify-outcome').dataset.outcome || ''", vec![])
+            .await
+            .expect("outcome kind");
+        let state = state.as_str().unwrap_or_default().to_string();
+        if !state.is_empty() && state != "WORKING" {
+            let text = outcome.text().await.expect("outcome text");
+            let details = browser.find("#verify-details").await.expect("details").text().await.expect("text");
+            return (state, format!("{text}\n{details}"));
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no verification outcome within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_changed_one() {
+    let mut net = TestNet::new(4);
+    net.start_all().await;
+    let url = net.serve_api(1).await;
+    let cast = &net.cast;
+    let issue = TestLedger::tx_with_nonce(&[&cast.carrier], to_order(REFERENCE, &cast.shipper, None), 0);
+    let id = net.submit(0, issue);
+    net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
+
+    // The document as the shipper holds it: pretty-printed, keys in another order than the
+    // canonical form; and a copy with one character changed.
+    let document = document_for(REFERENCE, TransportDocumentType::Bol, true).to_value().expect("JSON");
+    let files = tempfile::tempdir().expect("temp dir");
+    let original = files.path().join("ebl.json");
+    std::fs::write(&original, serde_json::to_string_pretty(&document).expect("text")).expect("write");
+    let mut changed_doc = document.clone();
+    let terms = changed_doc["termsAndConditions"].as_str().expect("terms").to_string();
+    let mut chars: Vec<char> = terms.chars().collect();
+    chars[0] = if chars[0] == 'X' { 'Y' } else { 'X' };
+    changed_doc["termsAndConditions"] = Value::String(chars.into_iter().collect());
+    let changed = files.path().join("ebl-changed.json");
+    std::fs::write(&changed, serde_json::to_string_pretty(&changed_doc).expect("text")).expect("write");
+    let not_json = files.path().join("scan.pdf");
+    std::fs::write(&not_json, b"%PDF-1.7 not a DCSA document").expect("write");
+
+    let (shots, _guard) = screenshot_dir();
+    let browser =
+        Browser::start().await.expect("headless Chromium (apt-get install chromium chromium-driver)");
+    browser.goto(&format!("{url}/#/verify")).await.expect("portal");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    let carrier = cast.carrier.party().to_string();
+
+    let (state, text) = verify_with(&browser, &carrier, REFERENCE, &original).await;
+    assert_eq!(state, "VERIFIED", "{text}");
+    let checksum = document_for(REFERENCE, TransportDocumentType::Bol, true).checksum().to_hex();
+    for expected in ["ISSUED", "Ocean Carrier Line", "Shipper Export Co", checksum.as_str()] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    screenshots(&browser, &shots, "verify").await;
+
+    let (state, text) = verify_with(&browser, &carrier, REFERENCE, &changed).await;
+    assert_eq!(state, "MISMATCH", "{text}");
+    assert!(text.contains("NOT THE LEDGER'S DOCUMENT"), "{text}");
+    assert!(!text.contains("Shipper Export Co"), "a changed document learns no names: {text}");
+    screenshots(&browser, &shots, "verify-mismatch").await;
+
+    let (state, text) = verify_with(&browser, &carrier, "NO-SUCH-BL", &original).await;
+    assert_eq!(state, "UNKNOWN", "{text}");
+    let (state, text) = verify_with(&browser, &carrier, REFERENCE, &not_json).await;
+    assert_eq!(state, "NOT_JSON", "{text}");
+
+    // A BL surrendered for delivery and accepted: its true document no longer carries title.
+    let surrendered = "PORTAL000002";
+    let bl = BlId::new(&cast.carrier.party(), surrendered);
+    for (signer, action, nonce) in [
+        (&cast.carrier, to_order(surrendered, &cast.shipper, None), 1),
+        (&cast.shipper, ebl_ledger::Action::SurrenderForDelivery { bl }, 0),
+        (&cast.carrier, ebl_ledger::Action::AcceptSurrender { bl }, 2),
+    ] {
+        let id = net.submit(0, TestLedger::tx_with_nonce(&[signer], action, nonce));
+        net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
+        let receipt = net.receipt(1, &id).expect("receipt");
+        assert!(receipt.error().is_none(), "{receipt:?}");
+    }
+    let copy = files.path().join("surrendered.json");
+    let document = document_for(surrendered, TransportDocumentType::Bol, true).to_value().expect("JSON");
+    std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
+    let (state, text) = verify_with(&browser, &carrier, surrendered, &copy).await;
+    assert_eq!(state, "SURRENDERED", "{text}");
+    assert!(text.contains("no longer carries title") && text.contains("SURRENDERED_FOR_DELIVERY"), "{text}");
+
+    // The network page: the chain, its height and the four validators.
+    browser.goto(&format!("{url}/#/network")).await.expect("network page");
+    browser.wait_for_text("#network-summary", "ebl-test-1", WAIT).await.expect("chain shown");
+    browser.wait_for("#network-blocks tbody tr", WAIT).await.expect("recent blocks");
+    let validators = browser
+        .execute("return document.querySelectorAll('#network-validators li').length", vec![])
+        .await
+        .expect("count");
+    assert_eq!(validators, json!(4));
+    browser
+        .wait_for_text("#network-validators", "Ocean Carrier Line", WAIT)
+        .await
+        .expect("validators by name");
+    screenshots(&browser, &shots, "network").await;
+
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
+}
+
+/// The identifiers the page computes with WebCrypto are the ledger's: the BL id and the RFC 8785
+/// form of documents with awkward keys, numbers and strings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_computes_the_ledgers_bl_ids_and_canonical_json() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let url = net.serve_api(0).await;
+    let browser = Browser::start().await.expect("headless Chromium");
+    browser.goto(&format!("{url}/#/verify")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+
+    let cast = &net.cast;
+    let references = ["MAEU123456789", "", "提单-2026/001 ü", "A\"B\\C"];
+    for carrier in [&cast.carrier, &cast.carrier2] {
+        for reference in references {
+            let party = carrier.party().to_string();
+            let js = browser
+                .execute_async(
+                    "const [party, reference, done] = arguments; \
+                     import('/portal/ledger.js').then((m) => m.blId(party, reference)).then(done, (e) => done(String(e)));",
+                    vec![json!(party), json!(reference)],
+                )
+                .await
+                .expect("script");
+            assert_eq!(js, json!(BlId::new(&carrier.party(), reference).0.to_hex()), "{reference:?}");
+        }
+    }
+    let documents = [
+        r#"{"b": 1, "a": [true, null, "x"], "é": {"z": 1.0, "y": -0.0}}"#,
+        r#"{"n": [1e21, 1e-7, 0.1, 123456789012, 2.5e-3, -17], "s": "tab\t nl\n quote\" slash/ \u0001 ü €"}"#,
+        r#"{"\u20ac": 1, "\r": 2, "10": 3, "1": 4, "a": {}, "B": []}"#,
+    ];
+    let mut samples: Vec<String> = documents.iter().map(|d| d.to_string()).collect();
+    samples.push(
+        serde_json::to_string(
+            &document_for(REFERENCE, TransportDocumentType::Bol, true).to_value().expect("JSON"),
+        )
+        .expect("text"),
+    );
+    for text in samples {
+        let value: Value = serde_json::from_str(&text).expect("sample is JSON");
+        let rust =
+            String::from_utf8(ebl_ledger::checksum::canonical_json(&value).expect("jcs")).expect("utf-8");
+        let js = browser
+            .execute_async(
+                "const [text, done] = arguments; \
+                 import('/portal/ledger.js').then((m) => done(m.canonicalJson(JSON.parse(text))), (e) => done(String(e)));",
+                vec![json!(text)],
+            )
+            .await
+            .expect("script");
+        assert_eq!(js, json!(rust), "{text}");
+        let checksum = browser
+            .execute_async(
+                "const [text, done] = arguments; \
+                 import('/portal/ledger.js').then((m) => m.documentChecksum(text)).then(done, (e) => done(String(e)));",
+                vec![json!(text)],
+            )
+            .await
+            .expect("script");
+        assert_eq!(
+            checksum,
+            json!(ebl_ledger::checksum::document_checksum(&value).expect("checksum").to_hex())
+        );
+    }
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
+}
