@@ -170,6 +170,17 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
     net.shutdown().await;
 }
 
+/// Evaluates `expression` in the page with the portal's `ledger.js` module as `m` and the
+/// arguments as `args`; a thrown error comes back as its message.
+async fn ledger_js(browser: &Browser, expression: &str, args: Vec<Value>) -> Value {
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; \
+         const args = Array.from(arguments).slice(0, -1); \
+         import('/portal/ledger.js').then((m) => {expression}).then(done, (e) => done(String(e)));"
+    );
+    browser.execute_async(&script, args).await.expect("script")
+}
+
 /// The identifiers the page computes with WebCrypto are the ledger's: the BL id and the RFC 8785
 /// form of documents with awkward keys, numbers and strings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,14 +197,8 @@ async fn the_browser_computes_the_ledgers_bl_ids_and_canonical_json() {
     for carrier in [&cast.carrier, &cast.carrier2] {
         for reference in references {
             let party = carrier.party().to_string();
-            let js = browser
-                .execute_async(
-                    "const [party, reference, done] = arguments; \
-                     import('/portal/ledger.js').then((m) => m.blId(party, reference)).then(done, (e) => done(String(e)));",
-                    vec![json!(party), json!(reference)],
-                )
-                .await
-                .expect("script");
+            let js =
+                ledger_js(&browser, "m.blId(args[0], args[1])", vec![json!(party), json!(reference)]).await;
             assert_eq!(js, json!(BlId::new(&carrier.party(), reference).0.to_hex()), "{reference:?}");
         }
     }
@@ -213,23 +218,9 @@ async fn the_browser_computes_the_ledgers_bl_ids_and_canonical_json() {
         let value: Value = serde_json::from_str(&text).expect("sample is JSON");
         let rust =
             String::from_utf8(ebl_ledger::checksum::canonical_json(&value).expect("jcs")).expect("utf-8");
-        let js = browser
-            .execute_async(
-                "const [text, done] = arguments; \
-                 import('/portal/ledger.js').then((m) => done(m.canonicalJson(JSON.parse(text))), (e) => done(String(e)));",
-                vec![json!(text)],
-            )
-            .await
-            .expect("script");
+        let js = ledger_js(&browser, "m.canonicalJson(JSON.parse(args[0]))", vec![json!(text)]).await;
         assert_eq!(js, json!(rust), "{text}");
-        let checksum = browser
-            .execute_async(
-                "const [text, done] = arguments; \
-                 import('/portal/ledger.js').then((m) => m.documentChecksum(text)).then(done, (e) => done(String(e)));",
-                vec![json!(text)],
-            )
-            .await
-            .expect("script");
+        let checksum = ledger_js(&browser, "m.documentChecksum(args[0])", vec![json!(text)]).await;
         assert_eq!(
             checksum,
             json!(ebl_ledger::checksum::document_checksum(&value).expect("checksum").to_hex())
