@@ -1,6 +1,7 @@
 // The portal: pages over the node's public REST API, one at a time by the URL's hash.
 import { setLanguage, t, translatePage } from './i18n.js';
 import { blId, documentChecksum } from './ledger.js';
+import { loadKey, signatureHeaders, signedGet } from './signing.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -134,6 +135,152 @@ async function prefillReference() {
   }
 }
 
+// ---- My bills of lading ---------------------------------------------------------------------
+
+/** The signed-in party: `{ key, chainId, name }`, in memory only. */
+let session = null;
+
+async function signedJson(target) {
+  const response = await signedGet(session.key, session.chainId, target);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.message || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+/** The BL ids of this party's events, replayed from the first block (the stream then goes live;
+ * it is read until it has been quiet for a second). */
+async function myBlIds() {
+  const controller = new AbortController();
+  const target = '/v1/events?fromHeight=1';
+  const headers = await signatureHeaders(session.key, session.chainId, 'GET', target, Math.floor(Date.now() / 1000));
+  const response = await fetch(target, { headers, signal: controller.signal });
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const ids = [];
+  let text = '';
+  for (;;) {
+    const quiet = new Promise((resolve) => setTimeout(() => resolve({ quiet: true }), 1000));
+    const chunk = await Promise.race([reader.read(), quiet]);
+    if (chunk.quiet || chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+    const messages = text.split('\n\n');
+    text = messages.pop();
+    for (const message of messages) {
+      const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
+      if (!data) continue;
+      const event = JSON.parse(data);
+      if (event.blId && event.outcome === 'SUCCESS' && !ids.includes(event.blId)) ids.push(event.blId);
+    }
+  }
+  controller.abort();
+  return ids;
+}
+
+/** A party's legal name from the registry (a signed read), cached for the session. */
+async function nameOf(party) {
+  if (!session.names.has(party)) {
+    const name = await signedJson(`/v1/parties/${party}`).then((r) => r.legalName, () => `${party.slice(0, 12)}…`);
+    session.names.set(party, name);
+  }
+  return session.names.get(party);
+}
+
+function relations(record, me) {
+  const out = [];
+  if (record.possessor === me) out.push(t('mine.youPossess'));
+  if (record.endorsee === me) out.push(t('mine.youEndorsee'));
+  if (record.carrier === me) out.push(t('mine.youIssued'));
+  if (record.lien && record.lien.bank === me) out.push(t('mine.youLien'));
+  if (record.shipper === me) out.push(t('mine.youShipper'));
+  if (record.consignee === me) out.push(t('mine.youConsignee'));
+  return out;
+}
+
+async function renderMine() {
+  const list = $('#my-bls');
+  list.replaceChildren(document.createTextNode(t('mine.loading')));
+  const ids = await myBlIds();
+  const cards = [];
+  for (const id of ids) {
+    const [record, history] = await Promise.all([signedJson(`/v1/bls/${id}`), signedJson(`/v1/bls/${id}/history`)]);
+    const card = document.createElement('article');
+    card.className = 'bl';
+    card.dataset.bl = id;
+    card.dataset.status = record.status;
+    const title = document.createElement('h2');
+    title.textContent = `${record.transportDocumentReference} · ${record.status}`;
+    const rel = document.createElement('p');
+    rel.className = 'relations';
+    rel.textContent = relations(record, session.key.party).join(' · ');
+    const timelineHeading = document.createElement('h3');
+    timelineHeading.textContent = t('mine.timeline');
+    const timeline = document.createElement('ol');
+    timeline.className = 'timeline';
+    for (const entry of history.entries) {
+      const li = document.createElement('li');
+      li.dataset.action = entry.actionCode;
+      const actor = await nameOf(entry.actor);
+      li.textContent = t('mine.entry', { height: entry.height, time: formatTime(entry.timeMs), action: entry.actionCode, actor });
+      timeline.append(li);
+    }
+    card.append(title, rel, timelineHeading, timeline);
+    cards.push(card);
+  }
+  list.replaceChildren(...cards);
+  $('#mine-empty').hidden = cards.length > 0;
+}
+
+function mineError(text) {
+  const p = $('#mine-error');
+  p.hidden = !text;
+  p.textContent = text || '';
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  mineError('');
+  const file = $('#key-file').files[0];
+  if (!file) return;
+  let key;
+  try {
+    key = await loadKey(await file.text());
+  } catch (error) {
+    mineError(t('mine.badKey', { message: error.message }));
+    return;
+  }
+  $('#key-file').value = '';
+  const { chainId } = await getJson('/v1/status');
+  session = { key, chainId, name: key.party, names: new Map() };
+  try {
+    const me = await signedJson(`/v1/parties/${key.party}`);
+    session.name = me.legalName;
+  } catch {
+    session = null;
+    mineError(t('mine.notRegistered', { party: key.party }));
+    return;
+  }
+  showSession();
+  try {
+    await renderMine();
+  } catch (error) {
+    mineError(t('outcome.ERROR', { message: error.message }));
+  }
+}
+
+function showSession() {
+  $('#sign-in-form').hidden = Boolean(session);
+  $('#signed-in').hidden = !session;
+  if (session) $('#signed-in-as').textContent = t('mine.signedInAs', { name: session.name, party: `${session.key.party.slice(0, 16)}…` });
+}
+
+function signOut() {
+  session = null;
+  $('#my-bls').replaceChildren();
+  mineError('');
+  showSession();
+}
+
 // ---- Network ---------------------------------------------------------------------------------
 
 const RECENT_BLOCKS = 12;
@@ -195,7 +342,7 @@ async function refreshNetwork() {
 
 // ---- Pages -----------------------------------------------------------------------------------
 
-const PAGES = ['verify', 'network'];
+const PAGES = ['verify', 'mine', 'network'];
 
 function route() {
   const name = location.hash.replace(/^#\//, '') || 'verify';
@@ -218,6 +365,8 @@ setLanguage(new URLSearchParams(location.search).get('lang') || 'en');
 translatePage();
 $('#verify-form').addEventListener('submit', verify);
 $('#document').addEventListener('change', prefillReference);
+$('#sign-in-form').addEventListener('submit', signIn);
+$('#sign-out').addEventListener('click', signOut);
 window.addEventListener('hashchange', route);
 route();
 document.body.dataset.ready = 'true';

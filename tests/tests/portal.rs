@@ -229,3 +229,131 @@ async fn the_browser_computes_the_ledgers_bl_ids_and_canonical_json() {
     browser.quit().await.expect("quit");
     net.shutdown().await;
 }
+
+/// A GET with the given headers, straight to the node (not through the browser).
+async fn get_with(url: &str, headers: &Value) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(url);
+    for (name, value) in headers.as_object().expect("headers") {
+        request = request.header(name.as_str(), value.as_str().expect("header text"));
+    }
+    let response = request.send().await.expect("node answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be_replayed_or_reused() {
+    let mut net = TestNet::new(4);
+    net.start_all().await;
+    let url = net.serve_api(2).await;
+    let cast = &net.cast;
+    let mine = "PORTAL000003";
+    let theirs = "PORTAL000004";
+    let bl = BlId::new(&cast.carrier.party(), mine);
+    let other = BlId::new(&cast.carrier.party(), theirs);
+    for (signer, action, nonce) in [
+        (&cast.carrier, to_order(mine, &cast.shipper, None), 0),
+        (&cast.carrier, to_order(theirs, &cast.consignee, None), 1),
+        (&cast.shipper, ebl_ledger::Action::EndorseToOrder { bl, endorsee: cast.bank.party() }, 0),
+    ] {
+        let id = net.submit(0, TestLedger::tx_with_nonce(&[signer], action, nonce));
+        net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
+        let receipt = net.receipt(2, &id).expect("receipt");
+        assert!(receipt.error().is_none(), "{receipt:?}");
+    }
+    let files = tempfile::tempdir().expect("temp dir");
+    let shipper_pem = ebl_client::keys::to_pem(&cast.shipper).expect("pem");
+    let key_file = files.path().join("shipper.pem");
+    std::fs::write(&key_file, &shipper_pem).expect("write");
+    let stranger_file = files.path().join("stranger.pem");
+    std::fs::write(&stranger_file, ebl_client::keys::to_pem(&cast.stranger).expect("pem")).expect("write");
+    let junk_file = files.path().join("junk.pem");
+    std::fs::write(&junk_file, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        .expect("write");
+
+    let (shots, _guard) = screenshot_dir();
+    let browser = Browser::start().await.expect("headless Chromium");
+    browser.goto(&format!("{url}/#/mine")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    let sign_in = |file: PathBuf| {
+        let browser = &browser;
+        async move {
+            let path = file.canonicalize().expect("absolute").display().to_string();
+            browser.find("#key-file").await.expect("key input").send_keys(&path).await.expect("upload");
+            browser.find("#sign-in").await.expect("button").click().await.expect("click");
+        }
+    };
+
+    // Keys that are no party's are refused with a plain message.
+    sign_in(junk_file).await;
+    browser.wait_for_text("#mine-error", "not an ed25519 private key", WAIT).await.expect("junk refused");
+    sign_in(stranger_file).await;
+    browser.wait_for_text("#mine-error", "not a registered party", WAIT).await.expect("stranger refused");
+
+    sign_in(key_file).await;
+    browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
+    let card =
+        browser.wait_for(&format!("article.bl[data-bl='{}']", bl.0.to_hex()), WAIT).await.expect("my BL");
+    let text = card.text().await.expect("card text");
+    let expected =
+        [mine, "ISSUED", "you are its shipper", "ISSUE by Ocean Carrier Line", "ENDORSE_TO_ORDER by Shipper"];
+    for expected in expected {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let form_shown = browser
+        .execute("return document.querySelector('#sign-in-form').offsetParent !== null", vec![])
+        .await
+        .expect("form state");
+    assert_eq!(form_shown, json!(false), "the sign-in form is hidden once signed in");
+    let cards =
+        browser.execute("return document.querySelectorAll('article.bl').length", vec![]).await.expect("n");
+    assert_eq!(cards, json!(1), "only the BL naming the shipper is listed");
+    screenshots(&browser, &shots, "mine").await;
+
+    // A request the page signs with the shipper's key: good once, for that request only.
+    let chain = net.genesis.chain_id.clone();
+    let target = format!("/v1/bls/{}", bl.0.to_hex());
+    let signed = |target: String| {
+        let browser = &browser;
+        let (pem, chain) = (shipper_pem.clone(), chain.clone());
+        async move {
+            browser
+                .execute_async(
+                    "const [pem, chain, target, done] = arguments; \
+                     import('/portal/signing.js').then(async (m) => { \
+                       const key = await m.loadKey(pem); \
+                       return m.signatureHeaders(key, chain, 'GET', target, Math.floor(Date.now() / 1000)); \
+                     }).then(done, (e) => done(String(e)));",
+                    vec![json!(pem), json!(chain), json!(target)],
+                )
+                .await
+                .expect("script")
+        }
+    };
+    let headers = signed(target.clone()).await;
+    let (status, body) = get_with(&format!("{url}{target}"), &headers).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["transportDocumentReference"], mine);
+    let (status, body) = get_with(&format!("{url}{target}"), &headers).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("REPLAYED_REQUEST")), "replayed: {body}");
+    // The same signature on another BL's route, or under another party's key id, is refused.
+    let fresh = signed(target.clone()).await;
+    let (status, body) = get_with(&format!("{url}/v1/bls/{}", other.0.to_hex()), &fresh).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("BAD_REQUEST_SIGNATURE")), "moved: {body}");
+    let mut posing = signed(target.clone()).await;
+    let input = posing["signature-input"]
+        .as_str()
+        .expect("input")
+        .replace(&cast.shipper.party().to_string(), &cast.carrier.party().to_string());
+    posing["signature-input"] = json!(input);
+    let (status, body) = get_with(&format!("{url}{target}"), &posing).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("BAD_REQUEST_SIGNATURE")), "posing: {body}");
+    // Signed by the shipper, the other BL is still not the shipper's to read.
+    let other_target = format!("/v1/bls/{}", other.0.to_hex());
+    let headers = signed(other_target.clone()).await;
+    let (status, body) = get_with(&format!("{url}{other_target}"), &headers).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")), "{body}");
+
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
+}

@@ -16,6 +16,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../portal/app.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_str!("../../portal/i18n.js")),
     ("ledger.js", "text/javascript; charset=utf-8", include_str!("../../portal/ledger.js")),
+    ("signing.js", "text/javascript; charset=utf-8", include_str!("../../portal/signing.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../portal/style.css")),
 ];
 
