@@ -1,7 +1,7 @@
 // The portal: pages over the node's public REST API, one at a time by the URL's hash.
 import { setLanguage, t, translatePage } from './i18n.js';
 import { blId, documentChecksum } from './ledger.js';
-import { loadKey, signatureHeaders, signedGet } from './signing.js';
+import { loadKey, signedGet } from './signing.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -151,9 +151,7 @@ async function signedJson(target) {
  * it is read until it has been quiet for a second). */
 async function myBlIds() {
   const controller = new AbortController();
-  const target = '/v1/events?fromHeight=1';
-  const headers = await signatureHeaders(session.key, session.chainId, 'GET', target, Math.floor(Date.now() / 1000));
-  const response = await fetch(target, { headers, signal: controller.signal });
+  const response = await signedGet(session.key, session.chainId, '/v1/events?fromHeight=1', { signal: controller.signal });
   if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();

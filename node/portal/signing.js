@@ -62,8 +62,8 @@ export async function signatureHeaders(key, chainId, method, target, createdS, n
   return { 'signature-input': `ebl=${params}`, signature: `ebl=:${bytesToBase64(signature)}:` };
 }
 
-/** A signed GET of `target` on this node. */
-export async function signedGet(key, chainId, target) {
+/** A signed GET of `target` on this node (`init`: further `fetch` options, e.g. a signal). */
+export async function signedGet(key, chainId, target, init = {}) {
   const headers = await signatureHeaders(key, chainId, 'GET', target, Math.floor(Date.now() / 1000));
-  return fetch(target, { headers: { accept: 'application/json', ...headers } });
+  return fetch(target, { ...init, headers: { accept: 'application/json', ...headers } });
 }

@@ -597,14 +597,8 @@ async fn submit_and_wait(net: &Testnet, batches: &[(usize, Vec<Transaction>)]) -
     // The next step may submit to any node, and a node admits a transaction only against its own
     // committed state (a carrier registered at height h is unknown to a node still at h - 1).
     let top = acks.iter().map(|a| a.height).max().unwrap_or(0);
-    for node in 0..net.len() {
-        let client = net.client(node, None)?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while client.status().await?.height < top {
-            ensure!(tokio::time::Instant::now() < deadline, "node {node} did not reach height {top} in 60 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+    let all: Vec<usize> = (0..net.len()).collect();
+    net.wait_for_height(&all, top, Duration::from_secs(60)).await?;
     Ok(acks)
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ebl_contracts::testkit::{document_for, to_order, TestLedger};
 use ebl_ledger::records::{BlId, TransportDocumentType};
+use ebl_ledger::{Action, Keypair};
 use ebl_node::testkit::TestNet;
 use ebl_tests::webdriver::Browser;
 use serde_json::{json, Value};
@@ -79,15 +80,29 @@ async fn verify_with(browser: &Browser, carrier: &str, reference: &str, file: &P
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_changed_one() {
+/// Four validators running, the REST API (and portal) of the second served; its base URL.
+async fn live_network() -> (TestNet, String) {
     let mut net = TestNet::new(4);
     net.start_all().await;
     let url = net.serve_api(1).await;
+    (net, url)
+}
+
+/// Commits each `(signer, action, nonce)` in turn on every validator; each must succeed.
+async fn commit_in_turn(net: &TestNet, steps: Vec<(&Keypair, Action, u64)>) {
+    for (signer, action, nonce) in steps {
+        let id = net.submit(0, TestLedger::tx_with_nonce(&[signer], action, nonce));
+        net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
+        let receipt = net.receipt(1, &id).expect("receipt");
+        assert!(receipt.error().is_none(), "{receipt:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_changed_one() {
+    let (net, url) = live_network().await;
     let cast = &net.cast;
-    let issue = TestLedger::tx_with_nonce(&[&cast.carrier], to_order(REFERENCE, &cast.shipper, None), 0);
-    let id = net.submit(0, issue);
-    net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
+    commit_in_turn(&net, vec![(&cast.carrier, to_order(REFERENCE, &cast.shipper, None), 0)]).await;
 
     // The document as the shipper holds it: pretty-printed, keys in another order than the
     // canonical form; and a copy with one character changed.
@@ -134,16 +149,12 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
     // A BL surrendered for delivery and accepted: its true document no longer carries title.
     let surrendered = "PORTAL000002";
     let bl = BlId::new(&cast.carrier.party(), surrendered);
-    for (signer, action, nonce) in [
+    let steps = vec![
         (&cast.carrier, to_order(surrendered, &cast.shipper, None), 1),
-        (&cast.shipper, ebl_ledger::Action::SurrenderForDelivery { bl }, 0),
-        (&cast.carrier, ebl_ledger::Action::AcceptSurrender { bl }, 2),
-    ] {
-        let id = net.submit(0, TestLedger::tx_with_nonce(&[signer], action, nonce));
-        net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
-        let receipt = net.receipt(1, &id).expect("receipt");
-        assert!(receipt.error().is_none(), "{receipt:?}");
-    }
+        (&cast.shipper, Action::SurrenderForDelivery { bl }, 0),
+        (&cast.carrier, Action::AcceptSurrender { bl }, 2),
+    ];
+    commit_in_turn(&net, steps).await;
     let copy = files.path().join("surrendered.json");
     let document = document_for(surrendered, TransportDocumentType::Bol, true).to_value().expect("JSON");
     std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
@@ -243,24 +254,18 @@ async fn get_with(url: &str, headers: &Value) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be_replayed_or_reused() {
-    let mut net = TestNet::new(4);
-    net.start_all().await;
-    let url = net.serve_api(2).await;
+    let (net, url) = live_network().await;
     let cast = &net.cast;
     let mine = "PORTAL000003";
     let theirs = "PORTAL000004";
     let bl = BlId::new(&cast.carrier.party(), mine);
     let other = BlId::new(&cast.carrier.party(), theirs);
-    for (signer, action, nonce) in [
+    let steps = vec![
         (&cast.carrier, to_order(mine, &cast.shipper, None), 0),
         (&cast.carrier, to_order(theirs, &cast.consignee, None), 1),
-        (&cast.shipper, ebl_ledger::Action::EndorseToOrder { bl, endorsee: cast.bank.party() }, 0),
-    ] {
-        let id = net.submit(0, TestLedger::tx_with_nonce(&[signer], action, nonce));
-        net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
-        let receipt = net.receipt(2, &id).expect("receipt");
-        assert!(receipt.error().is_none(), "{receipt:?}");
-    }
+        (&cast.shipper, Action::EndorseToOrder { bl, endorsee: cast.bank.party() }, 0),
+    ];
+    commit_in_turn(&net, steps).await;
     let files = tempfile::tempdir().expect("temp dir");
     let shipper_pem = ebl_client::keys::to_pem(&cast.shipper).expect("pem");
     let key_file = files.path().join("shipper.pem");

@@ -175,13 +175,9 @@ fn check_listen_addr(addr: &str) -> eyre::Result<()> {
         // libp2p's TCP transport listens on addresses only (a name ends its network at once).
         _ => eyre::bail!("p2p.listen_addr {addr} must be /ip4/<address>/tcp/<port> or /ip6/…/tcp/<port>"),
     };
-    match std::net::TcpListener::bind(socket.as_str()) {
-        Ok(listener) => {
-            drop(listener);
-            Ok(())
-        }
-        Err(e) => eyre::bail!("p2p.listen_addr {addr} cannot be bound: {e}"),
-    }
+    std::net::TcpListener::bind(socket.as_str())
+        .map(drop)
+        .map_err(|e| eyre::eyre!("p2p.listen_addr {addr} cannot be bound: {e}"))
 }
 
 /// Why a node's consensus stopped by itself.
@@ -203,7 +199,7 @@ impl std::fmt::Display for Halt {
     }
 }
 
-/// How often [`watch_network`] asks the network for its state, and how many answers in a row
+/// How often [`watch`] asks the network for its state, and how many answers in a row
 /// must say it is gone (a full request queue or an engine still starting is not a death).
 const NETWORK_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 const NETWORK_CHECKS_FAILED_MAX: u32 = 5;
