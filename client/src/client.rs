@@ -525,6 +525,7 @@ mod tests {
             actor: Keypair::from_seed([1; 32]).party(),
             bl_id: Some(BlId(Hash::digest(b"bl"))),
             equipment_reference: None,
+            equipment_references: Vec::new(),
             outcome: "SUCCESS".into(),
         };
         let text = format!(

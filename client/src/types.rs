@@ -216,6 +216,9 @@ pub struct LedgerEvent {
     pub bl_id: Option<BlId>,
     #[serde(default)]
     pub equipment_reference: Option<String>,
+    /// Every container the action names.
+    #[serde(default)]
+    pub equipment_references: Vec<String>,
     pub outcome: String,
 }
 

@@ -320,6 +320,12 @@ async fn a_bl_is_followed_from_issue_to_release_with_signed_reads_and_a_finance_
         ]
     );
     assert!(events.iter().all(|e| e["blId"] == json!(bl.0.to_hex())), "{events:?}");
+    // The terminal is no party to the BL, but it takes part in its containers' release: its
+    // stream carries the order (naming every container) and the hold placed and lifted on one.
+    let events = read_events(&api, &c.terminal, 3, Duration::from_secs(20)).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().expect("kind")).collect();
+    assert_eq!(kinds, ["RELEASE_ORDERED", "HOLD_PLACED", "HOLD_LIFTED"], "{events:?}");
+    assert_eq!(events[0]["equipmentReferences"], json!(equipment), "{events:?}");
     net.shutdown().await;
 }
 

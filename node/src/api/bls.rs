@@ -312,12 +312,7 @@ pub async fn container(
 ) -> Result<Json<ContainerStatus>, ApiError> {
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
     let status = container_status(&state.node, view.record.id, &equipment_reference);
-    let release_party = status.release.as_ref().is_some_and(|r| {
-        r.terminal == caller.party
-            || r.right_holder == caller.party
-            || r.delegated_from.contains(&caller.party)
-    });
-    if !release_party {
+    if !status.release.as_ref().is_some_and(|r| takes_part(r, &caller.party)) {
         view.authorise(&caller)?;
     }
     if status.release.is_none() {
@@ -610,6 +605,17 @@ pub async fn finance_check(
 }
 
 /// Whether `caller` may read BL `bl` (the event stream's filter).
+/// Whether `party` takes part in a container's release: its terminal, its right holder or an
+/// earlier one.
+fn takes_part(release: &ReleaseRecord, party: &PartyId) -> bool {
+    release.terminal == *party || release.right_holder == *party || release.delegated_from.contains(party)
+}
+
+/// Whether `party` takes part in the release of `container` (none: not released).
+pub(super) fn release_party(node: &NodeView, container: &ContainerRef, party: &PartyId) -> bool {
+    node.state::<ReleaseRecord>(&StateKey::Release(container.id())).is_some_and(|r| takes_part(&r, party))
+}
+
 pub(super) fn may_read_bl(node: &NodeView, bl: BlId, caller: &Caller) -> bool {
     caller.reads_everything() || BlView::load(node, bl).is_ok_and(|view| view.on_chain(&caller.party))
 }

@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::bls::may_read_bl;
+use super::bls::{may_read_bl, release_party};
 use super::{ApiError, ApiState, Signed};
 use crate::app::touched;
 use crate::node::NodeView;
@@ -43,6 +43,9 @@ pub struct LedgerEvent {
     #[schema(value_type = Option<String>)]
     pub bl_id: Option<BlId>,
     pub equipment_reference: Option<String>,
+    /// Every container the action names (a release order names several; `equipmentReference`
+    /// is the first).
+    pub equipment_references: Vec<String>,
     /// `SUCCESS` or the refusal code.
     pub outcome: String,
 }
@@ -69,7 +72,8 @@ fn kind_of(action: &Action) -> &'static str {
 }
 
 /// The events of block `height` that `caller` may see: its own transactions (refusals too),
-/// and the successful ones on BLs it may read or naming it.
+/// and the successful ones on BLs it may read, naming it, or on containers whose release it
+/// takes part in (their terminal, right holder, earlier right holders).
 pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<LedgerEvent> {
     let (Some(block), Some(receipts)) = (node.block(height), node.storage().receipts(height).ok().flatten())
     else {
@@ -85,6 +89,7 @@ pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<Led
             || (success
                 && (t.parties.contains(&caller.party)
                     || t.bls.iter().any(|bl| may_read_bl(node, *bl, caller))
+                    || t.containers.iter().any(|c| release_party(node, c, &caller.party))
                     || (t.bls.is_empty() && caller.reads_everything())));
         if !visible {
             continue;
@@ -99,6 +104,7 @@ pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<Led
             actor: body.signers.first().copied().unwrap_or(caller.party),
             bl_id: t.bls.first().copied(),
             equipment_reference: t.containers.first().map(|c| c.equipment_reference.clone()),
+            equipment_references: t.containers.iter().map(|c| c.equipment_reference.clone()).collect(),
             outcome,
         });
     }
