@@ -1,16 +1,14 @@
 // The portal: pages over the node's public REST API, one at a time by the URL's hash.
 import { setLanguage, t, translatePage } from './i18n.js';
+import { actionArea, renderActions, report, showError, showResult, titleActions } from './actions.js';
 import { blId, documentChecksum } from './ledger.js';
-import { loadKey, signedGet } from './signing.js';
+import { containerCard, containerKey } from './release.js';
+import { getJson, Session, submit } from './session.js';
+import { verifyBlProof } from './proof.js';
+import { loadKey } from './signing.js';
+import { complete, txId } from './tx.js';
 
 const $ = (selector) => document.querySelector(selector);
-
-async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.message || `${response.status} ${response.statusText}`);
-  return body;
-}
 
 function formatTime(ms) {
   return ms ? new Date(ms).toLocaleString(document.documentElement.lang) : '—';
@@ -121,7 +119,41 @@ async function verify(event) {
   rows.push(['field.checksum', checksum, true]);
   rows.push(['field.blId', id, true]);
   rows.push(['field.height', String(answer.height)]);
-  showOutcome(outcome, t(`outcome.${outcome}`), rows);
+  if (!d) {
+    showOutcome(outcome, t(`outcome.${outcome}`), rows);
+    return;
+  }
+  const proof = await checkProof(id, checksum);
+  // Right under the status: whether this browser checked the answer matters as much as the answer.
+  rows.splice(1, 0, ['field.proof', proof.text]);
+  showOutcome(proof.failed ? 'PROOF_FAILED' : outcome, proof.failed ? t('outcome.PROOF_FAILED', { reason: proof.reason }) : t(`outcome.${outcome}`), rows);
+  $('#verify-details dd[data-field="field.proof"]').dataset.proof = proof.state;
+}
+
+/**
+ * Checks the ledger's proof bundle for the BL in this browser, when a party that may read it is
+ * signed in: `{state: CHECKED | FAILED | SIGN_IN | NOT_A_PARTY, text, failed, reason}`.
+ */
+async function checkProof(id, checksum) {
+  if (!session) return { state: 'SIGN_IN', text: t('proof.signIn') };
+  let bundle;
+  try {
+    bundle = await session.get(`/v1/bls/${id}/proof`);
+  } catch (error) {
+    if (error.status === 403) return { state: 'NOT_A_PARTY', text: t('proof.notAParty') };
+    return { state: 'FAILED', failed: true, reason: error.message, text: t('proof.failed', { reason: error.message }) };
+  }
+  try {
+    const { validators } = await getJson('/v1/status');
+    const result = await verifyBlProof(bundle.bundle, session.chainId, validators, id, checksum);
+    const names = await Promise.all(result.signers.map((p) => session.nameOf(p)));
+    return {
+      state: 'CHECKED',
+      text: t('proof.checked', { status: result.status, height: result.height, time: formatTime(result.timeMs), count: result.signers.length, total: validators.length, names: names.join(', ') }),
+    };
+  } catch (error) {
+    return { state: 'FAILED', failed: true, reason: error.message, text: t('proof.failed', { reason: error.message }) };
+  }
 }
 
 async function prefillReference() {
@@ -135,53 +167,21 @@ async function prefillReference() {
   }
 }
 
-// ---- My bills of lading ---------------------------------------------------------------------
+// ---- Signed in: my bills of lading, co-signing, the release board ---------------------------
 
-/** The signed-in party: `{ key, chainId, name }`, in memory only. */
+/** The signed-in party (keys in memory only) and what the page knows from its event stream. */
 let session = null;
+let live = null;
 
-async function signedJson(target) {
-  const response = await signedGet(session.key, session.chainId, target);
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.message || `${response.status} ${response.statusText}`);
-  return body;
-}
-
-/** The BL ids of this party's events, replayed from the first block (the stream then goes live;
- * it is read until it has been quiet for a second). */
-async function myBlIds() {
-  const controller = new AbortController();
-  const response = await signedGet(session.key, session.chainId, '/v1/events?fromHeight=1', { signal: controller.signal });
-  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  const ids = [];
-  let text = '';
-  for (;;) {
-    const quiet = new Promise((resolve) => setTimeout(() => resolve({ quiet: true }), 1000));
-    const chunk = await Promise.race([reader.read(), quiet]);
-    if (chunk.quiet || chunk.done) break;
-    text += decoder.decode(chunk.value, { stream: true });
-    const messages = text.split('\n\n');
-    text = messages.pop();
-    for (const message of messages) {
-      const data = message.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('');
-      if (!data) continue;
-      const event = JSON.parse(data);
-      if (event.blId && event.outcome === 'SUCCESS' && !ids.includes(event.blId)) ids.push(event.blId);
-    }
-  }
-  controller.abort();
-  return ids;
-}
-
-/** A party's legal name from the registry (a signed read), cached for the session. */
-async function nameOf(party) {
-  if (!session.names.has(party)) {
-    const name = await signedJson(`/v1/parties/${party}`).then((r) => r.legalName, () => `${party.slice(0, 12)}…`);
-    session.names.set(party, name);
-  }
-  return session.names.get(party);
+function newLive() {
+  return {
+    controller: new AbortController(),
+    replayed: false,
+    bls: [],
+    containers: new Map(),
+    references: new Map(),
+    notices: new Map(),
+  };
 }
 
 function relations(record, me) {
@@ -195,38 +195,141 @@ function relations(record, me) {
   return out;
 }
 
-async function renderMine() {
-  const list = $('#my-bls');
-  list.replaceChildren(document.createTextNode(t('mine.loading')));
-  const ids = await myBlIds();
-  const cards = [];
-  for (const id of ids) {
-    const [record, history] = await Promise.all([signedJson(`/v1/bls/${id}`), signedJson(`/v1/bls/${id}/history`)]);
-    const card = document.createElement('article');
-    card.className = 'bl';
-    card.dataset.bl = id;
-    card.dataset.status = record.status;
-    const title = document.createElement('h2');
-    title.textContent = `${record.transportDocumentReference} · ${record.status}`;
-    const rel = document.createElement('p');
-    rel.className = 'relations';
-    rel.textContent = relations(record, session.key.party).join(' · ');
-    const timelineHeading = document.createElement('h3');
-    timelineHeading.textContent = t('mine.timeline');
-    const timeline = document.createElement('ol');
-    timeline.className = 'timeline';
-    for (const entry of history.entries) {
-      const li = document.createElement('li');
-      li.dataset.action = entry.actionCode;
-      const actor = await nameOf(entry.actor);
-      li.textContent = t('mine.entry', { height: entry.height, time: formatTime(entry.timeMs), action: entry.actionCode, actor });
-      timeline.append(li);
-    }
-    card.append(title, rel, timelineHeading, timeline);
-    cards.push(card);
+/** One BL's card: status, who holds it, its history as a timeline, the actions open to me. */
+async function blCard(id) {
+  const [record, history] = await Promise.all([session.get(`/v1/bls/${id}`), session.get(`/v1/bls/${id}/history`)]);
+  live.references.set(id, record.transportDocumentReference);
+  const card = document.createElement('article');
+  card.className = 'bl';
+  card.dataset.bl = id;
+  card.dataset.status = record.status;
+  // What the card shows: an event that changes none of it leaves the card (and an open form) be.
+  card.dataset.digest = JSON.stringify([record, history.entries.length, live.notices.get(id) || '']);
+  const title = document.createElement('h2');
+  title.textContent = `${record.transportDocumentReference} · ${record.status}`;
+  const rel = document.createElement('p');
+  rel.className = 'relations';
+  rel.textContent = relations(record, session.party).join(' · ');
+  const facts = document.createElement('dl');
+  fillDetails(facts, [
+    ['mine.possessor', await session.nameOf(record.possessor)],
+    ['field.endorsee', record.isToOrder ? (record.endorsee ? await session.nameOf(record.endorsee) : t('field.endorseeBlank')) : '—'],
+    ['field.lien', record.lien ? t('mine.lienBy', { bank: await session.nameOf(record.lien.bank) }) : t('field.lienNone')],
+  ]);
+  card.append(title, rel, facts);
+  const actions = actionArea(card, live.notices.get(id));
+  let open = titleActions(record, session.party);
+  let equipmentReferences = [];
+  if (open.some((a) => a.type === 'ISSUE_RELEASE_ORDER')) {
+    // Offered while a container of the document has no release yet; the form lists those.
+    const { containers } = await session.get(`/v1/bls/${id}/containers`);
+    equipmentReferences = containers.filter((c) => !c.release).map((c) => c.equipmentReference);
+    if (equipmentReferences.length === 0) open = open.filter((a) => a.type !== 'ISSUE_RELEASE_ORDER');
   }
-  list.replaceChildren(...cards);
+  renderActions(actions, open, session, async (text) => {
+    live.notices.set(id, text);
+    await refreshBl(id);
+  }, { equipmentReferences });
+  const timelineHeading = document.createElement('h3');
+  timelineHeading.textContent = t('mine.timeline');
+  const timeline = document.createElement('ol');
+  timeline.className = 'timeline';
+  for (const entry of history.entries) {
+    const li = document.createElement('li');
+    li.dataset.action = entry.actionCode;
+    const actor = await session.nameOf(entry.actor);
+    li.textContent = t('mine.entry', { height: entry.height, time: formatTime(entry.timeMs), action: entry.actionCode, actor });
+    timeline.append(li);
+  }
+  card.append(timelineHeading, timeline);
+  return card;
+}
+
+/** Puts `card` in `list` in place of `old` (or last), unless what it shows is unchanged. */
+function place(list, old, card, empty) {
+  if (old && old.dataset.digest === card.dataset.digest) return;
+  if (old) old.replaceWith(card);
+  else $(list).append(card);
+  $(empty).hidden = true;
+}
+
+/** Renders (or re-renders) one BL's card in place. */
+async function refreshBl(id) {
+  const card = await blCard(id);
+  place('#my-bls', document.querySelector(`#my-bls article.bl[data-bl="${id}"]`), card, '#mine-empty');
+}
+
+async function renderMine() {
+  const cards = [];
+  for (const id of live.bls) cards.push(await blCard(id));
+  $('#my-bls').replaceChildren(...cards);
   $('#mine-empty').hidden = cards.length > 0;
+}
+
+/** The containers of `id` this party may read, added to the board. */
+async function addContainersOf(id) {
+  const answer = await session.get(`/v1/bls/${id}/containers`).catch(() => null);
+  for (const c of answer ? answer.containers : []) live.containers.set(containerKey(id, c.equipmentReference), { bl: id, eq: c.equipmentReference });
+}
+
+async function refreshContainer(key) {
+  const { bl, eq } = live.containers.get(key);
+  const status = await session.get(`/v1/bls/${bl}/containers/${encodeURIComponent(eq)}`);
+  status.blId = bl;
+  const card = await containerCard(session, status, live.references.get(bl), live.notices.get(key), async (text) => {
+    live.notices.set(key, text);
+    await refreshContainer(key);
+  });
+  card.dataset.digest = JSON.stringify([status, live.notices.get(key) || '']);
+  const old = document.querySelector(`#release-board article.container[data-container="${key}"]`);
+  place('#release-board', old, card, '#release-empty');
+}
+
+async function renderBoard() {
+  $('#release-board').replaceChildren();
+  for (const key of live.containers.keys()) await refreshContainer(key);
+  $('#release-empty').hidden = live.containers.size > 0;
+}
+
+/** An event of this party's stream: note its BL and containers; once the replay is done, redraw
+ * what it touched. */
+async function onEvent(event) {
+  if (event.outcome !== 'SUCCESS') return;
+  const touched = new Set();
+  if (event.blId && !live.bls.includes(event.blId)) {
+    const readable = await session.get(`/v1/bls/${event.blId}`).then(() => true, () => false);
+    if (readable) live.bls.push(event.blId);
+    if (readable && live.replayed) await addContainersOf(event.blId);
+  }
+  for (const eq of event.equipmentReferences || []) {
+    const key = containerKey(event.blId, eq);
+    if (!live.containers.has(key)) live.containers.set(key, { bl: event.blId, eq });
+    touched.add(key);
+  }
+  if (!live.replayed) return;
+  if (event.blId && live.bls.includes(event.blId)) {
+    await refreshBl(event.blId);
+    // A BL-wide hold, a surrender or a lien can change every container of the BL.
+    for (const [key, c] of live.containers) if (c.bl === event.blId) touched.add(key);
+  }
+  for (const key of touched) await refreshContainer(key);
+}
+
+async function onReplayed() {
+  for (const id of live.bls) await addContainersOf(id);
+  live.replayed = true;
+  await renderMine();
+  await renderBoard();
+  document.body.dataset.live = 'true';
+}
+
+function startLive() {
+  live = newLive();
+  $('#my-bls').replaceChildren(document.createTextNode(t('mine.loading')));
+  session
+    .follow(1, (event) => onEvent(event).catch((error) => mineError(t('outcome.ERROR', { message: error.message }))), live.controller.signal, () =>
+      onReplayed().catch((error) => mineError(t('outcome.ERROR', { message: error.message }))))
+    .catch((error) => mineError(t('outcome.ERROR', { message: error.message })));
 }
 
 function mineError(text) {
@@ -249,34 +352,92 @@ async function signIn(event) {
   }
   $('#key-file').value = '';
   const { chainId } = await getJson('/v1/status');
-  session = { key, chainId, name: key.party, names: new Map() };
+  const candidate = new Session(key, chainId);
   try {
-    const me = await signedJson(`/v1/parties/${key.party}`);
-    session.name = me.legalName;
+    await candidate.load();
   } catch {
-    session = null;
     mineError(t('mine.notRegistered', { party: key.party }));
     return;
   }
+  session = candidate;
   showSession();
-  try {
-    await renderMine();
-  } catch (error) {
-    mineError(t('outcome.ERROR', { message: error.message }));
-  }
+  startLive();
 }
 
 function showSession() {
   $('#sign-in-form').hidden = Boolean(session);
   $('#signed-in').hidden = !session;
-  if (session) $('#signed-in-as').textContent = t('mine.signedInAs', { name: session.name, party: `${session.key.party.slice(0, 16)}…` });
+  $('#release-signed-out').hidden = Boolean(session);
+  if (session) $('#signed-in-as').textContent = t('mine.signedInAs', { name: session.record.legalName, party: `${session.party.slice(0, 16)}…` });
 }
 
 function signOut() {
+  if (live) live.controller.abort();
   session = null;
+  live = null;
+  document.body.dataset.live = 'false';
   $('#my-bls').replaceChildren();
+  $('#release-board').replaceChildren();
+  $('#cosign-input').value = '';
+  $('#cosign-review').replaceChildren();
   mineError('');
   showSession();
+}
+
+// ---- Co-signing -------------------------------------------------------------------------------
+
+/** Shows what a transaction another party prepared asks this party to sign, with a button to
+ * sign and submit it. The page recomputes the id from the body: it signs what it shows. */
+async function reviewCosign(event) {
+  event.preventDefault();
+  const out = $('#cosign-review');
+  out.replaceChildren();
+  const result = document.createElement('p');
+  result.className = 'action-result outcome';
+  result.setAttribute('role', 'status');
+  let tx;
+  try {
+    tx = JSON.parse($('#cosign-input').value);
+    if (!tx || !tx.body || !tx.body.action) throw new Error(t('cosign.notTx'));
+    if (!tx.body.signers.includes(session.party)) throw new Error(t('cosign.notSigner'));
+    await txId(tx.body);
+  } catch (error) {
+    showResult(result, 'INVALID', error.message);
+    out.append(result);
+    return;
+  }
+  const rows = [['cosign.action', t(`action.${tx.body.action.type}`)]];
+  for (const [name, value] of Object.entries(tx.body.action)) {
+    if (name === 'type') continue;
+    let shown = typeof value === 'string' ? value : JSON.stringify(value);
+    if (typeof value === 'string' && value.startsWith('ebl:')) shown = `${await session.nameOf(value)} (${value.slice(0, 16)}…)`;
+    rows.push([`field.${name}`, shown]);
+  }
+  rows.push(['cosign.signers', (await Promise.all(tx.body.signers.map((p) => session.nameOf(p)))).join(', ')]);
+  const dl = document.createElement('dl');
+  dl.id = 'cosign-summary';
+  fillDetails(dl, rows);
+  const sign = document.createElement('button');
+  sign.type = 'button';
+  sign.id = 'cosign-submit';
+  sign.textContent = t('cosign.sign');
+  sign.addEventListener('click', async () => {
+    sign.disabled = true;
+    try {
+      const signed = await session.cosign(tx);
+      if (complete(signed.tx)) {
+        report(result, await submit(signed.id, signed.tx));
+      } else {
+        showResult(result, 'COSIGN', t('form.needsCosigner', { names: '…' }));
+        $('#cosign-input').value = JSON.stringify(signed.tx);
+      }
+    } catch (error) {
+      showError(result, error);
+    }
+    sign.disabled = false;
+  });
+  out.append(dl, sign, result);
+  result.hidden = true;
 }
 
 // ---- Network ---------------------------------------------------------------------------------
@@ -331,6 +492,22 @@ async function refreshNetwork() {
       }
       body.append(tr);
     }
+    const txRows = [];
+    for (const b of blocks) {
+      b.txIds.forEach((tx, i) => txRows.push([`${tx.slice(0, 16)}…`, b.height, b.outcomes[i]]));
+    }
+    const txBody = $('#network-txs tbody');
+    txBody.replaceChildren();
+    for (const values of txRows.slice(0, 20)) {
+      const tr = document.createElement('tr');
+      for (const value of values) {
+        const td = document.createElement('td');
+        td.textContent = String(value);
+        tr.append(td);
+      }
+      tr.lastChild.dataset.outcome = values[2];
+      txBody.append(tr);
+    }
   } catch {
     const error = $('#network-error');
     error.hidden = false;
@@ -340,7 +517,7 @@ async function refreshNetwork() {
 
 // ---- Pages -----------------------------------------------------------------------------------
 
-const PAGES = ['verify', 'mine', 'network'];
+const PAGES = ['verify', 'mine', 'release', 'network'];
 
 function route() {
   const name = location.hash.replace(/^#\//, '') || 'verify';
@@ -365,6 +542,7 @@ $('#verify-form').addEventListener('submit', verify);
 $('#document').addEventListener('change', prefillReference);
 $('#sign-in-form').addEventListener('submit', signIn);
 $('#sign-out').addEventListener('click', signOut);
+$('#cosign-form').addEventListener('submit', (event) => reviewCosign(event).catch((error) => mineError(error.message)));
 window.addEventListener('hashchange', route);
 route();
 document.body.dataset.ready = 'true';

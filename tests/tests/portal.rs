@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ebl_contracts::testkit::{document_for, to_order, TestLedger};
-use ebl_ledger::records::{BlId, TransportDocumentType};
-use ebl_ledger::{Action, Keypair};
+use ebl_ledger::action::{
+    AmendmentReason, AssignPickup, CreateLien, EmptyReturn, GateOut, HoldAuthority, HoldTarget,
+    IssueReleaseOrder, PlaceHold,
+};
+use ebl_ledger::records::{BlId, BlRecord, ContainerRef, StateKey, TransportDocumentType};
+use ebl_ledger::{Action, Hash, Keypair, Transaction, TxBody};
 use ebl_node::testkit::TestNet;
 use ebl_tests::webdriver::Browser;
 use serde_json::{json, Value};
@@ -129,6 +133,7 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
 
     let (state, text) = verify_with(&browser, &carrier, REFERENCE, &original).await;
     assert_eq!(state, "VERIFIED", "{text}");
+    assert!(text.contains("Not checked: sign in"), "without a key the proof is not claimed: {text}");
     let checksum = document_for(REFERENCE, TransportDocumentType::Bol, true).checksum().to_hex();
     for expected in ["ISSUED", "Ocean Carrier Line", "Shipper Export Co", checksum.as_str()] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
@@ -162,6 +167,30 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
     assert_eq!(state, "SURRENDERED", "{text}");
     assert!(text.contains("no longer carries title") && text.contains("SURRENDERED_FOR_DELIVERY"), "{text}");
 
+    // Surrendered for amendment and accepted: VOID. Surrendered to switch to paper: PAPER.
+    let (voided, paper) = ("PORTAL000006", "PORTAL000007");
+    let (voided_bl, paper_bl) =
+        (BlId::new(&cast.carrier.party(), voided), BlId::new(&cast.carrier.party(), paper));
+    let steps = vec![
+        (&cast.carrier, to_order(voided, &cast.shipper, None), 3),
+        (&cast.carrier, to_order(paper, &cast.shipper, None), 4),
+        (&cast.shipper, Action::SurrenderForAmendment { bl: voided_bl, reason: AmendmentReason::Cod }, 1),
+        (&cast.shipper, Action::SurrenderForAmendment { bl: paper_bl, reason: AmendmentReason::Swtp }, 2),
+        (&cast.carrier, Action::AcceptSurrender { bl: voided_bl }, 5),
+        (&cast.carrier, Action::SwitchToPaper { bl: paper_bl, paper_bl_number: "PAPER-0001".into() }, 6),
+    ];
+    commit_in_turn(&net, steps).await;
+    for (reference, outcome, says) in
+        [(voided, "VOID", "carries no title"), (paper, "PAPER", "replaced by a paper one")]
+    {
+        let copy = files.path().join(format!("{reference}.json"));
+        let document = document_for(reference, TransportDocumentType::Bol, true).to_value().expect("JSON");
+        std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
+        let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+        assert_eq!(state, outcome, "{text}");
+        assert!(text.contains(says), "{text}");
+    }
+
     // The network page: the chain, its height and the four validators.
     browser.goto(&format!("{url}/#/network")).await.expect("network page");
     browser.wait_for_text("#network-summary", "ebl-test-1", WAIT).await.expect("chain shown");
@@ -181,27 +210,38 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
     net.shutdown().await;
 }
 
-/// Evaluates `expression` in the page with the portal's `ledger.js` module as `m` and the
-/// arguments as `args`; a thrown error comes back as its message.
-async fn ledger_js(browser: &Browser, expression: &str, args: Vec<Value>) -> Value {
+/// Evaluates `expression` in the page with the portal's module `module` (e.g. `ledger.js`) as
+/// `m` and the arguments as `args`; a thrown error comes back as its message.
+async fn portal_js(browser: &Browser, module: &str, expression: &str, args: Vec<Value>) -> Value {
     let script = format!(
         "const done = arguments[arguments.length - 1]; \
          const args = Array.from(arguments).slice(0, -1); \
-         import('/portal/ledger.js').then((m) => {expression}).then(done, (e) => done(String(e)));"
+         import('/portal/{module}').then((m) => {expression}).then(done, (e) => done(String(e)));"
     );
     browser.execute_async(&script, args).await.expect("script")
+}
+
+async fn ledger_js(browser: &Browser, expression: &str, args: Vec<Value>) -> Value {
+    portal_js(browser, "ledger.js", expression, args).await
+}
+
+/// One validator serving the portal, and a browser on its Verify page (the modules loaded).
+async fn one_validator_and_a_browser() -> (TestNet, String, Browser) {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let url = net.serve_api(0).await;
+    let browser =
+        Browser::start().await.expect("headless Chromium (apt-get install chromium chromium-driver)");
+    browser.goto(&format!("{url}/#/verify")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    (net, url, browser)
 }
 
 /// The identifiers the page computes with WebCrypto are the ledger's: the BL id and the RFC 8785
 /// form of documents with awkward keys, numbers and strings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_computes_the_ledgers_bl_ids_and_canonical_json() {
-    let mut net = TestNet::new(1);
-    net.start(0).await;
-    let url = net.serve_api(0).await;
-    let browser = Browser::start().await.expect("headless Chromium");
-    browser.goto(&format!("{url}/#/verify")).await.expect("portal");
-    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    let (net, _, browser) = one_validator_and_a_browser().await;
 
     let cast = &net.cast;
     let references = ["MAEU123456789", "", "提单-2026/001 ü", "A\"B\\C"];
@@ -315,6 +355,22 @@ async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be
     assert_eq!(cards, json!(1), "only the BL naming the shipper is listed");
     screenshots(&browser, &shots, "mine").await;
 
+    // Signed in, the verifier also checks the node's proof bundle of the record itself.
+    let copy = files.path().join("mine.json");
+    let document = document_for(mine, TransportDocumentType::Bol, true).to_value().expect("JSON");
+    std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
+    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    let (state, text) = verify_with(&browser, &cast.carrier.party().to_string(), mine, &copy).await;
+    assert_eq!(state, "VERIFIED", "{text}");
+    let proof = browser
+        .execute("return document.querySelector('dd[data-field=\"field.proof\"]').dataset.proof", vec![])
+        .await
+        .expect("proof state");
+    assert_eq!(proof, json!("CHECKED"), "{text}");
+    assert!(text.contains("certified by") && text.contains("Ocean Carrier Line"), "{text}");
+    screenshots(&browser, &shots, "verify-proof").await;
+
     // A request the page signs with the shipper's key: good once, for that request only.
     let chain = net.genesis.chain_id.clone();
     let target = format!("/v1/bls/{}", bl.0.to_hex());
@@ -361,4 +417,532 @@ async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be
 
     browser.quit().await.expect("quit");
     net.shutdown().await;
+}
+
+/// One transaction body per action the portal signs, with the awkward values: non-ASCII text,
+/// options present and absent, empty and longer lists, both hold targets, large numbers.
+fn sample_bodies(cast: &ebl_contracts::testkit::Cast) -> Vec<TxBody> {
+    let bl = BlId::new(&cast.carrier.party(), "MAEU123456789");
+    let container = ContainerRef::new(bl, "NARU3472484");
+    let on_container = HoldTarget::Container(container.clone());
+    let hold = |target: HoldTarget, declaration: Option<&str>| {
+        Action::PlaceHold(PlaceHold {
+            target,
+            authority: HoldAuthority::Customs,
+            reason: "查验 inspection".into(),
+            declaration_number: declaration.map(str::to_owned),
+        })
+    };
+    let pickup = |code: Option<&[u8]>| {
+        Action::AssignPickup(AssignPickup {
+            container: container.clone(),
+            truck_plate: "沪A·12345".into(),
+            driver_id_hash: Hash::digest(b"driver-310101199001011234"),
+            slot_start_ms: 1_764_000_000_000,
+            slot_end_ms: 1_764_003_600_000,
+            pickup_code_hash: code.map(Hash::digest),
+        })
+    };
+    let actions = vec![
+        Action::SuspendParty { party: cast.outsider.party() },
+        Action::ReinstateParty { party: cast.outsider.party() },
+        Action::Transfer { bl, to: cast.consignee.party() },
+        Action::Endorse { bl, endorsee: cast.bank.party() },
+        Action::EndorseToOrder { bl, endorsee: cast.consignee.party() },
+        Action::BlankEndorse { bl },
+        Action::Sign { bl },
+        Action::RejectTransfer { bl, reason: "wrong consignee — \"收货人\" \\ ü".into() },
+        Action::SurrenderForDelivery { bl },
+        Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod },
+        Action::SurrenderForAmendment { bl, reason: AmendmentReason::Other },
+        Action::AcceptSurrender { bl },
+        Action::RejectSurrender { bl, reason: String::new() },
+        Action::SwitchToPaper { bl, paper_bl_number: "PAPER-0001".into() },
+        Action::CreateLien(CreateLien {
+            bl,
+            bank: cast.bank.party(),
+            amount_minor: 9_007_199_254_740_991,
+            currency: "USD".into(),
+            expires_at_ms: 1_900_000_000_000,
+            finance_reference: "LC-2026-0042".into(),
+        }),
+        Action::ReleaseLien { bl },
+        Action::IssueReleaseOrder(IssueReleaseOrder {
+            bl,
+            equipment_references: vec!["NARU3472484".into(), "MSKU0000001".into()],
+            terminal: cast.terminal.party(),
+            valid_from_ms: 0,
+            valid_until_ms: 1_900_000_000_000,
+            charges_settled: false,
+        }),
+        Action::SettleCharges { container: container.clone() },
+        hold(on_container.clone(), Some("223320260000123456")),
+        hold(HoldTarget::Bl { bl }, None),
+        Action::LiftHold { target: on_container.clone(), hold_id: 0 },
+        Action::LiftHold { target: HoldTarget::Bl { bl }, hold_id: 4_000_000_000 },
+        Action::DelegateRelease { container: container.clone(), to: cast.haulier.party() },
+        Action::RevokeRelease { container: container.clone(), reason: "charges unpaid".into() },
+        pickup(Some(&b"4711"[..])),
+        pickup(None),
+        Action::GateOut(GateOut {
+            container: container.clone(),
+            truck_plate: "沪A·12345".into(),
+            driver_id_hash: Hash::digest(b"driver"),
+            pickup_code: Some("4711".into()),
+            seal_numbers: vec!["SEAL1".into(), "SEAL2".into()],
+            condition: "SOUND".into(),
+        }),
+        Action::GateOut(GateOut {
+            container: container.clone(),
+            truck_plate: String::new(),
+            driver_id_hash: Hash::digest(b""),
+            pickup_code: None,
+            seal_numbers: Vec::new(),
+            condition: "DAMAGED".into(),
+        }),
+        Action::EmptyReturn(EmptyReturn { container, damage_notes: "dent, door 2".into() }),
+    ];
+    actions
+        .into_iter()
+        .enumerate()
+        .map(|(i, action)| {
+            let mut signers = vec![cast.shipper.party()];
+            if matches!(action, Action::CreateLien(_)) {
+                signers.push(cast.bank.party());
+            }
+            let nonce = [0, 1, 1 << 40, (1 << 53) - 1][i % 4];
+            TxBody { chain_id: net_chain(i), nonce, signers, action }
+        })
+        .collect()
+}
+
+/// Chain ids of the samples: the test network's, and one with characters outside ASCII.
+fn net_chain(i: usize) -> String {
+    if i % 5 == 4 {
+        "ebl-测试-2".to_string()
+    } else {
+        "ebl-test-1".to_string()
+    }
+}
+
+/// The page builds a transaction from its JSON exactly as the ledger does (the id is SHA-256 of
+/// the borsh body), its signatures verify in Rust, and a browser-signed transaction cannot be
+/// replayed, altered or passed off as another party's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_refused() {
+    let (net, url, browser) = one_validator_and_a_browser().await;
+    let cast = &net.cast;
+
+    let samples = sample_bodies(cast);
+    // Every action the portal signs (all but ISSUE, REISSUE, REGISTER_PARTY, SET_PARTY_ROLES).
+    let kinds: std::collections::BTreeSet<&str> = samples.iter().map(|b| b.action.name()).collect();
+    assert_eq!(kinds.len(), 24, "{kinds:?}");
+    for body in &samples {
+        let json = serde_json::to_value(body).expect("JSON");
+        let js = portal_js(&browser, "tx.js", "m.txId(args[0])", vec![json.clone()]).await;
+        assert_eq!(js, json!(body.id().0.to_hex()), "{json}");
+    }
+    // Issuance carries a document: the portal refuses to sign it rather than sign it wrongly.
+    let issue = TxBody {
+        chain_id: "ebl-test-1".into(),
+        nonce: 0,
+        signers: vec![cast.carrier.party()],
+        action: to_order(REFERENCE, &cast.shipper, None),
+    };
+    let refused =
+        portal_js(&browser, "tx.js", "m.txId(args[0])", vec![serde_json::to_value(&issue).expect("JSON")])
+            .await;
+    assert!(refused.as_str().is_some_and(|e| e.contains("cannot sign a ISSUE")), "{refused}");
+
+    // Signed in the page with the shipper's key: Rust verifies the signature.
+    let shipper_pem = ebl_client::keys::to_pem(&cast.shipper).expect("pem");
+    let sign = |body: Value| {
+        let (browser, pem) = (&browser, shipper_pem.clone());
+        async move {
+            portal_js(
+                browser,
+                "tx.js",
+                "import('/portal/signing.js').then((s) => s.loadKey(args[1])).then((key) => m.addSignature({ body: args[0], signatures: [] }, key))",
+                vec![body, json!(pem)],
+            )
+            .await
+        }
+    };
+    let signed = sign(serde_json::to_value(&samples[2]).expect("JSON")).await;
+    let tx: Transaction = serde_json::from_value(signed["tx"].clone()).expect("a transaction");
+    assert_eq!(signed["id"], json!(tx.id().0.to_hex()));
+    tx.verify().expect("the browser's signature verifies");
+
+    // A BL in the shipper's hands, and the transfer the page signs for it.
+    let bl = BlId::new(&cast.carrier.party(), REFERENCE);
+    let issued = net
+        .submit(0, TestLedger::tx_with_nonce(&[&cast.carrier], to_order(REFERENCE, &cast.shipper, None), 0));
+    net.wait_for_receipts(&[0], &[issued]).await;
+    let chain = net.genesis.chain_id.clone();
+    let transfer = |to: &Keypair, nonce: u64| {
+        json!({"chainId": chain, "nonce": nonce, "signers": [cast.shipper.party()],
+               "action": {"type": "TRANSFER", "bl": bl.0.to_hex(), "to": to.party()}})
+    };
+    let post = |tx: Value| {
+        let url = url.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{url}/v1/transactions?wait=true"))
+                .json(&tx)
+                .send()
+                .await
+                .expect("node answers");
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let signed = sign(transfer(&cast.consignee, 0)).await;
+    let (status, body) = post(signed["tx"].clone()).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("SUCCESS")), "{body}");
+    assert_eq!(body["txId"], signed["id"], "the node computed the id the page signed");
+
+    // Replayed as is: the ledger has it already.
+    let (status, body) = post(signed["tx"].clone()).await;
+    assert!(status == 409 || status == 422, "replayed: {status} {body}");
+    // The consignee now holds it; the shipper's next signature cannot move it back, nor can the
+    // signature be moved to another recipient or passed off as the carrier's.
+    let next = sign(transfer(&cast.outsider, 1)).await;
+    let mut altered = next["tx"].clone();
+    altered["body"]["action"]["to"] = json!(cast.forwarder.party());
+    let (status, body) = post(altered).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("BAD_SIGNATURE")), "altered: {body}");
+    let mut posing = next["tx"].clone();
+    posing["body"]["signers"] = json!([cast.carrier.party()]);
+    posing["body"]["nonce"] = json!(1);
+    let (status, body) = post(posing).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("BAD_SIGNATURE")), "posing: {body}");
+    // Signed by the shipper for itself, it is still not the shipper's BL to move any more.
+    let (status, body) = post(next["tx"].clone()).await;
+    let code = body["outcome"].as_str().or(body["code"].as_str());
+    assert_eq!(code, Some("NOT_POSSESSOR"), "{status} {body}");
+    let record: BlRecord = net.node(0).view().state(&StateKey::Bl(bl)).expect("the BL");
+    assert_eq!(record.possessor, cast.consignee.party(), "nothing moved it back");
+
+    // The page checks the node's proof bundle of the record as the Rust ledger does, and refuses
+    // one with any part changed: the record, the Merkle path, the header, a validator's signature.
+    let bundle = net.node(0).view().prove(&StateKey::Bl(bl)).expect("a proof");
+    let validators: Vec<Value> = net
+        .genesis
+        .validators
+        .iter()
+        .map(|v| json!({"party": v.party, "votingPower": v.voting_power}))
+        .collect();
+    let check = |bytes: Vec<u8>| {
+        let (browser, chain, validators) = (&browser, chain.clone(), validators.clone());
+        let checksum = record.document_checksum.to_hex();
+        async move {
+            portal_js(
+                browser,
+                "proof.js",
+                "m.verifyBlProof(args[0], args[1], args[2], args[3], args[4])",
+                vec![
+                    json!(hex_of(&bytes)),
+                    json!(chain),
+                    json!(validators),
+                    json!(bl.0.to_hex()),
+                    json!(checksum),
+                ],
+            )
+            .await
+        }
+    };
+    let trusted: Vec<(ebl_ledger::PartyId, u64)> =
+        net.genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
+    bundle.verify(&chain, &trusted).expect("the bundle verifies in Rust");
+    let bytes = ebl_ledger::encoding::encode(&bundle);
+    let checked = check(bytes.clone()).await;
+    assert_eq!(checked["height"], json!(bundle.header.height), "{checked}");
+    assert_eq!(checked["status"], json!("ISSUED"), "{checked}");
+    assert_eq!(checked["signers"], json!([net.genesis.validators[0].party]), "{checked}");
+    let mut tampered_value = bundle.clone();
+    if let Some(value) = tampered_value.value.as_mut() {
+        let last = value.len() - 1;
+        value[last] ^= 1;
+    }
+    let mut tampered_root = bundle.clone();
+    tampered_root.header.state_root = Hash::digest(b"another state");
+    let mut tampered_signature = bundle.clone();
+    tampered_signature.certificate.signatures[0].1 .0[5] ^= 1;
+    let mut unsigned = bundle.clone();
+    unsigned.certificate.signatures.clear();
+    for (what, bad) in [
+        ("value", tampered_value),
+        ("state root", tampered_root),
+        ("signature", tampered_signature),
+        ("signature list", unsigned),
+    ] {
+        assert!(bad.verify(&chain, &trusted).is_err(), "Rust refuses a changed {what}");
+        let refused = check(ebl_ledger::encoding::encode(&bad)).await;
+        assert!(refused.is_string(), "a bundle with a changed {what} was accepted: {refused}");
+    }
+    let refused = check(bytes[..bytes.len() - 1].to_vec()).await;
+    assert!(refused.as_str().is_some_and(|e| e.contains("truncated")), "{refused}");
+
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
+}
+
+/// Signs `browser` in on the "My bills of lading" page with the PEM key in `file`.
+async fn sign_in(browser: &Browser, file: &Path) {
+    let path = file.canonicalize().expect("absolute").display().to_string();
+    browser.find("#key-file").await.expect("key input").send_keys(&path).await.expect("upload");
+    browser.find("#sign-in").await.expect("button").click().await.expect("click");
+}
+
+/// A browser at the portal's "My bills of lading" page, signed in as `key` (written to `dir`),
+/// once the page has replayed the party's events.
+async fn signed_in(url: &str, dir: &Path, key: &Keypair, name: &str) -> Browser {
+    let file = dir.join(format!("{}.pem", name.split(' ').next().unwrap_or("key")));
+    std::fs::write(&file, ebl_client::keys::to_pem(key).expect("pem")).expect("write");
+    let browser = Browser::start().await.expect("headless Chromium");
+    browser.goto(&format!("{url}/#/mine")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    sign_in(&browser, &file).await;
+    browser.wait_for_text("#signed-in-as", name, WAIT).await.expect("signed in");
+    browser.wait_for("body[data-live='true']", WAIT).await.expect("events replayed");
+    browser
+}
+
+/// Opens the form of `action` in the element `scope`, fills it (pairs of a field name and a
+/// value; a `select` takes the option's value) and submits it; returns the form's selector.
+async fn fill_and_submit(browser: &Browser, scope: &str, action: &str, fill: &[(&str, &str)]) -> String {
+    browser
+        .wait_for(&format!("{scope} button[data-action='{action}']"), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("{action} is offered in {scope}: {e}"))
+        .click()
+        .await
+        .expect("click");
+    let form = format!("{scope} form.action-form[data-action='{action}']");
+    browser.wait_for(&form, WAIT).await.expect("the form opens");
+    for (name, value) in fill {
+        let field = browser.find(&format!("{form} [name='{name}']")).await.expect("field");
+        let tag = browser.execute("return arguments[0].tagName", vec![field.to_arg()]).await.expect("tag");
+        if tag == json!("SELECT") {
+            field.select_by_value(value).await.expect("option");
+        } else {
+            field.clear().await.expect("clear");
+            field.send_keys(value).await.expect("typed");
+        }
+    }
+    browser
+        .find(&format!("{form} button[type='submit']"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    form
+}
+
+/// [`fill_and_submit`], then waits for the committed result and returns its text.
+async fn act(browser: &Browser, scope: &str, action: &str, fill: &[(&str, &str)]) -> String {
+    // On success the card is redrawn with the result (block and transaction) on top, in place of
+    // the previous one; a refusal stays in the form.
+    let result = format!("{scope} .action-result[data-outcome='SUCCESS']");
+    let text_of = |css: String| async move {
+        browser
+            .execute(
+                "const p = document.querySelector(arguments[0]); return p ? p.textContent : null",
+                vec![json!(css)],
+            )
+            .await
+            .expect("result")
+    };
+    let before = text_of(result.clone()).await;
+    let form = fill_and_submit(browser, scope, action, fill).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = text_of(result.clone()).await;
+        if let (Some(text), false) = (now.as_str(), now == before) {
+            return text.to_string();
+        }
+        let refusal = browser
+            .execute(
+                "const p = document.querySelector(arguments[0]); \
+                 return p && !['WORKING', 'SUCCESS'].includes(p.dataset.outcome) ? p.textContent : null",
+                vec![json!(format!("{form} .action-result:not([hidden])"))],
+            )
+            .await
+            .expect("result");
+        assert!(refusal.is_null(), "{action} was not committed: {refusal}");
+        assert!(tokio::time::Instant::now() < deadline, "no result for {action} within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The status a browser's release board shows for `container`, waiting until it is `expected`.
+async fn board_shows(browser: &Browser, container: &str, expected: &str) {
+    browser
+        .wait_for(&format!("article.container[data-container='{container}'][data-status='{expected}']"), WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("the board never showed {expected}: {e}"));
+}
+
+/// The issue's scenario, every party in its own browser session: a consignee signs in, endorses,
+/// pledges the BL to its bank (which co-signs, then releases the lien) and surrenders; the carrier
+/// accepts and releases the container; customs holds it and lifts the hold; the consignee assigns
+/// the pickup and the terminal gates it out — and the consignee's release board follows HELD →
+/// AVAILABLE → PICKUP_ASSIGNED → GATED_OUT without a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release_board_follows_live() {
+    let (net, url) = live_network().await;
+    let cast = &net.cast;
+    let reference = "PORTAL000005";
+    let bl = BlId::new(&cast.carrier.party(), reference);
+    let id = bl.0.to_hex();
+    let steps = vec![
+        (&cast.carrier, to_order(reference, &cast.shipper, Some(&cast.shipper)), 0),
+        (&cast.shipper, Action::EndorseToOrder { bl, endorsee: cast.consignee.party() }, 0),
+        (&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() }, 1),
+    ];
+    commit_in_turn(&net, steps).await;
+    let files = tempfile::tempdir().expect("temp dir");
+    let (shots, _guard) = screenshot_dir();
+    let card = format!("article.bl[data-bl='{id}']");
+
+    // The consignee: the BL it holds, with what it may do now.
+    let consignee = signed_in(&url, files.path(), &cast.consignee, "Consignee Import GmbH").await;
+    consignee.execute("window.notReloaded = true", vec![]).await.expect("marker");
+    let text = consignee.wait_for(&card, WAIT).await.expect("the BL").text().await.expect("text");
+    for expected in [reference, "you hold it", "you are its endorsee", "TRANSFER by Shipper Export Co"] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    for offered in ["ENDORSE", "BLANK_ENDORSE", "SURRENDER_FOR_DELIVERY", "CREATE_LIEN", "REJECT_TRANSFER"] {
+        consignee.find(&format!("{card} button[data-action='{offered}']")).await.expect(offered);
+    }
+    consignee
+        .find(&format!("{card} button[data-action='BLANK_ENDORSE']"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("open");
+    consignee.wait_for(&format!("{card} form.action-form"), WAIT).await.expect("form");
+    screenshots(&consignee, &shots, "mine-actions").await;
+
+    let done = act(&consignee, &card, "BLANK_ENDORSE", &[]).await;
+    assert!(done.contains("committed in block"), "{done}");
+    consignee
+        .wait_for_text(&card, "BLANK_ENDORSE by Consignee Import GmbH", WAIT)
+        .await
+        .expect("in the history");
+
+    // A lien: the consignee pledges the BL to its bank, which co-signs in its own session after
+    // reading what it signs; later the bank releases it.
+    let bank = cast.bank.party().to_string();
+    let form = fill_and_submit(
+        &consignee,
+        &card,
+        "CREATE_LIEN",
+        &[("bank", bank.as_str()), ("amount", "1250000.00"), ("financeReference", "LC-2026-0042")],
+    )
+    .await;
+    consignee
+        .wait_for(&format!("{form} .action-result[data-outcome='COSIGN']"), WAIT)
+        .await
+        .expect("co-signer");
+    let request = consignee
+        .execute(&format!("return document.querySelector(\"{form} textarea.cosign-request\").value"), vec![])
+        .await
+        .expect("the co-signing request");
+    let banker = signed_in(&url, files.path(), &cast.bank, "Trade Finance Bank").await;
+    banker.find("#cosign summary").await.expect("co-sign").click().await.expect("open");
+    banker
+        .execute("document.querySelector('#cosign-input').value = arguments[0]", vec![request])
+        .await
+        .expect("pasted");
+    banker.find("#cosign-check").await.expect("review").click().await.expect("click");
+    let summary = banker.wait_for_text("#cosign-summary", "Pledge to a bank", WAIT).await.expect("summary");
+    for expected in ["Consignee Import GmbH", "Trade Finance Bank", "125000000", "LC-2026-0042"] {
+        assert!(summary.contains(expected), "missing {expected:?} in:\n{summary}");
+    }
+    screenshots(&banker, &shots, "cosign").await;
+    banker.find("#cosign-submit").await.expect("sign").click().await.expect("click");
+    banker
+        .wait_for("#cosign-review .action-result[data-outcome='SUCCESS']", WAIT)
+        .await
+        .expect("lien committed");
+    consignee.wait_for_text(&card, "held by Trade Finance Bank", WAIT).await.expect("the lien, live");
+    act(&banker, &card, "RELEASE_LIEN", &[]).await;
+    consignee.wait_for_text(&card, "RELEASE_LIEN by Trade Finance Bank", WAIT).await.expect("released, live");
+    banker.quit().await.expect("quit");
+
+    act(&consignee, &card, "SURRENDER_FOR_DELIVERY", &[]).await;
+    consignee
+        .wait_for(&format!("{card}[data-status='PENDING_SURRENDER_FOR_DELIVERY']"), WAIT)
+        .await
+        .expect("pending surrender");
+    let record: BlRecord = net.node(2).view().state(&StateKey::Bl(bl)).expect("the BL");
+    assert_eq!(record.endorsee, None);
+    assert_eq!(record.possessor, cast.carrier.party(), "surrendered to the carrier");
+
+    // The carrier, in a second session, accepts and releases the container to the terminal.
+    let carrier = signed_in(&url, files.path(), &cast.carrier, "Ocean Carrier Line").await;
+    carrier
+        .wait_for(&format!("{card}[data-status='PENDING_SURRENDER_FOR_DELIVERY']"), WAIT)
+        .await
+        .expect("pending");
+    act(&carrier, &card, "ACCEPT_SURRENDER", &[]).await;
+    consignee
+        .wait_for(&format!("{card}[data-status='SURRENDERED_FOR_DELIVERY']"), WAIT)
+        .await
+        .expect("the consignee's page follows the carrier's acceptance");
+    let terminal = cast.terminal.party().to_string();
+    act(&carrier, &card, "ISSUE_RELEASE_ORDER", &[("terminal", terminal.as_str())]).await;
+
+    // Customs, on its own board (it sees every container), holds the container before the
+    // consignee looks at its board.
+    let container = ContainerRef::new(bl, "NARU3472484");
+    let key = format!("{id}/NARU3472484");
+    let scope = format!("article.container[data-container='{key}']");
+    let customs = signed_in(&url, files.path(), &cast.customs, "Customs Authority").await;
+    customs.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    board_shows(&customs, &key, "AVAILABLE").await;
+    let fill = [("reason", "documentary check"), ("declarationNumber", "223320260000123456")];
+    act(&customs, &scope, "PLACE_HOLD", &fill).await;
+    consignee.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    board_shows(&consignee, &key, "HELD").await;
+    consignee.wait_for_text("#release-board", "documentary check", WAIT).await.expect("the hold");
+    screenshots(&consignee, &shots, "release-held").await;
+
+    act(&customs, &scope, "LIFT_HOLD-0", &[]).await;
+    board_shows(&consignee, &key, "AVAILABLE").await;
+    customs.quit().await.expect("quit");
+
+    // The terminal's board shows the container it was released to, live.
+    let terminal = signed_in(&url, files.path(), &cast.terminal, "Container Terminal").await;
+    terminal.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    board_shows(&terminal, &key, "AVAILABLE").await;
+    act(&consignee, &scope, "ASSIGN_PICKUP", &[("truckPlate", "SH-A12345"), ("driverId", "DRV-0042")]).await;
+    board_shows(&consignee, &key, "PICKUP_ASSIGNED").await;
+    let record: ebl_ledger::records::ReleaseRecord =
+        net.node(3).view().state(&StateKey::Release(container.id())).expect("release");
+    let pickup = record.pickup.expect("assigned");
+    assert_eq!(
+        pickup.driver_id_hash,
+        Hash::digest(b"DRV-0042"),
+        "only the driver id's hash is on the ledger"
+    );
+    board_shows(&terminal, &key, "PICKUP_ASSIGNED").await;
+    let fill = [("driverId", "DRV-0042"), ("sealNumbers", "SEAL0001")];
+    act(&terminal, &scope, "GATE_OUT", &fill).await;
+    terminal.quit().await.expect("quit");
+    board_shows(&consignee, &key, "GATED_OUT").await;
+    consignee.wait_for_text(&scope, "SEAL0001", WAIT).await.expect("the outbound EIR");
+    let reloaded = consignee.execute("return window.notReloaded === true", vec![]).await.expect("marker");
+    assert_eq!(reloaded, json!(true), "the page followed the ledger without a reload");
+    screenshots(&consignee, &shots, "release").await;
+
+    consignee.quit().await.expect("quit");
+    carrier.quit().await.expect("quit");
+    net.shutdown().await;
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -13,11 +13,16 @@ use super::{not_found, ApiError};
 
 /// The files under `/portal/`, with their media types.
 const ASSETS: &[(&str, &str, &str)] = &[
+    ("actions.js", "text/javascript; charset=utf-8", include_str!("../../portal/actions.js")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../portal/app.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_str!("../../portal/i18n.js")),
     ("ledger.js", "text/javascript; charset=utf-8", include_str!("../../portal/ledger.js")),
+    ("proof.js", "text/javascript; charset=utf-8", include_str!("../../portal/proof.js")),
+    ("release.js", "text/javascript; charset=utf-8", include_str!("../../portal/release.js")),
+    ("session.js", "text/javascript; charset=utf-8", include_str!("../../portal/session.js")),
     ("signing.js", "text/javascript; charset=utf-8", include_str!("../../portal/signing.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../portal/style.css")),
+    ("tx.js", "text/javascript; charset=utf-8", include_str!("../../portal/tx.js")),
 ];
 
 const INDEX: &str = include_str!("../../portal/index.html");
