@@ -192,7 +192,11 @@ async fn up(dir: &Path, validators: usize, base_port: u16, demo: bool, exit_afte
     let all: Vec<usize> = (0..net.len()).collect();
     net.wait_for_height(&all, 1, START_TIMEOUT).await?;
     println!("every validator is up and the chain is growing");
-    println!("web portal (verify a BL, the network): {}/\n", net.node(0).url());
+    println!(
+        "web portal: {}/ (verify a BL; sign in with a key of {}/parties/*.pem to act as that party)\n",
+        net.node(0).url(),
+        dir.display()
+    );
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let control = ControlFile { port: listener.local_addr()?.port(), pid: std::process::id() };
@@ -382,7 +386,7 @@ fn print_guide(net: &Testnet, bl: Option<ebl_ledger::BlId>) {
         );
     }
     println!(
-        "Keys: validators' in {dir}/<name>/node_key.json; traders' and the haulier's in {dir}/parties/*.pem"
+        "Keys: validators' in {dir}/<name>/node_key.json (PEM copies in {dir}/parties/<name>.pem); traders' and the haulier's in {dir}/parties/*.pem"
     );
     let customs = net.nodes().get(2).unwrap_or(&net.nodes()[0]);
     let what = bl.map(|bl| format!("verify {bl}")).unwrap_or_else(|| "status".into());

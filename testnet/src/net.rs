@@ -177,7 +177,15 @@ impl Testnet {
                     format!("127.0.0.1:{rpc_port}"),
                 ],
             )?;
-            let party = ebl_client::keys::load(&home.join("node_key.json"))?.party();
+            let key = ebl_client::keys::load(&home.join("node_key.json"))?;
+            // A PEM copy of the validator's party key, to sign in to the web portal as it.
+            let parties = dir.join("parties");
+            std::fs::create_dir_all(&parties)?;
+            let pem = parties.join(format!("{name}.pem"));
+            if !pem.exists() {
+                ebl_client::keys::save_pem(&key, &pem)?;
+            }
+            let party = key.party();
             specs.push(format!("{}:{roles}", home.display()));
             nodes.push(NodeInfo { name, roles: roles.into(), party, home, p2p_port, rpc_port });
         }

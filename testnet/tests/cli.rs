@@ -70,6 +70,15 @@ fn up_tells_the_whole_story_of_a_bill_of_lading_and_exits_cleanly() {
         assert!(log.contains("node started"), "{name}: {log}");
         assert!(net.join(name).join("data").is_dir());
     }
+    // Every party's key is there as PEM, to sign in to the web portal with; and the shipper's copy
+    // of the document, to verify there.
+    assert!(out.contains("web portal: http://127.0.0.1:"), "{out}");
+    for name in ["carrier", "bank", "customs", "terminal", "shipper", "consignee", "haulier"] {
+        let pem = std::fs::read_to_string(net.join("parties").join(format!("{name}.pem"))).expect("key");
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{name}");
+    }
+    let documents = std::fs::read_dir(net.join("documents")).expect("documents").count();
+    assert_eq!(documents, 1);
     let status = testnet(&net, &["status"]);
     assert!(!status.status.success());
     assert!(text(&status).contains("no network is running"), "{}", text(&status));
