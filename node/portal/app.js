@@ -181,6 +181,7 @@ function newLive() {
     containers: new Map(),
     references: new Map(),
     notices: new Map(),
+    height: 0,
   };
 }
 
@@ -323,13 +324,35 @@ async function onReplayed() {
   document.body.dataset.live = 'true';
 }
 
+/** Follows the party's events from `fromHeight`; when the stream ends (the node restarted, the
+ * network dropped), says so and follows again from the next height after a pause. */
+function follow(fromHeight) {
+  const mine = live;
+  const report = (error) => {
+    if (!mine.controller.signal.aborted) mineError(t('outcome.ERROR', { message: error.message }));
+  };
+  const onQuiet = mine.replayed ? () => {} : () => onReplayed().catch(report);
+  session
+    .follow(fromHeight, (event) => {
+      mine.height = Math.max(mine.height, event.height);
+      return onEvent(event).catch(report);
+    }, mine.controller.signal, onQuiet)
+    .catch(report)
+    .then(() => {
+      if (mine.controller.signal.aborted || live !== mine) return;
+      mineError(t('mine.reconnecting'));
+      setTimeout(() => {
+        if (live !== mine) return;
+        mineError('');
+        follow(mine.height + 1);
+      }, 2000);
+    });
+}
+
 function startLive() {
   live = newLive();
   $('#my-bls').replaceChildren(document.createTextNode(t('mine.loading')));
-  session
-    .follow(1, (event) => onEvent(event).catch((error) => mineError(t('outcome.ERROR', { message: error.message }))), live.controller.signal, () =>
-      onReplayed().catch((error) => mineError(t('outcome.ERROR', { message: error.message }))))
-    .catch((error) => mineError(t('outcome.ERROR', { message: error.message })));
+  follow(1);
 }
 
 function mineError(text) {
@@ -351,7 +374,13 @@ async function signIn(event) {
     return;
   }
   $('#key-file').value = '';
-  const { chainId } = await getJson('/v1/status');
+  let chainId;
+  try {
+    ({ chainId } = await getJson('/v1/status'));
+  } catch (error) {
+    mineError(t('outcome.ERROR', { message: error.message }));
+    return;
+  }
   const candidate = new Session(key, chainId);
   try {
     await candidate.load();

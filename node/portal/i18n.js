@@ -144,6 +144,7 @@ const TEXTS = {
     'mine.badKey': 'This file is not an ed25519 private key in PKCS#8 PEM form: {message}',
     'mine.empty': 'No bill of lading names you yet.',
     'mine.loading': 'Reading your bills of lading…',
+    'mine.reconnecting': 'The connection to the node was lost; following the ledger again in a moment…',
     'mine.youPossess': 'you hold it',
     'mine.youEndorsee': 'you are its endorsee',
     'mine.youIssued': 'you issued it',
