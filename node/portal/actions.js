@@ -65,7 +65,8 @@ async function hashText(text) {
 
 /**
  * The title actions open to `me` on `record` (a BlRecord as the API gives it). Each: `type`,
- * `fields` (what the form asks), `build(values)` → the action JSON, `cosigners`.
+ * `fields` (what the form asks), `build(values)` → the action JSON, and `cosigners(values)` →
+ * the parties that must sign after the submitter (none when absent).
  */
 export function titleActions(record, me) {
   const out = [];
@@ -102,7 +103,7 @@ export function titleActions(record, me) {
       type: 'SURRENDER_FOR_DELIVERY',
       fields: [],
       // An active lien binds the surrender: the bank co-signs it.
-      cosigners: lienActive(record) ? [record.lien.bank] : [],
+      cosigners: () => (lienActive(record) ? [record.lien.bank] : []),
       build: () => ({ type: 'SURRENDER_FOR_DELIVERY', ...blField(record) }),
     });
   }
@@ -116,7 +117,7 @@ export function titleActions(record, me) {
         { name: 'expires', kind: 'datetime', value: localTime(Date.now() + 90 * DAY_MS) },
         { name: 'financeReference', kind: 'text', required: true },
       ],
-      cosignersOf: (v) => [v.bank],
+      cosigners: (v) => [v.bank],
       build: (v) => ({
         type: 'CREATE_LIEN',
         ...blField(record),
@@ -324,7 +325,7 @@ function values(form, fields) {
   return out;
 }
 
-function showResult(p, outcome, text) {
+export function showResult(p, outcome, text) {
   p.hidden = false;
   p.dataset.outcome = outcome;
   p.textContent = text;
@@ -351,7 +352,7 @@ async function perform(action, session, form, result) {
     showResult(result, 'INVALID', error.message);
     return null;
   }
-  const cosigners = action.cosignersOf ? action.cosignersOf(formValues) : action.cosigners || [];
+  const cosigners = action.cosigners ? action.cosigners(formValues) : [];
   showResult(result, 'WORKING', t('form.signing'));
   try {
     const { id, tx } = await session.prepare(built, cosigners);
@@ -375,7 +376,7 @@ async function perform(action, session, form, result) {
   }
 }
 
-function showError(result, error) {
+export function showError(result, error) {
   if (error instanceof NodeError) showResult(result, error.code, t('form.refused', { code: error.code, message: error.message }));
   else showResult(result, 'ERROR', t('outcome.ERROR', { message: error.message }));
 }
@@ -395,8 +396,6 @@ export function report(result, status) {
   return null;
 }
 
-export { showError, showResult };
-
 /**
  * Appends to `card` the result of the party's last action on it (`notice`, if any) and an empty
  * area for its actions, which it returns.
@@ -405,8 +404,7 @@ export function actionArea(card, notice) {
   if (notice) {
     const p = document.createElement('p');
     p.className = 'action-result outcome';
-    p.dataset.outcome = 'SUCCESS';
-    p.textContent = notice;
+    showResult(p, 'SUCCESS', notice);
     card.append(p);
   }
   const actions = document.createElement('div');

@@ -1,5 +1,5 @@
 // The portal: pages over the node's public REST API, one at a time by the URL's hash.
-import { setLanguage, t, translatePage } from './i18n.js';
+import { fillDetails, formatTime, setLanguage, t, translatePage } from './i18n.js';
 import { actionArea, renderActions, report, showError, showResult, titleActions } from './actions.js';
 import { blId, documentChecksum } from './ledger.js';
 import { containerCard, containerKey } from './release.js';
@@ -10,27 +10,9 @@ import { complete, txId } from './tx.js';
 
 const $ = (selector) => document.querySelector(selector);
 
-function formatTime(ms) {
-  return ms ? new Date(ms).toLocaleString(document.documentElement.lang) : '—';
-}
-
 function partyName(named) {
   if (!named) return '—';
   return `${named.legalName || t('common.unknownName')} (${named.party.slice(0, 12)}…)`;
-}
-
-/** Replaces the children of a <dl> with term/description pairs (`mono` values in monospace). */
-function fillDetails(dl, rows) {
-  dl.replaceChildren();
-  for (const [key, value, mono] of rows) {
-    const dt = document.createElement('dt');
-    dt.textContent = t(key);
-    const dd = document.createElement('dd');
-    dd.textContent = value;
-    dd.dataset.field = key;
-    if (mono) dd.classList.add('mono');
-    dl.append(dt, dd);
-  }
 }
 
 // ---- Verify ----------------------------------------------------------------------------------
@@ -267,21 +249,25 @@ async function renderMine() {
   $('#mine-empty').hidden = cards.length > 0;
 }
 
-/** The containers of `id` this party may read, added to the board. */
+/** The containers of `id` this party may read, added to the board with the status just read
+ * (drawn from it once, instead of reading each container again). */
 async function addContainersOf(id) {
   const answer = await session.get(`/v1/bls/${id}/containers`).catch(() => null);
-  for (const c of answer ? answer.containers : []) live.containers.set(containerKey(id, c.equipmentReference), { bl: id, eq: c.equipmentReference });
+  for (const c of answer ? answer.containers : []) {
+    live.containers.set(containerKey(id, c.equipmentReference), { bl: id, eq: c.equipmentReference, status: c });
+  }
 }
 
 async function refreshContainer(key) {
-  const { bl, eq } = live.containers.get(key);
-  const status = await session.get(`/v1/bls/${bl}/containers/${encodeURIComponent(eq)}`);
+  const entry = live.containers.get(key);
+  const { bl, eq } = entry;
+  const status = entry.status || (await session.get(`/v1/bls/${bl}/containers/${encodeURIComponent(eq)}`));
+  entry.status = null;
   status.blId = bl;
   const card = await containerCard(session, status, live.references.get(bl), live.notices.get(key), async (text) => {
     live.notices.set(key, text);
     await refreshContainer(key);
   });
-  card.dataset.digest = JSON.stringify([status, live.notices.get(key) || '']);
   const old = document.querySelector(`#release-board article.container[data-container="${key}"]`);
   place('#release-board', old, card, '#release-empty');
 }

@@ -234,6 +234,25 @@ export function has(key) {
   return Boolean((TEXTS[language] && TEXTS[language][key]) || TEXTS.en[key]);
 }
 
+/** A time (ms since the epoch) in the page's language; `—` for none. */
+export function formatTime(ms) {
+  return ms ? new Date(ms).toLocaleString(document.documentElement.lang) : '—';
+}
+
+/** Replaces the children of a <dl> with term/description pairs (`mono` values in monospace). */
+export function fillDetails(dl, rows) {
+  dl.replaceChildren();
+  for (const [key, value, mono] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = t(key);
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dd.dataset.field = key;
+    if (mono) dd.classList.add('mono');
+    dl.append(dt, dd);
+  }
+}
+
 /** Fills every element carrying `data-i18n` with its text. */
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) {

@@ -4,7 +4,8 @@
 // to the value (a Jellyfish Merkle proof, SHA-256), and the value is the BL record the page shows.
 // Tested against the Rust ledger by the browser tests.
 
-import { borshString, concat, fromHex, partyBytes, sha256, toHex } from './ledger.js';
+import { concat, fromHex, partyBytes, sha256, toHex } from './ledger.js';
+import { Writer } from './tx.js';
 
 const encoder = new TextEncoder();
 const LEAF = encoder.encode('JMT::LeafNode');
@@ -62,18 +63,6 @@ class Reader {
 
 function equal(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function u32le(n) {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
-
-function u64le(n) {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
-  return b;
 }
 
 /** Decodes the bundle's parts; the raw header bytes are kept to hash. */
@@ -142,7 +131,15 @@ async function checkStateProof(bundle) {
 
 /** The bytes a validator signs to precommit `blockHash` (ebl_ledger::certificate). */
 function precommitBytes(chainId, height, round, blockHash, party) {
-  return concat([encoder.encode('ebl/commit-vote/v1'), borshString(chainId), u64le(height), u32le(round), Uint8Array.of(1), blockHash, partyBytes(party)]);
+  const w = new Writer();
+  w.bytes(encoder.encode('ebl/commit-vote/v1'));
+  w.string(chainId);
+  w.u64(height);
+  w.u32(round);
+  w.u8(1);
+  w.bytes(blockHash);
+  w.bytes(partyBytes(party));
+  return w.finish();
 }
 
 /**

@@ -3,20 +3,7 @@
 // signed-in party. The page keeps it current from the event stream.
 
 import { actionArea, containerActions, renderActions } from './actions.js';
-import { t } from './i18n.js';
-
-function time(ms) {
-  return ms ? new Date(ms).toLocaleString(document.documentElement.lang) : '—';
-}
-
-function row(dl, key, value) {
-  const dt = document.createElement('dt');
-  dt.textContent = t(key);
-  const dd = document.createElement('dd');
-  dd.textContent = value;
-  dd.dataset.field = key;
-  dl.append(dt, dd);
-}
+import { fillDetails, formatTime as time, t } from './i18n.js';
 
 /** The key of a container on the board. */
 export function containerKey(bl, equipmentReference) {
@@ -35,38 +22,39 @@ export async function containerCard(session, status, blLabel, notice, onChange) 
   card.className = 'container';
   card.dataset.container = containerKey(bl, status.equipmentReference);
   card.dataset.status = status.status;
+  // What the card shows: an event that changes none of it leaves the card (and an open form) be.
+  card.dataset.digest = JSON.stringify([status, notice || '']);
   const title = document.createElement('h2');
   const badge = document.createElement('span');
   badge.className = 'status';
   badge.dataset.status = status.status;
   badge.textContent = t(`release.${status.status}`);
   title.append(document.createTextNode(`${status.equipmentReference} `), badge);
-  const dl = document.createElement('dl');
-  row(dl, 'release.bl', blLabel || `${bl.slice(0, 16)}…`);
+  const rows = [['release.bl', blLabel || `${bl.slice(0, 16)}…`]];
+  const holds = document.createElement('ul');
+  holds.className = 'holds';
   if (r) {
-    row(dl, 'release.rightHolder', await session.nameOf(r.rightHolder));
-    if (r.delegatedFrom.length) row(dl, 'release.delegatedFrom', (await Promise.all(r.delegatedFrom.map((p) => session.nameOf(p)))).join(' → '));
-    row(dl, 'release.terminal', await session.nameOf(r.terminal));
-    row(dl, 'release.valid', t('release.validRange', { from: time(r.validFromMs), until: time(r.validUntilMs) }));
-    row(dl, 'release.charges', r.chargesSettled ? t('release.settled') : t('release.unsettled'));
-    row(dl, 'release.holds', r.holds.length ? '' : t('release.noHolds'));
-    if (r.holds.length) {
-      const list = document.createElement('ul');
-      list.className = 'holds';
-      for (const hold of r.holds) {
-        const li = document.createElement('li');
-        li.dataset.hold = String(hold.id);
-        const by = await session.nameOf(hold.placedBy);
-        li.textContent = t('release.hold', { id: hold.id, authority: hold.authority, by, reason: hold.reason, declaration: hold.declarationNumber || '—' });
-        list.append(li);
-      }
-      dl.lastChild.append(list);
+    rows.push(['release.rightHolder', await session.nameOf(r.rightHolder)]);
+    if (r.delegatedFrom.length) rows.push(['release.delegatedFrom', (await Promise.all(r.delegatedFrom.map((p) => session.nameOf(p)))).join(' → ')]);
+    rows.push(['release.terminal', await session.nameOf(r.terminal)]);
+    rows.push(['release.valid', t('release.validRange', { from: time(r.validFromMs), until: time(r.validUntilMs) })]);
+    rows.push(['release.charges', r.chargesSettled ? t('release.settled') : t('release.unsettled')]);
+    rows.push(['release.holds', r.holds.length ? '' : t('release.noHolds')]);
+    for (const hold of r.holds) {
+      const li = document.createElement('li');
+      li.dataset.hold = String(hold.id);
+      const by = await session.nameOf(hold.placedBy);
+      li.textContent = t('release.hold', { id: hold.id, authority: hold.authority, by, reason: hold.reason, declaration: hold.declarationNumber || '—' });
+      holds.append(li);
     }
-    if (r.pickup) row(dl, 'release.pickup', t('release.pickupValue', { truck: r.pickup.truckPlate, from: time(r.pickup.slotStartMs), until: time(r.pickup.slotEndMs) }));
-    if (r.gateOut) row(dl, 'release.gateOut', t('release.gateOutValue', { time: time(r.gateOut.timeMs), truck: r.gateOut.truckPlate, seals: r.gateOut.sealNumbers.join(', ') || '—', condition: r.gateOut.condition }));
-    if (r.emptyReturn) row(dl, 'release.emptyReturn', t('release.emptyReturnValue', { time: time(r.emptyReturn.timeMs), notes: r.emptyReturn.damageNotes || '—' }));
-    if (r.revokedReason) row(dl, 'release.revoked', r.revokedReason);
+    if (r.pickup) rows.push(['release.pickup', t('release.pickupValue', { truck: r.pickup.truckPlate, from: time(r.pickup.slotStartMs), until: time(r.pickup.slotEndMs) })]);
+    if (r.gateOut) rows.push(['release.gateOut', t('release.gateOutValue', { time: time(r.gateOut.timeMs), truck: r.gateOut.truckPlate, seals: r.gateOut.sealNumbers.join(', ') || '—', condition: r.gateOut.condition })]);
+    if (r.emptyReturn) rows.push(['release.emptyReturn', t('release.emptyReturnValue', { time: time(r.emptyReturn.timeMs), notes: r.emptyReturn.damageNotes || '—' })]);
+    if (r.revokedReason) rows.push(['release.revoked', r.revokedReason]);
   }
+  const dl = document.createElement('dl');
+  fillDetails(dl, rows);
+  if (holds.children.length) dl.querySelector('dd[data-field="release.holds"]').append(holds);
   card.append(title, dl);
   const actions = actionArea(card, notice);
   renderActions(actions, containerActions(status, session), session, onChange);

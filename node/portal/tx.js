@@ -48,7 +48,7 @@ export const ACTIONS = {
 };
 
 /** Appends borsh bytes to a growing list of chunks. */
-class Writer {
+export class Writer {
   constructor() {
     this.chunks = [];
   }

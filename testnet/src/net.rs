@@ -150,6 +150,8 @@ impl Testnet {
         let dir = dir.canonicalize()?;
         let mut nodes = Vec::new();
         let mut specs = Vec::new();
+        let parties = dir.join("parties");
+        std::fs::create_dir_all(&parties)?;
         let mut reservations = Vec::new();
         for i in 0..spec.validators {
             let (name, roles) = organisation(i);
@@ -179,8 +181,6 @@ impl Testnet {
             )?;
             let key = ebl_client::keys::load(&home.join("node_key.json"))?;
             // A PEM copy of the validator's party key, to sign in to the web portal as it.
-            let parties = dir.join("parties");
-            std::fs::create_dir_all(&parties)?;
             let pem = parties.join(format!("{name}.pem"));
             if !pem.exists() {
                 ebl_client::keys::save_pem(&key, &pem)?;

@@ -320,22 +320,12 @@ async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be
     let browser = Browser::start().await.expect("headless Chromium");
     browser.goto(&format!("{url}/#/mine")).await.expect("portal");
     browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
-    let sign_in = |file: PathBuf| {
-        let browser = &browser;
-        async move {
-            let path = file.canonicalize().expect("absolute").display().to_string();
-            browser.find("#key-file").await.expect("key input").send_keys(&path).await.expect("upload");
-            browser.find("#sign-in").await.expect("button").click().await.expect("click");
-        }
-    };
-
-    // Keys that are no party's are refused with a plain message.
-    sign_in(junk_file).await;
+    sign_in(&browser, &junk_file).await;
     browser.wait_for_text("#mine-error", "not an ed25519 private key", WAIT).await.expect("junk refused");
-    sign_in(stranger_file).await;
+    sign_in(&browser, &stranger_file).await;
     browser.wait_for_text("#mine-error", "not a registered party", WAIT).await.expect("stranger refused");
 
-    sign_in(key_file).await;
+    sign_in(&browser, &key_file).await;
     browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
     let card =
         browser.wait_for(&format!("article.bl[data-bl='{}']", bl.0.to_hex()), WAIT).await.expect("my BL");

@@ -604,7 +604,6 @@ pub async fn finance_check(
     }))
 }
 
-/// Whether `caller` may read BL `bl` (the event stream's filter).
 /// Whether `party` takes part in a container's release: its terminal, its right holder or an
 /// earlier one.
 fn takes_part(release: &ReleaseRecord, party: &PartyId) -> bool {
@@ -616,6 +615,7 @@ pub(super) fn release_party(node: &NodeView, container: &ContainerRef, party: &P
     node.state::<ReleaseRecord>(&StateKey::Release(container.id())).is_some_and(|r| takes_part(&r, party))
 }
 
+/// Whether `caller` may read BL `bl` (the event stream's filter).
 pub(super) fn may_read_bl(node: &NodeView, bl: BlId, caller: &Caller) -> bool {
     caller.reads_everything() || BlView::load(node, bl).is_ok_and(|view| view.on_chain(&caller.party))
 }
