@@ -407,6 +407,13 @@ fn figures(
         }
     }
     let committed_tps = window_ok as f64 / spec.window.as_secs_f64();
+    // Saturating, the network must have work to the end of the window, or it measured the
+    // supply of pre-signed transfers rather than itself.
+    let last_commit_us = (0..sent).filter(|&k| t.seen[k] > 0).map(|k| t.commit_us[k]).max();
+    let supply_ran_out_s = match (spec.rate, last_commit_us) {
+        (None, Some(last)) if sent == t.seen.len() && last < to => Some(last as f64 / 1e6),
+        _ => None,
+    };
     let window_blocks: Vec<&(u64, u64, usize)> = t.blocks.iter().filter(|b| in_window(b.1)).collect();
     let blocks = BlockFigures {
         blocks: window_blocks.len() as u64,
@@ -438,6 +445,7 @@ fn figures(
         committed_tps,
         latency: Percentiles::of(&mut latencies),
         window_uncommitted,
+        supply_ran_out_s,
         blocks,
         reads,
         sync,

@@ -158,6 +158,10 @@ pub struct RunReport {
     pub latency: Percentiles,
     /// Transfers scheduled in the window that were never committed.
     pub window_uncommitted: u64,
+    /// Saturating: when (s from the start) the last pre-signed transfer committed, if that was
+    /// before the window ended — the network then sat idle and `committed_tps` is a lower bound.
+    #[serde(default)]
+    pub supply_ran_out_s: Option<f64>,
     pub blocks: BlockFigures,
     pub reads: Option<ReadFigures>,
     pub sync: Option<SyncFigures>,
@@ -357,6 +361,16 @@ impl BenchReport {
                 }
             );
         }
+        let dry = self.runs.iter().filter(|r| r.supply_ran_out_s.is_some()).count();
+        if dry > 0 {
+            let _ = writeln!(
+                s,
+                "\n**Warning**: in {dry} of {} run(s) every pre-signed transfer committed before the \
+                 window ended, so the network sat idle and the throughput figure is a lower bound, not \
+                 the network's capacity: run again with a larger `--presign-rate`.",
+                self.runs.len()
+            );
+        }
         let _ = writeln!(s, "\n![throughput and latency per second]({plot})\n");
         let _ = writeln!(s, "## Runs\n");
         let _ = writeln!(
@@ -420,6 +434,14 @@ impl BenchReport {
                 "- blocks in the window: {}, {:.0} txs on average (max {}), one every {:.0} ms",
                 r.blocks.blocks, r.blocks.mean_txs, r.blocks.max_txs, r.blocks.mean_interval_ms
             );
+            if let Some(at) = r.supply_ran_out_s {
+                let _ = writeln!(
+                    s,
+                    "- **the pre-signed supply ran out**: the last transfer committed at {at:.1} s, before \
+                     the window ended at {:.1} s; the throughput figure is a lower bound",
+                    r.warmup_s + r.window_s
+                );
+            }
             let v = &r.verify;
             let _ = writeln!(
                 s,
@@ -673,5 +695,22 @@ mod tests {
         let svg = report.svg();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<polyline").count(), 9, "three lines per run");
+        assert!(!md.contains("supply ran out") && !md.contains("**Warning**"));
+    }
+
+    #[test]
+    fn a_run_that_ran_out_of_pre_signed_transfers_is_flagged_as_a_lower_bound() {
+        let mut dry = run(2, 4_500.0, 900.0, true);
+        (dry.mode, dry.offered_tps, dry.warmup_s, dry.window_s) = ("saturating".into(), None, 10.0, 60.0);
+        dry.supply_ran_out_s = Some(58.5);
+        let mut report =
+            BenchReport { runs: vec![run(1, 4_000.0, 900.0, true), dry], ..BenchReport::default() };
+        report.summarise();
+        let md = report.markdown("plot.svg");
+        assert!(md.contains("**Warning**: in 1 of 2 run(s) every pre-signed transfer committed"), "{md}");
+        assert!(
+            md.contains("the last transfer committed at 58.5 s, before the window ended at 70.0 s"),
+            "{md}"
+        );
     }
 }
