@@ -418,7 +418,9 @@ async fn reads_are_authorised_per_bl_and_public_verification_names_parties_only_
     assert_eq!(disclosed["possessor"]["party"], c.shipper.party().to_string(), "{body}");
     assert!(disclosed["carrier"]["legalName"].as_str().is_some_and(|n| !n.is_empty()), "{body}");
     assert_eq!(disclosed["lienActive"], false);
-    assert!(disclosed["updatedTimeMs"].as_u64().is_some(), "{body}");
+    let updated = disclosed["updatedHeight"].as_u64().expect("updated height");
+    let updated_time = net.node(0).block(updated).expect("block").header.time_ms;
+    assert_eq!(disclosed["updatedTimeMs"].as_u64(), Some(updated_time), "the block's own time: {body}");
     // The carriers a verifier picks from: public, names and ids.
     let (status, list) = api.call("GET", "/v1/carriers", None).await;
     assert_eq!(status, StatusCode::OK, "{list}");

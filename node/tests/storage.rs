@@ -314,6 +314,24 @@ fn a_new_database_is_empty_and_genesis_sets_the_tip() {
 }
 
 #[test]
+fn block_times_are_the_headers_whether_remembered_at_commit_or_read_after_reopen() {
+    let dir = TempDir::new().expect("temp dir");
+    let storage = open(&dir);
+    let s = Scenario::run(&storage, false);
+    let expected: Vec<Option<u64>> = s.blocks.iter().map(|b| Some(b.header.time_ms)).collect();
+    let times = |storage: &Storage| -> Vec<Option<u64>> {
+        (1..=s.height()).map(|h| storage.block_time_ms(h).expect("read")).collect()
+    };
+    assert_eq!(times(&storage), expected, "remembered when committed");
+    drop(storage);
+    let storage = open(&dir);
+    assert_eq!(times(&storage), expected, "decoded from the stored headers");
+    assert_eq!(times(&storage), expected, "then remembered");
+    assert_eq!(storage.block_time_ms(0).expect("read"), None, "genesis is not a block");
+    assert_eq!(storage.block_time_ms(s.height() + 1).expect("read"), None, "above the tip");
+}
+
+#[test]
 fn blocks_receipts_certificates_and_indices_read_back_after_reopen() {
     let (dir, s) = scenario_db();
     let storage = open(&dir);

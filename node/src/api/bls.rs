@@ -391,7 +391,7 @@ fn disclosure(node: &NodeView, record: &BlRecord) -> Disclosure {
         lien_active: record.lien.is_some(),
         issued_height: record.issued_height,
         updated_height: record.updated_height,
-        updated_time_ms: node.block(record.updated_height).map(|b| b.header.time_ms),
+        updated_time_ms: node.storage().block_time_ms(record.updated_height).ok().flatten(),
     }
 }
 
