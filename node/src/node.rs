@@ -196,7 +196,7 @@ impl NodeView {
     /// and certificate. A client checks it against the genesis validators alone.
     pub fn prove(&self, key: &StateKey) -> Option<ebl_ledger::ProofBundle> {
         let tip = self.tip();
-        let header = self.block(tip.height)?.header;
+        let header = self.storage.block_header(tip.height).ok().flatten()?;
         let certificate = self.certificate(tip.height)?;
         let (value, proof) = StateTree::new(self.storage.clone()).prove(key, tip.height).ok()?;
         Some(ebl_ledger::ProofBundle { key: key.clone(), value, proof, header, certificate })

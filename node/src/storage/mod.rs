@@ -568,14 +568,22 @@ impl Storage {
         if let Some(time) = self.block_times().get(&height) {
             return Ok(Some(*time));
         }
+        let Some(header) = self.block_header(height)? else {
+            return Ok(None);
+        };
+        self.remember_block_time(height, header.time_ms);
+        Ok(Some(header.time_ms))
+    }
+
+    /// The header of the block at `height`, decoded alone: it leads the block's encoding, so
+    /// the transactions after it (up to 5,000) are neither decoded nor copied.
+    pub fn block_header(&self, height: u64) -> Result<Option<BlockHeader>> {
         let Some(bytes) = self.inner.db.get_pinned_cf(self.cf(CF_BLOCKS)?, height_key(height))? else {
             return Ok(None);
         };
-        // The header leads the block's encoding: decode it alone.
-        let header = <BlockHeader as borsh::BorshDeserialize>::deserialize(&mut &bytes[..])
-            .map_err(|e| corrupt(format!("header of block {height}"), e))?;
-        self.remember_block_time(height, header.time_ms);
-        Ok(Some(header.time_ms))
+        <BlockHeader as borsh::BorshDeserialize>::deserialize(&mut &bytes[..])
+            .map(Some)
+            .map_err(|e| corrupt(format!("header of block {height}"), e))
     }
 
     fn block_times(&self) -> MutexGuard<'_, std::collections::BTreeMap<u64, u64>> {
