@@ -9,8 +9,10 @@
 //!   and the state tree agree, and refuses to start otherwise (`StorageError::Invariant`).
 //! * **One writer.** Commits are serialised by a lock around the tip, so the "extends the tip"
 //!   check and the write cannot interleave. Reads never take the database lock.
-//! * **Bounded memory.** One LRU block cache shared by every column family and a global memtable
-//!   budget, so the node's RSS does not grow with the ledger (DESIGN §9: ≤ 1 GiB at 1 M BLs).
+//! * **Bounded memory.** One LRU block cache shared by every column family, a global memtable
+//!   budget and a bounded cache of recently used state values ([`values`]: what executing a block
+//!   reads, without a RocksDB lookup each), so the node's RSS does not grow with the ledger
+//!   (DESIGN §9: ≤ 1 GiB at 1 M BLs).
 //!
 //! Nothing is pruned: every JMT version stays readable, so a proof can be served at any
 //! committed height.
@@ -18,6 +20,7 @@
 mod invariants;
 pub mod layout;
 mod state;
+mod values;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -137,11 +140,17 @@ pub struct StorageOptions {
     pub block_cache_bytes: usize,
     /// All memtables together; RocksDB flushes the largest when the total reaches this.
     pub memtables_bytes_max: usize,
+    /// The newest values of recently used state keys, kept decoded beside RocksDB (0: none).
+    pub value_cache_bytes: usize,
 }
 
 impl Default for StorageOptions {
     fn default() -> Self {
-        StorageOptions { block_cache_bytes: 128 * 1024 * 1024, memtables_bytes_max: 128 * 1024 * 1024 }
+        StorageOptions {
+            block_cache_bytes: 128 * 1024 * 1024,
+            memtables_bytes_max: 128 * 1024 * 1024,
+            value_cache_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
@@ -161,6 +170,8 @@ struct Inner {
     commit: Mutex<()>,
     /// Block times by height, at most [`BLOCK_TIMES_MAX`] (the lowest heights go first).
     block_times: Mutex<std::collections::BTreeMap<u64, u64>>,
+    /// The newest values of recently used state keys (see [`values`]).
+    values: values::ValueCache,
 }
 
 /// Block times [`Storage::block_time_ms`] keeps in memory: 1 MiB at most.
@@ -246,6 +257,7 @@ impl Storage {
                 head: RwLock::new(Head::default()),
                 commit: Mutex::new(()),
                 block_times: Mutex::new(std::collections::BTreeMap::new()),
+                values: values::ValueCache::new(options.value_cache_bytes),
             }),
         };
         let head = storage.load_head()?;
@@ -354,6 +366,7 @@ impl Storage {
         batch.put_cf(meta, META_GENESIS_TIME_MS, genesis_time_ms.to_be_bytes());
         batch.put_cf(meta, META_TIP, encoding::encode(&TipRecord::from(&tip)));
         self.write_synced(batch)?;
+        self.inner.values.committed(state.values());
         tracing::info!(chain_id, state_root = %state_root, "genesis committed");
         *self.head_mut() = Head { tip: Some(tip), chain_id: Some(chain_id.to_owned()) };
         Ok(())
@@ -455,6 +468,8 @@ impl Storage {
         }
         batch.put_cf(self.cf(CF_META)?, META_TIP, encoding::encode(&TipRecord::from(&new_tip)));
         self.write_synced(batch)?;
+        // Before the tip moves: a reader that sees the new tip finds the new values.
+        self.inner.values.committed(commit.state.values());
         tracing::debug!(height, block = %block_hash, txs = tx_ids.len(), "block committed");
         self.head_mut().tip = Some(new_tip);
         self.remember_block_time(height, header.time_ms);

@@ -35,16 +35,24 @@ impl Storage {
     /// key not written since `max_version`) one point lookup in [`CF_JMT_LATEST`] answers; a
     /// key written after `max_version` is read from its versioned history.
     fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
+        if let Some(value) = self.inner.values.get(key_hash, max_version) {
+            return Ok(value);
+        }
         let what = || format!("JMT value {}", hex::encode(key_hash.0));
+        let ticket = self.inner.values.begin_read();
         let Some(latest) = self.inner.db.get_pinned_cf(self.cf(CF_JMT_LATEST)?, key_hash.0)? else {
             // Never written: every write of a value writes its latest entry in the same batch.
+            // No value at any version, as version 0 without one says.
+            self.inner.values.fill(ticket, key_hash, 0, None);
             return Ok(None);
         };
         let (version, bytes) =
             split_jmt_latest_value(&latest).ok_or_else(|| corrupt(what(), "latest entry without version"))?;
         if version <= max_version {
-            return encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
-                .map_err(|e| corrupt(what(), e));
+            let value = encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
+                .map_err(|e| corrupt(what(), e))?;
+            self.inner.values.fill(ticket, key_hash, version, value.clone());
+            return Ok(value);
         }
         self.read_value_history(max_version, key_hash)
     }
@@ -144,6 +152,7 @@ impl StateStore for Storage {
         let mut write = WriteBatch::default();
         self.put_state(&mut write, batch)?;
         self.write_synced(write)?;
+        self.inner.values.committed(batch.values());
         Ok(())
     }
 }
