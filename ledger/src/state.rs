@@ -168,34 +168,47 @@ impl<S: StateStore> StateTree<S> {
         version: Version,
         writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
     ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
+        self.prepare_owned(version, writes.clone())
+    }
+
+    /// [`prepare`](Self::prepare) that takes the writes, so that their values move into the
+    /// batch instead of being copied (a block's writes are of no use once prepared).
+    pub fn prepare_owned(
+        &self,
+        version: Version,
+        writes: BTreeMap<StateKey, Option<Vec<u8>>>,
+    ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
         if let Some(latest) = self.version() {
             if version <= latest {
                 return Err(StoreError::StaleVersion { version, latest });
             }
         }
-        let reader = Reader(&self.store);
-        let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
-        let upserts: Option<Vec<(KeyHash, OwnedValue)>> = writes
-            .iter()
-            .filter(|(k, _)| k.in_tree())
-            .map(|(k, v)| v.clone().map(|v| (key_hash(k), v)))
-            .collect();
         // The one pass starts from the root of the version before, which every written version
         // has (an empty one copies its predecessor's); a tree that skips versions has none
         // there, and the key-by-key path starts from nothing.
         let follows = self.version() == version.checked_sub(1);
-        match upserts {
-            Some(set) if !set.is_empty() && follows => {
-                let (roots, mut batch) =
-                    tree.batch_put_value_sets(vec![set], None, version).map_err(backend)?;
-                let root = roots
-                    .first()
-                    .ok_or_else(|| StoreError::Backend("the tree returned no root for the version".into()))?;
-                add_beside_tree(version, writes, &mut batch);
-                Ok((Hash(root.0), batch))
-            }
-            _ => self.prepare_key_by_key(version, writes),
+        let in_tree = || writes.iter().filter(|(k, _)| k.in_tree());
+        let upserts_only = in_tree().next().is_some() && in_tree().all(|(_, v)| v.is_some());
+        if !(follows && upserts_only) {
+            return self.prepare_key_by_key(version, &writes);
         }
+        let mut upserts: Vec<(KeyHash, OwnedValue)> = Vec::with_capacity(writes.len());
+        let mut beside = Vec::new();
+        for (key, value) in writes {
+            match (key.in_tree(), value) {
+                (true, Some(value)) => upserts.push((key_hash(&key), value)),
+                (true, None) => {}
+                (false, value) => beside.push(((version, key_hash(&key)), value)),
+            }
+        }
+        let reader = Reader(&self.store);
+        let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
+        let (roots, mut batch) = tree.batch_put_value_sets(vec![upserts], None, version).map_err(backend)?;
+        let root = roots
+            .first()
+            .ok_or_else(|| StoreError::Backend("the tree returned no root for the version".into()))?;
+        batch.node_batch.extend(std::iter::empty(), beside);
+        Ok((Hash(root.0), batch))
     }
 
     /// [`prepare`](Self::prepare) key by key, whatever the writes (no version check): the

@@ -11,7 +11,7 @@
 //!   height, parent, chain, time, tx root, state root and receipts root all match.
 //! * **Commit**: one atomic storage batch with the block, receipts, certificate, state and indices.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, WriteSet};
 use ebl_ledger::action::{Action, HoldTarget};
@@ -183,7 +183,7 @@ impl App {
                 Err(ApplyError::Store(e)) => return Err(e.into()),
             }
         }
-        let (state_root, update) = state.prepare(ctx.height, &writes)?;
+        let (state_root, update) = state.prepare_owned(ctx.height, writes)?;
         let index = index_entries(&ctx, &txs, &receipts);
         let txs: Vec<_> = txs.into_iter().map(VerifiedTx::into_transaction).collect();
         let header = BlockHeader {
@@ -200,31 +200,36 @@ impl App {
         Ok(PreparedBlock { block, receipts, state: update.node_batch, index, left_out })
     }
 
-    /// Verifies the signatures of `block` in one batch — every validator verifies the same batch,
-    /// so every honest validator reaches the same verdict (ADR 0002) — except those of a
-    /// transaction `known` holds at its position, verified already (this node's mempool checked
-    /// it at admission, with `verify_strict`); a known entry that is not the very transaction of
-    /// the block at that position is ignored. `verify_batch` accepts every signature
-    /// `verify_strict` accepts, so the verdict is the one a full batch would give. Also returns
-    /// how many were known.
+    /// Verifies the signatures of a block's transactions `txs` in one batch — every validator
+    /// verifies the same batch, so every honest validator reaches the same verdict (ADR 0002) —
+    /// except those of a transaction `known` holds at its position, verified already (this
+    /// node's mempool checked it at admission, with `verify_strict`); a known entry that is not
+    /// the very transaction of the block at that position is ignored. `verify_batch` accepts
+    /// every signature `verify_strict` accepts, so the verdict is the one a full batch would
+    /// give. The transactions are moved, not copied. Also returns how many were known.
     pub fn verify_block_txs(
-        block: &Block,
-        known: Vec<Option<VerifiedTx>>,
+        txs: Vec<ebl_ledger::Transaction>,
+        known: Vec<Option<Arc<VerifiedTx>>>,
     ) -> Result<(Vec<VerifiedTx>, usize), BlockError> {
-        let mut verified = known;
-        verified.resize(block.txs.len(), None);
-        for (entry, tx) in verified.iter_mut().zip(&block.txs) {
-            if entry.as_ref().is_some_and(|v| v.transaction() != tx) {
-                *entry = None;
-            }
+        let mut known = known.into_iter();
+        let mut verified: Vec<Option<VerifiedTx>> = Vec::with_capacity(txs.len());
+        let mut unverified: Vec<(usize, ebl_ledger::Transaction)> = Vec::new();
+        for (index, tx) in txs.into_iter().enumerate() {
+            let tx = match known.next().flatten() {
+                Some(known) => match VerifiedTx::same_as(&known, tx) {
+                    Ok(v) => {
+                        verified.push(Some(v));
+                        continue;
+                    }
+                    Err(tx) => tx,
+                },
+                None => tx,
+            };
+            verified.push(None);
+            unverified.push((index, tx));
         }
-        let reused = verified.iter().filter(|v| v.is_some()).count();
-        let (indices, unverified): (Vec<usize>, Vec<ebl_ledger::Transaction>) = verified
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.is_none())
-            .map(|(i, _)| (i, block.txs[i].clone()))
-            .unzip();
+        let reused = verified.len() - unverified.len();
+        let (indices, unverified): (Vec<usize>, Vec<_>) = unverified.into_iter().unzip();
         for (index, result) in indices.into_iter().zip(verify_in_parallel(unverified)) {
             verified[index] = Some(result.map_err(|error| BlockError::InvalidTx { index, error })?);
         }
@@ -239,17 +244,19 @@ impl App {
         now_ms: u64,
         drift_max_ms: u64,
     ) -> Result<PreparedBlock, BlockError> {
-        self.validate_block_with(block, now_ms, drift_max_ms, Vec::new()).map(|(prepared, _)| prepared)
+        self.validate_block_with(block.clone(), now_ms, drift_max_ms, Vec::new())
+            .map(|(prepared, _)| prepared)
     }
 
-    /// [`App::validate_block`] that takes the transactions `known` holds at their positions as
-    /// verified ([`App::verify_block_txs`]); also returns how many it took.
+    /// [`App::validate_block`] of a block given whole, that takes the transactions `known`
+    /// holds at their positions as verified ([`App::verify_block_txs`]); also returns how many
+    /// it took. The block's transactions are executed and kept without a copy.
     pub fn validate_block_with(
         &self,
-        block: &Block,
+        block: Block,
         now_ms: u64,
         drift_max_ms: u64,
-        known: Vec<Option<VerifiedTx>>,
+        known: Vec<Option<Arc<VerifiedTx>>>,
     ) -> Result<(PreparedBlock, usize), BlockError> {
         let h = &block.header;
         if h.chain_id != self.chain_id {
@@ -280,19 +287,23 @@ impl App {
             return Err(BlockError::TooLarge { max: BLOCK_TX_BYTES_MAX, found: bytes });
         }
         drop(encoded);
-        let (verified, reused) = Self::verify_block_txs(block, known)?;
+        let Block { header, txs } = block;
+        let (verified, reused) = Self::verify_block_txs(txs, known)?;
+        let h = &header;
         let ctx = BlockCtx { chain_id: h.chain_id.clone(), height: h.height, time_ms: h.time_ms };
         let state = self.state();
-        let executed = execute_block(&state, &ctx, &verified).map_err(|e| match e {
+        let mut executed = execute_block(&state, &ctx, &verified).map_err(|e| match e {
             ApplyError::Store(e) => BlockError::Node(e.into()),
             rejected => BlockError::Rejected(rejected),
         })?;
         check("receipts_root", h.receipts_root, block::receipts_root(&executed.receipts))?;
-        let (state_root, update) = state.prepare(h.height, &executed.writes).map_err(NodeError::from)?;
+        let writes = std::mem::take(&mut executed.writes);
+        let (state_root, update) = state.prepare_owned(h.height, writes).map_err(NodeError::from)?;
         check("state_root", h.state_root, state_root)?;
         let index = index_entries(&ctx, &verified, &executed.receipts);
+        let txs = verified.into_iter().map(VerifiedTx::into_transaction).collect();
         let prepared = PreparedBlock {
-            block: block.clone(),
+            block: Block { header, txs },
             receipts: executed.receipts,
             state: update.node_batch,
             index,
@@ -309,6 +320,8 @@ impl App {
             certificate,
             state: &prepared.state,
             index: &prepared.index,
+            // `build_block` derived the header from these, `validate_block_with` compared it.
+            roots_checked: true,
         })?;
         self.tip = Tip {
             height: prepared.block.header.height,

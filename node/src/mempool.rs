@@ -20,6 +20,7 @@
 //! Ordered maps only: the proposer's choice of block contents must not depend on hash order.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ebl_ledger::limits::{CHAIN_ID_BYTES_MAX, TX_BYTES_MAX};
 use ebl_ledger::tx::verify_batch;
@@ -125,7 +126,8 @@ impl AdmitError {
 /// One pending transaction.
 #[derive(Debug)]
 struct Entry {
-    tx: VerifiedTx,
+    /// Shared, so that a validator can look at it without copying it ([`Mempool::shared_by_submitter_nonce`]).
+    tx: Arc<VerifiedTx>,
     /// Canonical encoded size, counted against `bytes_max`.
     bytes: usize,
     /// Admission order on this node: orders gossip (FIFO) and submitters in [`Mempool::reap`].
@@ -415,7 +417,7 @@ impl Mempool {
             self.gossip.insert(seq, c.id);
         }
         self.bytes += c.bytes;
-        self.by_id.insert(c.id, Entry { tx, bytes: c.bytes, seq });
+        self.by_id.insert(c.id, Entry { tx: Arc::new(tx), bytes: c.bytes, seq });
         Ok(c.id)
     }
 
@@ -458,7 +460,7 @@ impl Mempool {
                     return false;
                 }
                 bytes += entry.bytes;
-                reaped.push(entry.tx.clone());
+                reaped.push(VerifiedTx::clone(&entry.tx));
                 match cursor.checked_add(1) {
                     Some(next) => {
                         *cursor = next;
@@ -532,13 +534,20 @@ impl Mempool {
 
     /// The verified transaction, so that a block validator need not check its signatures again.
     pub fn get(&self, id: &TxId) -> Option<&VerifiedTx> {
-        self.by_id.get(id).map(|e| &e.tx)
+        self.by_id.get(id).map(|e| &*e.tx)
     }
 
     /// The pending transaction of `submitter` with `nonce`, if any: a lookup that needs no
     /// transaction id (so no encoding and hashing of the transaction looked for).
     pub fn by_submitter_nonce(&self, submitter: &PartyId, nonce: u64) -> Option<&VerifiedTx> {
         self.by_nonce.get(&(*submitter, nonce)).and_then(|id| self.get(id))
+    }
+
+    /// [`by_submitter_nonce`](Self::by_submitter_nonce), shared rather than borrowed: it
+    /// outlives the pool's lock at the cost of a reference count, not a copy.
+    pub fn shared_by_submitter_nonce(&self, submitter: &PartyId, nonce: u64) -> Option<Arc<VerifiedTx>> {
+        let id = self.by_nonce.get(&(*submitter, nonce))?;
+        self.by_id.get(id).map(|e| Arc::clone(&e.tx))
     }
 
     pub fn len(&self) -> usize {

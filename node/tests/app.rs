@@ -1,6 +1,8 @@
 //! The application core over real RocksDB: a proposer builds blocks, a second validator with its
 //! own database validates and commits them, and every kind of wrong block is refused.
 
+use std::sync::Arc;
+
 use ebl_contracts::testkit::{to_order, Cast, CHAIN_ID, GENESIS_TIME_MS};
 use ebl_ledger::{Action, BlId, ErrorCode, Hash, Keypair, Transaction, TxBody, TxError, VerifiedTx};
 use ebl_node::app::{App, BlockError, BlockLimits, NodeError};
@@ -253,7 +255,8 @@ fn only_the_very_transaction_known_verified_skips_verification() {
         .expect("build");
     let block = block.block;
     let check = |block: &ebl_ledger::Block, known: Vec<Option<VerifiedTx>>| {
-        validator.app.validate_block_with(block, time(1), DRIFT_MS, known).map(|(_, reused)| reused)
+        let known = known.into_iter().map(|k| k.map(Arc::new)).collect();
+        validator.app.validate_block_with(block.clone(), time(1), DRIFT_MS, known).map(|(_, reused)| reused)
     };
     assert_eq!(check(&block, verified(block.txs.clone()).into_iter().map(Some).collect()).ok(), Some(1));
     assert_eq!(check(&block, vec![Some(verified(vec![other.clone()]).remove(0))]).ok(), Some(0));
@@ -296,8 +299,8 @@ fn a_large_blocks_signatures_are_verified_in_parallel_batches_in_order() {
     };
     let block = ebl_ledger::Block { header, txs };
     let mut known = vec![None; block.txs.len()];
-    known[7] = Some(verified(vec![block.txs[7].clone()]).remove(0));
-    let (checked, reused) = App::verify_block_txs(&block, known).expect("all valid");
+    known[7] = Some(Arc::new(verified(vec![block.txs[7].clone()]).remove(0)));
+    let (checked, reused) = App::verify_block_txs(block.txs.clone(), known).expect("all valid");
     assert_eq!(reused, 1);
     let ids: Vec<_> = checked.iter().map(VerifiedTx::id).collect();
     assert_eq!(ids, block.txs.iter().map(Transaction::id).collect::<Vec<_>>(), "every one, in block order");
@@ -305,7 +308,7 @@ fn a_large_blocks_signatures_are_verified_in_parallel_batches_in_order() {
     let mut bad = block.clone();
     bad.txs[1_000].signatures[0].0[5] ^= 1;
     assert!(matches!(
-        App::verify_block_txs(&bad, Vec::new()),
+        App::verify_block_txs(bad.txs, Vec::new()),
         Err(BlockError::InvalidTx { index: 1_000, error: TxError::BadSignature(_) })
     ));
 }

@@ -119,6 +119,7 @@ fn commit_executed(
             certificate: &certificate,
             state: &update.node_batch,
             index,
+            roots_checked: false,
         })
         .expect("commit block");
 }
@@ -539,6 +540,7 @@ fn commit_block_refuses_what_does_not_extend_the_tip_and_writes_nothing() {
         certificate: b"",
         state: &empty,
         index: &[],
+        roots_checked: false,
     });
     assert!(matches!(refused, Err(StorageError::NoGenesis)), "{refused:?}");
 
@@ -559,6 +561,7 @@ fn commit_block_refuses_what_does_not_extend_the_tip_and_writes_nothing() {
             certificate: &cert,
             state: &update.node_batch,
             index,
+            roots_checked: false,
         })
     };
     let altered = |f: &dyn Fn(&mut BlockHeader)| {

@@ -534,18 +534,19 @@ impl Driver {
             let started = tokio::time::Instant::now();
             // Signatures this node's mempool verified at admission are not verified again (the
             // application takes an entry only if it is the block's very transaction).
-            let known: Vec<Option<VerifiedTx>> = {
+            let known: Vec<Option<Arc<VerifiedTx>>> = {
                 let pool = self.shared.mempool();
                 let pending = |tx: &ebl_ledger::Transaction| {
-                    pool.by_submitter_nonce(tx.body.submitter()?, tx.body.nonce).cloned()
+                    pool.shared_by_submitter_nonce(tx.body.submitter()?, tx.body.nonce)
                 };
                 block.txs.iter().map(pending).collect()
             };
+            let txs = block.txs.len();
             let checked =
-                self.app.validate_block_with(&block, now_ms(), self.config.clock_drift_max_ms, known);
+                self.app.validate_block_with(block, now_ms(), self.config.clock_drift_max_ms, known);
             debug!(
                 height = init.height,
-                txs = block.txs.len(),
+                txs,
                 validate_ms = started.elapsed().as_millis() as u64,
                 "block validated"
             );
@@ -554,7 +555,7 @@ impl Driver {
                     let mut stats = self.shared.stats();
                     stats.blocks_validated += 1;
                     stats.signatures_reused += reused as u64;
-                    stats.txs_batch_verified += (block.txs.len() - reused) as u64;
+                    stats.txs_batch_verified += (txs - reused) as u64;
                     drop(stats);
                     self.prepared.insert(hash, prepared);
                     self.fins.insert(hash, fin);
@@ -684,8 +685,9 @@ impl Driver {
             return SyncedValueOutcome::PeerFault;
         }
         if !self.prepared.contains_key(&hash) {
-            match self.app.validate_block(&block, u64::MAX, 0) {
-                Ok(prepared) => {
+            // A synced block is taken whole; its transactions are verified in full.
+            match self.app.validate_block_with(block, u64::MAX, 0, Vec::new()) {
+                Ok((prepared, _)) => {
                     self.prepared.insert(hash, prepared);
                 }
                 Err(crate::app::BlockError::Node(e)) => {

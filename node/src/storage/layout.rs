@@ -11,7 +11,7 @@
 //! * Values are borsh (`ebl_ledger::encoding`), decoded with the bound named here.
 
 use ebl_ledger::jmt::storage::NodeKey;
-use ebl_ledger::jmt::{KeyHash, Version};
+use ebl_ledger::jmt::{KeyHash, OwnedValue, Version};
 use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
 use ebl_ledger::{encoding, BlId, Hash, PartyId};
 
@@ -142,11 +142,22 @@ pub fn jmt_node_key(key: &NodeKey) -> Vec<u8> {
 /// The prefix of a [`jmt_value_key`]: the key hash.
 pub const JMT_VALUE_PREFIX_BYTES: usize = 32;
 
-/// A [`CF_JMT_LATEST`] value: the version, then the value as [`CF_JMT_VALUES`] stores it.
-pub fn jmt_latest_value(version: Version, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + value.len());
+/// A [`CF_JMT_LATEST`] value: the version, then the value as [`CF_JMT_VALUES`] stores it
+/// (borsh, `None` for a deleted key), encoded once into one buffer: the versioned entry is
+/// its tail from byte 8.
+pub fn jmt_latest_value(version: Version, value: &Option<OwnedValue>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + 5 + value.as_ref().map_or(0, Vec::len));
     out.extend_from_slice(&version.to_be_bytes());
-    out.extend_from_slice(value);
+    match value {
+        None => out.push(0),
+        Some(bytes) => {
+            // borsh: tag 1, the length as a little-endian u32, the bytes. A value's length is
+            // bounded far below 4 GiB by the block limits.
+            out.push(1);
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+    }
     out
 }
 
@@ -213,6 +224,18 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_latest_entry_is_the_version_then_the_value_as_borsh_encodes_it() {
+        for value in [None, Some(Vec::new()), Some(b"a BL record".to_vec()), Some(vec![9; 70_000])] {
+            let entry = jmt_latest_value(42, &value);
+            let (version, encoded) = split_jmt_latest_value(&entry).expect("has a version");
+            assert_eq!(version, 42);
+            assert_eq!(encoded, encoding::encode(&value).as_slice(), "{:?}", value.map(|v| v.len()));
+            let decoded: Option<OwnedValue> = encoding::decode(encoded, 1 << 20).expect("decodes");
+            assert_eq!(decoded, value);
+        }
+    }
 
     #[test]
     fn big_endian_keys_sort_in_height_order() {

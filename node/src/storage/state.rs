@@ -89,9 +89,10 @@ impl Storage {
         let (values, latest) = (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?);
         // In (version, key) order: a later version of a key overwrites its latest entry.
         for ((version, key_hash), value) in state.values() {
-            let bytes = encoding::encode(value);
-            batch.put_cf(latest, key_hash.0, jmt_latest_value(*version, &bytes));
-            batch.put_cf(values, jmt_value_key(*key_hash, *version), bytes);
+            // The latest entry is all of it, the versioned one the value alone.
+            let entry = jmt_latest_value(*version, value);
+            batch.put_cf(latest, key_hash.0, &entry);
+            batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
         }
         Ok(())
     }
