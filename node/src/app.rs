@@ -68,15 +68,46 @@ pub enum NodeError {
     Genesis(String),
 }
 
-/// A block executed and ready to commit once decided.
+/// A block executed and ready to commit once decided. Made only by [`App`], which derived its
+/// header's roots from its transactions and receipts (building) or compared them (validating);
+/// its parts are read-only, so that stays true — except through [`block_mut`](Self::block_mut),
+/// after which the commit derives and checks them all again.
 #[derive(Debug, Clone)]
 pub struct PreparedBlock {
-    pub block: Block,
-    pub receipts: Vec<Receipt>,
-    pub state: NodeBatch,
-    pub index: Vec<IndexEntry>,
+    block: Block,
+    receipts: Vec<Receipt>,
+    state: NodeBatch,
+    index: Vec<IndexEntry>,
+    left_out: Vec<(ebl_ledger::TxId, TxError)>,
+    /// The header's tx root and receipts root are those of `block` and `receipts`.
+    roots_checked: bool,
+}
+
+impl PreparedBlock {
+    pub fn block(&self) -> &Block {
+        &self.block
+    }
+
+    /// One receipt per transaction, in block order.
+    pub fn receipts(&self) -> &[Receipt] {
+        &self.receipts
+    }
+
     /// Candidates the proposer left out, with why (empty when validating).
-    pub left_out: Vec<(ebl_ledger::TxId, TxError)>,
+    pub fn left_out(&self) -> &[(ebl_ledger::TxId, TxError)] {
+        &self.left_out
+    }
+
+    pub fn into_block(self) -> Block {
+        self.block
+    }
+
+    /// The block, to change (a test's Byzantine proposer does): its commit will no longer take
+    /// the header's roots as checked.
+    pub fn block_mut(&mut self) -> &mut Block {
+        self.roots_checked = false;
+        &mut self.block
+    }
 }
 
 /// Limits on a block the proposer builds.
@@ -197,7 +228,7 @@ impl App {
             receipts_root: block::receipts_root(&receipts),
         };
         let block = Block { header, txs };
-        Ok(PreparedBlock { block, receipts, state: update.node_batch, index, left_out })
+        Ok(PreparedBlock { block, receipts, state: update.node_batch, index, left_out, roots_checked: true })
     }
 
     /// Verifies the signatures of a block's transactions `txs` in one batch — every validator
@@ -308,6 +339,7 @@ impl App {
             state: update.node_batch,
             index,
             left_out: Vec::new(),
+            roots_checked: true,
         };
         Ok((prepared, reused))
     }
@@ -321,7 +353,7 @@ impl App {
             state: &prepared.state,
             index: &prepared.index,
             // `build_block` derived the header from these, `validate_block_with` compared it.
-            roots_checked: true,
+            roots_checked: prepared.roots_checked,
         })?;
         self.tip = Tip {
             height: prepared.block.header.height,

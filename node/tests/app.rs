@@ -71,11 +71,11 @@ fn decide(
 ) -> Vec<ebl_ledger::Receipt> {
     let t = time(proposer.app.tip().height + 1);
     let prepared = proposer.app.build_block(t, key.party(), verified(txs), LIMITS).expect("build");
-    let checked = other.app.validate_block(&prepared.block, t, DRIFT_MS).expect("valid block");
-    assert_eq!(checked.receipts, prepared.receipts);
+    let checked = other.app.validate_block(prepared.block(), t, DRIFT_MS).expect("valid block");
+    assert_eq!(checked.receipts(), prepared.receipts());
     proposer.app.commit(&prepared, b"certificate").expect("commit");
     other.app.commit(&checked, b"certificate").expect("commit");
-    prepared.receipts
+    prepared.receipts().to_vec()
 }
 
 #[test]
@@ -136,8 +136,8 @@ fn the_proposer_leaves_out_what_cannot_be_included() {
         .app
         .build_block(time(1), cast.carrier.party(), verified(vec![good, replay, future, stranger]), LIMITS)
         .expect("build");
-    assert_eq!(prepared.block.txs.len(), 1);
-    let reasons: Vec<&TxError> = prepared.left_out.iter().map(|(_, e)| e).collect();
+    assert_eq!(prepared.block().txs.len(), 1);
+    let reasons: Vec<&TxError> = prepared.left_out().iter().map(|(_, e)| e).collect();
     assert!(matches!(
         reasons[..],
         [TxError::BadNonce { .. }, TxError::BadNonce { .. }, TxError::UnknownSigner(_)]
@@ -179,8 +179,11 @@ fn refused(tamper: impl FnOnce(&mut ebl_ledger::Block, &Cast)) -> BlockError {
         signed(&[&cast.carrier], 0, to_order("HHL71800000", &cast.shipper, None)),
         signed(&[&cast.carrier], 1, to_order("HHL71800001", &cast.shipper, None)),
     ];
-    let mut block =
-        proposer.app.build_block(time(1), cast.carrier.party(), verified(txs), LIMITS).expect("build").block;
+    let mut block = proposer
+        .app
+        .build_block(time(1), cast.carrier.party(), verified(txs), LIMITS)
+        .expect("build")
+        .into_block();
     tamper(&mut block, &cast);
     validator.app.validate_block(&block, time(1), DRIFT_MS).expect_err("must be refused")
 }
@@ -253,7 +256,7 @@ fn only_the_very_transaction_known_verified_skips_verification() {
         .app
         .build_block(time(1), cast.carrier.party(), verified(vec![honest]), LIMITS)
         .expect("build");
-    let block = block.block;
+    let block = block.into_block();
     let check = |block: &ebl_ledger::Block, known: Vec<Option<VerifiedTx>>| {
         let known = known.into_iter().map(|k| k.map(Arc::new)).collect();
         validator.app.validate_block_with(block.clone(), time(1), DRIFT_MS, known).map(|(_, reused)| reused)

@@ -400,7 +400,7 @@ impl Driver {
                 None => return Hash::ZERO,
             },
         };
-        if let Err(e) = self.app.storage().put_proposal(height, r, &prepared.block) {
+        if let Err(e) = self.app.storage().put_proposal(height, r, prepared.block()) {
             warn!(height, error = %e, "cannot record the proposal; proposing nothing");
             return Hash::ZERO;
         }
@@ -408,9 +408,9 @@ impl Driver {
             Some(t) => super::tamper(t, &self.key, self.ctx.chain_id(), prepared),
             None => prepared,
         };
-        let hash = prepared.block.hash();
-        debug!(height, round = r, txs = prepared.block.txs.len(), %hash, "proposing");
-        let fin = streaming::sign_fin(self.ctx.chain_id(), &self.key, &prepared.block);
+        let hash = prepared.block().hash();
+        debug!(height, round = r, txs = prepared.block().txs.len(), %hash, "proposing");
+        let fin = streaming::sign_fin(self.ctx.chain_id(), &self.key, prepared.block());
         self.fins.insert(hash, fin);
         self.prepared.insert(hash, prepared);
         self.built.insert((height, r), hash);
@@ -448,7 +448,7 @@ impl Driver {
     /// Publishes the parts of a prepared block for `(height, round)`.
     fn stream(&mut self, height: u64, round: u32, pol_round: Round, proposer: PartyId, hash: Hash) {
         let (Some(prepared), Some(fin)) = (self.prepared.get(&hash), self.fins.get(&hash)) else { return };
-        let bytes = ebl_ledger::encoding::encode(&prepared.block);
+        let bytes = ebl_ledger::encoding::encode(prepared.block());
         let init = PartInit {
             height,
             round,
@@ -602,7 +602,7 @@ impl Driver {
         }
         let synced = self.synced.remove(&hash);
         // Every transaction of a block has its receipt, in block order.
-        let ids: Vec<TxId> = prepared.receipts.iter().map(|r| r.tx_id).collect();
+        let ids: Vec<TxId> = prepared.receipts().iter().map(|r| r.tx_id).collect();
         let view = self.nonces();
         self.shared.mempool().remove_committed(&ids, &view);
         {
@@ -618,13 +618,13 @@ impl Driver {
             height,
             round: cert.round,
             block_hash: hash,
-            state_root: prepared.block.header.state_root,
-            txs: ids.into_iter().zip(prepared.receipts.iter().map(|r| r.is_success())).collect(),
+            state_root: prepared.block().header.state_root,
+            txs: ids.into_iter().zip(prepared.receipts().iter().map(|r| r.is_success())).collect(),
             synced,
         };
         let _ = self.shared.events.send(event);
         // What was kept for this height is of no further use.
-        self.prepared.retain(|_, p| p.block.header.height > height);
+        self.prepared.retain(|_, p| p.block().header.height > height);
         self.fins.retain(|h, _| self.prepared.contains_key(h));
         self.built.retain(|(h, _), _| *h > height);
         self.answered.retain(|(h, _), _| *h > height);

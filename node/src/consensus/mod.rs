@@ -47,7 +47,7 @@ pub enum Tamper {
 /// Applies `tamper` to a block this node built; the header is made consistent with the change
 /// everywhere but in the fault itself.
 fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBlock) -> PreparedBlock {
-    let block = &mut prepared.block;
+    let block = prepared.block_mut();
     match fault {
         Tamper::WrongStateRoot => {
             block.header.state_root = Hash::digest(block.header.state_root.as_bytes());
