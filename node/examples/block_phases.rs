@@ -71,7 +71,7 @@ fn decide(proposer: &mut App, validator: &mut App, key: &Keypair, txs: Vec<Trans
     assert_eq!(built.block().txs.len(), n, "every candidate is included: {:?}", built.left_out().first());
     assert!(built.receipts().iter().all(|r| r.is_success()), "every transaction succeeds");
     let t = Instant::now();
-    let checked = validator.validate_block(built.block(), time, 2_000).expect("valid block");
+    let checked = validator.validate_block(built.block().clone(), time, 2_000).expect("valid block");
     let validate = ms(t);
     let t = Instant::now();
     proposer.commit(&built, b"certificate").expect("commit");

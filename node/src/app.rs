@@ -244,23 +244,22 @@ impl App {
     ) -> Result<(Vec<VerifiedTx>, usize), BlockError> {
         let mut known = known.into_iter();
         let mut verified: Vec<Option<VerifiedTx>> = Vec::with_capacity(txs.len());
-        let mut unverified: Vec<(usize, ebl_ledger::Transaction)> = Vec::new();
+        let (mut indices, mut unverified) = (Vec::new(), Vec::new());
         for (index, tx) in txs.into_iter().enumerate() {
-            let tx = match known.next().flatten() {
-                Some(known) => match VerifiedTx::same_as(&known, tx) {
-                    Ok(v) => {
-                        verified.push(Some(v));
-                        continue;
-                    }
-                    Err(tx) => tx,
-                },
-                None => tx,
+            let checked = match known.next().flatten() {
+                Some(known) => VerifiedTx::same_as(&known, tx),
+                None => Err(tx),
             };
-            verified.push(None);
-            unverified.push((index, tx));
+            match checked {
+                Ok(v) => verified.push(Some(v)),
+                Err(tx) => {
+                    verified.push(None);
+                    indices.push(index);
+                    unverified.push(tx);
+                }
+            }
         }
         let reused = verified.len() - unverified.len();
-        let (indices, unverified): (Vec<usize>, Vec<_>) = unverified.into_iter().unzip();
         for (index, result) in indices.into_iter().zip(verify_in_parallel(unverified)) {
             verified[index] = Some(result.map_err(|error| BlockError::InvalidTx { index, error })?);
         }
@@ -268,20 +267,18 @@ impl App {
     }
 
     /// Checks a proposed block against this node's tip and clock (`now_ms`), re-executes it and
-    /// compares every root.
+    /// compares every root. The block's transactions are executed and kept without a copy.
     pub fn validate_block(
         &self,
-        block: &Block,
+        block: Block,
         now_ms: u64,
         drift_max_ms: u64,
     ) -> Result<PreparedBlock, BlockError> {
-        self.validate_block_with(block.clone(), now_ms, drift_max_ms, Vec::new())
-            .map(|(prepared, _)| prepared)
+        self.validate_block_with(block, now_ms, drift_max_ms, Vec::new()).map(|(prepared, _)| prepared)
     }
 
-    /// [`App::validate_block`] of a block given whole, that takes the transactions `known`
-    /// holds at their positions as verified ([`App::verify_block_txs`]); also returns how many
-    /// it took. The block's transactions are executed and kept without a copy.
+    /// [`App::validate_block`] that takes the transactions `known` holds at their positions as
+    /// verified ([`App::verify_block_txs`]); also returns how many it took.
     pub fn validate_block_with(
         &self,
         block: Block,

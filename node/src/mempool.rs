@@ -126,7 +126,7 @@ impl AdmitError {
 /// One pending transaction.
 #[derive(Debug)]
 struct Entry {
-    /// Shared, so that a validator can look at it without copying it ([`Mempool::shared_by_submitter_nonce`]).
+    /// Shared, so that a validator can look at it without copying it ([`Mempool::by_submitter_nonce`]).
     tx: Arc<VerifiedTx>,
     /// Canonical encoded size, counted against `bytes_max`.
     bytes: usize,
@@ -538,14 +538,9 @@ impl Mempool {
     }
 
     /// The pending transaction of `submitter` with `nonce`, if any: a lookup that needs no
-    /// transaction id (so no encoding and hashing of the transaction looked for).
-    pub fn by_submitter_nonce(&self, submitter: &PartyId, nonce: u64) -> Option<&VerifiedTx> {
-        self.by_nonce.get(&(*submitter, nonce)).and_then(|id| self.get(id))
-    }
-
-    /// [`by_submitter_nonce`](Self::by_submitter_nonce), shared rather than borrowed: it
-    /// outlives the pool's lock at the cost of a reference count, not a copy.
-    pub fn shared_by_submitter_nonce(&self, submitter: &PartyId, nonce: u64) -> Option<Arc<VerifiedTx>> {
+    /// transaction id (so no encoding and hashing of the transaction looked for). Shared rather
+    /// than borrowed: it outlives the pool's lock at the cost of a reference count, not a copy.
+    pub fn by_submitter_nonce(&self, submitter: &PartyId, nonce: u64) -> Option<Arc<VerifiedTx>> {
         let id = self.by_nonce.get(&(*submitter, nonce))?;
         self.by_id.get(id).map(|e| Arc::clone(&e.tx))
     }

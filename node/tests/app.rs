@@ -71,7 +71,7 @@ fn decide(
 ) -> Vec<ebl_ledger::Receipt> {
     let t = time(proposer.app.tip().height + 1);
     let prepared = proposer.app.build_block(t, key.party(), verified(txs), LIMITS).expect("build");
-    let checked = other.app.validate_block(prepared.block(), t, DRIFT_MS).expect("valid block");
+    let checked = other.app.validate_block(prepared.block().clone(), t, DRIFT_MS).expect("valid block");
     assert_eq!(checked.receipts(), prepared.receipts());
     proposer.app.commit(&prepared, b"certificate").expect("commit");
     other.app.commit(&checked, b"certificate").expect("commit");
@@ -185,7 +185,7 @@ fn refused(tamper: impl FnOnce(&mut ebl_ledger::Block, &Cast)) -> BlockError {
         .expect("build")
         .into_block();
     tamper(&mut block, &cast);
-    validator.app.validate_block(&block, time(1), DRIFT_MS).expect_err("must be refused")
+    validator.app.validate_block(block, time(1), DRIFT_MS).expect_err("must be refused")
 }
 
 #[test]

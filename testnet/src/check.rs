@@ -102,8 +102,9 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
     let mut app = App::open(Storage::open(scratch.path())?, &genesis)?;
     for h in 1..=longest.tip {
         let block = longest.storage.block(h)?.with_context(|| format!("block {h} missing"))?;
+        let state_root = block.header.state_root;
         let prepared = app
-            .validate_block(&block, u64::MAX, 0)
+            .validate_block(block, u64::MAX, 0)
             .with_context(|| format!("replaying block {h} from the genesis"))?;
         let stored = longest.storage.receipts(h)?.with_context(|| format!("receipts {h} missing"))?;
         ensure!(
@@ -113,7 +114,7 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
         );
         let certificate = longest.storage.certificate(h)?.unwrap_or_default();
         app.commit(&prepared, &certificate)?;
-        ensure!(app.tip().state_root == block.header.state_root, "replayed state root differs at {h}");
+        ensure!(app.tip().state_root == state_root, "replayed state root differs at {h}");
     }
     for chain in &chains {
         let tip = chain.storage.tip()?.context("tip")?;

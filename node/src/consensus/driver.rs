@@ -385,7 +385,7 @@ impl Driver {
             }
         };
         let prepared = match recorded {
-            Some(block) => match self.app.validate_block(&block, u64::MAX, 0) {
+            Some(block) => match self.app.validate_block(block, u64::MAX, 0) {
                 Ok(prepared) => {
                     info!(height, round = r, "proposing the block recorded before a restart");
                     prepared
@@ -537,7 +537,7 @@ impl Driver {
             let known: Vec<Option<Arc<VerifiedTx>>> = {
                 let pool = self.shared.mempool();
                 let pending = |tx: &ebl_ledger::Transaction| {
-                    pool.shared_by_submitter_nonce(tx.body.submitter()?, tx.body.nonce)
+                    pool.by_submitter_nonce(tx.body.submitter()?, tx.body.nonce)
                 };
                 block.txs.iter().map(pending).collect()
             };
@@ -685,9 +685,8 @@ impl Driver {
             return SyncedValueOutcome::PeerFault;
         }
         if !self.prepared.contains_key(&hash) {
-            // A synced block is taken whole; its transactions are verified in full.
-            match self.app.validate_block_with(block, u64::MAX, 0, Vec::new()) {
-                Ok((prepared, _)) => {
+            match self.app.validate_block(block, u64::MAX, 0) {
+                Ok(prepared) => {
                     self.prepared.insert(hash, prepared);
                 }
                 Err(crate::app::BlockError::Node(e)) => {
