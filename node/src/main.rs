@@ -19,6 +19,13 @@ use ebl_node::keys;
 use ebl_node::node::{Node, NodeOptions};
 use ebl_node::storage::Storage;
 
+/// mimalloc for Rust's allocations instead of the C library's: a validator allocates and frees
+/// every transaction, receipt, tree node and encoded key of each block on several threads at
+/// once, and glibc's `malloc`/`free` took 14 % of a loaded machine (ADR 0011: +22 % committed
+/// transfers per second, −25 % peak memory).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ebl-node", version, about = "eBL Ledger validator node")]
 struct Cli {
