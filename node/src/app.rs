@@ -349,7 +349,8 @@ impl App {
             certificate,
             state: &prepared.state,
             index: &prepared.index,
-            // `build_block` derived the header from these, `validate_block_with` compared it.
+            // True unless the block changed (`block_mut`) after `build_block` derived its header
+            // from these or `validate_block_with` compared it with them.
             roots_checked: prepared.roots_checked,
         })?;
         self.tip = Tip {
