@@ -195,6 +195,31 @@ fn a_three_one_partition_lets_the_three_commit_and_the_one_catches_up_after_heal
     });
 }
 
+/// One link cut, between validators 0 and 1 only: messages are not relayed (ADR 0012), so each
+/// of the two misses the other's proposals and votes, yet every validator still has three of
+/// four, all four keep committing (what one misses it gets by value sync) and transfers go on.
+#[test]
+fn one_cut_link_between_two_validators_stops_none_of_the_four_from_committing() {
+    run("link", |mut net| async move {
+        let result = async {
+            let load = Load::start(&net, 2, "L").await?;
+            load.wait_for_transfers(5, PATIENCE).await?;
+            net.partition(&[0], &[1]);
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let cut = heights(&net, &ALL).await;
+            let floor = cut.iter().flatten().max().copied().unwrap_or(0);
+            load.wait_for_transfers(10, PATIENCE).await.context("transfers go on with one link cut")?;
+            net.wait_for_height(&ALL, floor + 4, PATIENCE).await.with_context(|| {
+                format!("every validator commits with one link cut (heights at the cut {cut:?})")
+            })?;
+            let report = load.stop().await;
+            finish(&mut net, &report.acked).await
+        }
+        .await;
+        (net, result)
+    });
+}
+
 /// All four stopped and started again: the chain resumes from the same height, block and state
 /// root, and grows.
 #[test]

@@ -4,13 +4,20 @@
 //! address the genesis gives them with their peer id appended (`…/p2p/<PeerId>`), and
 //! `persistent_peers_only` refuses every other peer. The protocol names carry the chain id, so
 //! nodes of two networks never mix.
+//!
+//! Consensus messages, proposal parts and transaction batches go out by Malachite's `Broadcast`
+//! protocol: each message is sent once to each connected validator over the noise-authenticated
+//! connection, and nothing is relayed (ADR 0012). That is enough because the validators are a
+//! full mesh — each one dials every other — and every vote, proposal and transaction it carries
+//! is signed by its author, not by the link. A validator whose direct link to another is down
+//! misses that one's messages and gets the decided blocks by value sync instead.
 
 use std::time::Duration;
 
 use bytesize::ByteSize;
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig, DiscoveryConfig, GossipSubConfig, NodeConfig as EngineNodeConfig, P2pConfig,
-    ProtocolNames, PubSubProtocol, ValuePayload, ValueSyncConfig,
+    ConsensusConfig, DiscoveryConfig, NodeConfig as EngineNodeConfig, P2pConfig, ProtocolNames,
+    PubSubProtocol, ValuePayload, ValueSyncConfig,
 };
 use malachitebft_app_channel::app::engine::host::HeightParams;
 use malachitebft_app_channel::app::net::Multiaddr;
@@ -128,7 +135,7 @@ impl EngineConfig {
             persistent_peers: persistent_peers(genesis, me, &config.p2p.persistent_peers)?,
             persistent_peers_only: true,
             discovery,
-            protocol: PubSubProtocol::GossipSub(GossipSubConfig::new(6, 12, 4, 2, false, true, true)),
+            protocol: PubSubProtocol::Broadcast,
             pubsub_max_size: ByteSize::b(PUBSUB_BYTES_MAX),
             rpc_max_size: ByteSize::b(SYNC_RESPONSE_BYTES_MAX + 1024 * 1024),
             protocol_names: ProtocolNames {
