@@ -8,7 +8,9 @@
 //! `m` BLs to the second, then the second transfers them back, and so on, each signer's nonces
 //! consecutive. `m` is chosen so that a BL moves again only `gap` seconds after its previous
 //! transfer was scheduled: every transfer is valid when its turn comes if the network commits
-//! within `gap`. Every transfer is **signed before timing starts**.
+//! within `gap`, or larger when `bls_min` asks for more BLs (`--bls 1000000` measures memory at the
+//! ledger size DESIGN §9 names). The carriers issue the BLs in waves that fit the mempools, before
+//! timing starts. Every transfer is **signed before timing starts**.
 //!
 //! **Submission** is open-loop: the transfer with sequence number `k` is due at `k / rate`
 //! seconds whatever happened to the earlier ones, and its latency is counted from that instant (a
@@ -53,6 +55,11 @@ use crate::Ack;
 const ISSUES_PER_CARRIER: usize = 900;
 /// Issues per batch request (each carries a ~4.5 kB DCSA document; the body limit is 4 MiB).
 const ISSUES_PER_REQUEST: usize = 600;
+/// Carriers issuing at once: 36,000 issues (~130 MiB of documents) in the pools at a time, well
+/// within a node's mempool (100,000 transactions, 256 MiB), which every issue reaches by gossip.
+const CARRIERS_PER_WAVE: usize = 40;
+/// Registrations per wave: the registrar's nonce window and mempool quota are 1,000.
+const REGISTRATIONS_PER_WAVE: usize = 900;
 /// Transfers per batch request at most (~250 bytes each).
 const TRANSFERS_PER_REQUEST: usize = 8_000;
 /// How often the submitter wakes, and the follower polls.
@@ -73,6 +80,8 @@ pub struct BenchSpec {
     pub lanes: usize,
     /// A BL is transferred again only this long after its previous transfer was due.
     pub gap: Duration,
+    /// Issue at least this many BLs before the window (more if `gap` needs more).
+    pub bls_min: usize,
     pub warmup: Duration,
     pub window: Duration,
     /// After the window, how long to wait for the last submissions to commit.
@@ -92,10 +101,12 @@ impl BenchSpec {
         self.rate.unwrap_or(self.presign_rate)
     }
 
-    /// BLs per lane: enough that a BL's consecutive transfers are `gap` apart.
+    /// BLs per lane: enough that a BL's consecutive transfers are `gap` apart, and that the lanes
+    /// hold at least `bls_min` together.
     fn bls_per_lane(&self) -> usize {
         let per_lane_rate = self.offered() / self.lanes as f64;
-        ((self.gap.as_secs_f64() * per_lane_rate).ceil() as usize).max(2)
+        let for_gap = (self.gap.as_secs_f64() * per_lane_rate).ceil() as usize;
+        for_gap.max(self.bls_min.div_ceil(self.lanes)).max(2)
     }
 
     fn transfers(&self) -> usize {
@@ -186,7 +197,6 @@ pub fn measure_verify(batch: usize, time: Duration, validators: usize) -> Result
 /// Runs one benchmark on a fresh network created in `dir`.
 pub async fn run(dir: &std::path::Path, spec: &BenchSpec, run_no: usize) -> Result<RunReport> {
     ensure!(spec.lanes >= 1 && spec.validators >= 1, "need at least one lane and one validator");
-    ensure!(2 * spec.lanes < 900, "at most 449 lanes (the registrar registers every trader at once)");
     let verify = measure_verify(2048, Duration::from_secs(2), spec.validators)?;
     say(spec, &format!(
         "ed25519 batch verification: {:.1} µs per signature; ceiling {:.0} tx/s for {} validators on {} cores",
@@ -526,41 +536,50 @@ async fn set_up(
             register(key.party(), format!("Bench trader {run_no}-{l}-{k}"), Role::Trader)?;
         }
     }
-    let mut acks =
-        submit_and_wait(net, &[(0, registrations)]).await.context("registering the bench parties")?;
-
-    // Issue: BL g belongs to lane g / m and is issued by carrier g / ISSUES_PER_CARRIER.
-    let template: serde_json::Value = serde_json::from_str(DOCUMENT)?;
-    let mut per_carrier: Vec<(usize, Vec<Transaction>)> = Vec::new();
-    let mut bls: Vec<Vec<BlId>> = vec![Vec::with_capacity(m); lanes];
-    for (c, carrier) in carriers.iter().enumerate() {
-        let mut txs = Vec::new();
-        for (i, g) in (c * ISSUES_PER_CARRIER..((c + 1) * ISSUES_PER_CARRIER).min(total_bls)).enumerate() {
-            let lane = g / m;
-            let reference = format!("BENCH{run_no}X{g:07}");
-            let mut document = template.clone();
-            document["transportDocumentReference"] = reference.clone().into();
-            let holder = lane_keys[lane][0].party();
-            let issue = issue_from_document(
-                &document.to_string(),
-                &IssueParties {
-                    issue_to: holder,
-                    shipper: holder,
-                    consignee: None,
-                    endorsee: Some(holder),
-                    agents: Vec::new(),
-                },
-            )?;
-            txs.push(
-                TxBuilder::new(net.chain_id(), carrier.party(), Action::Issue(issue))
-                    .nonce(i as u64)
-                    .sign(&[carrier])?,
-            );
-            bls[lane].push(BlId::new(&carrier.party(), &reference));
-        }
-        per_carrier.push((c % net.len(), txs));
+    let mut acks = Vec::new();
+    for wave in registrations.chunks(REGISTRATIONS_PER_WAVE) {
+        acks.extend(
+            submit_and_wait(net, &[(0, wave.to_vec())]).await.context("registering the bench parties")?,
+        );
     }
-    acks.extend(submit_and_wait(net, &per_carrier).await.context("issuing the bench BLs")?);
+
+    // Issue: BL g belongs to lane g / m and is issued by carrier g / ISSUES_PER_CARRIER; the
+    // carriers issue in waves, each signed just before it is submitted.
+    let template: serde_json::Value = serde_json::from_str(DOCUMENT)?;
+    let mut bls: Vec<Vec<BlId>> = vec![Vec::with_capacity(m); lanes];
+    for (w, wave) in carriers.chunks(CARRIERS_PER_WAVE).enumerate() {
+        let mut per_carrier: Vec<(usize, Vec<Transaction>)> = Vec::new();
+        for (i, carrier) in wave.iter().enumerate() {
+            let c = w * CARRIERS_PER_WAVE + i;
+            let mut txs = Vec::new();
+            for (i, g) in (c * ISSUES_PER_CARRIER..((c + 1) * ISSUES_PER_CARRIER).min(total_bls)).enumerate()
+            {
+                let lane = g / m;
+                let reference = format!("BENCH{run_no}X{g:07}");
+                let mut document = template.clone();
+                document["transportDocumentReference"] = reference.clone().into();
+                let holder = lane_keys[lane][0].party();
+                let issue = issue_from_document(
+                    &document.to_string(),
+                    &IssueParties {
+                        issue_to: holder,
+                        shipper: holder,
+                        consignee: None,
+                        endorsee: Some(holder),
+                        agents: Vec::new(),
+                    },
+                )?;
+                txs.push(
+                    TxBuilder::new(net.chain_id(), carrier.party(), Action::Issue(issue))
+                        .nonce(i as u64)
+                        .sign(&[carrier])?,
+                );
+                bls[lane].push(BlId::new(&carrier.party(), &reference));
+            }
+            per_carrier.push((c % net.len(), txs));
+        }
+        acks.extend(submit_and_wait(net, &per_carrier).await.context("issuing the bench BLs")?);
+    }
     let lanes = lane_keys.into_iter().zip(bls).map(|(keys, bls)| Lane { keys, bls }).collect();
     Ok((lanes, acks, carriers.len()))
 }
@@ -871,5 +890,35 @@ mod tests {
         // The same BL comes back after lanes × m schedule positions.
         assert_eq!(step(5, lanes, m).1, step(5 + lanes * m, lanes, m).1);
         assert_eq!(step(5, lanes, m).0, step(5 + lanes * m, lanes, m).0);
+    }
+
+    #[test]
+    fn the_lanes_hold_enough_bls_for_the_gap_and_at_least_the_number_asked_for() {
+        let spec = BenchSpec {
+            validators: 4,
+            rate: None,
+            outstanding: 10_000,
+            presign_rate: 12_000.0,
+            lanes: 200,
+            gap: Duration::from_secs(3),
+            bls_min: 0,
+            warmup: Duration::from_secs(10),
+            window: Duration::from_secs(60),
+            drain: Duration::from_secs(30),
+            reads: Duration::ZERO,
+            read_concurrency: 1,
+            sync: false,
+            node_bin: PathBuf::from("ebl-node"),
+            progress: false,
+        };
+        // 12,000 transfers/s over 200 lanes, 3 s apart: 180 BLs a lane, 36,000 in all.
+        assert_eq!(spec.bls_per_lane(), 180);
+        // A million asked for: 5,000 a lane, however short the gap.
+        let million = BenchSpec { bls_min: 1_000_000, ..spec.clone() };
+        assert_eq!(million.bls_per_lane() * million.lanes, 1_000_000);
+        // Fewer than the gap needs: the gap wins.
+        assert_eq!(BenchSpec { bls_min: 1_000, ..spec.clone() }.bls_per_lane(), 180);
+        // One more than a multiple of the lanes rounds up, never down.
+        assert_eq!(BenchSpec { bls_min: 1_000_001, ..spec }.bls_per_lane(), 5_001);
     }
 }

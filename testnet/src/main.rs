@@ -88,6 +88,10 @@ struct BenchArgs {
     /// Seconds between two transfers of one BL (sets the BLs per lane).
     #[arg(long, default_value_t = 3.0)]
     gap_s: f64,
+    /// Issue at least this many BLs before the window (e.g. 1000000 to measure memory at DESIGN
+    /// §9's 1 M BLs); by default as many as --gap-s needs.
+    #[arg(long, default_value_t = 0)]
+    bls: usize,
     #[arg(long, default_value_t = 10.0)]
     warmup_s: f64,
     #[arg(long, default_value_t = 60.0)]
@@ -283,6 +287,7 @@ async fn bench(dir: &Path, a: BenchArgs) -> Result<()> {
         presign_rate: positive(a.presign_rate, "presign-rate")?,
         lanes: a.lanes,
         gap: secs(a.gap_s, "gap-s")?,
+        bls_min: a.bls,
         warmup: secs(a.warmup_s, "warmup-s")?,
         window: secs(a.window_s, "window-s")?,
         drain: secs(a.drain_s, "drain-s")?,
