@@ -549,8 +549,8 @@ async fn set_up(
     let mut bls: Vec<Vec<BlId>> = vec![Vec::with_capacity(m); lanes];
     for (w, wave) in carriers.chunks(CARRIERS_PER_WAVE).enumerate() {
         let mut per_carrier: Vec<(usize, Vec<Transaction>)> = Vec::new();
-        for (i, carrier) in wave.iter().enumerate() {
-            let c = w * CARRIERS_PER_WAVE + i;
+        for (k, carrier) in wave.iter().enumerate() {
+            let c = w * CARRIERS_PER_WAVE + k;
             let mut txs = Vec::new();
             for (i, g) in (c * ISSUES_PER_CARRIER..((c + 1) * ISSUES_PER_CARRIER).min(total_bls)).enumerate()
             {
