@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::mempool::MempoolConfig;
+use crate::storage::StorageOptions;
 
 /// Prefix of environment overrides.
 pub const ENV_PREFIX: &str = "EBL_";
@@ -128,6 +129,36 @@ fn default_gossip_interval_ms() -> u64 {
     50
 }
 
+/// RocksDB's and the state values' memory. Together with the mempool's bound these set most of
+/// the node's resident memory; the defaults keep a node under 1 GiB at 1 M BLs (DESIGN §9), and
+/// a machine with more memory may give the caches more (a ledger whose state tree no longer fits
+/// the block cache reads it from disk while it validates, see `docs/benchmarks.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// The LRU block cache all column families share (data, index and filter blocks), MiB.
+    pub block_cache_mib: usize,
+    /// All memtables together, MiB; RocksDB flushes the largest when they reach it.
+    pub memtables_mib: usize,
+    /// The newest values of recently used state keys, decoded, MiB (0: none).
+    pub value_cache_mib: usize,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        let options = StorageOptions::default();
+        StorageSection {
+            block_cache_mib: options.block_cache_bytes >> 20,
+            memtables_mib: options.memtables_bytes_max >> 20,
+            value_cache_mib: options.value_cache_bytes >> 20,
+        }
+    }
+}
+
+/// Largest cache or memtable budget a configuration may ask for, MiB: a typo of a few digits
+/// should not make the node reserve more memory than any machine has.
+const STORAGE_MIB_MAX: usize = 1 << 20;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
@@ -136,6 +167,9 @@ pub struct NodeConfig {
     pub rpc: RpcSection,
     pub mempool: MempoolSection,
     pub consensus: ConsensusSection,
+    /// Absent from a configuration written before it existed: the defaults.
+    #[serde(default)]
+    pub storage: StorageSection,
 }
 
 #[derive(Debug, Error)]
@@ -192,6 +226,7 @@ impl NodeConfig {
                 sync_status_interval_ms: default_sync_status_interval_ms(),
                 gossip_interval_ms: default_gossip_interval_ms(),
             },
+            storage: StorageSection::default(),
         }
     }
 
@@ -250,12 +285,22 @@ impl NodeConfig {
             ("consensus.gossip_interval_ms", self.consensus.gossip_interval_ms),
             ("rpc.request_bytes_max", self.rpc.request_bytes_max as u64),
             ("rpc.signature_window_s", self.rpc.signature_window_s),
+            ("storage.block_cache_mib", self.storage.block_cache_mib as u64),
+            ("storage.memtables_mib", self.storage.memtables_mib as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be positive")));
         }
         if !self.p2p.listen_addr.contains("/tcp/") {
             return Err(ConfigError::Invalid("p2p.listen_addr must be a TCP multiaddr".into()));
+        }
+        let storage = [
+            ("storage.block_cache_mib", self.storage.block_cache_mib),
+            ("storage.memtables_mib", self.storage.memtables_mib),
+            ("storage.value_cache_mib", self.storage.value_cache_mib),
+        ];
+        if let Some((name, _)) = storage.iter().find(|(_, v)| *v > STORAGE_MIB_MAX) {
+            return Err(ConfigError::Invalid(format!("{name} may not exceed {STORAGE_MIB_MAX} MiB")));
         }
         if self.consensus.block_txs_max > ebl_ledger::limits::BLOCK_TXS_MAX {
             return Err(ConfigError::Invalid(format!(
@@ -264,6 +309,14 @@ impl NodeConfig {
             )));
         }
         Ok(())
+    }
+
+    pub fn storage_options(&self) -> StorageOptions {
+        StorageOptions {
+            block_cache_bytes: self.storage.block_cache_mib << 20,
+            memtables_bytes_max: self.storage.memtables_mib << 20,
+            value_cache_bytes: self.storage.value_cache_mib << 20,
+        }
     }
 
     pub fn mempool_config(&self) -> MempoolConfig {
@@ -347,6 +400,43 @@ mod tests {
             NodeConfig::parse(&text, env(&[("EBL_MEMPOOL__TXS_MAX", "0")])),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn storage_memory_is_configured_in_mib_and_defaults_when_absent() {
+        let config = NodeConfig::new("carrier", "/ip4/127.0.0.1/tcp/27000", "127.0.0.1:8080");
+        assert_eq!(config.storage_options(), StorageOptions::default());
+        let text = config.to_toml();
+
+        // A file written before the section existed reads with the defaults.
+        let start = text.find("[storage]").expect("the section is written");
+        let without =
+            format!("{}{}", &text[..start], &text[start..].split_once("\n\n").map_or("", |(_, rest)| rest));
+        assert!(!without.contains("block_cache_mib"), "{without}");
+        assert_eq!(NodeConfig::parse(&without, env(&[])).expect("valid").storage, StorageSection::default());
+
+        let bigger = NodeConfig::parse(
+            &text,
+            env(&[("EBL_STORAGE__BLOCK_CACHE_MIB", "512"), ("EBL_STORAGE__VALUE_CACHE_MIB", "0")]),
+        )
+        .expect("valid");
+        assert_eq!(bigger.storage_options().block_cache_bytes, 512 * 1024 * 1024);
+        assert_eq!(bigger.storage_options().value_cache_bytes, 0);
+        assert_eq!(
+            bigger.storage_options().memtables_bytes_max,
+            StorageOptions::default().memtables_bytes_max
+        );
+
+        for (var, value) in [
+            ("EBL_STORAGE__BLOCK_CACHE_MIB", "0"),
+            ("EBL_STORAGE__MEMTABLES_MIB", "0"),
+            ("EBL_STORAGE__VALUE_CACHE_MIB", "2000000"),
+        ] {
+            assert!(
+                matches!(NodeConfig::parse(&text, env(&[(var, value)])), Err(ConfigError::Invalid(_))),
+                "{var}={value}"
+            );
+        }
     }
 
     #[test]

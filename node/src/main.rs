@@ -118,7 +118,7 @@ fn init(
 fn inspect(home: &Path) -> Result<()> {
     let config = NodeConfig::load(&home.join("config.toml"), std::env::vars())?;
     let genesis = GenesisFile::load(&config.node.genesis_file)?;
-    let storage = Storage::open(&config.node.data_dir)
+    let storage = Storage::open_with(&config.node.data_dir, &config.storage_options())
         .with_context(|| format!("opening {}", config.node.data_dir.display()))?;
     let app = App::open(storage, &genesis)?;
     let tip = app.tip();

@@ -77,7 +77,7 @@ impl Node {
     /// starts consensus and returns at once; the node joins the network in the background.
     pub async fn start(options: NodeOptions) -> Result<Node, StartError> {
         let NodeOptions { config, genesis, key, tamper } = options;
-        let storage = Storage::open(&config.node.data_dir)?;
+        let storage = Storage::open_with(&config.node.data_dir, &config.storage_options())?;
         let app = App::open(storage.clone(), &genesis)?;
         let party = key.party();
         let validators = ValidatorSet::from_genesis(&genesis);
