@@ -6,13 +6,12 @@
 //! * Heights and indices are big-endian, so a column family's key order is height order and an
 //!   index is scanned by prefix.
 //! * JMT values are keyed `key_hash ‖ version BE`: "the newest version ≤ max" is one reverse
-//!   seek; the newest version *number* of each key is also kept under the key hash alone
-//!   ([`CF_JMT_LATEST`]), so a read at the tip is two point lookups, and each value is
-//!   written to disk once.
+//!   seek; the newest version of each key is also kept under the key hash alone
+//!   ([`CF_JMT_LATEST`]), so a read at the tip is one point lookup.
 //! * Values are borsh (`ebl_ledger::encoding`), decoded with the bound named here.
 
 use ebl_ledger::jmt::storage::NodeKey;
-use ebl_ledger::jmt::{KeyHash, Version};
+use ebl_ledger::jmt::{KeyHash, OwnedValue, Version};
 use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
 use ebl_ledger::{encoding, BlId, Hash, PartyId};
 
@@ -28,9 +27,9 @@ pub const CF_CERTIFICATES: &str = "certificates";
 pub const CF_JMT_NODES: &str = "jmt_nodes";
 /// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version).
 pub const CF_JMT_VALUES: &str = "jmt_values";
-/// key_hash → version BE: which entry of [`CF_JMT_VALUES`] is the newest for each key, written
-/// in the same batch, so a read at the tip is two point lookups instead of a reverse seek
-/// (schema 2; since schema 4 the version alone, not a second copy of the value).
+/// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
+/// each key, written in the same batch, so a read at the tip is one point lookup instead of a
+/// reverse seek (schema 2).
 pub const CF_JMT_LATEST: &str = "jmt_latest";
 /// party ‖ bl → empty.
 pub const CF_INDEX_PARTY_BL: &str = "index_party_bl";
@@ -90,9 +89,7 @@ pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; version 3 keeps BL
 /// history entries beside the state tree (`StateKey::in_tree`), so the state roots of a chain
 /// written by versions 1 and 2 are not this code's: such a database is refused, not upgraded.
-/// Version 4 keeps only the version in [`CF_JMT_LATEST`] (version 3 kept the value there too);
-/// a version 3 database is refused as well.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 3;
 /// The last layout whose state tree held the BL history entries as leaves.
 pub const SCHEMA_VERSION_HISTORY_IN_TREE: u32 = 2;
 
@@ -145,14 +142,29 @@ pub fn jmt_node_key(key: &NodeKey) -> Vec<u8> {
 /// The prefix of a [`jmt_value_key`]: the key hash.
 pub const JMT_VALUE_PREFIX_BYTES: usize = 32;
 
-/// A [`CF_JMT_LATEST`] value: the version of the key's newest [`CF_JMT_VALUES`] entry.
-pub fn jmt_latest_value(version: Version) -> [u8; 8] {
-    version.to_be_bytes()
+/// A [`CF_JMT_LATEST`] value: the version, then the value as [`CF_JMT_VALUES`] stores it
+/// (borsh, `None` for a deleted key), encoded once into one buffer: the versioned entry is
+/// its tail from byte 8.
+pub fn jmt_latest_value(version: Version, value: &Option<OwnedValue>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + 5 + value.as_ref().map_or(0, Vec::len));
+    out.extend_from_slice(&version.to_be_bytes());
+    match value {
+        None => out.push(0),
+        Some(bytes) => {
+            // borsh: tag 1, the length as a little-endian u32, the bytes. A value's length is
+            // bounded far below 4 GiB by the block limits.
+            out.push(1);
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+    }
+    out
 }
 
-/// Reads a [`jmt_latest_value`]; `None` if it is not 8 bytes.
-pub fn version_of_jmt_latest(bytes: &[u8]) -> Option<Version> {
-    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+/// Splits a [`jmt_latest_value`]; `None` if it is shorter than its version.
+pub fn split_jmt_latest_value(bytes: &[u8]) -> Option<(Version, &[u8])> {
+    let (version, value) = bytes.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*version), value))
 }
 
 pub fn jmt_value_key(key_hash: KeyHash, version: Version) -> [u8; 40] {
@@ -214,15 +226,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_latest_entry_is_the_version_alone() {
-        for version in [0, 42, u64::MAX] {
-            assert_eq!(version_of_jmt_latest(&jmt_latest_value(version)), Some(version));
+    fn a_latest_entry_is_the_version_then_the_value_as_borsh_encodes_it() {
+        for value in [None, Some(Vec::new()), Some(b"a BL record".to_vec()), Some(vec![9; 70_000])] {
+            let entry = jmt_latest_value(42, &value);
+            let (version, encoded) = split_jmt_latest_value(&entry).expect("has a version");
+            assert_eq!(version, 42);
+            assert_eq!(encoded, encoding::encode(&value).as_slice(), "{:?}", value.map(|v| v.len()));
+            let decoded: Option<OwnedValue> = encoding::decode(encoded, 1 << 20).expect("decodes");
+            assert_eq!(decoded, value);
         }
-        // A schema 3 entry (version, then the value) is not a schema 4 one.
-        let mut old = jmt_latest_value(42).to_vec();
-        old.extend_from_slice(&encoding::encode(&Some(b"a BL record".to_vec())));
-        assert_eq!(version_of_jmt_latest(&old), None);
-        assert_eq!(version_of_jmt_latest(&[0; 7]), None);
     }
 
     #[test]

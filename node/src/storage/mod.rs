@@ -216,9 +216,9 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
         opts.set_prefix_extractor(SliceTransform::create_fixed_prefix(JMT_VALUE_PREFIX_BYTES));
     }
     opts.set_block_based_table_factory(&table);
-    // JMT nodes, latest versions and tx locations are hashes and heights, which LZ4 cannot
-    // shrink: compressing them only costs the flushes and compactions CPU.
-    let compression = if matches!(name, CF_JMT_NODES | CF_JMT_LATEST | CF_INDEX_TX) {
+    // JMT nodes and tx locations are hashes and heights, which LZ4 cannot shrink: compressing
+    // them only costs the flushes and compactions CPU.
+    let compression = if matches!(name, CF_JMT_NODES | CF_INDEX_TX) {
         DBCompressionType::None
     } else {
         DBCompressionType::Lz4

@@ -32,9 +32,8 @@ impl Storage {
     }
 
     /// The newest value of `key_hash` at a version ≤ `max_version`. At the tip (and for every
-    /// key not written since `max_version`) two point lookups answer: the key's newest version
-    /// in [`CF_JMT_LATEST`], then that entry of [`CF_JMT_VALUES`]; a key written after
-    /// `max_version` is read from its versioned history.
+    /// key not written since `max_version`) one point lookup in [`CF_JMT_LATEST`] answers; a
+    /// key written after `max_version` is read from its versioned history.
     fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
         if let Some(value) = self.inner.values.get(key_hash, max_version) {
             return Ok(value);
@@ -47,22 +46,15 @@ impl Storage {
             self.inner.values.fill(ticket, key_hash, 0, None);
             return Ok(None);
         };
-        let version = version_of_jmt_latest(&latest)
-            .ok_or_else(|| corrupt(what(), format!("latest entry of {} bytes, expected 8", latest.len())))?;
-        if version > max_version {
-            return self.read_value_history(max_version, key_hash);
+        let (version, bytes) =
+            split_jmt_latest_value(&latest).ok_or_else(|| corrupt(what(), "latest entry without version"))?;
+        if version <= max_version {
+            let value = encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
+                .map_err(|e| corrupt(what(), e))?;
+            self.inner.values.fill(ticket, key_hash, version, value.clone());
+            return Ok(value);
         }
-        // Written in the batch that wrote the latest entry, and never deleted: a reader that
-        // saw the one sees the other, even if a commit lands between the two lookups.
-        let bytes = self
-            .inner
-            .db
-            .get_pinned_cf(self.cf(CF_JMT_VALUES)?, jmt_value_key(key_hash, version))?
-            .ok_or_else(|| corrupt(what(), format!("no entry at version {version}, its latest")))?;
-        let value = encoding::decode::<Option<OwnedValue>>(&bytes, STATE_VALUE_BYTES_MAX)
-            .map_err(|e| corrupt(what(), e))?;
-        self.inner.values.fill(ticket, key_hash, version, value.clone());
-        Ok(value)
+        self.read_value_history(max_version, key_hash)
     }
 
     /// [`read_value`](Self::read_value) from the versioned history: one reverse seek to
@@ -97,8 +89,10 @@ impl Storage {
         let (values, latest) = (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?);
         // In (version, key) order: a later version of a key overwrites its latest entry.
         for ((version, key_hash), value) in state.values() {
-            batch.put_cf(values, jmt_value_key(*key_hash, *version), encoding::encode(value));
-            batch.put_cf(latest, key_hash.0, jmt_latest_value(*version));
+            // The latest entry is all of it, the versioned one the value alone.
+            let entry = jmt_latest_value(*version, value);
+            batch.put_cf(latest, key_hash.0, &entry);
+            batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
         }
         Ok(())
     }
