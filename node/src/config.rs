@@ -130,9 +130,9 @@ fn default_gossip_interval_ms() -> u64 {
 }
 
 /// RocksDB's and the state values' memory. Together with the mempool's bound these set most of
-/// the node's resident memory; the defaults keep a node under 1 GiB at 1 M BLs (DESIGN §9), and
-/// a machine with more memory may give the caches more (a ledger whose state tree no longer fits
-/// the block cache reads it from disk while it validates, see `docs/benchmarks.md`).
+/// the node's resident memory; the defaults keep a node under 1 GiB at 1 M BLs (DESIGN §9). A
+/// larger cache costs memory one for one; on the benchmark machine a 384 MiB block cache did not
+/// make a 1 M BL network faster (`docs/benchmarks.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSection {
