@@ -38,7 +38,7 @@ pub use receipt::{ErrorCode, Outcome, Receipt};
 pub use records::{
     BlId, BlRecord, BlStatus, ContainerRef, PartyRecord, ReleaseRecord, Role, RoleSet, StateKey,
 };
-pub use state::{MemStore, StateProof, StateRead, StateStore, StateTree};
+pub use state::{MemStore, StateProof, StateRead, StateStore, StateTree, StateUpdate};
 pub use tx::{Transaction, TxBody, TxId, VerifiedTx};
 
 /// The `jmt` crate this ledger's state is built on, for stores implemented elsewhere.

@@ -474,7 +474,9 @@ impl StateKey {
     /// newest entry, each entry names the hash of the one before and `history_len` counts
     /// them. Kept beside the tree, they spare every title action a leaf (a third of the tree's
     /// work for a transfer) and keep the tree from growing with each action; a client checks a
-    /// history it was served with [`verify_history`] against a proven record.
+    /// history it was served with [`verify_history`] against a proven record. Stores rely on
+    /// "written once" ([`StateUpdate::write_once`](crate::StateUpdate::write_once)): they keep
+    /// no versioned copy of such a value.
     pub fn in_tree(&self) -> bool {
         !matches!(self, StateKey::BlHistory(..))
     }

@@ -19,8 +19,6 @@ use crate::error::{ProofError, StoreError};
 use crate::hash::Hash;
 use crate::records::StateKey;
 
-pub use jmt::storage::TreeUpdateBatch;
-
 /// The root of the empty tree (the `jmt` crate's placeholder hash, which it keeps private).
 pub const EMPTY_ROOT: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
 
@@ -98,14 +96,38 @@ impl<S: StateStore> TreeReader for Reader<'_, S> {
     }
 }
 
-/// Adds the values of `writes` kept beside the tree to `batch`, as values of `version`.
-fn add_beside_tree(
+/// One version's update, as [`StateTree::prepare`] computes it: the tree's new nodes and every
+/// value written, in the tree or beside it, plus which of those values are written once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateUpdate {
+    pub node_batch: NodeBatch,
+    /// The key hashes, in order, of the values kept beside the tree ([`StateKey::in_tree`]).
+    /// Such a key is written once and never again, so no older version of it exists: a store
+    /// may keep its one entry where it keeps the newest value of each key and skip the
+    /// versioned copy that serves reads of the past.
+    pub write_once: Vec<KeyHash>,
+}
+
+impl StateUpdate {
+    /// Whether the value of `key` in this update is written once (see [`Self::write_once`]).
+    pub fn is_write_once(&self, key: &KeyHash) -> bool {
+        self.write_once.binary_search(key).is_ok()
+    }
+
+    /// Adds `beside`, values of keys kept beside the tree, to the update.
+    fn add_beside_tree(&mut self, beside: Vec<((Version, KeyHash), Option<OwnedValue>)>) {
+        self.write_once.extend(beside.iter().map(|((_, key), _)| *key));
+        self.write_once.sort_unstable();
+        self.node_batch.extend(std::iter::empty(), beside);
+    }
+}
+
+/// The values of `writes` kept beside the tree, as values of `version`.
+fn beside_tree(
     version: Version,
     writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
-    batch: &mut TreeUpdateBatch,
-) {
-    let beside = writes.iter().filter(|(k, _)| !k.in_tree());
-    batch.node_batch.extend(std::iter::empty(), beside.map(|(k, v)| ((version, key_hash(k)), v.clone())));
+) -> Vec<((Version, KeyHash), Option<OwnedValue>)> {
+    writes.iter().filter(|(k, _)| !k.in_tree()).map(|(k, v)| ((version, key_hash(k)), v.clone())).collect()
 }
 
 fn backend(e: anyhow::Error) -> StoreError {
@@ -167,7 +189,7 @@ impl<S: StateStore> StateTree<S> {
         &self,
         version: Version,
         writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
-    ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
+    ) -> Result<(Hash, StateUpdate), StoreError> {
         self.prepare_owned(version, writes.clone())
     }
 
@@ -177,7 +199,7 @@ impl<S: StateStore> StateTree<S> {
         &self,
         version: Version,
         writes: BTreeMap<StateKey, Option<Vec<u8>>>,
-    ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
+    ) -> Result<(Hash, StateUpdate), StoreError> {
         if let Some(latest) = self.version() {
             if version <= latest {
                 return Err(StoreError::StaleVersion { version, latest });
@@ -203,12 +225,13 @@ impl<S: StateStore> StateTree<S> {
         }
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
-        let (roots, mut batch) = tree.batch_put_value_sets(vec![upserts], None, version).map_err(backend)?;
+        let (roots, batch) = tree.batch_put_value_sets(vec![upserts], None, version).map_err(backend)?;
         let root = roots
             .first()
             .ok_or_else(|| StoreError::Backend("the tree returned no root for the version".into()))?;
-        batch.node_batch.extend(std::iter::empty(), beside);
-        Ok((Hash(root.0), batch))
+        let mut update = StateUpdate { node_batch: batch.node_batch, write_once: Vec::new() };
+        update.add_beside_tree(beside);
+        Ok((Hash(root.0), update))
     }
 
     /// [`prepare`](Self::prepare) key by key, whatever the writes (no version check): the
@@ -217,14 +240,15 @@ impl<S: StateStore> StateTree<S> {
         &self,
         version: Version,
         writes: &BTreeMap<StateKey, Option<Vec<u8>>>,
-    ) -> Result<(Hash, TreeUpdateBatch), StoreError> {
+    ) -> Result<(Hash, StateUpdate), StoreError> {
         let reader = Reader(&self.store);
         let tree = jmt::JellyfishMerkleTree::<_, Sha256>::new(&reader);
         let set: Vec<(KeyHash, Option<OwnedValue>)> =
             writes.iter().filter(|(k, _)| k.in_tree()).map(|(k, v)| (key_hash(k), v.clone())).collect();
-        let (root, mut batch) = tree.put_value_set(set, version).map_err(backend)?;
-        add_beside_tree(version, writes, &mut batch);
-        Ok((Hash(root.0), batch))
+        let (root, batch) = tree.put_value_set(set, version).map_err(backend)?;
+        let mut update = StateUpdate { node_batch: batch.node_batch, write_once: Vec::new() };
+        update.add_beside_tree(beside_tree(version, writes));
+        Ok((Hash(root.0), update))
     }
 
     /// [`prepare`](Self::prepare) then write.
@@ -398,6 +422,29 @@ mod tests {
         assert_eq!(with.get(&entry(1)).expect("get"), Some(b"transferred".to_vec()));
         assert_eq!(with.prove(&entry(0), 1).map(|_| ()), Err(StoreError::NotInTree));
         assert!(with.prove(&key(1), 1).is_ok());
+    }
+
+    #[test]
+    fn an_update_names_its_values_written_once() {
+        let bl = BlId(Hash([7; 32]));
+        let mut tree = StateTree::new(MemStore::default());
+        tree.commit(0, &writes(&[(1, Some("record"))])).expect("commit");
+        let mut set = writes(&[(1, Some("record 2")), (3, Some("new"))]);
+        set.insert(StateKey::BlHistory(bl, 1), Some(b"transferred".to_vec()));
+        set.insert(StateKey::BlHistory(bl, 0), Some(b"issued".to_vec()));
+        let mut expected = vec![key_hash(&StateKey::BlHistory(bl, 0)), key_hash(&StateKey::BlHistory(bl, 1))];
+        expected.sort();
+        // The one pass (upserts after version 0) and key by key (a deletion) name the same keys.
+        let (_, one_pass) = tree.prepare(1, &set).expect("prepare");
+        set.insert(key(2), None);
+        let (_, by_key) = tree.prepare(1, &set).expect("prepare");
+        for update in [one_pass, by_key] {
+            assert_eq!(update.write_once, expected);
+            assert!(update.is_write_once(&expected[0]) && update.is_write_once(&expected[1]));
+            assert!(!update.is_write_once(&key_hash(&key(1))), "a record is rewritten");
+            let values: Vec<KeyHash> = update.node_batch.values().keys().map(|(_, k)| *k).collect();
+            assert!(expected.iter().all(|k| values.contains(k)), "and are values of the update");
+        }
     }
 
     #[test]

@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, WriteSet};
 use ebl_ledger::action::{Action, HoldTarget};
-use ebl_ledger::jmt::storage::NodeBatch;
 use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
 use ebl_ledger::records::{BlId, ContainerRef};
 use ebl_ledger::{
-    block, Block, BlockHeader, Hash, PartyId, Receipt, StateTree, StoreError, TxError, VerifiedTx,
+    block, Block, BlockHeader, Hash, PartyId, Receipt, StateTree, StateUpdate, StoreError, TxError,
+    VerifiedTx,
 };
 use thiserror::Error;
 
@@ -76,7 +76,7 @@ pub enum NodeError {
 pub struct PreparedBlock {
     block: Block,
     receipts: Vec<Receipt>,
-    state: NodeBatch,
+    state: StateUpdate,
     index: Vec<IndexEntry>,
     left_out: Vec<(ebl_ledger::TxId, TxError)>,
     /// The header's tx root and receipts root are those of `block` and `receipts`.
@@ -140,7 +140,7 @@ impl App {
                 storage.commit_genesis(
                     &genesis.chain_id,
                     genesis.genesis_time_ms,
-                    &batch.node_batch,
+                    &batch,
                     root,
                     &genesis.parties.iter().map(|p| p.party).collect::<Vec<_>>(),
                 )?;
@@ -228,7 +228,7 @@ impl App {
             receipts_root: block::receipts_root(&receipts),
         };
         let block = Block { header, txs };
-        Ok(PreparedBlock { block, receipts, state: update.node_batch, index, left_out, roots_checked: true })
+        Ok(PreparedBlock { block, receipts, state: update, index, left_out, roots_checked: true })
     }
 
     /// Verifies the signatures of a block's transactions `txs` in one batch — every validator
@@ -333,7 +333,7 @@ impl App {
         let prepared = PreparedBlock {
             block: Block { header, txs },
             receipts: executed.receipts,
-            state: update.node_batch,
+            state: update,
             index,
             left_out: Vec::new(),
             roots_checked: true,

@@ -39,7 +39,7 @@ fn certificate(height: u64) -> Vec<u8> {
 fn commit_genesis(storage: &Storage, cast: &Cast) -> Hash {
     let writes = cast.genesis().writes().expect("test genesis is valid");
     let (root, update) = StateTree::new(storage.clone()).prepare(0, &writes).expect("prepare genesis");
-    storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &update.node_batch, root, &[]).expect("commit genesis");
+    storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &update, root, &[]).expect("commit genesis");
     root
 }
 
@@ -84,7 +84,7 @@ fn propose(
 
 /// What a validator does with a decided block: execute it over the stored state, prepare the
 /// tree update, check the root against the header. Returns the receipts and the update.
-fn execute(storage: &Storage, block: &Block) -> (Vec<Receipt>, ebl_ledger::state::TreeUpdateBatch) {
+fn execute(storage: &Storage, block: &Block) -> (Vec<Receipt>, ebl_ledger::StateUpdate) {
     let verified: Vec<VerifiedTx> =
         verify_batch(block.txs.clone()).into_iter().collect::<Result<_, _>>().expect("signatures verify");
     let header = &block.header;
@@ -108,7 +108,7 @@ fn commit_executed(
     storage: &Storage,
     block: &Block,
     receipts: &[Receipt],
-    update: &ebl_ledger::state::TreeUpdateBatch,
+    update: &ebl_ledger::StateUpdate,
     index: &[IndexEntry],
 ) {
     let certificate = certificate(block.header.height);
@@ -117,7 +117,7 @@ fn commit_executed(
             block,
             receipts,
             certificate: &certificate,
-            state: &update.node_batch,
+            state: update,
             index,
             roots_checked: false,
         })
@@ -307,7 +307,7 @@ fn a_new_database_is_empty_and_genesis_sets_the_tip() {
     let again = StateTree::new(storage.clone()).prepare(1, &BTreeMap::new()).expect("prepare").1;
     assert!(
         matches!(
-            storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &again.node_batch, root, &[]),
+            storage.commit_genesis(CHAIN_ID, GENESIS_TIME_MS, &again, root, &[]),
             Err(StorageError::GenesisExists { height: 0 })
         ),
         "a second genesis is refused"
@@ -435,7 +435,7 @@ fn check_stored_state_of(dir: &TempDir, s: &Scenario) {
 
 /// The same, read through the handle that committed the blocks: the values its commits kept in
 /// memory (and those its executions read) answer reads at the tip, and never a read at an
-/// earlier height — every in-tree key is read at every height and compared.
+/// earlier height — every key is read at every height and compared.
 #[test]
 fn stored_state_read_through_the_committing_handle_equals_the_reference() {
     let dir = TempDir::new().expect("temp dir");
@@ -444,12 +444,54 @@ fn stored_state_read_through_the_committing_handle_equals_the_reference() {
     check_stored_state_in(&storage, &s);
     let tree = StateTree::new(storage.clone());
     let tip = storage.tip().expect("tip").expect("committed");
-    let keys: Vec<&StateKey> = s.reference.state().keys().filter(|k| k.in_tree()).collect();
+    let (keys, history): (Vec<&StateKey>, Vec<&StateKey>) =
+        s.reference.state().keys().partition(|k| k.in_tree());
     for h in (0..=tip.height).rev() {
         for key in &keys {
             let (stored, _) = tree.prove(key, h).expect("prove");
             let (expected, _) = s.reference.tree.prove(key, h).expect("reference prove");
             assert_eq!(stored, expected, "{key:?} at height {h}");
+        }
+        // Beside the tree: no proof, the value alone (written once, so absent before then).
+        for key in &history {
+            let hash = ebl_ledger::state::key_hash(key);
+            let expected = s.reference.tree.store().value(h, hash).expect("reference read");
+            assert_eq!(storage.value(h, hash).expect("read"), expected, "{key:?} at height {h}");
+        }
+    }
+}
+
+/// A BL history entry is written once: its one entry is the latest, with no versioned copy,
+/// while a record that changes keeps one per version. Read at every height — before it was
+/// written too — it answers what the reference answers (through a fresh handle, no values in
+/// memory; the committing handle is read the same way in the test above).
+#[test]
+fn history_entries_are_stored_once_and_read_at_every_height() {
+    let (dir, s) = scenario_db();
+    let history: Vec<&StateKey> = s.reference.state().keys().filter(|k| !k.in_tree()).collect();
+    assert!(history.len() > 3, "the scenario writes history entries");
+    let versioned = |db: &rocksdb::DB, key: &StateKey| {
+        let hash = ebl_ledger::state::key_hash(key);
+        db.prefix_iterator_cf(cf(db, layout::CF_JMT_VALUES), hash.0)
+            .map(|item| item.expect("read"))
+            .take_while(|(k, _)| k.starts_with(&hash.0))
+            .count()
+    };
+    tamper(dir.path(), |db| {
+        for key in &history {
+            let hash = ebl_ledger::state::key_hash(key);
+            assert!(db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").is_some(), "{key:?}");
+            assert_eq!(versioned(db, key), 0, "{key:?} has no versioned copy");
+        }
+        assert!(versioned(db, &StateKey::Bl(s.bl1)) >= 2, "a transferred BL keeps each version");
+    });
+    let storage = open(&dir);
+    let tip = storage.tip().expect("tip").expect("committed");
+    for key in &history {
+        let hash = ebl_ledger::state::key_hash(key);
+        for h in (0..=tip.height).rev() {
+            let expected = s.reference.tree.store().value(h, hash).expect("reference read");
+            assert_eq!(storage.value(h, hash).expect("read"), expected, "{key:?} at height {h}");
         }
     }
 }
@@ -533,7 +575,7 @@ fn commit_block_refuses_what_does_not_extend_the_tip_and_writes_nothing() {
     // Before genesis there is no tip to extend.
     let txs = sign_block(&reference, vec![(&cast.carrier, to_order("R-1", &cast.shipper, None))]);
     let (block1, _) = propose(&mut reference, Hash::ZERO, cast.carrier.party(), txs);
-    let empty = ebl_ledger::jmt::storage::NodeBatch::default();
+    let empty = ebl_ledger::StateUpdate::default();
     let refused = storage.commit_block(&BlockCommit {
         block: &block1,
         receipts: &[],
@@ -559,7 +601,7 @@ fn commit_block_refuses_what_does_not_extend_the_tip_and_writes_nothing() {
             block,
             receipts,
             certificate: &cert,
-            state: &update.node_batch,
+            state: &update,
             index,
             roots_checked: false,
         })
@@ -848,7 +890,7 @@ const CRASH_BLOCK_TXS: u64 = 40;
 struct CrashBlock {
     block: Block,
     receipts: Vec<Receipt>,
-    update: ebl_ledger::state::TreeUpdateBatch,
+    update: ebl_ledger::StateUpdate,
     index: Vec<IndexEntry>,
 }
 

@@ -25,7 +25,11 @@ pub const CF_RECEIPTS: &str = "receipts";
 pub const CF_CERTIFICATES: &str = "certificates";
 /// borsh(`NodeKey`) → borsh(`Node`).
 pub const CF_JMT_NODES: &str = "jmt_nodes";
-/// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version).
+/// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version). Every
+/// version of every value, except the values written once (`StateUpdate::write_once`, a BL's
+/// history entries): their one entry is in [`CF_JMT_LATEST`], and a read before their version
+/// finds nothing here, which is the answer. Databases that hold those copies too (written
+/// before 2026-12-06) read the same.
 pub const CF_JMT_VALUES: &str = "jmt_values";
 /// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
 /// each key, written in the same batch, so a read at the tip is one point lookup instead of a

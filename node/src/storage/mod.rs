@@ -25,8 +25,7 @@ mod values;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use ebl_ledger::jmt::storage::NodeBatch;
-use ebl_ledger::{encoding, BlId, Block, BlockHeader, Hash, PartyId, Receipt, StoreError, TxId};
+use ebl_ledger::{encoding, BlId, Block, BlockHeader, Hash, PartyId, Receipt, StateUpdate, StoreError, TxId};
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Direction,
     IteratorMode, Options, ReadOptions, SliceTransform, WriteBatch, WriteOptions, DB,
@@ -117,7 +116,7 @@ pub struct BlockCommit<'a> {
     /// The commit certificate, encoded by the consensus layer (opaque here).
     pub certificate: &'a [u8],
     /// The JMT nodes and values of version `block.header.height` (from `StateTree::prepare`).
-    pub state: &'a NodeBatch,
+    pub state: &'a StateUpdate,
     pub index: &'a [IndexEntry],
     /// The caller derived the transaction ids (the receipts carry them), the tx root and the
     /// receipts root from this very block and these receipts, and found the header's — as
@@ -345,7 +344,7 @@ impl Storage {
         &self,
         chain_id: &str,
         genesis_time_ms: u64,
-        state: &NodeBatch,
+        state: &StateUpdate,
         state_root: Hash,
         parties: &[PartyId],
     ) -> Result<()> {
@@ -359,10 +358,10 @@ impl Storage {
                 chain_id.len()
             )));
         }
-        self.check_state_batch(0, state, &state_root)?;
+        self.check_state_batch(0, &state.node_batch, &state_root)?;
         let tip = Tip { height: 0, block_hash: Hash::ZERO, state_root, time_ms: genesis_time_ms };
         let mut batch = WriteBatch::default();
-        self.put_state(&mut batch, state)?;
+        self.put_state(&mut batch, &state.node_batch, &state.write_once)?;
         for party in parties {
             batch.put_cf(self.cf(CF_INDEX_PARTIES)?, party.as_bytes(), []);
         }
@@ -373,7 +372,7 @@ impl Storage {
         batch.put_cf(meta, META_GENESIS_TIME_MS, genesis_time_ms.to_be_bytes());
         batch.put_cf(meta, META_TIP, encoding::encode(&TipRecord::from(&tip)));
         self.write_synced(batch)?;
-        self.inner.values.committed(state.values());
+        self.inner.values.committed(state.node_batch.values());
         tracing::info!(chain_id, state_root = %state_root, "genesis committed");
         *self.head_mut() = Head { tip: Some(tip), chain_id: Some(chain_id.to_owned()) };
         Ok(())
@@ -454,7 +453,7 @@ impl Storage {
         batch.put_cf(self.cf(CF_BLOCK_HASHES)?, hkey, block_hash.as_bytes());
         batch.put_cf(self.cf(CF_RECEIPTS)?, hkey, encoding::encode(commit.receipts));
         batch.put_cf(self.cf(CF_CERTIFICATES)?, hkey, commit.certificate);
-        self.put_state(&mut batch, commit.state)?;
+        self.put_state(&mut batch, &commit.state.node_batch, &commit.state.write_once)?;
         let tx_cf = self.cf(CF_INDEX_TX)?;
         for (index, id) in (0u32..).zip(&tx_ids) {
             batch.put_cf(tx_cf, id.0.as_bytes(), location_bytes(height, index));
@@ -476,7 +475,7 @@ impl Storage {
         batch.put_cf(self.cf(CF_META)?, META_TIP, encoding::encode(&TipRecord::from(&new_tip)));
         self.write_synced(batch)?;
         // Before the tip moves: a reader that sees the new tip finds the new values.
-        self.inner.values.committed(commit.state.values());
+        self.inner.values.committed(commit.state.node_batch.values());
         tracing::debug!(height, block = %block_hash, txs = tx_ids.len(), "block committed");
         self.head_mut().tip = Some(new_tip);
         self.remember_block_time(height, header.time_ms);
@@ -543,7 +542,7 @@ impl Storage {
                 }
             }
         }
-        self.check_state_batch(height, commit.state, &header.state_root)?;
+        self.check_state_batch(height, &commit.state.node_batch, &header.state_root)?;
         Ok(tx_ids)
     }
 

@@ -80,8 +80,16 @@ impl Storage {
         }
     }
 
-    /// Adds the nodes and values of `state` to `batch`.
-    pub(super) fn put_state(&self, batch: &mut WriteBatch, state: &NodeBatch) -> Result<()> {
+    /// Adds the nodes and values of `state` to `batch`. A value of a key in `write_once`
+    /// (sorted; see [`ebl_ledger::StateUpdate::write_once`]) gets its latest entry only: that key has no
+    /// other version, so a read at any version before this one finds no versioned entry and
+    /// answers "no value", which is right.
+    pub(super) fn put_state(
+        &self,
+        batch: &mut WriteBatch,
+        state: &NodeBatch,
+        write_once: &[KeyHash],
+    ) -> Result<()> {
         let nodes = self.cf(CF_JMT_NODES)?;
         for (key, node) in state.nodes() {
             batch.put_cf(nodes, jmt_node_key(key), encoding::encode(node));
@@ -92,7 +100,9 @@ impl Storage {
             // The latest entry is all of it, the versioned one the value alone.
             let entry = jmt_latest_value(*version, value);
             batch.put_cf(latest, key_hash.0, &entry);
-            batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
+            if write_once.binary_search(key_hash).is_err() {
+                batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
+            }
         }
         Ok(())
     }
@@ -151,7 +161,8 @@ impl StateStore for Storage {
             }
         }
         let mut write = WriteBatch::default();
-        self.put_state(&mut write, batch)?;
+        // Told nothing of which values are written once: every value gets both entries.
+        self.put_state(&mut write, batch, &[])?;
         self.write_synced(write)?;
         self.inner.values.committed(batch.values());
         Ok(())
