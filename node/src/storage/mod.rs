@@ -138,6 +138,12 @@ pub const WAL_BYTES_MAX: u64 = 128 * 1024 * 1024;
 pub const LOG_FILES_MAX: usize = 4;
 /// Memtable size of one column family before it is flushed.
 const MEMTABLE_BYTES: usize = 16 * 1024 * 1024;
+/// Memtable size of each JMT family (nodes, values, latest values), which take most of a block's
+/// writes at random keys: a larger memtable flushes fewer, larger files, so the level below
+/// (whose files span every key) is rewritten by fewer compactions for the same data. All
+/// memtables together stay bounded by `StorageOptions::memtables_bytes_max`, which flushes the
+/// largest first.
+const JMT_MEMTABLE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Memory knobs. The defaults keep RocksDB well under 512 MiB whatever the ledger's size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +229,11 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
         DBCompressionType::Lz4
     };
     opts.set_compression_type(compression);
-    opts.set_write_buffer_size(MEMTABLE_BYTES);
+    opts.set_write_buffer_size(if matches!(name, CF_JMT_NODES | CF_JMT_VALUES | CF_JMT_LATEST) {
+        JMT_MEMTABLE_BYTES
+    } else {
+        MEMTABLE_BYTES
+    });
     opts.set_max_write_buffer_number(2);
     opts
 }
