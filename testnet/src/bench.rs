@@ -45,8 +45,8 @@ use tokio::time::Instant;
 use crate::check::check_network;
 use crate::net::{copy, NetSpec, Testnet, START_TIMEOUT};
 use crate::report::{
-    cores, proc_field, BlockFigures, CheckFigures, NodeMemory, Outcomes, Percentiles, ReadFigures, RunReport,
-    SecondPoint, SetupFigures, SyncFigures, VerifyFigures,
+    cores, proc_field, BlockFigures, CheckFigures, CpuFigures, NodeMemory, Outcomes, Percentiles,
+    ReadFigures, RunReport, SecondPoint, SetupFigures, SyncFigures, VerifyFigures,
 };
 use crate::story::DOCUMENT;
 use crate::Ack;
@@ -282,8 +282,12 @@ async fn measure(
     // The schedule.
     let end = spec.warmup + spec.window;
     let mut sent = 0usize;
+    let mut cpu_from: Option<CpuSample> = None;
     loop {
         let elapsed = t0.elapsed();
+        if cpu_from.is_none() && elapsed >= spec.warmup {
+            cpu_from = CpuSample::take(net, elapsed);
+        }
         let due = match spec.rate {
             Some(rate) => ((elapsed.as_secs_f64() * rate) as usize).min(n),
             None => (counters.committed.load(Ordering::Relaxed) as usize + spec.outstanding).min(n),
@@ -313,6 +317,7 @@ async fn measure(
         }
         tokio::time::sleep(TICK).await;
     }
+    let cpu = cpu_from.zip(CpuSample::take(net, t0.elapsed()));
     drop(queues);
     for s in submitters {
         let _ = s.await;
@@ -372,7 +377,8 @@ async fn measure(
         },
         Err(e) => CheckFigures { passed: false, error: Some(format!("{e:#}")), ..CheckFigures::default() },
     };
-    Ok(figures(spec, run_no, &t, sent, setup, verify, memory, reads, sync, check))
+    let node_cpu = cpu.and_then(|(from, to)| node_cpu(&t, sent, &from, &to));
+    Ok(figures(spec, run_no, &t, sent, setup, verify, memory, node_cpu, reads, sync, check))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -384,6 +390,7 @@ fn figures(
     setup: SetupFigures,
     verify: VerifyFigures,
     memory: Vec<NodeMemory>,
+    node_cpu: Option<CpuFigures>,
     reads: Option<ReadFigures>,
     sync: Option<SyncFigures>,
     check: CheckFigures,
@@ -460,6 +467,7 @@ fn figures(
         reads,
         sync,
         memory,
+        node_cpu,
         verify,
         fraction_of_ceiling,
         check,
@@ -776,6 +784,52 @@ async fn show_progress(counters: Arc<Counters>, t0: Instant, end: Duration) {
     }
 }
 
+/// The CPU time every node process has used so far, when the benchmark had been running `at`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CpuSample {
+    at: Duration,
+    cpu_seconds: f64,
+}
+
+impl CpuSample {
+    /// `None` unless every node's `/proc/<pid>/stat` reads (Linux, every node running).
+    fn take(net: &Testnet, at: Duration) -> Option<CpuSample> {
+        let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten()?;
+        let mut ticks = 0u64;
+        for i in 0..net.len() {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", net.process_id(i)?)).ok()?;
+            ticks += stat_cpu_ticks(&stat)?;
+        }
+        Some(CpuSample { at, cpu_seconds: ticks as f64 / ticks_per_second as f64 })
+    }
+}
+
+/// User plus system time, in clock ticks, of a `/proc/<pid>/stat` line: fields 14 and 15,
+/// counted after the command name's closing parenthesis (the name may hold spaces or one).
+fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// The nodes' CPU per successful transfer committed between two samples.
+fn node_cpu(t: &Tracker, sent: usize, from: &CpuSample, to: &CpuSample) -> Option<CpuFigures> {
+    let (a, b) = (from.at.as_micros() as u64, to.at.as_micros() as u64);
+    let transfers = (0..sent)
+        .filter(|&k| t.seen[k] > 0 && t.success[k] && (a..b).contains(&t.commit_us[k]))
+        .count() as u64;
+    let seconds = to.at.saturating_sub(from.at).as_secs_f64();
+    let cpu_seconds = to.cpu_seconds - from.cpu_seconds;
+    (transfers > 0 && seconds > 0.0).then(|| CpuFigures {
+        seconds,
+        cpu_seconds,
+        transfers,
+        us_per_transfer: cpu_seconds * 1e6 / transfers as f64,
+        cores: cpu_seconds / seconds,
+    })
+}
+
 /// Each node's peak and current resident set, from `/proc/<pid>/status`.
 fn memory(net: &Testnet) -> Vec<NodeMemory> {
     (0..net.len())
@@ -871,6 +925,37 @@ async fn sync_one(net: &mut Testnet, tracker: &Mutex<Tracker>) -> Result<SyncFig
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_is_read_past_the_command_name() {
+        // A command name with a space and a parenthesis; utime 1500 and stime 250 ticks.
+        let stat = "4242 (ebl-node (x) y) S 1 4242 4242 0 -1 4194560 9000 0 3 0 1500 250 0 0 20 0 38 0";
+        assert_eq!(stat_cpu_ticks(stat), Some(1750));
+        assert_eq!(stat_cpu_ticks("4242 (ebl-node) S 1 2"), None, "too few fields");
+        assert_eq!(stat_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn node_cpu_counts_only_successful_commits_between_the_samples() {
+        let t = Tracker {
+            due_us: vec![0; 4],
+            admitted: vec![1; 4],
+            // Before the span, in it, in it but refused, after it.
+            commit_us: vec![500_000, 2_000_000, 2_500_000, 9_000_000],
+            height: vec![1; 4],
+            success: vec![true, true, false, true],
+            seen: vec![1; 4],
+            admission_codes: BTreeMap::new(),
+            refusal_codes: BTreeMap::new(),
+            blocks: Vec::new(),
+        };
+        let from = CpuSample { at: Duration::from_secs(1), cpu_seconds: 10.0 };
+        let to = CpuSample { at: Duration::from_secs(5), cpu_seconds: 18.0 };
+        let cpu = node_cpu(&t, 4, &from, &to).expect("a transfer committed in the span");
+        assert_eq!((cpu.transfers, cpu.seconds, cpu.cpu_seconds, cpu.cores), (1, 4.0, 8.0, 2.0));
+        assert_eq!(cpu.us_per_transfer, 8e6);
+        assert_eq!(node_cpu(&t, 1, &from, &to), None, "nothing committed in the span");
+    }
 
     #[test]
     fn a_bl_moves_again_only_after_m_steps_of_its_lane_and_nonces_are_consecutive() {

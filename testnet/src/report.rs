@@ -116,6 +116,21 @@ pub struct NodeMemory {
     pub rss_mib: f64,
 }
 
+/// CPU time (user + system, every thread) the node processes used while the benchmark
+/// submitted transfers, from the window's start to the last submission or the window's end.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuFigures {
+    pub seconds: f64,
+    pub cpu_seconds: f64,
+    /// Successful transfers committed in those seconds.
+    pub transfers: u64,
+    /// All nodes' CPU per committed transfer: a saturated machine's throughput is its cores
+    /// divided by this, so it compares two builds with less noise than throughput does.
+    pub us_per_transfer: f64,
+    /// Cores the nodes kept busy on average.
+    pub cores: f64,
+}
+
 /// ed25519 batch verification on this machine, and the network's ceiling it implies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VerifyFigures {
@@ -166,6 +181,9 @@ pub struct RunReport {
     pub reads: Option<ReadFigures>,
     pub sync: Option<SyncFigures>,
     pub memory: Vec<NodeMemory>,
+    /// `None` where `/proc` could not be read (not Linux) or nothing committed in the span.
+    #[serde(default)]
+    pub node_cpu: Option<CpuFigures>,
     pub verify: VerifyFigures,
     pub fraction_of_ceiling: f64,
     pub check: CheckFigures,
@@ -272,7 +290,7 @@ impl BenchReport {
     pub fn summarise(&mut self) {
         type Pick = fn(&RunReport) -> Option<f64>;
         type Met = fn(f64) -> Option<bool>;
-        let rows: [(&str, &str, &str, Pick, Met); 7] = [
+        let rows: [(&str, &str, &str, Pick, Met); 8] = [
             (
                 "committed title transfers per second (window)",
                 "≥ 10,000",
@@ -307,6 +325,13 @@ impl BenchReport {
                 "≤ 1,024 at 1 M BLs",
                 "MiB",
                 |r| r.memory.iter().map(|m| m.peak_mib).reduce(f64::max),
+                |_| None,
+            ),
+            (
+                "CPU of all nodes per committed transfer (window)",
+                "—",
+                "µs",
+                |r| r.node_cpu.as_ref().map(|c| c.us_per_transfer),
                 |_| None,
             ),
             ("throughput ÷ ed25519 ceiling", "—", "%", |r| Some(100.0 * r.fraction_of_ceiling), |_| None),
@@ -455,6 +480,18 @@ impl BenchReport {
                 num(v.ceiling_tps),
                 100.0 * r.fraction_of_ceiling
             );
+            if let Some(c) = &r.node_cpu {
+                let _ = writeln!(
+                    s,
+                    "- node CPU: {:.1} s over {:.1} s ({:.2} cores) for {} transfers committed: {:.1} µs per transfer, all {} nodes together",
+                    c.cpu_seconds,
+                    c.seconds,
+                    c.cores,
+                    num(c.transfers as f64),
+                    c.us_per_transfer,
+                    r.validators
+                );
+            }
             if let Some(x) = &r.reads {
                 let _ = writeln!(
                     s,
