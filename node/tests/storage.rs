@@ -496,6 +496,26 @@ fn history_entries_are_stored_once_and_read_at_every_height() {
     }
 }
 
+#[test]
+fn jmt_nodes_are_stored_in_version_order() {
+    let (dir, s) = scenario_db();
+    tamper(dir.path(), |db| {
+        let versions: Vec<u64> = db
+            .iterator_cf(cf(db, layout::CF_JMT_NODES), rocksdb::IteratorMode::Start)
+            .map(|item| {
+                let (key, _) = item.expect("read");
+                layout::version_of_jmt_node_key(&key).expect("a versioned key")
+            })
+            .collect();
+        assert!(versions.len() > s.blocks.len(), "the scenario writes nodes at every height");
+        assert!(versions.windows(2).all(|w| w[0] <= w[1]), "key order is version order");
+        assert_eq!(versions.first(), Some(&0), "the genesis nodes come first");
+        assert_eq!(versions.last(), Some(&s.height()), "the tip's nodes come last");
+    });
+    // And the tree reads back through those keys at every height.
+    check_stored_state_in(&open(&dir), &s);
+}
+
 fn check_stored_state_in(storage: &Storage, s: &Scenario) {
     let tree = StateTree::new(storage.clone());
     let tip = storage.tip().expect("tip").expect("committed");

@@ -23,7 +23,11 @@ pub const CF_BLOCK_HASHES: &str = "block_hashes";
 pub const CF_RECEIPTS: &str = "receipts";
 /// height BE → the commit certificate, as the consensus layer encoded it.
 pub const CF_CERTIFICATES: &str = "certificates";
-/// borsh(`NodeKey`) → borsh(`Node`).
+/// version BE ‖ borsh(nibble path) → borsh(`Node`) ([`jmt_node_key`]). A block's new nodes all
+/// have its height as version, so each flush holds keys above every stored one: RocksDB moves
+/// the file down without rewriting what is there (schema 4; borsh(`NodeKey`), version
+/// little-endian, scattered every block over the whole key range and made each compaction
+/// rewrite the family).
 pub const CF_JMT_NODES: &str = "jmt_nodes";
 /// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version). Every
 /// version of every value, except the values written once (`StateUpdate::write_once`, a BL's
@@ -93,7 +97,9 @@ pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; version 3 keeps BL
 /// history entries beside the state tree (`StateKey::in_tree`), so the state roots of a chain
 /// written by versions 1 and 2 are not this code's: such a database is refused, not upgraded.
-pub const SCHEMA_VERSION: u32 = 3;
+/// Version 4 keys [`CF_JMT_NODES`] by version big-endian first; a version 3 database is refused
+/// too (its nodes would not be found), though its state roots are this code's.
+pub const SCHEMA_VERSION: u32 = 4;
 /// The last layout whose state tree held the BL history entries as leaves.
 pub const SCHEMA_VERSION_HISTORY_IN_TREE: u32 = 2;
 
@@ -139,8 +145,19 @@ pub fn height_of_key(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.try_into().ok()?))
 }
 
+/// A [`CF_JMT_NODES`] key: the node's version big-endian, then its nibble path as borsh encodes
+/// it (the number of nibbles, then the packed bytes), so keys sort by version first.
 pub fn jmt_node_key(key: &NodeKey) -> Vec<u8> {
-    encoding::encode(key)
+    let path = encoding::encode(key.nibble_path());
+    let mut out = Vec::with_capacity(8 + path.len());
+    out.extend_from_slice(&key.version().to_be_bytes());
+    out.extend_from_slice(&path);
+    out
+}
+
+/// The version a [`jmt_node_key`] starts with; `None` if the key is shorter than a version.
+pub fn version_of_jmt_node_key(key: &[u8]) -> Option<Version> {
+    key.first_chunk::<8>().map(|v| u64::from_be_bytes(*v))
 }
 
 /// The prefix of a [`jmt_value_key`]: the key hash.
@@ -249,6 +266,32 @@ mod tests {
         assert!(jmt_value_key(KeyHash([1; 32]), 255) < jmt_value_key(KeyHash([1; 32]), 256));
         assert_eq!(location_of(&location_bytes(9, 3)), Some((9, 3)));
         assert_eq!(height_of_key(&height_key(42)), Some(42));
+    }
+
+    /// A node key with the given version and nibbles (jmt builds nibble paths only inside the
+    /// crate; borsh is the public way in).
+    fn node_key(version: Version, nibbles: &[u8]) -> NodeKey {
+        let packed: Vec<u8> =
+            nibbles.chunks(2).map(|pair| pair[0] << 4 | pair.get(1).copied().unwrap_or(0)).collect();
+        let bytes = encoding::encode(&(version, nibbles.len() as u64, packed));
+        encoding::decode(&bytes, 1024).expect("a node key")
+    }
+
+    #[test]
+    fn jmt_node_keys_sort_by_version_first() {
+        let (old, new) = (node_key(255, &[0xf, 0xf, 0xf]), node_key(256, &[]));
+        assert!(jmt_node_key(&old) < jmt_node_key(&new), "a newer node sorts after every older one");
+        assert_eq!(version_of_jmt_node_key(&jmt_node_key(&new)), Some(256));
+        assert_eq!(version_of_jmt_node_key(&jmt_node_key(&old)), Some(255));
+        assert_eq!(version_of_jmt_node_key(&[1, 2, 3]), None);
+        // The path follows the version as borsh encodes it, so no two nodes share a key.
+        let key = jmt_node_key(&old);
+        assert_eq!(&key[..8], &255u64.to_be_bytes());
+        assert_eq!(&key[8..], encoding::encode(old.nibble_path()).as_slice());
+        let paths: [&[u8]; 5] = [&[], &[0], &[0, 0], &[1], &[0, 1]];
+        let keys: std::collections::BTreeSet<Vec<u8>> =
+            paths.iter().map(|p| jmt_node_key(&node_key(7, p))).collect();
+        assert_eq!(keys.len(), paths.len());
     }
 
     #[test]
