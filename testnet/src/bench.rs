@@ -806,7 +806,7 @@ impl CpuSample {
 
 /// User plus system time, in clock ticks, of a `/proc/<pid>/stat` line: fields 14 and 15,
 /// counted after the command name's closing parenthesis (the name may hold spaces or one).
-fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+pub(crate) fn stat_cpu_ticks(stat: &str) -> Option<u64> {
     let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().skip(11);
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;

@@ -10,6 +10,7 @@ pub mod control;
 pub mod load;
 pub mod net;
 pub mod relay;
+pub mod replay;
 pub mod report;
 pub mod story;
 

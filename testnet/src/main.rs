@@ -9,6 +9,9 @@
 //! * `ebl-testnet bench` measures a fresh network: committed transfers per second and latency,
 //!   title-verification reads, a new node's sync, memory; then checks every submitted transfer
 //!   (see `ebl_testnet::bench`). Build it with `--release` for figures worth quoting.
+//! * `ebl-testnet replay` replays a stopped node's chain (or one saved with `--save`) on a new
+//!   database and reports the time and CPU one validator spends per transaction, without network
+//!   or consensus (see `ebl_testnet::replay`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,6 +23,11 @@ use ebl_testnet::control::{self, ControlFile, Request, CONTROL_FILE, REPORT_INTE
 use ebl_testnet::net::{find_node_binary, NetSpec, Testnet, START_TIMEOUT};
 use ebl_testnet::report::{BenchReport, Machine};
 use ebl_testnet::story;
+
+/// The node's allocator (ADR 0011), so that `replay` measures block processing as a node does it
+/// (and the load generator costs the shared machine less).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "ebl-testnet", version, about = "A local eBL Ledger network: run it, watch it, break it")]
@@ -67,6 +75,34 @@ enum Command {
     Down,
     /// Benchmark fresh networks (one per run) and write report.json, report.md and latency.svg.
     Bench(BenchArgs),
+    /// Replay a chain on a new database and report the time and CPU it took (validation and
+    /// storage of one validator, without network or consensus).
+    Replay {
+        /// Read the chain of this stopped node's home: its genesis.json and data/ (e.g. a run
+        /// kept by `bench --keep`).
+        #[arg(long, conflicts_with = "chain", required_unless_present = "chain")]
+        home: Option<PathBuf>,
+        /// Read the chain saved by `--save` instead (it replays on builds of another storage
+        /// layout).
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        /// Save the chain read to this file.
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Where the new database is written (must not exist, or be empty); without it, the
+        /// chain is only saved.
+        #[arg(long, required_unless_present = "save")]
+        into: Option<PathBuf>,
+        /// Replay only up to this height.
+        #[arg(long)]
+        blocks: Option<u64>,
+        /// Start the clock at this height: the blocks below it are replayed first, untimed.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -153,6 +189,10 @@ fn main() -> Result<()> {
             Command::Heal => Request::Heal,
             Command::Down => Request::Down,
             Command::Bench(args) => return bench(&cli.dir, args).await,
+            Command::Replay { home, chain, save, into, blocks, from, json } => {
+                let source = ChainSource { home, saved: chain, save, blocks };
+                return tokio::task::spawn_blocking(move || replay(source, into, from, json)).await?;
+            }
         };
         let response = control::send(&cli.dir, &request).await?;
         print!("{}", response.text);
@@ -164,6 +204,35 @@ fn main() -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Where `replay` reads its chain, and whether it saves it.
+struct ChainSource {
+    home: Option<PathBuf>,
+    saved: Option<PathBuf>,
+    save: Option<PathBuf>,
+    blocks: Option<u64>,
+}
+
+fn replay(source: ChainSource, into: Option<PathBuf>, from: u64, json: bool) -> Result<()> {
+    use ebl_testnet::replay::Chain;
+    let chain = match (source.home, source.saved) {
+        (Some(home), _) => Chain::read_node(&home, source.blocks)?,
+        (None, Some(file)) => Chain::load(&file, source.blocks)?,
+        (None, None) => anyhow::bail!("give --home or --chain"),
+    };
+    if let Some(file) = source.save {
+        chain.save(&file)?;
+        println!("saved {} blocks to {}", chain.blocks.len(), file.display());
+    }
+    let Some(into) = into else { return Ok(()) };
+    let figures = ebl_testnet::replay::replay(chain, &into, from)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        println!("{figures}");
+    }
+    Ok(())
 }
 
 async fn up(dir: &Path, validators: usize, base_port: u16, demo: bool, exit_after_demo: bool) -> Result<()> {

@@ -93,3 +93,93 @@ fn bad_arguments_are_refused_with_a_message_before_anything_runs() {
     // Nothing was created.
     assert!(!dir.path().join("bench-run-1").exists());
 }
+
+/// `ebl-testnet` with `args`, its output, and whether it succeeded.
+fn run(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let output =
+        Command::new(BIN).args(args).env_remove("EBL_TESTNET_DIR").output().expect("ebl-testnet runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_kept_chain_replays_from_the_node_and_from_its_saved_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name).into_os_string();
+    let (ok, out, err) = run(&[
+        "--dir".as_ref(),
+        &p("net"),
+        "bench".as_ref(),
+        "--smoke".as_ref(),
+        "--quiet".as_ref(),
+        "--keep".as_ref(),
+        "--no-sync".as_ref(),
+        "--reads-s=0".as_ref(),
+    ]);
+    assert!(ok, "bench --smoke --keep failed:\n{out}{err}");
+    let home = dir.path().join("net").join("bench-run-1").join("carrier");
+    assert!(home.join("data").exists(), "the run's network is kept");
+
+    let figures = |out: &str| -> serde_json::Value { serde_json::from_str(out).expect("JSON figures") };
+    let (ok, out, err) = run(&[
+        "replay".as_ref(),
+        "--home".as_ref(),
+        home.as_os_str(),
+        "--save".as_ref(),
+        &p("chain.bin"),
+        "--into".as_ref(),
+        &p("db1"),
+        "--json".as_ref(),
+    ]);
+    assert!(ok, "replay from the node failed:\n{out}{err}");
+    let json_start = out.find('{').expect("figures after the saved line");
+    assert!(out.starts_with("saved "), "{out}");
+    let from_node = figures(&out[json_start..]);
+    let blocks = from_node["blocks"].as_u64().expect("blocks");
+    let transactions = from_node["transactions"].as_u64().expect("transactions");
+    assert!(blocks > 0 && transactions > 0, "{from_node}");
+    assert!(from_node["cpuSeconds"].as_f64().expect("cpu") > 0.0, "{from_node}");
+    assert!(from_node["databaseBytes"].as_u64().expect("bytes") > 0, "{from_node}");
+
+    // The saved chain replays the same blocks and transactions; from a height on, only those.
+    let (ok, out, err) = run(&[
+        "replay".as_ref(),
+        "--chain".as_ref(),
+        &p("chain.bin"),
+        "--into".as_ref(),
+        &p("db2"),
+        "--json".as_ref(),
+    ]);
+    assert!(ok, "replay from the file failed:\n{out}{err}");
+    let from_file = figures(&out);
+    assert_eq!(
+        (from_file["blocks"].as_u64(), from_file["transactions"].as_u64()),
+        (Some(blocks), Some(transactions))
+    );
+    let (ok, out, err) = run(&[
+        "replay".as_ref(),
+        "--chain".as_ref(),
+        &p("chain.bin"),
+        "--into".as_ref(),
+        &p("db3"),
+        "--from".as_ref(),
+        "2".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(ok, "replay from height 2 failed:\n{out}{err}");
+    assert_eq!(figures(&out)["blocks"].as_u64(), Some(blocks - 1));
+
+    // A database that is there already is not written over; a file that is not a chain is refused.
+    let (ok, _, err) =
+        run(&["replay".as_ref(), "--chain".as_ref(), &p("chain.bin"), "--into".as_ref(), &p("db2")]);
+    assert!(!ok && err.contains("is not empty"), "{err}");
+    let bytes = std::fs::read(dir.path().join("chain.bin")).expect("saved chain");
+    std::fs::write(dir.path().join("cut.bin"), &bytes[..bytes.len() / 2]).expect("write");
+    let (ok, _, err) =
+        run(&["replay".as_ref(), "--chain".as_ref(), &p("cut.bin"), "--into".as_ref(), &p("db4")]);
+    assert!(!ok && err.contains("is not a saved chain"), "{err}");
+    assert!(!dir.path().join("db4").exists(), "nothing written for a refused chain");
+}

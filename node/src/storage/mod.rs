@@ -803,4 +803,13 @@ impl Storage {
         }
         Ok(())
     }
+
+    /// Flushes the memtables and waits until RocksDB has no flush or compaction left to do: the
+    /// background work the writes so far have caused is then done (a benchmark counts it).
+    pub fn settle(&self) -> Result<()> {
+        let mut options = rocksdb::WaitForCompactOptions::default();
+        options.set_flush(true);
+        self.inner.db.wait_for_compact(&options)?;
+        Ok(())
+    }
 }
