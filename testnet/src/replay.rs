@@ -3,14 +3,13 @@
 //! root recomputed, every block written) with no network, consensus or mempool beside it.
 //!
 //! The blocks are read (from a stopped node's database, or from a chain saved to a file) before
-//! the clock starts, and the figures
-//! include the flushes and compactions the writes caused (the database is settled before the
-//! clock stops), so two builds of the node replaying the same chain do the same work and their
-//! figures compare that work alone — a steadier comparison of a storage or execution change
-//! than two network runs, whose load and block sizes differ from run to run.
+//! the clock starts, and the figures include the flushes and compactions the writes caused (the
+//! database is settled before the clock stops), so two builds of the node replaying the same
+//! chain do the same work and their figures compare that work alone — a steadier comparison of a
+//! storage or execution change than two network runs, whose load and block sizes differ from run
+//! to run.
 
 use std::path::Path;
-use tokio::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use ebl_ledger::Block;
@@ -18,6 +17,7 @@ use ebl_node::app::App;
 use ebl_node::genesis::GenesisFile;
 use ebl_node::storage::Storage;
 use serde::Serialize;
+use tokio::time::Instant;
 
 use crate::bench::stat_cpu_ticks;
 
