@@ -794,19 +794,25 @@ struct CpuSample {
 impl CpuSample {
     /// `None` unless every node's `/proc/<pid>/stat` reads (Linux, every node running).
     fn take(net: &Testnet, at: Duration) -> Option<CpuSample> {
-        let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten()?;
-        let mut ticks = 0u64;
+        let mut cpu_seconds = 0.0;
         for i in 0..net.len() {
-            let stat = std::fs::read_to_string(format!("/proc/{}/stat", net.process_id(i)?)).ok()?;
-            ticks += stat_cpu_ticks(&stat)?;
+            cpu_seconds += process_cpu_seconds(&net.process_id(i)?.to_string())?;
         }
-        Some(CpuSample { at, cpu_seconds: ticks as f64 / ticks_per_second as f64 })
+        Some(CpuSample { at, cpu_seconds })
     }
+}
+
+/// User plus system time so far of process `pid` (a number, or `self`), every thread counted;
+/// `None` unless its `/proc/<pid>/stat` reads (Linux, the process running).
+pub(crate) fn process_cpu_seconds(pid: &str) -> Option<f64> {
+    let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(stat_cpu_ticks(&stat)? as f64 / ticks_per_second as f64)
 }
 
 /// User plus system time, in clock ticks, of a `/proc/<pid>/stat` line: fields 14 and 15,
 /// counted after the command name's closing parenthesis (the name may hold spaces or one).
-pub(crate) fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+fn stat_cpu_ticks(stat: &str) -> Option<u64> {
     let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().skip(11);
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;

@@ -19,7 +19,7 @@ use ebl_node::storage::Storage;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::bench::stat_cpu_ticks;
+use crate::bench;
 
 /// What a replay measured.
 #[derive(Debug, Clone, Serialize)]
@@ -154,11 +154,7 @@ pub fn replay(chain: Chain, into: &Path, from: u64) -> Result<ReplayFigures> {
 
 /// User plus system time of this process so far, every thread counted.
 fn process_cpu_seconds() -> Result<f64> {
-    let ticks_per_second =
-        nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)?.context("the clock tick rate is unknown")?;
-    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
-    let ticks = stat_cpu_ticks(&stat).context("/proc/self/stat has no CPU times")?;
-    Ok(ticks as f64 / ticks_per_second as f64)
+    bench::process_cpu_seconds("self").context("/proc/self/stat does not give this process's CPU time")
 }
 
 fn directory_bytes(dir: &Path) -> Result<u64> {
