@@ -480,19 +480,84 @@ fn history_entries_are_stored_once_and_read_at_every_height() {
     tamper(dir.path(), |db| {
         for key in &history {
             let hash = ebl_ledger::state::key_hash(key);
-            assert!(db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").is_some(), "{key:?}");
+            let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").expect("{key:?}");
+            let (version, rest) = layout::split_jmt_latest_value(&latest).expect("a version");
+            assert_eq!(rest, [layout::WRITTEN_ONCE], "{key:?}'s latest entry points to its value");
+            let once = db.get_cf(cf(db, layout::CF_WRITE_ONCE), layout::write_once_key(version, hash));
+            assert!(once.expect("read").is_some(), "{key:?} is stored by the version that wrote it");
             assert_eq!(versioned(db, key), 0, "{key:?} has no versioned copy");
         }
         assert!(versioned(db, &StateKey::Bl(s.bl1)) >= 2, "a transferred BL keeps each version");
+        let versions: Vec<u64> = db
+            .iterator_cf(cf(db, layout::CF_WRITE_ONCE), rocksdb::IteratorMode::Start)
+            .map(|item| u64::from_be_bytes(item.expect("read").0[..8].try_into().expect("a version")))
+            .collect();
+        assert_eq!(versions.len(), history.len(), "one entry per value written once");
+        assert!(versions.windows(2).all(|w| w[0] <= w[1]), "key order is version order");
     });
-    let storage = open(&dir);
+    assert_history_reads_as_the_reference(&open(&dir), &s, &history);
+}
+
+/// Every value written once reads, at every height, what the reference tree reads.
+fn assert_history_reads_as_the_reference(storage: &Storage, s: &Scenario, history: &[&StateKey]) {
     let tip = storage.tip().expect("tip").expect("committed");
-    for key in &history {
+    for key in history {
         let hash = ebl_ledger::state::key_hash(key);
         for h in (0..=tip.height).rev() {
             let expected = s.reference.tree.store().value(h, hash).expect("reference read");
             assert_eq!(storage.value(h, hash).expect("read"), expected, "{key:?} at height {h}");
         }
+    }
+}
+
+/// A database of layout 4 kept a value written once inline in its latest entry. This node
+/// reads it as it is, records layout 5 on opening (so an older node refuses it from then on),
+/// and answers every read as before.
+#[test]
+fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
+    let (dir, s) = scenario_db();
+    let history: Vec<&StateKey> = s.reference.state().keys().filter(|k| !k.in_tree()).collect();
+    tamper(dir.path(), |db| {
+        for key in &history {
+            let hash = ebl_ledger::state::key_hash(key);
+            let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").expect("{key:?}");
+            let (version, _) = layout::split_jmt_latest_value(&latest).expect("a version");
+            let once_key = layout::write_once_key(version, hash);
+            let value = db.get_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("read").expect("stored");
+            let mut inline = version.to_be_bytes().to_vec();
+            inline.extend_from_slice(&value);
+            db.put_cf(cf(db, layout::CF_JMT_LATEST), hash.0, inline).expect("put");
+            db.delete_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("delete");
+        }
+        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, 4u32.to_be_bytes()).expect("put");
+    });
+    assert_history_reads_as_the_reference(&open(&dir), &s, &history);
+    check_stored_state_in(&open(&dir), &s);
+    tamper(dir.path(), |db| {
+        let recorded = db.get_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION).expect("read");
+        assert_eq!(recorded, Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()), "upgraded on opening");
+    });
+}
+
+/// A latest entry that names a value written once which is not stored is a corrupt database:
+/// the read says so, it does not answer "no value".
+#[test]
+fn a_missing_written_once_value_is_reported_corrupt() {
+    let (dir, s) = scenario_db();
+    let key = s.reference.state().keys().find(|k| !k.in_tree()).expect("a history entry").clone();
+    let hash = ebl_ledger::state::key_hash(&key);
+    tamper(dir.path(), |db| {
+        let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").expect("stored");
+        let (version, _) = layout::split_jmt_latest_value(&latest).expect("a version");
+        db.delete_cf(cf(db, layout::CF_WRITE_ONCE), layout::write_once_key(version, hash)).expect("delete");
+    });
+    let storage = open(&dir);
+    let tip = storage.tip().expect("tip").expect("committed").height;
+    match storage.value(tip, hash) {
+        Err(ebl_ledger::StoreError::Corrupt(message)) => {
+            assert!(message.contains("written once"), "{message}")
+        }
+        other => panic!("expected a corrupt database, got {other:?}"),
     }
 }
 
@@ -747,12 +812,15 @@ fn a_database_with_history_in_the_state_tree_is_refused() {
 
 #[test]
 fn a_database_of_an_unknown_layout_is_refused() {
-    let (dir, _) = scenario_db();
-    tamper(dir.path(), |db| {
-        let version = (layout::SCHEMA_VERSION + 1).to_be_bytes();
-        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, version).expect("put");
-    });
-    assert_invariant(dir.path(), "layout version");
+    // Layout 3 keyed the JMT nodes otherwise: its nodes would not be found.
+    for version in [layout::SCHEMA_VERSION_READ_MIN - 1, layout::SCHEMA_VERSION + 1] {
+        let (dir, _) = scenario_db();
+        tamper(dir.path(), |db| {
+            db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, version.to_be_bytes())
+                .expect("put");
+        });
+        assert_invariant(dir.path(), &format!("database layout version {version}"));
+    }
 }
 
 #[test]

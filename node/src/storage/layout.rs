@@ -31,14 +31,22 @@ pub const CF_CERTIFICATES: &str = "certificates";
 pub const CF_JMT_NODES: &str = "jmt_nodes";
 /// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version). Every
 /// version of every value, except the values written once (`StateUpdate::write_once`, a BL's
-/// history entries): their one entry is in [`CF_JMT_LATEST`], and a read before their version
-/// finds nothing here, which is the answer. Databases that hold those copies too (written
-/// before 2026-12-06) read the same.
+/// history entries): those are in [`CF_WRITE_ONCE`], and a read before their version finds
+/// nothing here, which is the answer. Databases that hold those copies too (written before
+/// 2026-12-06) read the same.
 pub const CF_JMT_VALUES: &str = "jmt_values";
 /// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
 /// each key, written in the same batch, so a read at the tip is one point lookup instead of a
-/// reverse seek (schema 2).
+/// reverse seek (schema 2). For a value written once the entry is version BE ‖
+/// [`WRITTEN_ONCE`] and the value is in [`CF_WRITE_ONCE`] (schema 5; schema 4 kept the value
+/// here, and such entries read the same).
 pub const CF_JMT_LATEST: &str = "jmt_latest";
+/// version BE ‖ key_hash → borsh(`Option<Vec<u8>>`) ([`write_once_key`]): the values written
+/// once (`StateUpdate::write_once`, a BL's history entries), by the version that wrote them.
+/// Each block's entries sort after every stored one, so RocksDB moves its files down the levels
+/// without rewriting them, where keyed by hash (in [`CF_JMT_LATEST`], schema 4) they were the
+/// largest part of every compaction of that family.
+pub const CF_WRITE_ONCE: &str = "write_once";
 /// party ‖ bl → empty.
 pub const CF_INDEX_PARTY_BL: &str = "index_party_bl";
 /// bl ‖ height BE ‖ index BE → empty.
@@ -58,7 +66,7 @@ pub const CF_META: &str = "meta";
 pub const CF_PROPOSALS: &str = "proposals";
 
 /// Every column family the node opens (besides RocksDB's `default`, which stays empty).
-pub const COLUMN_FAMILIES: [&str; 14] = [
+pub const COLUMN_FAMILIES: [&str; 15] = [
     CF_BLOCKS,
     CF_BLOCK_HASHES,
     CF_RECEIPTS,
@@ -73,6 +81,7 @@ pub const COLUMN_FAMILIES: [&str; 14] = [
     CF_PROPOSALS,
     CF_INDEX_PARTIES,
     CF_JMT_LATEST,
+    CF_WRITE_ONCE,
 ];
 
 /// The key of this validator's proposal at `(height, round)`.
@@ -98,8 +107,13 @@ pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// history entries beside the state tree (`StateKey::in_tree`), so the state roots of a chain
 /// written by versions 1 and 2 are not this code's: such a database is refused, not upgraded.
 /// Version 4 keys [`CF_JMT_NODES`] by version big-endian first; a version 3 database is refused
-/// too (its nodes would not be found), though its state roots are this code's.
-pub const SCHEMA_VERSION: u32 = 4;
+/// too (its nodes would not be found), though its state roots are this code's. Version 5 moves
+/// the values written once to [`CF_WRITE_ONCE`]; it reads a version 4 database as it is (an
+/// inline [`CF_JMT_LATEST`] entry reads the same), so such a database is upgraded on opening by
+/// recording version 5, and nothing is rewritten.
+pub const SCHEMA_VERSION: u32 = 5;
+/// The oldest layout this code reads (and upgrades to [`SCHEMA_VERSION`] on opening).
+pub const SCHEMA_VERSION_READ_MIN: u32 = 4;
 /// The last layout whose state tree held the BL history entries as leaves.
 pub const SCHEMA_VERSION_HISTORY_IN_TREE: u32 = 2;
 
@@ -182,7 +196,28 @@ pub fn jmt_latest_value(version: Version, value: &Option<OwnedValue>) -> Vec<u8>
     out
 }
 
-/// Splits a [`jmt_latest_value`]; `None` if it is shorter than its version.
+/// The [`CF_JMT_LATEST`] entry of a value written once, after its version: the value is in
+/// [`CF_WRITE_ONCE`] under [`write_once_key`]. Never the first byte of a borsh `Option`
+/// (0 or 1), so it cannot be mistaken for an inline value.
+pub const WRITTEN_ONCE: u8 = 0xff;
+
+/// The [`CF_JMT_LATEST`] entry of a value written once at `version`.
+pub fn jmt_latest_written_once(version: Version) -> [u8; 9] {
+    let mut out = [WRITTEN_ONCE; 9];
+    out[..8].copy_from_slice(&version.to_be_bytes());
+    out
+}
+
+/// A [`CF_WRITE_ONCE`] key: the version big-endian, then the key hash.
+pub fn write_once_key(version: Version, key_hash: KeyHash) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..8].copy_from_slice(&version.to_be_bytes());
+    out[8..].copy_from_slice(&key_hash.0);
+    out
+}
+
+/// Splits a [`jmt_latest_value`] or a [`jmt_latest_written_once`] entry; `None` if it is
+/// shorter than its version.
 pub fn split_jmt_latest_value(bytes: &[u8]) -> Option<(Version, &[u8])> {
     let (version, value) = bytes.split_first_chunk::<8>()?;
     Some((u64::from_be_bytes(*version), value))
@@ -256,6 +291,25 @@ mod tests {
             let decoded: Option<OwnedValue> = encoding::decode(encoded, 1 << 20).expect("decodes");
             assert_eq!(decoded, value);
         }
+    }
+
+    #[test]
+    fn a_written_once_entry_is_the_version_then_a_tag_no_value_starts_with() {
+        let entry = jmt_latest_written_once(300);
+        assert_eq!(split_jmt_latest_value(&entry), Some((300, &[WRITTEN_ONCE][..])));
+        for value in [None, Some(Vec::new()), Some(vec![WRITTEN_ONCE; 3])] {
+            let inline = jmt_latest_value(300, &value);
+            assert_ne!(inline[8], WRITTEN_ONCE, "an inline value starts with borsh's option tag");
+        }
+        assert!(encoding::decode::<Option<OwnedValue>>(&[WRITTEN_ONCE], 1024).is_err());
+    }
+
+    #[test]
+    fn written_once_keys_sort_by_version_first() {
+        let (old, new) = (write_once_key(255, KeyHash([0xff; 32])), write_once_key(256, KeyHash([0; 32])));
+        assert!(old < new, "a later version's values sort after every earlier one");
+        assert_eq!(&new[..8], &256u64.to_be_bytes());
+        assert_eq!(&new[8..], &[0; 32]);
     }
 
     #[test]

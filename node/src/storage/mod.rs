@@ -238,6 +238,16 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
     opts
 }
 
+/// The values of `state` worth keeping in memory: not those written once (a BL's history
+/// entries), which no transaction reads.
+fn values_to_cache(
+    state: &StateUpdate,
+) -> impl Iterator<
+    Item = (&(ebl_ledger::jmt::Version, ebl_ledger::jmt::KeyHash), &Option<ebl_ledger::jmt::OwnedValue>),
+> {
+    state.node_batch.values().iter().filter(|((_, key), _)| !state.is_write_once(key))
+}
+
 fn corrupt(what: impl std::fmt::Display, e: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what}: {e}"))
 }
@@ -324,10 +334,23 @@ impl Storage {
                      node keeps it beside the tree (version {SCHEMA_VERSION}), so its state roots \
                      differ: start the chain afresh"
                 )));
-            } else if found != SCHEMA_VERSION {
+            } else if !(SCHEMA_VERSION_READ_MIN..=SCHEMA_VERSION).contains(&found) {
                 return Err(StorageError::Invariant(format!(
-                    "database layout version {found}, this node reads version {SCHEMA_VERSION}"
+                    "database layout version {found}, this node reads versions \
+                     {SCHEMA_VERSION_READ_MIN} to {SCHEMA_VERSION}"
                 )));
+            } else if found < SCHEMA_VERSION {
+                // Read as it is; recorded first, so that an older node refuses it from now on
+                // rather than misread what this one writes.
+                let mut opts = WriteOptions::default();
+                opts.set_sync(true);
+                self.inner.db.put_cf_opt(
+                    self.cf(CF_META)?,
+                    META_SCHEMA_VERSION,
+                    SCHEMA_VERSION.to_be_bytes(),
+                    &opts,
+                )?;
+                tracing::info!(from = found, to = SCHEMA_VERSION, "database layout upgraded");
             }
         }
         let tip = match self.get(CF_META, META_TIP)? {
@@ -382,7 +405,7 @@ impl Storage {
         batch.put_cf(meta, META_GENESIS_TIME_MS, genesis_time_ms.to_be_bytes());
         batch.put_cf(meta, META_TIP, encoding::encode(&TipRecord::from(&tip)));
         self.write_synced(batch)?;
-        self.inner.values.committed(state.node_batch.values());
+        self.inner.values.committed(values_to_cache(state));
         tracing::info!(chain_id, state_root = %state_root, "genesis committed");
         *self.head_mut() = Head { tip: Some(tip), chain_id: Some(chain_id.to_owned()) };
         Ok(())
@@ -485,7 +508,7 @@ impl Storage {
         batch.put_cf(self.cf(CF_META)?, META_TIP, encoding::encode(&TipRecord::from(&new_tip)));
         self.write_synced(batch)?;
         // Before the tip moves: a reader that sees the new tip finds the new values.
-        self.inner.values.committed(commit.state.node_batch.values());
+        self.inner.values.committed(values_to_cache(&commit.state));
         tracing::debug!(height, block = %block_hash, txs = tx_ids.len(), "block committed");
         self.head_mut().tip = Some(new_tip);
         self.remember_block_time(height, header.time_ms);

@@ -48,13 +48,30 @@ impl Storage {
         };
         let (version, bytes) =
             split_jmt_latest_value(&latest).ok_or_else(|| corrupt(what(), "latest entry without version"))?;
-        if version <= max_version {
-            let value = encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
-                .map_err(|e| corrupt(what(), e))?;
-            self.inner.values.fill(ticket, key_hash, version, value.clone());
-            return Ok(value);
+        if version > max_version {
+            // A value written once has no older version: the history finds none, rightly.
+            return self.read_value_history(max_version, key_hash);
         }
-        self.read_value_history(max_version, key_hash)
+        if bytes == [WRITTEN_ONCE] {
+            // Not filled into the value cache: such values are not read by execution.
+            return self.read_written_once(version, key_hash);
+        }
+        let value = encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
+            .map_err(|e| corrupt(what(), e))?;
+        self.inner.values.fill(ticket, key_hash, version, value.clone());
+        Ok(value)
+    }
+
+    /// The value written once at `version` under `key_hash`, which its [`CF_JMT_LATEST`] entry
+    /// says is in [`CF_WRITE_ONCE`].
+    fn read_written_once(&self, version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
+        let what = || format!("value {} written once at {version}", hex::encode(key_hash.0));
+        let bytes = self
+            .inner
+            .db
+            .get_pinned_cf(self.cf(CF_WRITE_ONCE)?, write_once_key(version, key_hash))?
+            .ok_or_else(|| corrupt(what(), "named by its latest entry, not stored"))?;
+        encoding::decode::<Option<OwnedValue>>(&bytes, STATE_VALUE_BYTES_MAX).map_err(|e| corrupt(what(), e))
     }
 
     /// [`read_value`](Self::read_value) from the versioned history: one reverse seek to
@@ -81,7 +98,8 @@ impl Storage {
     }
 
     /// Adds the nodes and values of `state` to `batch`. A value of a key in `write_once`
-    /// (sorted; see [`ebl_ledger::StateUpdate::write_once`]) gets its latest entry only: that key has no
+    /// (sorted; see [`ebl_ledger::StateUpdate::write_once`]) goes to [`CF_WRITE_ONCE`] by its
+    /// version, with a latest entry that points there and no versioned entry: that key has no
     /// other version, so a read at any version before this one finds no versioned entry and
     /// answers "no value", which is right.
     pub(super) fn put_state(
@@ -94,13 +112,17 @@ impl Storage {
         for (key, node) in state.nodes() {
             batch.put_cf(nodes, jmt_node_key(key), encoding::encode(node));
         }
-        let (values, latest) = (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?);
+        let (values, latest, once) =
+            (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?, self.cf(CF_WRITE_ONCE)?);
         // In (version, key) order: a later version of a key overwrites its latest entry.
         for ((version, key_hash), value) in state.values() {
             // The latest entry is all of it, the versioned one the value alone.
             let entry = jmt_latest_value(*version, value);
-            batch.put_cf(latest, key_hash.0, &entry);
-            if write_once.binary_search(key_hash).is_err() {
+            if write_once.binary_search(key_hash).is_ok() {
+                batch.put_cf(once, write_once_key(*version, *key_hash), &entry[8..]);
+                batch.put_cf(latest, key_hash.0, jmt_latest_written_once(*version));
+            } else {
+                batch.put_cf(latest, key_hash.0, &entry);
                 batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
             }
         }
