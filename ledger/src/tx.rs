@@ -167,10 +167,11 @@ impl Transaction {
 /// See `docs/adr/0002-signature-verification.md` for how batch and strict verification can
 /// differ on adversarial signatures and why that cannot fork the ledger.
 pub fn verify_batch(txs: Vec<Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
+    // Most transactions have one signer: sized for that, the vectors never grow on the way.
     let mut shaped = Vec::with_capacity(txs.len());
-    let mut messages = Vec::new();
-    let mut signatures = Vec::new();
-    let mut keys = Vec::new();
+    let mut messages = Vec::with_capacity(txs.len());
+    let mut signatures = Vec::with_capacity(txs.len());
+    let mut keys = Vec::with_capacity(txs.len());
     for tx in txs {
         match tx.check_shape() {
             Ok((id, tx_keys)) => {
