@@ -514,7 +514,7 @@ impl Storage {
         self.inner.last_batch_bytes.store(batch.size_in_bytes(), std::sync::atomic::Ordering::Relaxed);
         self.write_synced(batch)?;
         // Before the tip moves: a reader that sees the new tip finds the new values.
-        self.inner.values.committed(values_to_cache(&commit.state));
+        self.inner.values.committed(values_to_cache(commit.state));
         tracing::debug!(height, block = %block_hash, txs = tx_ids.len(), "block committed");
         self.head_mut().tip = Some(new_tip);
         self.remember_block_time(height, header.time_ms);
