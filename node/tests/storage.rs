@@ -480,8 +480,7 @@ fn history_entries_are_stored_once_and_read_at_every_height() {
     tamper(dir.path(), |db| {
         for key in &history {
             let hash = ebl_ledger::state::key_hash(key);
-            let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").expect("{key:?}");
-            let (version, rest) = layout::split_jmt_latest_value(&latest).expect("a version");
+            let (version, rest) = latest_entry(db, hash);
             assert_eq!(rest, [layout::WRITTEN_ONCE], "{key:?}'s latest entry points to its value");
             let once = db.get_cf(cf(db, layout::CF_WRITE_ONCE), layout::write_once_key(version, hash));
             assert!(once.expect("read").is_some(), "{key:?} is stored by the version that wrote it");
@@ -496,6 +495,14 @@ fn history_entries_are_stored_once_and_read_at_every_height() {
         assert!(versions.windows(2).all(|w| w[0] <= w[1]), "key order is version order");
     });
     assert_history_reads_as_the_reference(&open(&dir), &s, &history);
+}
+
+/// The version and the rest of `hash`'s raw [`layout::CF_JMT_LATEST`] entry, which must exist.
+fn latest_entry(db: &rocksdb::DB, hash: ebl_ledger::jmt::KeyHash) -> (u64, Vec<u8>) {
+    let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read");
+    let latest = latest.unwrap_or_else(|| panic!("no latest entry for {}", hex::encode(hash.0)));
+    let (version, rest) = layout::split_jmt_latest_value(&latest).expect("a version");
+    (version, rest.to_vec())
 }
 
 /// Every value written once reads, at every height, what the reference tree reads.
@@ -520,8 +527,7 @@ fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
     tamper(dir.path(), |db| {
         for key in &history {
             let hash = ebl_ledger::state::key_hash(key);
-            let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").expect("{key:?}");
-            let (version, _) = layout::split_jmt_latest_value(&latest).expect("a version");
+            let (version, _) = latest_entry(db, hash);
             let once_key = layout::write_once_key(version, hash);
             let value = db.get_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("read").expect("stored");
             let mut inline = version.to_be_bytes().to_vec();
@@ -547,8 +553,7 @@ fn a_missing_written_once_value_is_reported_corrupt() {
     let key = s.reference.state().keys().find(|k| !k.in_tree()).expect("a history entry").clone();
     let hash = ebl_ledger::state::key_hash(&key);
     tamper(dir.path(), |db| {
-        let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read").expect("stored");
-        let (version, _) = layout::split_jmt_latest_value(&latest).expect("a version");
+        let (version, _) = latest_entry(db, hash);
         db.delete_cf(cf(db, layout::CF_WRITE_ONCE), layout::write_once_key(version, hash)).expect("delete");
     });
     let storage = open(&dir);
