@@ -82,6 +82,11 @@ pub enum StoreError {
     StaleVersion { version: u64, latest: u64 },
     #[error("the key is kept beside the state tree and has no proof of its own")]
     NotInTree,
+    /// A read at `version` of a key written since, in a store that keeps only the newest value
+    /// of each key (not an archive): a reader whose version a commit overtook reads again at
+    /// the new tip.
+    #[error("the value at version {version} is not kept: the key was written at {latest}")]
+    Pruned { version: u64, latest: u64 },
 }
 
 /// A Merkle or state proof that does not check out against the expected root.

@@ -30,7 +30,8 @@ pub fn key_hash(key: &StateKey) -> KeyHash {
 /// Where the tree's nodes and values live.
 pub trait StateStore {
     fn node(&self, key: &NodeKey) -> Result<Option<Node>, StoreError>;
-    /// The newest value of `key` at a version ≤ `max_version` (`None` if absent or deleted).
+    /// The newest value of `key` at a version ≤ `max_version` (`None` if absent or deleted;
+    /// [`StoreError::Pruned`] from a store that no longer keeps it).
     fn value(&self, max_version: Version, key: KeyHash) -> Result<Option<OwnedValue>, StoreError>;
     /// The last version written, if any.
     fn latest_version(&self) -> Option<Version>;
@@ -279,11 +280,23 @@ impl<S: StateStore> StateTree<S> {
     }
 }
 
+/// Reads of the latest value again after a store answered [`StoreError::Pruned`] at most: each
+/// such answer means a commit landed between reading the tip and reading the value.
+const PRUNED_RETRIES: usize = 8;
+
 impl<S: StateStore> StateRead for StateTree<S> {
+    /// The value at the latest version. A store that keeps only the newest values answers
+    /// `Pruned` when a commit overtook the read (another thread committing meanwhile); the read
+    /// is then made again at the new tip, which the commit has already moved.
     fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.store.latest_version() {
-            Some(v) => self.store.value(v, key_hash(key)),
-            None => Ok(None),
+        let hash = key_hash(key);
+        let mut retries = 0;
+        loop {
+            let Some(version) = self.store.latest_version() else { return Ok(None) };
+            match self.store.value(version, hash) {
+                Err(StoreError::Pruned { .. }) if retries < PRUNED_RETRIES => retries += 1,
+                other => return other,
+            }
         }
     }
 }
@@ -318,6 +331,62 @@ mod tests {
 
     fn writes(pairs: &[(u32, Option<&str>)]) -> BTreeMap<StateKey, Option<Vec<u8>>> {
         pairs.iter().map(|(k, v)| (key(*k), v.map(|s| s.as_bytes().to_vec()))).collect()
+    }
+
+    /// A store that keeps only the newest values, whose commits overtake the first `overtaken`
+    /// reads: each sees the tip before the last commit, and its value read answers `Pruned`.
+    struct Overtaking {
+        store: MemStore,
+        overtaken: std::sync::atomic::AtomicUsize,
+    }
+
+    impl StateStore for Overtaking {
+        fn node(&self, key: &NodeKey) -> Result<Option<Node>, StoreError> {
+            self.store.node(key)
+        }
+
+        fn value(&self, max_version: Version, key: KeyHash) -> Result<Option<OwnedValue>, StoreError> {
+            match self.store.latest_version() {
+                Some(latest) if max_version < latest => {
+                    Err(StoreError::Pruned { version: max_version, latest })
+                }
+                _ => self.store.value(max_version, key),
+            }
+        }
+
+        fn latest_version(&self) -> Option<Version> {
+            let latest = self.store.latest_version()?;
+            let overtaken = self.overtaken.load(std::sync::atomic::Ordering::Relaxed);
+            if overtaken == 0 {
+                return Some(latest);
+            }
+            self.overtaken.store(overtaken - 1, std::sync::atomic::Ordering::Relaxed);
+            Some(latest - 1)
+        }
+
+        fn write(&mut self, version: Version, batch: &NodeBatch) -> Result<(), StoreError> {
+            self.store.write(version, batch)
+        }
+    }
+
+    #[test]
+    fn a_read_overtaken_by_a_commit_reads_again_at_the_new_tip() {
+        let mut tree = StateTree::new(MemStore::default());
+        tree.commit(0, &writes(&[(1, Some("a"))])).expect("commit 0");
+        tree.commit(1, &writes(&[(1, Some("b"))])).expect("commit 1");
+        let overtaking = |n| {
+            StateTree::new(Overtaking {
+                store: tree.store().clone(),
+                overtaken: std::sync::atomic::AtomicUsize::new(n),
+            })
+        };
+        assert_eq!(overtaking(0).get(&key(1)).expect("get"), Some(b"b".to_vec()));
+        assert_eq!(overtaking(PRUNED_RETRIES).get(&key(1)).expect("get"), Some(b"b".to_vec()));
+        // A read overtaken more often than that reports it, rather than spin.
+        match overtaking(PRUNED_RETRIES + 1).get(&key(1)) {
+            Err(StoreError::Pruned { version: 0, latest: 1 }) => {}
+            other => panic!("expected Pruned, got {other:?}"),
+        }
     }
 
     #[test]

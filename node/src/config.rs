@@ -142,6 +142,11 @@ pub struct StorageSection {
     pub memtables_mib: usize,
     /// The newest values of recently used state keys, decoded, MiB (0: none).
     pub value_cache_mib: usize,
+    /// A new database keeps every version of every state value (an archive node: reads and
+    /// proofs at any height) instead of only the newest. Chosen at genesis for the database's
+    /// life. Absent from a configuration written before it existed: false.
+    #[serde(default)]
+    pub archive: bool,
 }
 
 impl Default for StorageSection {
@@ -151,6 +156,7 @@ impl Default for StorageSection {
             block_cache_mib: options.block_cache_bytes >> 20,
             memtables_mib: options.memtables_bytes_max >> 20,
             value_cache_mib: options.value_cache_bytes >> 20,
+            archive: options.archive,
         }
     }
 }
@@ -316,6 +322,7 @@ impl NodeConfig {
             block_cache_bytes: self.storage.block_cache_mib << 20,
             memtables_bytes_max: self.storage.memtables_mib << 20,
             value_cache_bytes: self.storage.value_cache_mib << 20,
+            archive: self.storage.archive,
         }
     }
 

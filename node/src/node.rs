@@ -36,6 +36,9 @@ pub enum StartError {
     Engine(String),
 }
 
+/// Proofs of one key tried at most, each at the tip of its moment ([`Node::prove`]).
+const PROVE_ATTEMPTS: usize = 8;
+
 /// What a node is started with.
 #[derive(Debug)]
 pub struct NodeOptions {
@@ -195,11 +198,27 @@ impl NodeView {
     /// A proof bundle for `key` at the committed tip: the value, its JMT proof, the tip's header
     /// and certificate. A client checks it against the genesis validators alone.
     pub fn prove(&self, key: &StateKey) -> Option<ebl_ledger::ProofBundle> {
-        let tip = self.tip();
-        let header = self.storage.block_header(tip.height).ok().flatten()?;
-        let certificate = self.certificate(tip.height)?;
-        let (value, proof) = StateTree::new(self.storage.clone()).prove(key, tip.height).ok()?;
-        Some(ebl_ledger::ProofBundle { key: key.clone(), value, proof, header, certificate })
+        // A database that keeps only the newest values cannot prove at a height a commit has
+        // just overtaken (the key's value then is gone): prove again at the new tip.
+        for _ in 0..PROVE_ATTEMPTS {
+            let tip = self.tip();
+            let header = self.storage.block_header(tip.height).ok().flatten()?;
+            let certificate = self.certificate(tip.height)?;
+            match StateTree::new(self.storage.clone()).prove(key, tip.height) {
+                Ok((value, proof)) => {
+                    return Some(ebl_ledger::ProofBundle {
+                        key: key.clone(),
+                        value,
+                        proof,
+                        header,
+                        certificate,
+                    })
+                }
+                Err(_) if self.tip().height != tip.height => continue,
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     /// The stored commit certificate of `height`.

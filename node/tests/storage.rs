@@ -23,7 +23,7 @@ use ebl_ledger::{
     StateTree, Transaction, TxId, VerifiedTx,
 };
 use ebl_node::storage::layout::{self, TipRecord};
-use ebl_node::storage::{BlockCommit, IndexEntry, Storage, StorageError, Tip};
+use ebl_node::storage::{BlockCommit, IndexEntry, Storage, StorageError, StorageOptions, Tip};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------------
@@ -263,8 +263,19 @@ impl Scenario {
     }
 }
 
+/// An archive, as most tests here read every version of the state; a database that keeps only
+/// the newest values has its own tests ([`open_latest_only`]).
 fn open(dir: &TempDir) -> Storage {
-    Storage::open(dir.path()).expect("open storage")
+    open_archive(dir.path(), true)
+}
+
+fn open_archive(path: &Path, archive: bool) -> Storage {
+    Storage::open_with(path, &StorageOptions { archive, ..StorageOptions::default() }).expect("open storage")
+}
+
+/// A database that keeps only each key's newest value: a validator's default.
+fn open_latest_only(dir: &TempDir) -> Storage {
+    open_archive(dir.path(), false)
 }
 
 /// A database holding the scenario, closed.
@@ -518,8 +529,9 @@ fn assert_history_reads_as_the_reference(storage: &Storage, s: &Scenario, histor
 }
 
 /// A database of layout 4 kept a value written once inline in its latest entry. This node
-/// reads it as it is, records layout 5 on opening (so an older node refuses it from then on),
-/// and answers every read as before.
+/// reads it as it is, records the current layout on opening (so an older node refuses it from
+/// then on) and that it keeps every version, as layouts 4 and 5 did — whatever the options
+/// say — and answers every read as before.
 #[test]
 fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
     let (dir, s) = scenario_db();
@@ -536,13 +548,98 @@ fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
             db.delete_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("delete");
         }
         db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, 4u32.to_be_bytes()).expect("put");
+        db.delete_cf(cf(db, layout::CF_META), layout::META_VALUE_HISTORY).expect("delete");
     });
-    assert_history_reads_as_the_reference(&open(&dir), &s, &history);
+    let upgraded = open_latest_only(&dir);
+    assert!(upgraded.is_archive(), "layout 4 kept every version");
+    assert_history_reads_as_the_reference(&upgraded, &s, &history);
+    drop(upgraded);
     check_stored_state_in(&open(&dir), &s);
     tamper(dir.path(), |db| {
-        let recorded = db.get_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION).expect("read");
-        assert_eq!(recorded, Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()), "upgraded on opening");
+        let meta = |key| db.get_cf(cf(db, layout::CF_META), key).expect("read");
+        assert_eq!(
+            meta(layout::META_SCHEMA_VERSION),
+            Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()),
+            "upgraded on opening"
+        );
+        assert_eq!(meta(layout::META_VALUE_HISTORY), Some(vec![1]), "recorded as an archive");
     });
+}
+
+/// A database that keeps only the newest values: no versioned copies; at the tip every value
+/// and proof is the reference's, and every root at every height (the tree's nodes are all
+/// kept); at an earlier height a key not written since reads as it was, a value written once
+/// after it reads as absent, and a key written since is `Pruned` — never a wrong value.
+#[test]
+fn a_database_keeping_only_the_newest_values_reads_the_tip_and_refuses_what_it_dropped() {
+    let dir = TempDir::new().expect("temp dir");
+    let storage = open_latest_only(&dir);
+    assert!(!storage.is_archive());
+    let s = Scenario::run(&storage, false);
+    drop(storage);
+    tamper(dir.path(), |db| {
+        let versioned = db.iterator_cf(cf(db, layout::CF_JMT_VALUES), rocksdb::IteratorMode::Start).count();
+        assert_eq!(versioned, 0, "no versioned copy of any value");
+        let recorded = db.get_cf(cf(db, layout::CF_META), layout::META_VALUE_HISTORY).expect("read");
+        assert_eq!(recorded, Some(vec![0]));
+    });
+    // Reopened with the archive option: the database keeps what it was created with.
+    let storage = open_archive(dir.path(), true);
+    assert!(!storage.is_archive(), "chosen at genesis, kept for the database's life");
+    let tree = StateTree::new(storage.clone());
+    let tip = storage.tip().expect("tip").expect("committed");
+    for h in 0..=tip.height {
+        let expected = s.reference.tree.root_at(h).expect("reference root");
+        assert_eq!(tree.root_at(h).expect("stored root"), expected, "state root at height {h}");
+    }
+    for (key, value) in s.reference.state() {
+        assert_eq!(tree.get(key).expect("read").as_ref(), Some(value), "{key:?}");
+        if key.in_tree() {
+            let (proven, proof) = tree.prove(key, tip.height).expect("prove");
+            assert_eq!(proven.as_ref(), Some(value));
+            assert!(proof.verify(&tip.state_root, key, Some(value)).is_ok(), "proof of {key:?}");
+        }
+    }
+    let (mut same, mut pruned) = (0, 0);
+    for h in 0..tip.height {
+        for key in s.reference.state().keys() {
+            let hash = ebl_ledger::state::key_hash(key);
+            let expected = s.reference.tree.store().value(h, hash).expect("reference read");
+            match storage.value(h, hash) {
+                Ok(found) => {
+                    assert_eq!(found, expected, "{key:?} at height {h}");
+                    same += 1;
+                }
+                Err(ebl_ledger::StoreError::Pruned { version, latest }) => {
+                    assert_eq!(version, h);
+                    assert!(latest > h, "{key:?} written at {latest}, after {h}");
+                    assert!(key.in_tree(), "a value written once is never pruned: {key:?}");
+                    pruned += 1;
+                }
+                Err(e) => panic!("{key:?} at height {h}: {e}"),
+            }
+        }
+    }
+    assert!(same > 0 && pruned > 0, "both cases seen: {same} read, {pruned} pruned");
+}
+
+/// The record of which values a database keeps is checked like any other: a layout-6 database
+/// without it, or with a value that means nothing, is corrupt.
+#[test]
+fn a_missing_or_unknown_value_history_record_is_corruption() {
+    for record in [None, Some(vec![2u8])] {
+        let (dir, _) = scenario_db();
+        tamper(dir.path(), |db| match &record {
+            None => db.delete_cf(cf(db, layout::CF_META), layout::META_VALUE_HISTORY).expect("delete"),
+            Some(bytes) => {
+                db.put_cf(cf(db, layout::CF_META), layout::META_VALUE_HISTORY, bytes).expect("put")
+            }
+        });
+        match Storage::open(dir.path()) {
+            Err(StorageError::Corrupt(message)) => assert!(message.contains("value history"), "{message}"),
+            other => panic!("{record:?}: expected corruption, got {other:?}"),
+        }
+    }
 }
 
 /// A latest entry that names a value written once which is not stored is a corrupt database:

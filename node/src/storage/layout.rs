@@ -29,11 +29,12 @@ pub const CF_CERTIFICATES: &str = "certificates";
 /// little-endian, scattered every block over the whole key range and made each compaction
 /// rewrite the family).
 pub const CF_JMT_NODES: &str = "jmt_nodes";
-/// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version). Every
-/// version of every value, except the values written once (`StateUpdate::write_once`, a BL's
-/// history entries): those are in [`CF_WRITE_ONCE`], and a read before their version finds
-/// nothing here, which is the answer. Databases that hold those copies too (written before
-/// 2026-12-06) read the same.
+/// key_hash ‖ version BE → borsh(`Option<Vec<u8>>`) (`None`: deleted at that version). In an
+/// archive database ([`META_VALUE_HISTORY`]) every version of every value, except the values
+/// written once (`StateUpdate::write_once`, a BL's history entries): those are in
+/// [`CF_WRITE_ONCE`], and a read before their version finds nothing here, which is the answer.
+/// Databases that hold those copies too (written before 2026-12-06) read the same. Empty in a
+/// database that keeps only the newest values.
 pub const CF_JMT_VALUES: &str = "jmt_values";
 /// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
 /// each key, written in the same batch, so a read at the tip is one point lookup instead of a
@@ -102,6 +103,10 @@ pub const META_GENESIS_STATE_ROOT: &[u8] = b"genesis_state_root";
 pub const META_GENESIS_TIME_MS: &[u8] = b"genesis_time_ms";
 /// The layout version, u32 BE; a database of another layout is refused rather than misread.
 pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+/// Whether [`CF_JMT_VALUES`] holds every version of every value (an archive: `[1]`) or the
+/// database keeps only each key's newest value, in [`CF_JMT_LATEST`] (`[0]`). Chosen when the
+/// database is created (genesis), kept for its life (schema 6; older layouts kept every version).
+pub const META_VALUE_HISTORY: &[u8] = b"value_history";
 
 /// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; version 3 keeps BL
 /// history entries beside the state tree (`StateKey::in_tree`), so the state roots of a chain
@@ -110,8 +115,10 @@ pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// too (its nodes would not be found), though its state roots are this code's. Version 5 moves
 /// the values written once to [`CF_WRITE_ONCE`]; it reads a version 4 database as it is (an
 /// inline [`CF_JMT_LATEST`] entry reads the same), so such a database is upgraded on opening by
-/// recording version 5, and nothing is rewritten.
-pub const SCHEMA_VERSION: u32 = 5;
+/// recording version 5, and nothing is rewritten. Version 6 records [`META_VALUE_HISTORY`]: a
+/// database that keeps only the newest values must not be opened by a node that would look for
+/// older ones. Versions 4 and 5 kept every version; they are upgraded by recording 6 and "archive".
+pub const SCHEMA_VERSION: u32 = 6;
 /// The oldest layout this code reads (and upgrades to [`SCHEMA_VERSION`] on opening).
 pub const SCHEMA_VERSION_READ_MIN: u32 = 4;
 /// The last layout whose state tree held the BL history entries as leaves.

@@ -1,5 +1,5 @@
 //! RocksDB storage (DESIGN §8): blocks, receipts, commit certificates, the JMT state (nodes
-//! and every version of every value), the query indices and the committed tip, in one
+//! and each key's newest value; every version of every value in an archive), the query indices and the committed tip, in one
 //! database with one column family per kind (see [`layout`]).
 //!
 //! * **Atomicity.** A decided block and all its effects are written by [`Storage::commit_block`]
@@ -14,8 +14,11 @@
 //!   reads, without a RocksDB lookup each), so the node's RSS does not grow with the ledger
 //!   (DESIGN §9: ≤ 1 GiB at 1 M BLs).
 //!
-//! Nothing is pruned: every JMT version stays readable, so a proof can be served at any
-//! committed height.
+//! Every JMT node is kept, so the root of any committed height can be read. Values: a validator
+//! keeps each key's newest (reads and proofs at the tip; a read a commit overtook is
+//! `StoreError::Pruned`, and `StateTree::get` reads again at the new tip); an archive
+//! (`StorageOptions::archive`, chosen at genesis) keeps every version and proves at any height
+//! (ADR 0014).
 
 mod invariants;
 pub mod layout;
@@ -154,6 +157,11 @@ pub struct StorageOptions {
     pub memtables_bytes_max: usize,
     /// The newest values of recently used state keys, kept decoded beside RocksDB (0: none).
     pub value_cache_bytes: usize,
+    /// A new database keeps every version of every state value (an archive: reads and proofs
+    /// at any height); otherwise only each key's newest value, which is all a validator reads
+    /// (reads and proofs at the tip) and a third less to write per transfer. An existing
+    /// database keeps what it was created with ([`layout::META_VALUE_HISTORY`]).
+    pub archive: bool,
 }
 
 impl Default for StorageOptions {
@@ -162,6 +170,7 @@ impl Default for StorageOptions {
             block_cache_bytes: 128 * 1024 * 1024,
             memtables_bytes_max: 128 * 1024 * 1024,
             value_cache_bytes: 64 * 1024 * 1024,
+            archive: false,
         }
     }
 }
@@ -187,6 +196,8 @@ struct Inner {
     /// The size of the last block's write batch: the next one reserves about as much, instead
     /// of growing (and copying) its buffer a dozen times on the way to megabytes.
     last_batch_bytes: std::sync::atomic::AtomicUsize,
+    /// Every version of every value is kept ([`StorageOptions::archive`]); set once on opening.
+    archive: std::sync::atomic::AtomicBool,
 }
 
 /// Block times [`Storage::block_time_ms`] keeps in memory: 1 MiB at most.
@@ -288,13 +299,20 @@ impl Storage {
                 block_times: Mutex::new(std::collections::BTreeMap::new()),
                 values: values::ValueCache::new(options.value_cache_bytes),
                 last_batch_bytes: std::sync::atomic::AtomicUsize::new(0),
+                archive: std::sync::atomic::AtomicBool::new(options.archive),
             }),
         };
-        let head = storage.load_head()?;
+        let head = storage.load_head(options.archive)?;
         *storage.head_mut() = head;
         invariants::check(&storage)?;
         if let Some(tip) = storage.tip()? {
-            tracing::info!(height = tip.height, block = %tip.block_hash, state_root = %tip.state_root, "storage opened");
+            tracing::info!(
+                height = tip.height,
+                block = %tip.block_hash,
+                state_root = %tip.state_root,
+                archive = storage.is_archive(),
+                "storage opened"
+            );
         }
         Ok(storage)
     }
@@ -325,8 +343,16 @@ impl Storage {
         Ok(self.inner.db.get_cf(self.cf(cf)?, key)?)
     }
 
-    fn load_head(&self) -> Result<Head> {
-        if let Some(v) = self.get(CF_META, META_SCHEMA_VERSION)? {
+    /// Whether this database keeps every version of every value ([`StorageOptions::archive`]).
+    pub fn is_archive(&self) -> bool {
+        self.inner.archive.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reads the head, after checking (and if need be upgrading) the layout and setting the
+    /// value history kept: the database's own, else `archive_if_new` for a database with no chain.
+    fn load_head(&self, archive_if_new: bool) -> Result<Head> {
+        let schema = self.get(CF_META, META_SCHEMA_VERSION)?;
+        if let Some(v) = &schema {
             let found = u32::from_be_bytes(
                 v.as_slice()
                     .try_into()
@@ -345,18 +371,31 @@ impl Storage {
                 )));
             } else if found < SCHEMA_VERSION {
                 // Read as it is; recorded first, so that an older node refuses it from now on
-                // rather than misread what this one writes.
-                let mut opts = WriteOptions::default();
-                opts.set_sync(true);
-                self.inner.db.put_cf_opt(
-                    self.cf(CF_META)?,
-                    META_SCHEMA_VERSION,
-                    SCHEMA_VERSION.to_be_bytes(),
-                    &opts,
-                )?;
+                // rather than misread what this one writes. Layouts 4 and 5 kept every version
+                // of every value: an archive.
+                let mut batch = WriteBatch::default();
+                batch.put_cf(self.cf(CF_META)?, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
+                batch.put_cf(self.cf(CF_META)?, META_VALUE_HISTORY, [1]);
+                self.write_synced(batch)?;
                 tracing::info!(from = found, to = SCHEMA_VERSION, "database layout upgraded");
             }
         }
+        let archive = match self.get(CF_META, META_VALUE_HISTORY)?.as_deref() {
+            Some([0]) => false,
+            Some([1]) => true,
+            Some(other) => return Err(corrupt("value history", format!("{other:?}, expected [0] or [1]"))),
+            None if schema.is_some() => {
+                return Err(corrupt("value history", "a database of layout 6 without its record"));
+            }
+            None => archive_if_new,
+        };
+        if archive != archive_if_new && schema.is_some() {
+            tracing::warn!(
+                archive,
+                "the database keeps the value history it was created with; storage.archive is ignored"
+            );
+        }
+        self.inner.archive.store(archive, std::sync::atomic::Ordering::Relaxed);
         let tip = match self.get(CF_META, META_TIP)? {
             Some(bytes) => {
                 let record: TipRecord = encoding::decode(&bytes, TIP_BYTES).map_err(|e| corrupt("tip", e))?;
@@ -404,6 +443,7 @@ impl Storage {
         }
         let meta = self.cf(CF_META)?;
         batch.put_cf(meta, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
+        batch.put_cf(meta, META_VALUE_HISTORY, [u8::from(self.is_archive())]);
         batch.put_cf(meta, META_CHAIN_ID, chain_id.as_bytes());
         batch.put_cf(meta, META_GENESIS_STATE_ROOT, state_root.as_bytes());
         batch.put_cf(meta, META_GENESIS_TIME_MS, genesis_time_ms.to_be_bytes());

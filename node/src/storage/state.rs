@@ -9,6 +9,11 @@ use rocksdb::{ReadOptions, WriteBatch};
 use super::layout::*;
 use super::{corrupt, Result, Storage, StorageError};
 
+/// How long [`Storage::wait_for_tip`] waits: this many yields of the thread, then this many
+/// sleeps of a millisecond.
+const TIP_WAIT_YIELDS: usize = 64;
+const TIP_WAIT_SLEEPS: usize = 1_000;
+
 impl From<StorageError> for StoreError {
     fn from(e: StorageError) -> Self {
         match e {
@@ -33,7 +38,8 @@ impl Storage {
 
     /// The newest value of `key_hash` at a version ≤ `max_version`. At the tip (and for every
     /// key not written since `max_version`) one point lookup in [`CF_JMT_LATEST`] answers; a
-    /// key written after `max_version` is read from its versioned history.
+    /// key written after `max_version` is read from its versioned history in an archive, and is
+    /// [`StoreError::Pruned`] in a database that keeps only the newest values.
     fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
         if let Some(value) = self.inner.values.get(key_hash, max_version) {
             return Ok(value);
@@ -49,8 +55,17 @@ impl Storage {
         let (version, bytes) =
             split_jmt_latest_value(&latest).ok_or_else(|| corrupt(what(), "latest entry without version"))?;
         if version > max_version {
-            // A value written once has no older version: the history finds none, rightly.
-            return self.read_value_history(max_version, key_hash);
+            if bytes == [WRITTEN_ONCE] {
+                // Written once, after `max_version`: no value then.
+                return Ok(None);
+            }
+            if self.is_archive() {
+                return self.read_value_history(max_version, key_hash);
+            }
+            // The caller reads again at the new tip; a commit still on its way there (its batch
+            // visible, the tip not yet moved) is waited for, or that read would meet it again.
+            self.wait_for_tip(version);
+            return Err(StorageError::State(StoreError::Pruned { version: max_version, latest: version }));
         }
         if bytes == [WRITTEN_ONCE] {
             // Not filled into the value cache: such values are not read by execution.
@@ -60,6 +75,25 @@ impl Storage {
             .map_err(|e| corrupt(what(), e))?;
         self.inner.values.fill(ticket, key_hash, version, value.clone());
         Ok(value)
+    }
+
+    /// Returns once the tip has reached `height`, or after about a second: a commit that wrote
+    /// its batch moves the tip right after (it fills the value cache first), so readers wait
+    /// microseconds to a few milliseconds; a commit that failed in between never moves it.
+    fn wait_for_tip(&self, height: Version) {
+        let reached = || self.latest_version().is_some_and(|tip| tip >= height);
+        for _ in 0..TIP_WAIT_YIELDS {
+            if reached() {
+                return;
+            }
+            std::thread::yield_now();
+        }
+        for _ in 0..TIP_WAIT_SLEEPS {
+            if reached() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     /// The value written once at `version` under `key_hash`, which its [`CF_JMT_LATEST`] entry
@@ -97,7 +131,8 @@ impl Storage {
         }
     }
 
-    /// Adds the nodes and values of `state` to `batch`. A value of a key in `write_once`
+    /// Adds the nodes and values of `state` to `batch`: each value's latest entry, and in an
+    /// archive its versioned one too. A value of a key in `write_once`
     /// (sorted; see [`ebl_ledger::StateUpdate::write_once`]) goes to [`CF_WRITE_ONCE`] by its
     /// version, with a latest entry that points there and no versioned entry: that key has no
     /// other version, so a read at any version before this one finds no versioned entry and
@@ -114,6 +149,7 @@ impl Storage {
         }
         let (values, latest, once) =
             (self.cf(CF_JMT_VALUES)?, self.cf(CF_JMT_LATEST)?, self.cf(CF_WRITE_ONCE)?);
+        let archive = self.is_archive();
         // In (version, key) order: a later version of a key overwrites its latest entry.
         for ((version, key_hash), value) in state.values() {
             // The latest entry is all of it, the versioned one the value alone.
@@ -123,7 +159,9 @@ impl Storage {
                 batch.put_cf(latest, key_hash.0, jmt_latest_written_once(*version));
             } else {
                 batch.put_cf(latest, key_hash.0, &entry);
-                batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
+                if archive {
+                    batch.put_cf(values, jmt_value_key(*key_hash, *version), &entry[8..]);
+                }
             }
         }
         Ok(())
