@@ -159,7 +159,7 @@ pub struct StorageOptions {
     pub value_cache_bytes: usize,
     /// A new database keeps every version of every state value (an archive: reads and proofs
     /// at any height); otherwise only each key's newest value, which is all a validator reads
-    /// (reads and proofs at the tip) and a third less to write per transfer. An existing
+    /// (reads and proofs at the tip) and about a sixth less to write per transfer. An existing
     /// database keeps what it was created with ([`layout::META_VALUE_HISTORY`]).
     pub archive: bool,
 }
