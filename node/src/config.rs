@@ -434,6 +434,15 @@ mod tests {
             StorageOptions::default().memtables_bytes_max
         );
 
+        // A validator keeps only the newest values unless asked for an archive; a [storage]
+        // section written before the key existed reads as no archive.
+        assert!(!config.storage_options().archive);
+        let archive = NodeConfig::parse(&text, env(&[("EBL_STORAGE__ARCHIVE", "true")])).expect("valid");
+        assert!(archive.storage_options().archive);
+        let older = text.replace("archive = false\n", "");
+        assert_ne!(older, text, "the key is written");
+        assert!(!NodeConfig::parse(&older, env(&[])).expect("valid").storage.archive);
+
         for (var, value) in [
             ("EBL_STORAGE__BLOCK_CACHE_MIB", "0"),
             ("EBL_STORAGE__MEMTABLES_MIB", "0"),
