@@ -1,6 +1,7 @@
 //! RocksDB storage (DESIGN §8): blocks, receipts, commit certificates, the JMT state (nodes
-//! and each key's newest value; every version of every value in an archive), the query indices and the committed tip, in one
-//! database with one column family per kind (see [`layout`]).
+//! and each key's newest value; every version of every value in an archive), the query
+//! indices and the committed tip, in one database with one column family per kind (see
+//! [`layout`]).
 //!
 //! * **Atomicity.** A decided block and all its effects are written by [`Storage::commit_block`]
 //!   in one `WriteBatch`, synced before it returns. A crash leaves either the whole block or
