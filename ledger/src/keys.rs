@@ -26,26 +26,37 @@ struct KeyCache;
 /// Keys the cache holds at most (~200 bytes each).
 const KEY_CACHE_MAX: usize = 16_384;
 
-static KEY_CACHE: std::sync::Mutex<std::collections::BTreeMap<PartyId, VerifyingKey>> =
+/// A decompressed key and whether it is weak (of small order), which costs three point
+/// doublings to find out.
+#[derive(Clone, Copy)]
+struct CachedKey {
+    key: VerifyingKey,
+    weak: bool,
+}
+
+static KEY_CACHE: std::sync::Mutex<std::collections::BTreeMap<PartyId, CachedKey>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
 
 impl KeyCache {
     /// A poisoned lock only means a thread panicked while holding it; entries are inserted
     /// whole, so the map is still sound.
-    fn lock() -> std::sync::MutexGuard<'static, std::collections::BTreeMap<PartyId, VerifyingKey>> {
+    fn lock() -> std::sync::MutexGuard<'static, std::collections::BTreeMap<PartyId, CachedKey>> {
         KEY_CACHE.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn get(party: &PartyId) -> Option<VerifyingKey> {
-        Self::lock().get(party).copied()
-    }
-
-    fn put(party: PartyId, key: VerifyingKey) {
+    /// The party's key, decompressed once per process (while it stays in the cache).
+    fn key(party: &PartyId) -> Result<CachedKey, ParseError> {
+        if let Some(cached) = Self::lock().get(party) {
+            return Ok(*cached);
+        }
+        let key = VerifyingKey::from_bytes(&party.0).map_err(|_| ParseError::Key)?;
+        let cached = CachedKey { key, weak: key.is_weak() };
         let mut cache = Self::lock();
         if cache.len() >= KEY_CACHE_MAX {
             cache.clear();
         }
-        cache.insert(party, key);
+        cache.insert(*party, cached);
+        Ok(cached)
     }
 }
 
@@ -62,27 +73,24 @@ impl PartyId {
     /// has few parties who sign again and again, so decompressed keys are kept (see
     /// [`KeyCache`]); the answer is the same with or without the cache.
     pub fn verifying_key(&self) -> Result<VerifyingKey, ParseError> {
-        if let Some(key) = KeyCache::get(self) {
-            return Ok(key);
-        }
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| ParseError::Key)?;
-        KeyCache::put(*self, key);
-        Ok(key)
+        KeyCache::key(self).map(|cached| cached.key)
     }
 
-    /// A key fit to be registered: on the curve and not of small order (a weak key would let
-    /// one signature verify for many messages).
+    /// The ed25519 key if it is fit to sign: on the curve and not of small order (a weak key
+    /// would let one signature verify for many messages). Cached like [`Self::verifying_key`].
+    pub fn strong_key(&self) -> Option<VerifyingKey> {
+        KeyCache::key(self).ok().filter(|cached| !cached.weak).map(|cached| cached.key)
+    }
+
+    /// A key fit to be registered: see [`Self::strong_key`].
     pub fn is_valid_key(&self) -> bool {
-        self.verifying_key().map(|k| !k.is_weak()).unwrap_or(false)
+        self.strong_key().is_some()
     }
 
     /// `verify_strict` of `signature` over `message` under this key; false for a key that is not
     /// on the curve or is weak.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        match self.verifying_key() {
-            Ok(key) if !key.is_weak() => key.verify_strict(message, &signature.to_dalek()).is_ok(),
-            _ => false,
-        }
+        self.strong_key().is_some_and(|key| key.verify_strict(message, &signature.to_dalek()).is_ok())
     }
 
     /// First 8 hex characters, for logs and human-facing summaries.
@@ -235,6 +243,14 @@ mod tests {
         off_curve[0] = 2;
         assert_eq!(PartyId(off_curve).verifying_key(), Err(ParseError::Key));
         assert_eq!(PartyId(off_curve).verifying_key(), Err(ParseError::Key));
+        // A weak key decompresses, and is kept with its verdict: refused as a signer every time.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for _ in 0..2 {
+            assert!(PartyId(identity).verifying_key().is_ok_and(|k| k.is_weak()));
+            assert_eq!(PartyId(identity).strong_key(), None);
+            assert_eq!(party.strong_key(), Some(direct));
+        }
         // A full cache is emptied, not grown.
         for i in 0..KEY_CACHE_MAX + 10 {
             let p = Keypair::for_test(&format!("filler {i}")).party();

@@ -116,17 +116,18 @@ impl Transaction {
 
     /// Checks the envelope's shape and every signature with `verify_strict`.
     pub fn verify(self) -> Result<VerifiedTx, TxError> {
-        let (id, keys) = self.check_shape()?;
-        let message = signing_message(&id);
-        for ((key, signature), party) in keys.iter().zip(&self.signatures).zip(&self.body.signers) {
-            key.verify_strict(&message, &signature.to_dalek()).map_err(|_| TxError::BadSignature(*party))?;
-        }
-        Ok(VerifiedTx { tx: self, id })
+        self.identify().verify()
+    }
+
+    /// The transaction with its id, computed once here for whatever checks follow.
+    pub fn identify(self) -> IdentifiedTx {
+        let id = self.id();
+        IdentifiedTx { tx: self, id }
     }
 
     /// Shape checks shared by single and batch verification: signer count, distinct signers,
     /// one signature per signer, chain id length, keys on the curve and not weak.
-    fn check_shape(&self) -> Result<(TxId, Vec<VerifyingKey>), TxError> {
+    fn check_shape(&self) -> Result<Vec<VerifyingKey>, TxError> {
         let signers = &self.body.signers;
         if signers.is_empty() {
             return Err(TxError::NoSigner);
@@ -148,14 +149,36 @@ impl Transaction {
                 return Err(TxError::DuplicateSigner(*party));
             }
         }
-        let keys = signers
-            .iter()
-            .map(|p| match p.verifying_key() {
-                Ok(k) if !k.is_weak() => Ok(k),
-                _ => Err(TxError::BadKey(*p)),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((self.id(), keys))
+        signers.iter().map(|p| p.strong_key().ok_or(TxError::BadKey(*p))).collect()
+    }
+}
+
+/// A transaction and its id ([`Transaction::identify`]): admission looks the id up before the
+/// signatures are checked, and the signatures are over it, so it is hashed once for both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifiedTx {
+    tx: Transaction,
+    id: TxId,
+}
+
+impl IdentifiedTx {
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+
+    pub fn transaction(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// [`Transaction::verify`], with the id already known.
+    pub fn verify(self) -> Result<VerifiedTx, TxError> {
+        let IdentifiedTx { tx, id } = self;
+        let keys = tx.check_shape()?;
+        let message = signing_message(&id);
+        for ((key, signature), party) in keys.iter().zip(&tx.signatures).zip(&tx.body.signers) {
+            key.verify_strict(&message, &signature.to_dalek()).map_err(|_| TxError::BadSignature(*party))?;
+        }
+        Ok(VerifiedTx { tx, id })
     }
 }
 
@@ -167,14 +190,19 @@ impl Transaction {
 /// See `docs/adr/0002-signature-verification.md` for how batch and strict verification can
 /// differ on adversarial signatures and why that cannot fork the ledger.
 pub fn verify_batch(txs: Vec<Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
+    verify_identified(txs.into_iter().map(Transaction::identify).collect())
+}
+
+/// [`verify_batch`] of transactions whose ids are already known.
+pub fn verify_identified(txs: Vec<IdentifiedTx>) -> Vec<Result<VerifiedTx, TxError>> {
     // Most transactions have one signer: sized for that, the vectors never grow on the way.
     let mut shaped = Vec::with_capacity(txs.len());
     let mut messages = Vec::with_capacity(txs.len());
     let mut signatures = Vec::with_capacity(txs.len());
     let mut keys = Vec::with_capacity(txs.len());
-    for tx in txs {
+    for IdentifiedTx { tx, id } in txs {
         match tx.check_shape() {
-            Ok((id, tx_keys)) => {
+            Ok(tx_keys) => {
                 let message = signing_message(&id);
                 for (key, signature) in tx_keys.into_iter().zip(&tx.signatures) {
                     messages.push(message);
@@ -193,7 +221,7 @@ pub fn verify_batch(txs: Vec<Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
         .into_iter()
         .map(|entry| match entry {
             Ok((tx, id)) if all_good => Ok(VerifiedTx { tx, id }),
-            Ok((tx, _)) => tx.verify(),
+            Ok((tx, id)) => IdentifiedTx { tx, id }.verify(),
             Err(e) => Err(e),
         })
         .collect()
@@ -270,8 +298,17 @@ mod tests {
         let b = Keypair::for_test("b");
         let tx = body(vec![a.party(), b.party()], 7).sign(&[&a, &b]);
         assert_eq!(tx.clone().verify().map(|v| v.submitter()), Ok(a.party()));
-        let results = verify_batch(vec![tx.clone(), tx]);
+        let results = verify_batch(vec![tx.clone(), tx.clone()]);
         assert!(results.iter().all(|r| r.is_ok()));
+        // Identified first (the id hashed once, as the mempool does): the same verdicts and ids.
+        let identified = tx.clone().identify();
+        assert_eq!((identified.id(), identified.transaction()), (tx.id(), &tx));
+        assert_eq!(identified.clone().verify(), tx.clone().verify());
+        let mut forged = tx.clone();
+        forged.signatures[1].0[0] ^= 1;
+        let verdicts = verify_identified(vec![identified, forged.clone().identify()]);
+        assert_eq!(verdicts, vec![tx.verify(), Err(TxError::BadSignature(b.party()))]);
+        assert_eq!(verdicts[1], forged.verify());
     }
 
     #[test]
