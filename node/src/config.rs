@@ -104,7 +104,8 @@ pub struct ConsensusSection {
     /// How often a node tells its peers its height, so that one behind starts to sync.
     #[serde(default = "default_sync_status_interval_ms")]
     pub sync_status_interval_ms: u64,
-    /// How often the mempool's new transactions are gossiped, in one batch.
+    /// How often the mempool's new transactions are gossiped, in one batch; four times less
+    /// often while the pool holds a full block or more (see `consensus::gossip_loop`).
     #[serde(default = "default_gossip_interval_ms")]
     pub gossip_interval_ms: u64,
 }

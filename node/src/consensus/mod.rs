@@ -144,6 +144,7 @@ pub async fn start(
     )
     .await?;
     let network = channels.network.clone();
+    let busy_at = params.driver.limits.txs_max;
     let driver = Driver::new(
         ctx,
         app,
@@ -158,7 +159,7 @@ pub async fn start(
     let driver = std::thread::Builder::new()
         .name(format!("ebl-driver-{}", key.party().short()))
         .spawn(move || driver.run(consensus_rx))?;
-    let gossip = tokio::spawn(gossip_loop(shared, network, params.gossip_interval));
+    let gossip = tokio::spawn(gossip_loop(shared, network, params.gossip_interval, busy_at));
     Ok(ConsensusHandle { engine, driver: Some(driver), gossip, net_requests: channels.net_requests })
 }
 
@@ -224,15 +225,57 @@ async fn network_runs(requests: &mpsc::Sender<NetworkRequest>) -> bool {
     matches!(NetworkRequest::dump_state(requests).await, Ok(Some(_)))
 }
 
+/// A pool holding a full block gossips every this many ticks (see [`gossip_loop`]).
+const GOSSIP_BUSY_TICKS: u32 = 4;
+
+/// Which ticks of [`gossip_loop`] send.
+#[derive(Debug)]
+struct GossipPacer {
+    /// Transactions pending from which the pool counts as busy.
+    busy_at: usize,
+    /// Ticks skipped since the last one that sent.
+    held: u32,
+}
+
+impl GossipPacer {
+    /// Whether this tick sends, the pool holding `pending` transactions.
+    fn due(&mut self, pending: usize) -> bool {
+        if pending >= self.busy_at && self.held + 1 < GOSSIP_BUSY_TICKS {
+            self.held += 1;
+            return false;
+        }
+        self.held = 0;
+        true
+    }
+}
+
 /// Every `interval`, the transactions clients gave this node since the last batch go to the
 /// other validators in one message (DESIGN §8: never one message per transaction).
-async fn gossip_loop(shared: Arc<Shared>, network: mpsc::Sender<NetworkMsg<EblContext>>, interval: Duration) {
+///
+/// While the pool holds at least `busy_at` transactions (a full block's worth: what arrives now
+/// cannot make the next block anyway), only every [`GOSSIP_BUSY_TICKS`]th tick sends: each peer
+/// then checks four times as many signatures in one batch verification, which costs less per
+/// signature, when the CPU is what limits the network. Below that the batches go every tick,
+/// so latency under a load the network keeps up with is unchanged.
+async fn gossip_loop(
+    shared: Arc<Shared>,
+    network: mpsc::Sender<NetworkMsg<EblContext>>,
+    interval: Duration,
+    busy_at: usize,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut counter: u64 = 0;
+    let mut pacer = GossipPacer { busy_at, held: 0 };
     loop {
         ticker.tick().await;
-        let txs = shared.mempool().take_gossip_batch(driver::GOSSIP_BATCH_TXS_MAX);
+        let txs = {
+            let mut pool = shared.mempool();
+            if !pacer.due(pool.len()) {
+                continue;
+            }
+            pool.take_gossip_batch(driver::GOSSIP_BATCH_TXS_MAX)
+        };
         if txs.is_empty() {
             continue;
         }
@@ -285,6 +328,24 @@ impl ConsensusHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gossip_goes_every_tick_until_the_pool_holds_a_block_then_every_fourth() {
+        let mut pacer = GossipPacer { busy_at: 5_000, held: 0 };
+        let sent = |pacer: &mut GossipPacer, pending: usize, ticks: usize| {
+            (0..ticks).filter(|_| pacer.due(pending)).count()
+        };
+        assert_eq!(sent(&mut pacer, 0, 12), 12);
+        assert_eq!(sent(&mut pacer, 4_999, 12), 12, "below a block: every tick");
+        assert_eq!(sent(&mut pacer, 5_000, 12), 3, "a block or more: every fourth tick");
+        assert_eq!(sent(&mut pacer, 20_000, 12), 3);
+        // Held ticks never add up to more than three in a row, and the pool emptying below a
+        // block sends at the next tick.
+        assert!(!pacer.due(5_000));
+        assert!(pacer.due(100), "no longer busy: sent at once");
+        assert!(!pacer.due(5_000) && !pacer.due(5_000) && !pacer.due(5_000));
+        assert!(pacer.due(5_000), "the fourth tick sends");
+    }
 
     #[test]
     fn a_listen_address_in_use_is_refused_before_the_engine_starts() {
