@@ -102,7 +102,17 @@ fn two_validators_agree_on_every_block_and_survive_a_restart() {
     }
     assert_eq!(a.app.storage().tx_location(&transfer.id()).expect("read"), Some((2, 0)));
     assert_eq!(a.app.storage().txs_of_bl(&bl, 10).expect("read"), vec![(1, 0), (2, 0)]);
-    assert!(a.app.storage().bls_of_party(&cast.bank.party(), 10).expect("read").contains(&bl));
+    // Every party that held the BL lists it, on both validators: the issuing carrier, the
+    // shipper (issued to), the bank (transferred to), and after the bank passes it back the
+    // shipper still (a transfer's submitter is not indexed again: it was when it became holder).
+    let back = signed(&[&cast.bank], 0, Action::Transfer { bl, to: cast.shipper.party() });
+    assert!(decide(&mut a, &mut b, &cast.carrier, vec![back])[0].is_success());
+    for v in [&a, &b] {
+        for party in [&cast.carrier, &cast.shipper, &cast.bank] {
+            assert_eq!(v.app.storage().bls_of_party(&party.party(), 10).expect("read"), vec![bl]);
+        }
+        assert!(v.app.storage().bls_of_party(&cast.customs.party(), 10).expect("read").is_empty());
+    }
 
     let tip = a.app.tip().clone();
     let a = a.reopen(&genesis);
