@@ -432,7 +432,9 @@ pub struct Touched {
 }
 
 /// The BLs, parties and containers `tx` touches, derived from its action alone, so every node
-/// derives the same. Feeds the storage indices and the event stream.
+/// derives the same. Feeds the storage indices and the event stream. Every BL whose history the
+/// action extends must be here: `Storage::history` finds a BL's history entries at the heights
+/// of its transactions.
 pub fn touched(tx: &ebl_ledger::TxBody) -> Touched {
     let submitter = tx.signers.first().copied().unwrap_or(PartyId([0; 32]));
     let mut t = Touched { parties: tx.signers.clone(), ..Touched::default() };

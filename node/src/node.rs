@@ -252,9 +252,13 @@ impl NodeView {
         block.txs.into_iter().nth(index as usize).map(|t| (height, t))
     }
 
-    /// The signed history (endorsement chain) of `bl`, oldest first.
-    pub fn history(&self, bl: &ebl_ledger::BlRecord) -> Vec<ebl_ledger::records::HistoryEntry> {
-        (0..bl.history_len).filter_map(|seq| self.state(&StateKey::BlHistory(bl.id, seq))).collect()
+    /// The signed history (endorsement chain) of `bl`, oldest first: every entry its record
+    /// counts, or `None` if the store cannot serve them all (logged; a damaged database).
+    pub fn history(&self, bl: &ebl_ledger::BlRecord) -> Option<Vec<ebl_ledger::records::HistoryEntry>> {
+        self.storage
+            .history(&bl.id, bl.history_len)
+            .inspect_err(|e| tracing::error!(bl = %bl.id, error = %e, "a BL's history cannot be read"))
+            .ok()
     }
 
     /// Whether `tx` waits in this node's mempool.

@@ -446,7 +446,7 @@ fn check_stored_state_of(dir: &TempDir, s: &Scenario) {
 
 /// The same, read through the handle that committed the blocks: the values its commits kept in
 /// memory (and those its executions read) answer reads at the tip, and never a read at an
-/// earlier height — every key is read at every height and compared.
+/// earlier height — every key of the tree is read at every height and compared.
 #[test]
 fn stored_state_read_through_the_committing_handle_equals_the_reference() {
     let dir = TempDir::new().expect("temp dir");
@@ -455,29 +455,33 @@ fn stored_state_read_through_the_committing_handle_equals_the_reference() {
     check_stored_state_in(&storage, &s);
     let tree = StateTree::new(storage.clone());
     let tip = storage.tip().expect("tip").expect("committed");
-    let (keys, history): (Vec<&StateKey>, Vec<&StateKey>) =
-        s.reference.state().keys().partition(|k| k.in_tree());
+    let keys: Vec<&StateKey> = s.reference.state().keys().filter(|k| k.in_tree()).collect();
     for h in (0..=tip.height).rev() {
         for key in &keys {
             let (stored, _) = tree.prove(key, h).expect("prove");
             let (expected, _) = s.reference.tree.prove(key, h).expect("reference prove");
             assert_eq!(stored, expected, "{key:?} at height {h}");
         }
-        // Beside the tree: no proof, the value alone (written once, so absent before then).
-        for key in &history {
-            let hash = ebl_ledger::state::key_hash(key);
-            let expected = s.reference.tree.store().value(h, hash).expect("reference read");
-            assert_eq!(storage.value(h, hash).expect("read"), expected, "{key:?} at height {h}");
-        }
     }
 }
 
-/// A BL history entry is written once: its one entry is the latest, with no versioned copy,
-/// while a record that changes keeps one per version. Read at every height — before it was
-/// written too — it answers what the reference answers (through a fresh handle, no values in
-/// memory; the committing handle is read the same way in the test above).
+/// The values written once, in `version BE ‖ key hash` order: (version, key hash) each.
+fn written_once(db: &rocksdb::DB) -> Vec<(u64, [u8; 32])> {
+    db.iterator_cf(cf(db, layout::CF_WRITE_ONCE), rocksdb::IteratorMode::Start)
+        .map(|item| {
+            let key = item.expect("read").0;
+            let version = u64::from_be_bytes(key[..8].try_into().expect("a version"));
+            (version, key[8..].try_into().expect("a key hash"))
+        })
+        .collect()
+}
+
+/// A BL history entry is written once: one entry, by the version that wrote it, with neither a
+/// latest entry nor a versioned copy — while a record that changes keeps one per version. A
+/// BL's history reads, through its transactions' heights, what the reference reads (through a
+/// fresh handle, no values in memory).
 #[test]
-fn history_entries_are_stored_once_and_read_at_every_height() {
+fn history_entries_are_stored_once_by_version_and_read_through_the_bls_transactions() {
     let (dir, s) = scenario_db();
     let history: Vec<&StateKey> = s.reference.state().keys().filter(|k| !k.in_tree()).collect();
     assert!(history.len() > 3, "the scenario writes history entries");
@@ -489,70 +493,62 @@ fn history_entries_are_stored_once_and_read_at_every_height() {
             .count()
     };
     tamper(dir.path(), |db| {
+        let stored = written_once(db);
         for key in &history {
             let hash = ebl_ledger::state::key_hash(key);
-            let (version, rest) = latest_entry(db, hash);
-            assert_eq!(rest, [layout::WRITTEN_ONCE], "{key:?}'s latest entry points to its value");
-            let once = db.get_cf(cf(db, layout::CF_WRITE_ONCE), layout::write_once_key(version, hash));
-            assert!(once.expect("read").is_some(), "{key:?} is stored by the version that wrote it");
+            let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read");
+            assert_eq!(latest, None, "{key:?} has no latest entry");
             assert_eq!(versioned(db, key), 0, "{key:?} has no versioned copy");
+            assert_eq!(stored.iter().filter(|(_, h)| *h == hash.0).count(), 1, "{key:?} is stored once");
         }
         assert!(versioned(db, &StateKey::Bl(s.bl1)) >= 2, "a transferred BL keeps each version");
-        let versions: Vec<u64> = db
-            .iterator_cf(cf(db, layout::CF_WRITE_ONCE), rocksdb::IteratorMode::Start)
-            .map(|item| u64::from_be_bytes(item.expect("read").0[..8].try_into().expect("a version")))
-            .collect();
-        assert_eq!(versions.len(), history.len(), "one entry per value written once");
-        assert!(versions.windows(2).all(|w| w[0] <= w[1]), "key order is version order");
+        assert_eq!(stored.len(), history.len(), "one entry per value written once");
+        assert!(stored.windows(2).all(|w| w[0].0 <= w[1].0), "key order is version order");
     });
-    assert_history_reads_as_the_reference(&open(&dir), &s, &history);
+    assert_history_reads_as_the_reference(&open(&dir), &s);
 }
 
-/// The version and the rest of `hash`'s raw [`layout::CF_JMT_LATEST`] entry, which must exist.
-fn latest_entry(db: &rocksdb::DB, hash: ebl_ledger::jmt::KeyHash) -> (u64, Vec<u8>) {
-    let latest = db.get_cf(cf(db, layout::CF_JMT_LATEST), hash.0).expect("read");
-    let latest = latest.unwrap_or_else(|| panic!("no latest entry for {}", hex::encode(hash.0)));
-    let (version, rest) = layout::split_jmt_latest_value(&latest).expect("a version");
-    (version, rest.to_vec())
-}
-
-/// Every value written once reads, at every height, what the reference tree reads.
-fn assert_history_reads_as_the_reference(storage: &Storage, s: &Scenario, history: &[&StateKey]) {
-    let tip = storage.tip().expect("tip").expect("committed");
-    for key in history {
-        let hash = ebl_ledger::state::key_hash(key);
-        for h in (0..=tip.height).rev() {
-            let expected = s.reference.tree.store().value(h, hash).expect("reference read");
-            assert_eq!(storage.value(h, hash).expect("read"), expected, "{key:?} at height {h}");
-        }
+/// Every BL's history reads what the reference's does, entry by entry.
+fn assert_history_reads_as_the_reference(storage: &Storage, s: &Scenario) {
+    for bl in [s.bl1, s.bl2] {
+        let expected = s.reference.history(&bl);
+        assert!(!expected.is_empty(), "{bl} has a history");
+        let len = u32::try_from(expected.len()).expect("a short history");
+        assert_eq!(storage.history(&bl, len).expect("read"), expected, "{bl}'s history");
+        // Fewer entries than stored: the oldest ones (a record read before a commit).
+        assert_eq!(storage.history(&bl, 1).expect("read"), expected[..1], "{bl}'s first entry");
     }
 }
 
 /// A database of layout 4 kept a value written once inline in its latest entry. This node
-/// reads it as it is, records the current layout on opening (so an older node refuses it from
+/// reads it as it is — history entries of layout 4 before those it writes itself, which have
+/// no latest entry — records the current layout on opening (so an older node refuses it from
 /// then on) and that it keeps every version, as layouts 4 and 5 did — whatever the options
 /// say — and answers every read as before.
 #[test]
 fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
     let (dir, s) = scenario_db();
-    let history: Vec<&StateKey> = s.reference.state().keys().filter(|k| !k.in_tree()).collect();
+    let (mut inlined, mut stored) = (0, 0);
     tamper(dir.path(), |db| {
-        for key in &history {
-            let hash = ebl_ledger::state::key_hash(key);
-            let (version, _) = latest_entry(db, hash);
-            let once_key = layout::write_once_key(version, hash);
+        let entries = written_once(db);
+        stored = entries.len();
+        // The entries of the first blocks as layout 4 stored them; the later ones as now.
+        for (version, hash) in entries.into_iter().filter(|(v, _)| *v <= 2) {
+            let once_key = layout::write_once_key(version, ebl_ledger::jmt::KeyHash(hash));
             let value = db.get_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("read").expect("stored");
             let mut inline = version.to_be_bytes().to_vec();
             inline.extend_from_slice(&value);
-            db.put_cf(cf(db, layout::CF_JMT_LATEST), hash.0, inline).expect("put");
+            db.put_cf(cf(db, layout::CF_JMT_LATEST), hash, inline).expect("put");
             db.delete_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("delete");
+            inlined += 1;
         }
         db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, 4u32.to_be_bytes()).expect("put");
         db.delete_cf(cf(db, layout::CF_META), layout::META_VALUE_HISTORY).expect("delete");
     });
+    assert!(inlined >= 2 && inlined < stored, "entries of both layouts: {inlined} of {stored} inline");
     let upgraded = open_latest_only(&dir);
     assert!(upgraded.is_archive(), "layout 4 kept every version");
-    assert_history_reads_as_the_reference(&upgraded, &s, &history);
+    assert_history_reads_as_the_reference(&upgraded, &s);
     drop(upgraded);
     check_stored_state_in(&open(&dir), &s);
     tamper(dir.path(), |db| {
@@ -563,6 +559,36 @@ fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
             "upgraded on opening"
         );
         assert_eq!(meta(layout::META_VALUE_HISTORY), Some(vec![1]), "recorded as an archive");
+    });
+}
+
+/// A database of layout 6 gave each history entry a latest entry pointing to its value. This
+/// node reads it as it is, records layout 7 on opening, and keeps the value history the
+/// database recorded (layout 6 recorded it; only older layouts are taken for archives).
+#[test]
+fn a_layout_6_database_is_read_as_it_is_and_keeps_its_value_history() {
+    let dir = TempDir::new().expect("temp dir");
+    let s = Scenario::run(&open_latest_only(&dir), false);
+    tamper(dir.path(), |db| {
+        for (version, hash) in written_once(db) {
+            db.put_cf(cf(db, layout::CF_JMT_LATEST), hash, layout::jmt_latest_written_once(version))
+                .expect("put");
+        }
+        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, 6u32.to_be_bytes()).expect("put");
+    });
+    let upgraded = open(&dir);
+    assert!(!upgraded.is_archive(), "the recorded value history is kept");
+    assert_history_reads_as_the_reference(&upgraded, &s);
+    let tree = StateTree::new(upgraded.clone());
+    for (key, value) in s.reference.state() {
+        // A layout-6 entry still reads by its key hash (values written since do not).
+        assert_eq!(tree.get(key).expect("read").as_ref(), Some(value), "{key:?}");
+    }
+    drop((tree, upgraded));
+    tamper(dir.path(), |db| {
+        let meta = |key| db.get_cf(cf(db, layout::CF_META), key).expect("read");
+        assert_eq!(meta(layout::META_SCHEMA_VERSION), Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()));
+        assert_eq!(meta(layout::META_VALUE_HISTORY), Some(vec![0]), "still keeps only the newest values");
     });
 }
 
@@ -592,17 +618,16 @@ fn a_database_keeping_only_the_newest_values_reads_the_tip_and_refuses_what_it_d
         let expected = s.reference.tree.root_at(h).expect("reference root");
         assert_eq!(tree.root_at(h).expect("stored root"), expected, "state root at height {h}");
     }
-    for (key, value) in s.reference.state() {
+    for (key, value) in s.reference.state().iter().filter(|(k, _)| k.in_tree()) {
         assert_eq!(tree.get(key).expect("read").as_ref(), Some(value), "{key:?}");
-        if key.in_tree() {
-            let (proven, proof) = tree.prove(key, tip.height).expect("prove");
-            assert_eq!(proven.as_ref(), Some(value));
-            assert!(proof.verify(&tip.state_root, key, Some(value)).is_ok(), "proof of {key:?}");
-        }
+        let (proven, proof) = tree.prove(key, tip.height).expect("prove");
+        assert_eq!(proven.as_ref(), Some(value));
+        assert!(proof.verify(&tip.state_root, key, Some(value)).is_ok(), "proof of {key:?}");
     }
+    assert_history_reads_as_the_reference(&storage, &s);
     let (mut same, mut pruned) = (0, 0);
     for h in 0..tip.height {
-        for key in s.reference.state().keys() {
+        for key in s.reference.state().keys().filter(|k| k.in_tree()) {
             let hash = ebl_ledger::state::key_hash(key);
             let expected = s.reference.tree.store().value(h, hash).expect("reference read");
             match storage.value(h, hash) {
@@ -613,7 +638,6 @@ fn a_database_keeping_only_the_newest_values_reads_the_tip_and_refuses_what_it_d
                 Err(ebl_ledger::StoreError::Pruned { version, latest }) => {
                     assert_eq!(version, h);
                     assert!(latest > h, "{key:?} written at {latest}, after {h}");
-                    assert!(key.in_tree(), "a value written once is never pruned: {key:?}");
                     pruned += 1;
                 }
                 Err(e) => panic!("{key:?} at height {h}: {e}"),
@@ -642,16 +666,30 @@ fn a_missing_or_unknown_value_history_record_is_corruption() {
     }
 }
 
-/// A latest entry that names a value written once which is not stored is a corrupt database:
-/// the read says so, it does not answer "no value".
+/// A history entry its record counts but the store does not hold is a corrupt database: the
+/// read says so, it does not serve a shorter history. So is a latest entry of layouts 5 and 6
+/// that names a value written once which is not stored.
 #[test]
-fn a_missing_written_once_value_is_reported_corrupt() {
+fn a_missing_history_entry_is_reported_corrupt() {
     let (dir, s) = scenario_db();
-    let key = s.reference.state().keys().find(|k| !k.in_tree()).expect("a history entry").clone();
-    let hash = ebl_ledger::state::key_hash(&key);
+    let len = s.reference.bl(&s.bl1).history_len;
+    let hash = ebl_ledger::state::key_hash(&StateKey::BlHistory(s.bl1, len - 1));
+    let version = s.reference.history(&s.bl1)[len as usize - 1].height;
     tamper(dir.path(), |db| {
-        let (version, _) = latest_entry(db, hash);
-        db.delete_cf(cf(db, layout::CF_WRITE_ONCE), layout::write_once_key(version, hash)).expect("delete");
+        let key = layout::write_once_key(version, hash);
+        assert!(db.get_cf(cf(db, layout::CF_WRITE_ONCE), key).expect("read").is_some(), "stored there");
+        db.delete_cf(cf(db, layout::CF_WRITE_ONCE), key).expect("delete");
+    });
+    let storage = open(&dir);
+    match storage.history(&s.bl1, len) {
+        Err(StorageError::Corrupt(message)) => assert!(message.contains("history entry"), "{message}"),
+        other => panic!("expected a corrupt database, got {other:?}"),
+    }
+    assert_eq!(storage.history(&s.bl1, len - 1).expect("read").len(), len as usize - 1, "the rest reads");
+    drop(storage);
+    tamper(dir.path(), |db| {
+        db.put_cf(cf(db, layout::CF_JMT_LATEST), hash.0, layout::jmt_latest_written_once(version))
+            .expect("put");
     });
     let storage = open(&dir);
     let tip = storage.tip().expect("tip").expect("committed").height;
@@ -697,14 +735,12 @@ fn check_stored_state_in(storage: &Storage, s: &Scenario) {
     }
     assert_eq!(tree.root().expect("root"), s.reference.root());
 
-    // Every value of the latest state read, and proven through the stored tree (history entries,
-    // kept beside the tree, through their record: `verify_history`).
+    // Every value of the tree at the tip read, and proven through the stored tree; the history
+    // entries, kept beside the tree, read through their BLs (a client proves them through their
+    // record: `verify_history`).
     assert!(s.reference.state().len() > 20, "a non-trivial state");
-    for (key, value) in s.reference.state() {
+    for (key, value) in s.reference.state().iter().filter(|(k, _)| k.in_tree()) {
         assert_eq!(tree.get(key).expect("read").as_ref(), Some(value), "{key:?}");
-        if !key.in_tree() {
-            continue;
-        }
         let (proven, proof) = tree.prove(key, tip.height).expect("prove");
         assert_eq!(proven.as_ref(), Some(value));
         assert!(proof.verify(&tip.state_root, key, Some(value)).is_ok(), "proof of {key:?}");
@@ -726,6 +762,7 @@ fn check_stored_state_in(storage: &Storage, s: &Scenario) {
     assert_eq!(absent, None);
     assert!(exclusion.verify(&tip.state_root, &never, None).is_ok());
     assert_eq!(tree.get(&never).expect("read"), None);
+    assert_history_reads_as_the_reference(storage, s);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ impl BlView {
         let record: BlRecord = node
             .state(&StateKey::Bl(bl))
             .ok_or_else(|| not_found("UNKNOWN_BL", format!("no BL {}", bl.0)))?;
-        let history = node.history(&record);
+        let history = node.history(&record).ok_or_else(|| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the BL's history is unreadable")
+        })?;
         Ok(BlView { record, history })
     }
 

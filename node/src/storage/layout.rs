@@ -38,15 +38,18 @@ pub const CF_JMT_NODES: &str = "jmt_nodes";
 pub const CF_JMT_VALUES: &str = "jmt_values";
 /// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
 /// each key, written in the same batch, so a read at the tip is one point lookup instead of a
-/// reverse seek (schema 2). For a value written once the entry is version BE ‖
-/// [`WRITTEN_ONCE`] and the value is in [`CF_WRITE_ONCE`] (schema 5; schema 4 kept the value
-/// here, and such entries read the same).
+/// reverse seek (schema 2). A value written once has no entry here (schema 7), so this family
+/// holds one entry per key of the live state, not one per action ever taken. Older layouts
+/// wrote one, still read: version BE ‖ [`WRITTEN_ONCE`], the value in [`CF_WRITE_ONCE`]
+/// (schemas 5 and 6), or the value itself (schema 4).
 pub const CF_JMT_LATEST: &str = "jmt_latest";
 /// version BE ‖ key_hash → borsh(`Option<Vec<u8>>`) ([`write_once_key`]): the values written
 /// once (`StateUpdate::write_once`, a BL's history entries), by the version that wrote them.
 /// Each block's entries sort after every stored one, so RocksDB moves its files down the levels
 /// without rewriting them, where keyed by hash (in [`CF_JMT_LATEST`], schema 4) they were the
-/// largest part of every compaction of that family.
+/// largest part of every compaction of that family. Found through [`CF_INDEX_BL_TX`]: each
+/// entry of a BL's history was written at the height of a transaction on that BL
+/// (`Storage::history`).
 pub const CF_WRITE_ONCE: &str = "write_once";
 /// party ‖ bl → empty.
 pub const CF_INDEX_PARTY_BL: &str = "index_party_bl";
@@ -118,7 +121,10 @@ pub const META_VALUE_HISTORY: &[u8] = b"value_history";
 /// recording version 5, and nothing is rewritten. Version 6 records [`META_VALUE_HISTORY`]: a
 /// database that keeps only the newest values must not be opened by a node that would look for
 /// older ones. Versions 4 and 5 kept every version; they are upgraded by recording 6 and "archive".
-pub const SCHEMA_VERSION: u32 = 6;
+/// Version 7 writes no [`CF_JMT_LATEST`] entry for a value written once (a BL's history is found
+/// through its transactions' heights); a node of version 6 would not find such values, so a
+/// version 6 database is upgraded by recording 7, and its entries read as before.
+pub const SCHEMA_VERSION: u32 = 7;
 /// The oldest layout this code reads (and upgrades to [`SCHEMA_VERSION`] on opening).
 pub const SCHEMA_VERSION_READ_MIN: u32 = 4;
 /// The last layout whose state tree held the BL history entries as leaves.
@@ -203,8 +209,9 @@ pub fn jmt_latest_value(version: Version, value: &Option<OwnedValue>) -> Vec<u8>
     out
 }
 
-/// The [`CF_JMT_LATEST`] entry of a value written once, after its version: the value is in
-/// [`CF_WRITE_ONCE`] under [`write_once_key`]. Never the first byte of a borsh `Option`
+/// The [`CF_JMT_LATEST`] entry of a value written once, after its version, in layouts 5 and 6
+/// (and by `StateStore::write`, which is not told which values are written once): the value is
+/// in [`CF_WRITE_ONCE`] under [`write_once_key`]. Never the first byte of a borsh `Option`
 /// (0 or 1), so it cannot be mistaken for an inline value.
 pub const WRITTEN_ONCE: u8 = 0xff;
 

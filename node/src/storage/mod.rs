@@ -29,6 +29,7 @@ mod values;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use ebl_ledger::records::{HistoryEntry, StateKey};
 use ebl_ledger::{encoding, BlId, Block, BlockHeader, Hash, PartyId, Receipt, StateUpdate, StoreError, TxId};
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Direction,
@@ -378,10 +379,12 @@ impl Storage {
             } else if found < SCHEMA_VERSION {
                 // Read as it is; recorded first, so that an older node refuses it from now on
                 // rather than misread what this one writes. Layouts 4 and 5 kept every version
-                // of every value: an archive.
+                // of every value: an archive; layout 6 recorded which it keeps.
                 let mut batch = WriteBatch::default();
                 batch.put_cf(self.cf(CF_META)?, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
-                batch.put_cf(self.cf(CF_META)?, META_VALUE_HISTORY, [1]);
+                if found < 6 {
+                    batch.put_cf(self.cf(CF_META)?, META_VALUE_HISTORY, [1]);
+                }
                 self.write_synced(batch)?;
                 tracing::info!(from = found, to = SCHEMA_VERSION, "database layout upgraded");
             }
@@ -391,7 +394,7 @@ impl Storage {
             Some([1]) => true,
             Some(other) => return Err(corrupt("value history", format!("{other:?}, expected [0] or [1]"))),
             None if schema.is_some() => {
-                return Err(corrupt("value history", "a database of layout 6 without its record"));
+                return Err(corrupt("value history", "a database of layout 6 or later without its record"));
             }
             None => archive_if_new,
         };
@@ -779,6 +782,49 @@ impl Storage {
         limit: usize,
     ) -> Result<Vec<(u64, u32)>> {
         self.scan_located(CF_INDEX_BL_TX, &bl.0, after, limit)
+    }
+
+    /// The first `len` entries of `bl`'s history, oldest first (`len` is its record's
+    /// `history_len`). Each entry is stored by the height that wrote it ([`CF_WRITE_ONCE`]), and
+    /// the transaction that wrote it touched `bl` ([`CF_INDEX_BL_TX`]): the entries are looked
+    /// for at those heights, in order, each from the height of the one before. An entry not
+    /// found there is read by its key hash, as layouts 4 to 6 stored it; one found nowhere is
+    /// corruption.
+    pub fn history(&self, bl: &BlId, len: u32) -> Result<Vec<HistoryEntry>> {
+        let mut heights: Vec<u64> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.txs_of_bl_after(bl, after, QUERY_ITEMS_MAX)?;
+            heights.extend(page.iter().map(|(height, _)| *height));
+            match page.last() {
+                Some(last) if page.len() == QUERY_ITEMS_MAX => after = Some(*last),
+                _ => break,
+            }
+        }
+        heights.dedup();
+        let once = self.cf(CF_WRITE_ONCE)?;
+        let tip = self.head().tip.as_ref().map_or(0, |t| t.height);
+        let mut entries = Vec::with_capacity(len as usize);
+        let mut next = 0;
+        for seq in 0..len {
+            let key_hash = ebl_ledger::state::key_hash(&StateKey::BlHistory(*bl, seq));
+            let what = || format!("history entry {seq} of BL {bl}");
+            let mut found = None;
+            for (i, height) in heights.iter().enumerate().skip(next) {
+                if let Some(bytes) = self.inner.db.get_pinned_cf(once, write_once_key(*height, key_hash))? {
+                    found = Some(encoding::decode::<Option<Vec<u8>>>(&bytes, STATE_VALUE_BYTES_MAX));
+                    next = i;
+                    break;
+                }
+            }
+            let value = match found {
+                Some(decoded) => decoded.map_err(|e| corrupt(what(), e))?,
+                None => self.read_value(tip, key_hash)?,
+            };
+            let bytes = value.ok_or_else(|| corrupt(what(), "not stored"))?;
+            entries.push(encoding::decode(&bytes, STATE_VALUE_BYTES_MAX).map_err(|e| corrupt(what(), e))?);
+        }
+        Ok(entries)
     }
 
     /// The transactions that touched container `container` (`ContainerRef::id()`), oldest

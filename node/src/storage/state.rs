@@ -39,8 +39,10 @@ impl Storage {
     /// The newest value of `key_hash` at a version ≤ `max_version`. At the tip (and for every
     /// key not written since `max_version`) one point lookup in [`CF_JMT_LATEST`] answers; a
     /// key written after `max_version` is read from its versioned history in an archive, and is
-    /// [`StoreError::Pruned`] in a database that keeps only the newest values.
-    fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
+    /// [`StoreError::Pruned`] in a database that keeps only the newest values. A value written
+    /// once by a block of layout 7 has no latest entry and is not found by its key hash alone:
+    /// [`Storage::history`] reads a BL's history entries through its transactions.
+    pub(super) fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
         if let Some(value) = self.inner.values.get(key_hash, max_version) {
             return Ok(value);
         }
@@ -97,7 +99,7 @@ impl Storage {
     }
 
     /// The value written once at `version` under `key_hash`, which its [`CF_JMT_LATEST`] entry
-    /// says is in [`CF_WRITE_ONCE`].
+    /// (layouts 5 and 6) says is in [`CF_WRITE_ONCE`].
     fn read_written_once(&self, version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
         let what = || format!("value {} written once at {version}", hex::encode(key_hash.0));
         let bytes = self
@@ -134,9 +136,10 @@ impl Storage {
     /// Adds the nodes and values of `state` to `batch`: each value's latest entry, and in an
     /// archive its versioned one too. A value of a key in `write_once`
     /// (sorted; see [`ebl_ledger::StateUpdate::write_once`]) goes to [`CF_WRITE_ONCE`] by its
-    /// version, with a latest entry that points there and no versioned entry: that key has no
-    /// other version, so a read at any version before this one finds no versioned entry and
-    /// answers "no value", which is right.
+    /// version alone, with neither a latest nor a versioned entry: that key has no other
+    /// version, and its reader knows where to look ([`Storage::history`]). A latest entry per
+    /// history entry (layouts 5 and 6) made [`CF_JMT_LATEST`] grow with every action and was
+    /// a third of what its flushes and compactions wrote.
     pub(super) fn put_state(
         &self,
         batch: &mut WriteBatch,
@@ -156,7 +159,6 @@ impl Storage {
             let entry = jmt_latest_value(*version, value);
             if write_once.binary_search(key_hash).is_ok() {
                 batch.put_cf(once, write_once_key(*version, *key_hash), &entry[8..]);
-                batch.put_cf(latest, key_hash.0, jmt_latest_written_once(*version));
             } else {
                 batch.put_cf(latest, key_hash.0, &entry);
                 if archive {
