@@ -138,8 +138,8 @@ impl Storage {
     /// (sorted; see [`ebl_ledger::StateUpdate::write_once`]) goes to [`CF_WRITE_ONCE`] by its
     /// version alone, with neither a latest nor a versioned entry: that key has no other
     /// version, and its reader knows where to look ([`Storage::history`]). A latest entry per
-    /// history entry (layouts 5 and 6) made [`CF_JMT_LATEST`] grow with every action and was
-    /// a third of what its flushes and compactions wrote.
+    /// history entry (layouts 5 and 6) made [`CF_JMT_LATEST`] grow with every action: a quarter
+    /// of what it flushed and, as the chain grew, over half of what its compactions rewrote.
     pub(super) fn put_state(
         &self,
         batch: &mut WriteBatch,
