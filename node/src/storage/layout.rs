@@ -209,9 +209,9 @@ pub fn jmt_latest_value(version: Version, value: &Option<OwnedValue>) -> Vec<u8>
     out
 }
 
-/// The [`CF_JMT_LATEST`] entry of a value written once, after its version, in layouts 5 and 6
-/// (and by `StateStore::write`, which is not told which values are written once): the value is
-/// in [`CF_WRITE_ONCE`] under [`write_once_key`]. Never the first byte of a borsh `Option`
+/// The [`CF_JMT_LATEST`] entry of a value written once, after its version, as layouts 5 and 6
+/// wrote it (read still; no longer written): the value is in [`CF_WRITE_ONCE`] under
+/// [`write_once_key`]. Never the first byte of a borsh `Option`
 /// (0 or 1), so it cannot be mistaken for an inline value.
 pub const WRITTEN_ONCE: u8 = 0xff;
 

@@ -802,7 +802,6 @@ impl Storage {
             }
         }
         heights.dedup();
-        let once = self.cf(CF_WRITE_ONCE)?;
         let tip = self.head().tip.as_ref().map_or(0, |t| t.height);
         let mut entries = Vec::with_capacity(len as usize);
         let mut next = 0;
@@ -811,14 +810,14 @@ impl Storage {
             let what = || format!("history entry {seq} of BL {bl}");
             let mut found = None;
             for (i, height) in heights.iter().enumerate().skip(next) {
-                if let Some(bytes) = self.inner.db.get_pinned_cf(once, write_once_key(*height, key_hash))? {
-                    found = Some(encoding::decode::<Option<Vec<u8>>>(&bytes, STATE_VALUE_BYTES_MAX));
+                if let Some(value) = self.written_once_at(*height, key_hash)? {
+                    found = Some(value);
                     next = i;
                     break;
                 }
             }
             let value = match found {
-                Some(decoded) => decoded.map_err(|e| corrupt(what(), e))?,
+                Some(value) => value,
                 None => self.read_value(tip, key_hash)?,
             };
             let bytes = value.ok_or_else(|| corrupt(what(), "not stored"))?;

@@ -101,13 +101,28 @@ impl Storage {
     /// The value written once at `version` under `key_hash`, which its [`CF_JMT_LATEST`] entry
     /// (layouts 5 and 6) says is in [`CF_WRITE_ONCE`].
     fn read_written_once(&self, version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
-        let what = || format!("value {} written once at {version}", hex::encode(key_hash.0));
-        let bytes = self
-            .inner
-            .db
-            .get_pinned_cf(self.cf(CF_WRITE_ONCE)?, write_once_key(version, key_hash))?
-            .ok_or_else(|| corrupt(what(), "named by its latest entry, not stored"))?;
-        encoding::decode::<Option<OwnedValue>>(&bytes, STATE_VALUE_BYTES_MAX).map_err(|e| corrupt(what(), e))
+        self.written_once_at(version, key_hash)?.ok_or_else(|| {
+            corrupt(
+                format!("value {} written once at {version}", hex::encode(key_hash.0)),
+                "named by its latest entry, not stored",
+            )
+        })
+    }
+
+    /// The [`CF_WRITE_ONCE`] entry of `key_hash` at `version`, decoded; `None` if there is none.
+    pub(super) fn written_once_at(
+        &self,
+        version: Version,
+        key_hash: KeyHash,
+    ) -> Result<Option<Option<OwnedValue>>> {
+        let Some(bytes) =
+            self.inner.db.get_pinned_cf(self.cf(CF_WRITE_ONCE)?, write_once_key(version, key_hash))?
+        else {
+            return Ok(None);
+        };
+        encoding::decode::<Option<OwnedValue>>(&bytes, STATE_VALUE_BYTES_MAX)
+            .map(Some)
+            .map_err(|e| corrupt(format!("value {} written once at {version}", hex::encode(key_hash.0)), e))
     }
 
     /// [`read_value`](Self::read_value) from the versioned history: one reverse seek to
