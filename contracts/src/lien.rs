@@ -1,5 +1,6 @@
-//! Liens: a bank's pledge over a BL it finances. At most one binds at a time — the
-//! double-financing check — and an active lien blocks surrender unless the bank co-signs.
+//! Liens: a bank's pledge over a BL it finances, given by the party entitled to the goods. At
+//! most one binds at a time — the double-financing check — and an active lien blocks surrender
+//! unless the bank co-signs.
 
 use ebl_ledger::action::CreateLien;
 use ebl_ledger::limits::CODE_CHARS_MAX;
@@ -9,10 +10,16 @@ use ebl_ledger::{ErrorCode, PartyId, StateRead};
 use crate::exec::TxCtx;
 use crate::overlay::Overlay;
 use crate::parties::active_with_role;
-use crate::title::title_document;
+use crate::title::{entitled_to_goods, title_document};
 use crate::{require, validate, Fail};
 
-/// CREATE_LIEN — possessor and bank, both signing: ISSUED with no active lien.
+/// CREATE_LIEN — the party entitled to the goods and the bank, both signing (either may
+/// submit): ISSUED with no active lien. Only the title holder can pledge: a possessor holding an
+/// order BL for its endorsee cannot, or it could block the endorsee's surrender and make the
+/// endorsee's own bank see the cargo financed elsewhere. Entitlement is the surrender rule,
+/// `title::entitled_to_goods`, so the codes are its codes: `NOT_POSSESSOR` when the possessor did
+/// not sign, `NOT_ENDORSEE` when it is not the endorsee of an order BL, `NOT_AUTHORIZED` when it
+/// is not the consignee of a straight BL.
 pub fn create<R: StateRead + ?Sized>(
     state: &Overlay<'_, R>,
     ctx: &TxCtx<'_>,
@@ -21,6 +28,7 @@ pub fn create<R: StateRead + ?Sized>(
 ) -> Result<Option<PartyId>, Fail> {
     title_document(bl)?;
     require(ctx.signed_by(&bl.possessor), ErrorCode::NotPossessor)?;
+    entitled_to_goods(bl, &bl.possessor)?;
     require(ctx.signed_by(&a.bank), ErrorCode::MissingCosigner)?;
     active_with_role(state, &a.bank, Role::Bank)?;
     validate::currency(&a.currency)?;

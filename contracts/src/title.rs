@@ -325,21 +325,32 @@ fn reject_transfer(ctx: &TxCtx<'_>, bl: &mut BlRecord, reason: &str) -> Result<O
     Ok(Some(from))
 }
 
-/// SURRENDER_FOR_DELIVERY / _FOR_AMENDMENT — the entitled possessor (straight: consignee;
-/// to order: endorsee; blank: possessor) hands the BL to the issuing carrier. An active lien
-/// blocks it unless the lienholder co-signs (the bank consents).
+/// The one rule for who is entitled to the goods — who may surrender the BL and who may pledge
+/// it (CREATE_LIEN): its possessor, when that possessor is the consignee of a straight BL, the
+/// endorsee of a to-order BL, or anyone at all of a BL endorsed in blank. Possession alone is
+/// not title: once an order BL is endorsed to E, its possessor holds it for E (MLETR
+/// identification of the person in control; DCSA PINT: the endorsee surrenders). `Ok` when
+/// `party` is that holder, else the part of the rule it misses.
+pub(crate) fn entitled_to_goods(bl: &BlRecord, party: &PartyId) -> Result<(), Fail> {
+    title_document(bl)?;
+    require(*party == bl.possessor, ErrorCode::NotPossessor)?;
+    if !bl.is_to_order {
+        require(Some(*party) == bl.consignee, ErrorCode::NotAuthorized)?;
+    } else if let Some(endorsee) = bl.endorsee {
+        require(endorsee == *party, ErrorCode::NotEndorsee)?;
+    }
+    Ok(())
+}
+
+/// SURRENDER_FOR_DELIVERY / _FOR_AMENDMENT — the party entitled to the goods
+/// ([`entitled_to_goods`]) hands the BL to the issuing carrier. An active lien blocks it unless
+/// the lienholder co-signs (the bank consents).
 fn surrender(
     ctx: &TxCtx<'_>,
     bl: &mut BlRecord,
     reason: Option<AmendmentReason>,
 ) -> Result<Option<PartyId>, Fail> {
-    title_document(bl)?;
-    possessor(ctx, bl)?;
-    if !bl.is_to_order {
-        require(Some(ctx.submitter) == bl.consignee, ErrorCode::NotAuthorized)?;
-    } else if let Some(endorsee) = bl.endorsee {
-        require(endorsee == ctx.submitter, ErrorCode::NotEndorsee)?;
-    }
+    entitled_to_goods(bl, &ctx.submitter)?;
     if let Some(lien) = bl.active_lien(ctx.now_ms()) {
         require(ctx.signed_by(&lien.bank), ErrorCode::LienActive)?;
     }

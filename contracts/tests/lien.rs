@@ -1,8 +1,10 @@
-//! Liens (DESIGN §5): CREATE_LIEN needs the possessor and the bank, at most one lien binds at a
-//! time (the double-financing check), RELEASE_LIEN is the lienholder's, and an active lien blocks
+//! Liens (DESIGN §5): CREATE_LIEN needs the party entitled to the goods — the surrender rule: the
+//! possessor who is the endorsee of an order BL, any possessor of a blank-endorsed one, the
+//! consignee in possession of a straight one — and the bank; at most one lien binds at a time
+//! (the double-financing check), RELEASE_LIEN is the lienholder's, and an active lien blocks
 //! surrender unless the lienholder co-signs. A lien binds until its expiry in block time.
 
-use ebl_contracts::testkit::{sea_waybill, Cast, TestLedger, BLOCK_MS};
+use ebl_contracts::testkit::{sea_waybill, straight, to_order, Cast, TestLedger, BLOCK_MS};
 use ebl_ledger::action::{Action, AmendmentReason, CreateLien};
 use ebl_ledger::records::{BlStatus, Lien};
 use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId};
@@ -75,13 +77,14 @@ fn the_possessor_and_the_bank_create_a_lien() {
 }
 
 #[test]
-fn the_bank_may_submit_the_lien_with_the_possessor_co_signing() {
+fn the_bank_may_submit_the_lien_with_the_title_holder_co_signing() {
     let cast = Cast::new();
     let mut ledger = TestLedger::new(&cast);
-    let bl = ledger.issued_straight(&cast, REF);
+    let bl = held_by_consignee(&mut ledger, &cast);
     let action = pledge(&ledger, bl, &cast.bank, 30);
-    let record = ledger.assert_acted(&[&cast.bank, &cast.shipper], bl, action, Some(cast.bank.party()));
-    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()), "a straight BL may be pledged too");
+    let record = ledger.assert_acted(&[&cast.bank, &cast.consignee], bl, action, Some(cast.bank.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()));
+    assert_eq!(record.possessor, cast.consignee.party(), "a pledge does not move possession");
 }
 
 #[test]
@@ -207,6 +210,7 @@ fn a_second_lien_is_refused_while_one_binds() {
     let again = pledge(&ledger, bl, &cast.bank, 60);
     ledger.assert_refused(&[&cast.consignee, &cast.bank], again, ErrorCode::LienAlreadyActive);
     // The lien travels with the BL: its next holder cannot pledge it again either.
+    ledger.ok(&cast.consignee, Action::EndorseToOrder { bl, endorsee: cast.forwarder.party() });
     ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.forwarder.party() });
     assert_eq!(ledger.bl(&bl).lien.map(|l| l.bank), Some(cast.bank.party()));
     let by_next_holder = pledge(&ledger, bl, &cast.bank2, 60);
@@ -250,6 +254,167 @@ fn a_lien_still_binds_one_millisecond_before_expiry() {
     let second = pledge(&ledger, bl, &cast.bank2, 60);
     ledger.assert_refused(&[&cast.consignee, &cast.bank2], second, ErrorCode::LienAlreadyActive);
     assert_eq!(ledger.time_ms, expires - 1);
+}
+
+// ---------------------------------------------------------------- who is entitled to pledge
+
+/// The hole this rule closes: an order BL endorsed to order of bank E while its shipper still
+/// holds it. The shipper holds it for E and cannot pledge it to bank Y; had it been able to, the
+/// lien would block E's surrender and E's finance check would read HELD_BY_OTHER_BANK.
+#[test]
+fn a_possessor_who_is_not_the_endorsee_cannot_pledge_to_another_bank() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    ledger.ok(&cast.shipper, Action::EndorseToOrder { bl, endorsee: cast.bank.party() });
+    let record = ledger.bl(&bl);
+    assert_eq!((record.possessor, record.endorsee), (cast.shipper.party(), Some(cast.bank.party())));
+    let to_bank2 = pledge(&ledger, bl, &cast.bank2, 30);
+    // Whichever of the two submits; the state changes in nothing but the submitter's nonce.
+    ledger.assert_refused(&[&cast.shipper, &cast.bank2], to_bank2.clone(), ErrorCode::NotEndorsee);
+    ledger.assert_refused(&[&cast.bank2, &cast.shipper], to_bank2, ErrorCode::NotEndorsee);
+    // Nor to the endorsee's own bank: the possessor is not the one who may pledge.
+    let to_bank = pledge(&ledger, bl, &cast.bank, 30);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank], to_bank, ErrorCode::NotEndorsee);
+    // The endorsee cannot pledge what it does not yet hold.
+    let by_endorsee = pledge(&ledger, bl, &cast.bank, 30);
+    ledger.assert_refused(&[&cast.bank], by_endorsee, ErrorCode::NotPossessor);
+    assert_eq!(ledger.bl(&bl).lien, None);
+
+    // Handed to E: E surrenders unhindered, and E is the one who may pledge.
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.bank.party() });
+    let to_bank2 = pledge(&ledger, bl, &cast.bank2, 30);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank2], to_bank2, ErrorCode::NotPossessor);
+    let record = ledger.assert_acted(
+        &[&cast.bank],
+        bl,
+        Action::SurrenderForDelivery { bl },
+        Some(cast.carrier.party()),
+    );
+    assert_eq!(record.status, BlStatus::PendingSurrenderForDelivery);
+}
+
+#[test]
+fn a_possessor_holding_for_its_endorsee_cannot_pledge_after_passing_the_bl_on() {
+    // The consignee, endorsee in possession, hands the BL to a forwarder without endorsing it:
+    // the forwarder holds it for the consignee, and only the consignee may pledge once it has
+    // it back.
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = held_by_consignee(&mut ledger, &cast);
+    ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.forwarder.party() });
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    ledger.assert_refused(&[&cast.forwarder, &cast.bank], action.clone(), ErrorCode::NotEndorsee);
+    ledger.assert_refused(&[&cast.consignee, &cast.bank], action.clone(), ErrorCode::NotPossessor);
+    ledger.ok(&cast.forwarder, Action::Transfer { bl, to: cast.consignee.party() });
+    let record = ledger.assert_acted(&[&cast.consignee, &cast.bank], bl, action, Some(cast.bank.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()));
+}
+
+#[test]
+fn the_endorsee_in_possession_pledges_with_its_bank() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    // A plain ENDORSE (no further endorsement allowed) still makes the consignee the holder.
+    ledger.ok(&cast.shipper, Action::Endorse { bl, endorsee: cast.consignee.party() });
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
+    let action = pledge(&ledger, bl, &cast.bank2, 30);
+    let record = ledger.assert_acted(&[&cast.consignee, &cast.bank2], bl, action, Some(cast.bank2.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank2.party()));
+    assert_eq!(record.endorsee, Some(cast.consignee.party()));
+}
+
+#[test]
+fn whoever_possesses_a_blank_endorsed_bl_may_pledge_it() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = held_by_consignee(&mut ledger, &cast);
+    ledger.ok(&cast.consignee, Action::BlankEndorse { bl });
+    ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.forwarder.party() });
+    // The former endorsee has no claim left once it hands a blank-endorsed BL on.
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    ledger.assert_refused(&[&cast.consignee, &cast.bank], action.clone(), ErrorCode::NotPossessor);
+    let record = ledger.assert_acted(&[&cast.forwarder, &cast.bank], bl, action, Some(cast.bank.party()));
+    assert_eq!((record.possessor, record.endorsee), (cast.forwarder.party(), None));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()));
+}
+
+#[test]
+fn a_bl_issued_in_blank_may_be_pledged_by_its_first_holder() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    ledger.ok(&cast.carrier, to_order(REF, &cast.shipper, None));
+    let bl = BlId::new(&cast.carrier.party(), REF);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    let record = ledger.assert_acted(&[&cast.shipper, &cast.bank], bl, action, Some(cast.bank.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()));
+}
+
+/// A straight BL follows the surrender rule: only its consignee, in possession, is entitled to
+/// the goods, so only the consignee pledges it. The shipper (or an agent) holding it cannot.
+#[test]
+fn a_straight_bl_is_pledged_by_its_consignee_in_possession_only() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    ledger.ok(&cast.carrier, straight(REF, &cast.shipper, &cast.consignee, &[&cast.forwarder]));
+    let bl = BlId::new(&cast.carrier.party(), REF);
+    let action = pledge(&ledger, bl, &cast.bank, 30);
+    ledger.assert_refused(&[&cast.shipper, &cast.bank], action.clone(), ErrorCode::NotAuthorized);
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.forwarder.party() });
+    ledger.assert_refused(&[&cast.forwarder, &cast.bank], action.clone(), ErrorCode::NotAuthorized);
+    ledger.assert_refused(&[&cast.consignee, &cast.bank], action.clone(), ErrorCode::NotPossessor);
+    ledger.ok(&cast.forwarder, Action::Transfer { bl, to: cast.consignee.party() });
+    let record = ledger.assert_acted(&[&cast.consignee, &cast.bank], bl, action, Some(cast.bank.party()));
+    assert_eq!(record.lien.map(|l| l.bank), Some(cast.bank.party()), "a straight BL may be pledged too");
+}
+
+/// Whoever may pledge may surrender, and the other way round: one rule for both, with the same
+/// codes.
+#[test]
+fn who_may_pledge_is_who_may_surrender() {
+    let cast = Cast::new();
+    // Builds the BL; `None`: its possessor is entitled to the goods, else the code refusing it.
+    type Setup = fn(&mut TestLedger, &Cast) -> (BlId, Option<ErrorCode>);
+    let cases: [(&str, Setup); 5] = [
+        ("possessor, not the endorsee", |l, c| {
+            let bl = l.issued_to_order(c, REF);
+            l.ok(&c.shipper, Action::EndorseToOrder { bl, endorsee: c.consignee.party() });
+            (bl, Some(ErrorCode::NotEndorsee))
+        }),
+        ("shipper holding a straight BL", |l, c| (l.issued_straight(c, REF), Some(ErrorCode::NotAuthorized))),
+        ("consignee holding a straight BL", |l, c| {
+            let bl = l.issued_straight(c, REF);
+            l.ok(&c.shipper, Action::Transfer { bl, to: c.consignee.party() });
+            (bl, None)
+        }),
+        ("endorsee in possession", |l, c| (held_by_consignee(l, c), None)),
+        ("holder of a BL endorsed in blank", |l, c| {
+            let bl = held_by_consignee(l, c);
+            l.ok(&c.consignee, Action::BlankEndorse { bl });
+            (bl, None)
+        }),
+    ];
+    for (what, setup) in cases {
+        eprintln!("case: {what}");
+        let (mut for_lien, mut for_surrender) = (TestLedger::new(&cast), TestLedger::new(&cast));
+        let (bl, refusal) = setup(&mut for_lien, &cast);
+        assert_eq!(setup(&mut for_surrender, &cast), (bl, refusal));
+        let possessor = for_lien.bl(&bl).possessor;
+        let holder =
+            [&cast.shipper, &cast.consignee].into_iter().find(|k| k.party() == possessor).expect("cast");
+        let action = pledge(&for_lien, bl, &cast.bank, 30);
+        match refusal {
+            None => {
+                for_lien.ok_multi(&[holder, &cast.bank], action);
+                for_surrender.ok(holder, Action::SurrenderForDelivery { bl });
+            }
+            Some(code) => {
+                for_lien.assert_refused(&[holder, &cast.bank], action, code);
+                for_surrender.assert_refused(&[holder], Action::SurrenderForDelivery { bl }, code);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- RELEASE_LIEN
