@@ -201,7 +201,8 @@ pub struct Reissue {
     pub replacements: Vec<IssueBl>,
 }
 
-/// CREATE_LIEN: the possessor pledges the BL to a bank. Signed by both.
+/// CREATE_LIEN: the party entitled to the goods (the possessor who may surrender the BL) pledges
+/// it to a bank. Signed by both.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateLien {

@@ -281,7 +281,16 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         expires_at_ms: now + 7 * 24 * 3_600_000,
         finance_reference: "LC-SH-2024-0001".into(),
     };
-    story.act("bank", Action::CreateLien(lien), "lien of USD 125,000.00 under LC-SH-2024-0001").await?;
+    // Only the party entitled to the goods pledges them (ADR 0004), with the bank co-signing: here
+    // the bank is both — endorsee in possession, and lienholder — so its one signature suffices.
+    story
+        .act(
+            "bank",
+            Action::CreateLien(lien),
+            "lien of USD 125,000.00 under LC-SH-2024-0001, signed by the bank alone: it holds title \
+             (endorsee in possession) and is the lienholder",
+        )
+        .await?;
     let terms = LcTerms { to_order_of_bank: Some(true), ..LcTerms::default() };
     let check = story
         .client("bank")?

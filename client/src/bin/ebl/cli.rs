@@ -299,7 +299,9 @@ pub enum BlCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum LienCmd {
-    /// CREATE_LIEN: the possessor pledges the BL to a bank; both sign.
+    /// CREATE_LIEN: the party entitled to the goods (the possessor who may surrender it: endorsee of an
+    /// order BL, any holder of a blank-endorsed one, consignee of a straight one) pledges the BL to a
+    /// bank; both sign.
     Create {
         bl: String,
         #[arg(long)]

@@ -188,7 +188,7 @@ pub fn plan(command: &Command, ctx: &PlanCtx) -> Result<Option<Planned>> {
                     expires_at_ms: time_ms(expires, ctx.now_ms).context("--expires")?,
                     finance_reference: finance_ref.clone(),
                 });
-                // DESIGN §5: the possessor and the bank both sign.
+                // ADR 0004: the party entitled to the goods and the bank both sign.
                 let cosigners = if ctx.me == Some(bank) { Vec::new() } else { vec![bank] };
                 Planned { action, cosigners }
             }
