@@ -4,9 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::ed25519::VerificationKey;
 use crate::error::ParseError;
 use crate::hash::parse_hex32;
 
@@ -30,7 +31,7 @@ const KEY_CACHE_MAX: usize = 16_384;
 /// doublings to find out.
 #[derive(Clone, Copy)]
 struct CachedKey {
-    key: VerifyingKey,
+    key: VerificationKey,
     weak: bool,
 }
 
@@ -49,8 +50,8 @@ impl KeyCache {
         if let Some(cached) = Self::lock().get(party) {
             return Ok(*cached);
         }
-        let key = VerifyingKey::from_bytes(&party.0).map_err(|_| ParseError::Key)?;
-        let cached = CachedKey { key, weak: key.is_weak() };
+        let key = VerificationKey::from_bytes(&party.0).ok_or(ParseError::Key)?;
+        let cached = CachedKey { key, weak: key.is_small_order() };
         let mut cache = Self::lock();
         if cache.len() >= KEY_CACHE_MAX {
             cache.clear();
@@ -67,30 +68,36 @@ impl PartyId {
         &self.0
     }
 
-    /// The ed25519 key, if these bytes are a point on the curve.
+    /// The ed25519 key, if these bytes decode to a point on the curve (canonically or not, as
+    /// ZIP-215 reads keys: [`crate::ed25519`]).
     ///
     /// Decompressing a point costs about as much as a fifth of a signature check, and a ledger
     /// has few parties who sign again and again, so decompressed keys are kept (see
     /// [`KeyCache`]); the answer is the same with or without the cache.
-    pub fn verifying_key(&self) -> Result<VerifyingKey, ParseError> {
+    pub fn verifying_key(&self) -> Result<VerificationKey, ParseError> {
         KeyCache::key(self).map(|cached| cached.key)
     }
 
     /// The ed25519 key if it is fit to sign: on the curve and not of small order (a weak key
     /// would let one signature verify for many messages). Cached like [`Self::verifying_key`].
-    pub fn strong_key(&self) -> Option<VerifyingKey> {
+    pub fn strong_key(&self) -> Option<VerificationKey> {
         KeyCache::key(self).ok().filter(|cached| !cached.weak).map(|cached| cached.key)
     }
 
-    /// A key fit to be registered: see [`Self::strong_key`].
+    /// A key fit to be registered: see [`Self::strong_key`]. The same rule refuses a signer in
+    /// single and in batch verification.
     pub fn is_valid_key(&self) -> bool {
         self.strong_key().is_some()
     }
 
-    /// `verify_strict` of `signature` over `message` under this key; false for a key that is not
-    /// on the curve or is weak.
+    /// Whether `signature` is a valid ZIP-215 signature of `message` under this key
+    /// ([`crate::ed25519`], ADR 0015); false for a key that is not on the curve or is weak.
+    ///
+    /// The one signature rule of the network: transactions, consensus votes and proposals,
+    /// commit certificates and signed reads are all checked with it, or with a
+    /// [`crate::ed25519::Batch`], which gives the same verdicts.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        self.strong_key().is_some_and(|key| key.verify_strict(message, &signature.to_dalek()).is_ok())
+        self.strong_key().is_some_and(|key| key.verify(message, &signature.0))
     }
 
     /// First 8 hex characters, for logs and human-facing summaries.
@@ -234,7 +241,7 @@ mod tests {
     #[test]
     fn cached_keys_answer_as_decompression_does() {
         let party = Keypair::for_test("cached").party();
-        let direct = VerifyingKey::from_bytes(party.as_bytes()).expect("on the curve");
+        let direct = VerificationKey::from_bytes(party.as_bytes()).expect("on the curve");
         // First call decompresses and keeps the key, the second reads it back: same key.
         assert_eq!(party.verifying_key(), Ok(direct));
         assert_eq!(party.verifying_key(), Ok(direct));
@@ -247,7 +254,7 @@ mod tests {
         let mut identity = [0u8; 32];
         identity[0] = 1;
         for _ in 0..2 {
-            assert!(PartyId(identity).verifying_key().is_ok_and(|k| k.is_weak()));
+            assert!(PartyId(identity).verifying_key().is_ok_and(|k| k.is_small_order()));
             assert_eq!(PartyId(identity).strong_key(), None);
             assert_eq!(party.strong_key(), Some(direct));
         }

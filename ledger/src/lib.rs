@@ -1,9 +1,10 @@
 //! # ebl-ledger
 //!
 //! The data and cryptography every eBL Ledger participant shares: SHA-256 hashes, party keys,
-//! the canonical (borsh) encoding of everything hashed or signed, transactions and their
-//! signature checks, blocks, RFC 6962 Merkle roots, the JMT-authenticated state with its
-//! proofs, the records that state holds, and the DCSA document checksum.
+//! the ed25519 signature rule (ZIP-215: one predicate for single and batch checks), the
+//! canonical (borsh) encoding of everything hashed or signed, transactions and their signature
+//! checks, blocks, RFC 6962 Merkle roots, the JMT-authenticated state with its proofs, the
+//! records that state holds, and the DCSA document checksum.
 //!
 //! No I/O, no clock, no randomness: every value here is computed the same on every node.
 //! The rules that decide which actions are allowed live in `ebl-contracts`.
@@ -13,6 +14,7 @@ pub mod block;
 pub mod certificate;
 pub mod checksum;
 pub mod dcsa;
+pub mod ed25519;
 pub mod encoding;
 pub mod error;
 pub mod hash;

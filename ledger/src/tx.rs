@@ -10,10 +10,10 @@
 use std::fmt;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
+use crate::ed25519::{Batch, VerificationKey};
 use crate::encoding;
 use crate::error::{DecodeError, TxError};
 use crate::hash::{domain, Hash};
@@ -114,7 +114,8 @@ impl Transaction {
         self.body.id()
     }
 
-    /// Checks the envelope's shape and every signature with `verify_strict`.
+    /// Checks the envelope's shape and every signature under the ledger's one signature rule
+    /// (ZIP-215, [`crate::ed25519`]).
     pub fn verify(self) -> Result<VerifiedTx, TxError> {
         self.identify().verify()
     }
@@ -127,7 +128,7 @@ impl Transaction {
 
     /// Shape checks shared by single and batch verification: signer count, distinct signers,
     /// one signature per signer, chain id length, keys on the curve and not weak.
-    fn check_shape(&self) -> Result<Vec<VerifyingKey>, TxError> {
+    fn check_shape(&self) -> Result<Vec<VerificationKey>, TxError> {
         let signers = &self.body.signers;
         if signers.is_empty() {
             return Err(TxError::NoSigner);
@@ -176,47 +177,43 @@ impl IdentifiedTx {
         let keys = tx.check_shape()?;
         let message = signing_message(&id);
         for ((key, signature), party) in keys.iter().zip(&tx.signatures).zip(&tx.body.signers) {
-            key.verify_strict(&message, &signature.to_dalek()).map_err(|_| TxError::BadSignature(*party))?;
+            if !key.verify(&message, &signature.0) {
+                return Err(TxError::BadSignature(*party));
+            }
         }
         Ok(VerifiedTx { tx, id })
     }
 }
 
-/// Verifies many transactions at once with ed25519 batch verification. When the batch as a
-/// whole fails, each transaction is checked alone with `verify_strict` to find the culprits,
-/// so the result per transaction is the same as [`Transaction::verify`] gives for honestly
-/// made signatures.
+/// Verifies many transactions at once with one ed25519 batch ([`crate::ed25519::Batch`]). When
+/// the batch as a whole fails, each transaction is checked alone to find the culprits.
 ///
-/// See `docs/adr/0002-signature-verification.md` for how batch and strict verification can
-/// differ on adversarial signatures and why that cannot fork the ledger.
+/// The verdict per transaction is the one [`Transaction::verify`] gives, for any transaction,
+/// honestly made or crafted: the batch and the single check are the same ZIP-215 predicate
+/// (`docs/adr/0015-zip215-signatures.md`), so how transactions are grouped into batches — by
+/// core, by block, with or without those already checked at admission — changes no verdict.
 pub fn verify_batch(txs: Vec<Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
     verify_identified(txs.into_iter().map(Transaction::identify).collect())
 }
 
 /// [`verify_batch`] of transactions whose ids are already known.
 pub fn verify_identified(txs: Vec<IdentifiedTx>) -> Vec<Result<VerifiedTx, TxError>> {
-    // Most transactions have one signer: sized for that, the vectors never grow on the way.
+    // Most transactions have one signer: sized for that, the batch never grows on the way.
     let mut shaped = Vec::with_capacity(txs.len());
-    let mut messages = Vec::with_capacity(txs.len());
-    let mut signatures = Vec::with_capacity(txs.len());
-    let mut keys = Vec::with_capacity(txs.len());
+    let mut batch = Batch::with_capacity(txs.len());
     for IdentifiedTx { tx, id } in txs {
         match tx.check_shape() {
             Ok(tx_keys) => {
                 let message = signing_message(&id);
-                for (key, signature) in tx_keys.into_iter().zip(&tx.signatures) {
-                    messages.push(message);
-                    signatures.push(signature.to_dalek());
-                    keys.push(key);
+                for (key, signature) in tx_keys.iter().zip(&tx.signatures) {
+                    batch.queue(key, &message, &signature.0);
                 }
                 shaped.push(Ok((tx, id)));
             }
             Err(e) => shaped.push(Err(e)),
         }
     }
-    let message_refs: Vec<&[u8]> = messages.iter().map(|m| m.as_slice()).collect();
-    let all_good =
-        !message_refs.is_empty() && ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok();
+    let all_good = !batch.is_empty() && batch.verify();
     shaped
         .into_iter()
         .map(|entry| match entry {
