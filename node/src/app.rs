@@ -231,13 +231,18 @@ impl App {
         Ok(PreparedBlock { block, receipts, state: update, index, left_out, roots_checked: true })
     }
 
-    /// Verifies the signatures of a block's transactions `txs` in one batch — every validator
-    /// verifies the same batch, so every honest validator reaches the same verdict (ADR 0002) —
-    /// except those of a transaction `known` holds at its position, verified already (this
-    /// node's mempool checked it at admission, with `verify_strict`); a known entry that is not
-    /// the very transaction of the block at that position is ignored. `verify_batch` accepts
-    /// every signature `verify_strict` accepts, so the verdict is the one a full batch would
-    /// give. The transactions are moved, not copied. Also returns how many were known.
+    /// Verifies the signatures of a block's transactions `txs` in batches, except those of a
+    /// transaction `known` holds at its position, verified already (this node's mempool checked
+    /// it at admission); a known entry that is not the very transaction of the block at that
+    /// position is ignored. The transactions are moved, not copied. Also returns how many were
+    /// known.
+    ///
+    /// Which transactions this node knows differs from validator to validator, and so do the
+    /// batches; that is safe because every check here — a signature alone, in any batch, or at
+    /// admission — is the one ZIP-215 predicate of `ebl_ledger::ed25519` (ADR 0015), on which
+    /// single and batch verification agree by construction: a signature's verdict is a function
+    /// of the key, the message and the signature alone. A proposal's validity therefore depends
+    /// on its contents alone, and every honest validator judges it alike.
     pub fn verify_block_txs(
         txs: Vec<ebl_ledger::Transaction>,
         known: Vec<Option<Arc<VerifiedTx>>>,
@@ -369,7 +374,9 @@ const PARALLEL_VERIFY_MIN: usize = 512;
 /// `verify_batch` over `txs`, split in as many consecutive batches as the machine has cores (at
 /// most 4), each on its own thread: a syncing node, or one validating a block of transactions it
 /// never saw, has idle cores while one thread verifies. Results in order, one per transaction;
-/// each batch falls back to single strict verification on failure, as `verify_batch` does.
+/// each batch falls back to single verification on failure, as `verify_batch` does. The split
+/// depends on this machine's core count, and changes no verdict: batch and single checks are
+/// the same ZIP-215 predicate (ADR 0015).
 fn verify_in_parallel(txs: Vec<ebl_ledger::Transaction>) -> Vec<Result<VerifiedTx, TxError>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     if threads < 2 || txs.len() < PARALLEL_VERIFY_MIN {

@@ -346,8 +346,9 @@ fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], KeyDecodeError> {
     bytes.try_into().map_err(|_| KeyDecodeError { expected: N, found: bytes.len() })
 }
 
-/// ed25519 verified with `verify_strict`, as the ledger and the client verify (ADR 0002), so
-/// that a certificate consensus accepts also verifies for a strict client.
+/// ed25519 verified under the ledger's one rule (`PartyId::verify`: ZIP-215, ADR 0015), as the
+/// ledger and the client verify, so that a certificate consensus accepts also verifies for a
+/// client, and no vote's verdict depends on how it was batched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EblEd25519;
 

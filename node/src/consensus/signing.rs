@@ -102,7 +102,9 @@ impl Signer<EblContext> for EblSigner {
     }
 }
 
-/// Verifies consensus messages with `verify_strict`, for the validators of the genesis set.
+/// Verifies consensus messages — votes, proposals, validator proofs — for the validators of the
+/// genesis set, with the ledger's one signature rule (`PartyId::verify`: ZIP-215, ADR 0015), the
+/// rule clients apply to the commit certificates these votes make.
 #[derive(Debug, Clone)]
 pub struct EblVerifier {
     chain_id: String,
