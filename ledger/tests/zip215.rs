@@ -57,10 +57,10 @@ fn order_8_point() -> EdwardsPoint {
         bytes[0] = y;
         let Some(point) = CompressedEdwardsY(bytes).decompress() else { continue };
         let t = torsion_part(&point);
-        if !(t.mul_by_cofactor().is_identity() && !(t + t + t + t).is_identity()) {
-            continue;
+        let order_8 = t.mul_by_cofactor().is_identity() && !(t + t + t + t).is_identity();
+        if order_8 {
+            return t;
         }
-        return t;
     }
     panic!("no y below 256 has a point with torsion of order 8");
 }
