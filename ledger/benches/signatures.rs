@@ -115,7 +115,8 @@ fn signatures(c: &mut Criterion) {
         "the bench transactions must be validly signed, or the batch falls back to one-by-one checks"
     );
     let raw = Raw::of(&txs);
-    let distinct = Raw::of(&signed_transfers(BATCH_TXS));
+    let distinct_txs = signed_transfers(BATCH_TXS);
+    let distinct = Raw::of(&distinct_txs);
     for r in [&raw, &distinct] {
         assert!(
             r.zip215_batch() && r.dalek_batch() && r.consensus_batch(),
@@ -162,11 +163,17 @@ fn signatures(c: &mut Criterion) {
     group.bench_function(format!("ed25519_consensus_batch/{BATCH_TXS}"), |b| {
         b.iter(|| black_box(&raw).consensus_batch())
     });
+    group.bench_function(format!("verify_batch/{BATCH_TXS}-distinct"), |b| {
+        b.iter_batched(|| distinct_txs.clone(), verify_batch, BatchSize::LargeInput)
+    });
     group.bench_function(format!("zip215_batch/{BATCH_TXS}-distinct"), |b| {
         b.iter(|| black_box(&distinct).zip215_batch())
     });
     group.bench_function(format!("ed25519_dalek_verify_batch/{BATCH_TXS}-distinct"), |b| {
         b.iter(|| black_box(&distinct).dalek_batch())
+    });
+    group.bench_function(format!("ed25519_consensus_batch/{BATCH_TXS}-distinct"), |b| {
+        b.iter(|| black_box(&distinct).consensus_batch())
     });
 
     group.finish();
