@@ -264,6 +264,42 @@ impl Batch {
     }
 }
 
+/// Signatures that honest signing code never makes, for tests of this rule and for the attack
+/// tests of the node (issue 29, attack (e)). Only with the `test-utils` feature.
+#[cfg(any(test, feature = "test-utils"))]
+pub mod crafted {
+    use super::*;
+    use curve25519_dalek::constants::EIGHT_TORSION;
+
+    /// A signature of `message` by the key of `seed` (the key of `Keypair::from_seed(seed)`) whose
+    /// `R` is `[r]B + T`, with `T` a point of order 8. Valid under this rule (the cofactor removes
+    /// `T`); refused by ed25519-dalek's `verify_strict`; accepted by its cofactorless
+    /// `verify_batch` in about one batch in eight — the signature that let validators batching
+    /// differently disagree before ADR 0015.
+    pub fn torsion_in_r(seed: &[u8; 32], message: &[u8]) -> [u8; SIGNATURE_BYTES] {
+        // RFC 8032 §5.1.5: the secret scalar is the clamped first half of SHA-512(seed).
+        let expanded: [u8; 64] = Sha512::digest(seed).into();
+        let mut half = [0u8; 32];
+        half.copy_from_slice(&expanded[..32]);
+        half[0] &= 248;
+        half[31] &= 127;
+        half[31] |= 64;
+        let secret = Scalar::from_bytes_mod_order(half);
+        let public = EdwardsPoint::mul_base(&secret).compress().to_bytes();
+        let mut nonce = Sha512::new();
+        nonce.update(b"ebl-ledger/crafted-torsion-nonce");
+        nonce.update(&expanded[32..]);
+        nonce.update(message);
+        let r = Scalar::from_bytes_mod_order_wide(&nonce.finalize().into());
+        let big_r = (EdwardsPoint::mul_base(&r) + EIGHT_TORSION[1]).compress().to_bytes();
+        let s = r + challenge(&big_r, &public, message) * secret;
+        let mut signature = [0u8; SIGNATURE_BYTES];
+        signature[..32].copy_from_slice(&big_r);
+        signature[32..].copy_from_slice(s.as_bytes());
+        signature
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +328,22 @@ mod tests {
         batch.queue(&key, b"message", &bad);
         assert!(!batch.verify());
         assert!(Batch::default().verify(), "an empty batch has nothing wrong in it");
+    }
+
+    #[test]
+    fn a_crafted_torsion_signature_is_valid_here_and_refused_by_verify_strict() {
+        let seed = [5u8; 32];
+        let keypair = crate::Keypair::from_seed(seed);
+        let signature = crafted::torsion_in_r(&seed, b"crafted");
+        assert!(keypair.party().verify(b"crafted", &crate::Signature(signature)));
+        assert!(!keypair.party().verify(b"other", &crate::Signature(signature)));
+        let dalek = ed25519_dalek::VerifyingKey::from_bytes(keypair.party().as_bytes()).expect("a key");
+        let strict = dalek.verify_strict(b"crafted", &ed25519_dalek::Signature::from_bytes(&signature));
+        assert!(strict.is_err(), "R carries a torsion point");
+        // R has order 8ℓ: its torsion part is of order 8, not less.
+        let r = decode_point(signature_r_bytes(&signature)).expect("R decodes");
+        let r4 = r + r + r + r;
+        assert!(!r.is_torsion_free() && !r4.is_torsion_free());
     }
 
     #[test]
