@@ -92,6 +92,25 @@ pub enum CertificateError {
     BadSignature(PartyId),
     #[error("signers hold {signed} of {total} voting power; more than two thirds are needed")]
     InsufficientPower { signed: u64, total: u64 },
+    /// The trusted validators' voting powers do not add up in a u64: such a set is refused,
+    /// never summed with saturation (which would let one huge validator make a block final).
+    #[error("the trusted validators' voting powers overflow a 64-bit sum")]
+    PowerOverflow,
+    /// No trusted validator has voting power: nothing can be final for such a set.
+    #[error("the trusted validators hold no voting power")]
+    NoVotingPower,
+}
+
+/// The total voting power of `validators`, refused if it overflows or is zero.
+pub fn total_power(validators: &[(PartyId, u64)]) -> Result<u64, CertificateError> {
+    let total = validators
+        .iter()
+        .try_fold(0u64, |sum, (_, power)| sum.checked_add(*power))
+        .ok_or(CertificateError::PowerOverflow)?;
+    if total == 0 {
+        return Err(CertificateError::NoVotingPower);
+    }
+    Ok(total)
 }
 
 impl Certificate {
@@ -122,7 +141,7 @@ impl Certificate {
         if self.signatures.len() > CERTIFICATE_SIGNATURES_MAX {
             return Err(CertificateError::TooManySignatures(self.signatures.len()));
         }
-        let total: u64 = validators.iter().fold(0u64, |sum, (_, power)| sum.saturating_add(*power));
+        let total = total_power(validators)?;
         let mut signed: u64 = 0;
         for (i, (party, signature)) in self.signatures.iter().enumerate() {
             if self.signatures[..i].iter().any(|(p, _)| p == party) {
@@ -144,7 +163,8 @@ impl Certificate {
             if !party.verify(&bytes, signature) {
                 return Err(CertificateError::BadSignature(*party));
             }
-            signed = signed.saturating_add(power);
+            // Cannot overflow: the signers are distinct members of a set whose sum fits.
+            signed = signed.checked_add(power).ok_or(CertificateError::PowerOverflow)?;
         }
         // More than two thirds: 3 × signed > 2 × total, in u128 so nothing overflows.
         if 3 * u128::from(signed) > 2 * u128::from(total) {
@@ -203,6 +223,22 @@ mod tests {
             two.verify("c", &set, &h),
             Err(CertificateError::InsufficientPower { signed: 2, total: 4 })
         );
+    }
+
+    #[test]
+    fn an_overflowing_or_powerless_validator_set_is_refused() {
+        let keys = keys();
+        let h = header(5);
+        // With saturation, one validator of u64::MAX power in a set summing past u64::MAX
+        // would pass alone (3 × MAX > 2 × MAX); the sum is refused instead.
+        let huge: Vec<(PartyId, u64)> =
+            vec![(keys[0].party(), u64::MAX), (keys[1].party(), u64::MAX), (keys[2].party(), 1)];
+        let one = certify(&[&keys[0]], &h, "c");
+        assert_eq!(one.verify("c", &huge, &h), Err(CertificateError::PowerOverflow));
+        let powerless: Vec<(PartyId, u64)> = keys.iter().map(|k| (k.party(), 0)).collect();
+        assert_eq!(one.verify("c", &powerless, &h), Err(CertificateError::NoVotingPower));
+        assert_eq!(one.verify("c", &[], &h), Err(CertificateError::NoVotingPower));
+        assert_eq!(total_power(&[(keys[0].party(), u64::MAX)]), Ok(u64::MAX));
     }
 
     #[test]

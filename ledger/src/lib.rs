@@ -17,6 +17,7 @@ pub mod dcsa;
 pub mod ed25519;
 pub mod encoding;
 pub mod error;
+pub mod finance;
 pub mod hash;
 pub mod httpsig;
 pub mod keys;
