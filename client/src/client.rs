@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ebl_ledger::dcsa::TransportDocumentJson;
+use ebl_ledger::dcsa::{DocumentFacts, TransportDocumentJson};
 use ebl_ledger::{
     Action, BlId, BlRecord, Hash, Keypair, PartyId, PartyRecord, ProofBundle, Transaction, TxId,
 };
@@ -15,10 +15,11 @@ use serde::de::DeserializeOwned;
 
 use crate::batch::encode_batch;
 use crate::builder::TxBuilder;
-use crate::error::{ClientError, Result};
+use crate::error::{ClientError, Disagreement, Result};
+use crate::finance::{judge, CheckedFinance, Presented};
 use crate::signing::sign_request;
 use crate::sse::SseParser;
-use crate::trust::{decode_bundle, Trust, VerifiedTitle};
+use crate::trust::{check_fresh, decode_bundle, Trust, VerifiedTitle, PROOF_AGE_MAX_MS};
 use crate::types::*;
 
 /// Default timeout of one request, in milliseconds (not of an event stream).
@@ -34,7 +35,8 @@ pub const POLL_INTERVAL_MS: u64 = 250;
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<LedgerEvent>> + Send>>;
 
 /// A client of one node, on one chain, optionally holding one party key (for signed reads and
-/// for signing transactions).
+/// for signing transactions). `https://` nodes are spoken to over TLS (rustls, the Mozilla
+/// roots, plus any root given with [`Client::with_root_certificate_pem`]).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -42,6 +44,20 @@ pub struct Client {
     chain_id: String,
     key: Option<Arc<Keypair>>,
     timeout: Duration,
+    /// Extra trusted TLS roots (PEM), e.g. a private network's own CA.
+    roots: Vec<Vec<u8>>,
+    /// Oldest proof accepted (block time before this machine's clock).
+    max_proof_age: Duration,
+}
+
+fn http_client(base: &str, roots: &[Vec<u8>]) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS));
+    for pem in roots {
+        let root = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| ClientError::Input(format!("TLS root certificate: {e}")))?;
+        builder = builder.add_root_certificate(root);
+    }
+    builder.build().map_err(|e| ClientError::Http { url: base.to_owned(), reason: root_cause(&e) })
 }
 
 enum Body {
@@ -79,17 +95,41 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(ClientError::Input(format!("node URL {base:?} must start with http:// or https://")));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
-            .build()
-            .map_err(|e| ClientError::Http { url: base.clone(), reason: e.to_string() })?;
+        let http = http_client(&base, &[])?;
         Ok(Client {
             http,
             base,
             chain_id: chain_id.into(),
             key: None,
             timeout: Duration::from_millis(REQUEST_TIMEOUT_MS),
+            roots: Vec::new(),
+            max_proof_age: Duration::from_millis(PROOF_AGE_MAX_MS),
         })
+    }
+
+    /// Also trusts the TLS root certificate `pem` (for nodes behind a private CA).
+    pub fn with_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self> {
+        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+            return Err(ClientError::Input("TLS root certificate: no PEM certificate in it".into()));
+        }
+        self.roots.push(pem.to_vec());
+        self.http = http_client(&self.base, &self.roots)?;
+        Ok(self)
+    }
+
+    /// The oldest proof this client accepts, in block time before this machine's clock
+    /// (default [`PROOF_AGE_MAX_MS`]): an older one is refused as [`ClientError::StaleProof`].
+    pub fn with_max_proof_age(mut self, max_age: Duration) -> Self {
+        self.max_proof_age = max_age;
+        self
+    }
+
+    pub fn max_proof_age(&self) -> Duration {
+        self.max_proof_age
+    }
+
+    fn max_proof_age_ms(&self) -> u64 {
+        u64::try_from(self.max_proof_age.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// A client on whatever chain the node reports (`GET /v1/status`). Trusting the node for the
@@ -401,11 +441,12 @@ impl Client {
         decode_bundle(&self.proof(bl).await?.bundle)
     }
 
-    /// Fetches the BL's proof bundle and verifies it locally against `trust`: the answer holds
-    /// whether or not the node is honest.
+    /// Fetches the BL's proof bundle and verifies it locally against `trust`, and that it is
+    /// fresh (at most [`Client::max_proof_age`] old): the answer holds whether or not the node
+    /// is honest.
     pub async fn verify_title(&self, trust: &Trust, bl: &BlId) -> Result<VerifiedTitle> {
         let bundle = self.proof_bundle(bl).await?;
-        trust.verify_title(*bl, &bundle)
+        trust.verify_fresh_title(*bl, &bundle, crate::time::now_ms(), self.max_proof_age_ms())
     }
 
     /// `GET /v1/bls/{blId}/containers`.
@@ -418,10 +459,78 @@ impl Client {
         self.get(&format!("/v1/bls/{bl}/containers/{}", segment(equipment_reference)), true).await
     }
 
-    /// `POST /v1/bls/{blId}/finance-check`, signed by a bank.
+    /// `POST /v1/bls/{blId}/finance-check`, signed by a bank: the node's report, as it says it
+    /// (not verified; see [`Client::finance_check_verified`]).
     pub async fn finance_check(&self, bl: &BlId, request: &FinanceCheckRequest) -> Result<FinanceReport> {
         let body = serde_json::to_vec(request).map_err(|e| ClientError::Decode(e.to_string()))?;
         self.json(Method::POST, &format!("/v1/bls/{bl}/finance-check"), None, Body::Json(body), true).await
+    }
+
+    /// A finance check whose verdict is computed here: the node's proof of the record checked
+    /// against `trust` and for freshness, the presented document's checksum computed here, the
+    /// LC terms checked against the ledger's document, the lien judged at the certified block's
+    /// time — by the ledger's own rules. Refused with [`ClientError::Proof`],
+    /// [`ClientError::OtherChain`], [`ClientError::StaleProof`] or [`ClientError::NodeLied`]
+    /// when the node's answer cannot be relied on.
+    pub async fn finance_check_verified(
+        &self,
+        trust: &Trust,
+        bl: &BlId,
+        request: &FinanceCheckRequest,
+    ) -> Result<CheckedFinance> {
+        let bank = self.require_key()?.party();
+        let presented = match &request.document {
+            Some(d) => {
+                Some(TransportDocumentJson::from_value(d).map_err(|e| ClientError::Document(e.to_string()))?)
+            }
+            None => None,
+        };
+        let report = self.finance_check(bl, request).await?;
+        let bundle = decode_bundle(&report.proof)?;
+        let title = trust.verify_title(*bl, &bundle)?;
+        let age_ms =
+            check_fresh(title.height, title.time_ms, crate::time::now_ms(), self.max_proof_age_ms())?;
+        let facts = match &request.lc_terms {
+            Some(_) => Some(self.ledger_document_facts(bl, &title, presented.as_ref()).await?),
+            None => None,
+        };
+        let presented = Presented {
+            bank: &bank,
+            checksum: presented.as_ref().map(|d| d.checksum()),
+            facts: facts.as_ref(),
+            lc_terms: request.lc_terms.as_ref(),
+        };
+        judge(report, title, age_ms, presented)
+    }
+
+    /// The facts of the ledger's document of a proven title: from the presented document when
+    /// its checksum is the proven one, else from the node's copy, which must have that checksum.
+    async fn ledger_document_facts(
+        &self,
+        bl: &BlId,
+        title: &VerifiedTitle,
+        presented: Option<&TransportDocumentJson>,
+    ) -> Result<DocumentFacts> {
+        let proven = title.record.document_checksum;
+        let document = match presented {
+            Some(d) if d.checksum() == proven => d.clone(),
+            _ => {
+                let served = self.document(bl).await?;
+                if served.checksum() != proven {
+                    return Err(ClientError::NodeLied {
+                        bl: *bl,
+                        disagreements: vec![Disagreement {
+                            field: "document checksum".into(),
+                            node_says: served.checksum().to_string(),
+                            proof_says: proven.to_string(),
+                        }],
+                    });
+                }
+                served
+            }
+        };
+        let value = document.to_value().map_err(|e| ClientError::Document(e.to_string()))?;
+        DocumentFacts::extract(&value).map_err(|e| ClientError::Document(e.to_string()))
     }
 
     // ---- events (signed) ----

@@ -24,6 +24,19 @@ pub enum ClientError {
     /// A proof bundle checks out, but does not prove what was asked.
     #[error("proof does not prove the title asked for: {0}")]
     Title(#[from] TitleError),
+    /// The proof is of a block on another chain than the trusted genesis names.
+    #[error("the proof is of chain {found:?}; the trusted genesis is of chain {trusted:?}")]
+    OtherChain { trusted: String, found: String },
+    /// A genuine proof, but of a block older than the client accepts: a node may be replaying
+    /// the title as it was (before a transfer, a surrender or a lien).
+    #[error(
+        "stale proof: block {height} of {block_time} is {age_ms} ms old, more than the {max_age_ms} ms          accepted (--max-proof-age); the node may be replaying an old state"
+    )]
+    StaleProof { height: u64, time_ms: u64, block_time: String, age_ms: u64, max_age_ms: u64 },
+    /// The node's answer contradicts what its own proof proves, or the verdict computed here
+    /// from the proven record: it lied.
+    #[error("the node lied about BL {bl}: {}", lies(.disagreements))]
+    NodeLied { bl: BlId, disagreements: Vec<Disagreement> },
     /// The call needs a party key (a signed read or a transaction) and the client has none.
     #[error("this call needs a party key: give one with --key FILE (or EBL_KEY), or Client::with_key")]
     NoKey,
@@ -85,6 +98,25 @@ pub enum BuildError {
     Malformed(String),
 }
 
+/// One field on which a node's answer and the proven record (or the verdict computed from it)
+/// differ.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disagreement {
+    /// The field of the node's answer (`passed`, `lienStatus`, `status`, …).
+    pub field: String,
+    pub node_says: String,
+    pub proof_says: String,
+}
+
+fn lies(disagreements: &[Disagreement]) -> String {
+    disagreements
+        .iter()
+        .map(|d| format!("{} is {} by the proof, the node says {}", d.field, d.proof_says, d.node_says))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn list(parties: &[PartyId]) -> String {
     parties.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
 }
@@ -96,6 +128,19 @@ impl ClientError {
             ClientError::Api { code, .. } => Some(code),
             _ => None,
         }
+    }
+
+    /// A stable code for each way a node's answer is refused (the node may have lied), for
+    /// scripts (`ebl --json` prints it as `code`).
+    pub fn trust_code(&self) -> Option<&'static str> {
+        Some(match self {
+            ClientError::Proof(_) => "PROOF_INVALID",
+            ClientError::Title(_) => "PROOF_OF_OTHER_TITLE",
+            ClientError::OtherChain { .. } => "OTHER_CHAIN",
+            ClientError::StaleProof { .. } => "STALE_PROOF",
+            ClientError::NodeLied { .. } => "NODE_LIED",
+            _ => return None,
+        })
     }
 }
 

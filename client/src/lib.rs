@@ -1,6 +1,7 @@
 //! ebl-client: the REST SDK of eBL Ledger. Builds and signs transactions locally, signs reads
 //! (RFC 9421), and verifies proof bundles against the genesis validator set without trusting
-//! the node it asked.
+//! the node it asked: a proof must be fresh (at most two minutes old by default), and a finance
+//! check's verdict is computed here from the proven record (ADR 0017). Speaks `https://`.
 //!
 //! ```no_run
 //! # async fn demo() -> ebl_client::Result<()> {
@@ -19,17 +20,22 @@ pub mod batch;
 pub mod builder;
 pub mod client;
 pub mod error;
+pub mod finance;
 pub mod keys;
 pub mod signing;
 pub mod sse;
+#[cfg(feature = "test-utils")]
+pub mod testkit;
+pub mod time;
 pub mod trust;
 pub mod types;
 
 pub use actions::{explain_refusal, issue_from, issue_from_document, secret_hash, BlRef, IssueParties};
 pub use builder::{PartialTx, TxBuilder};
 pub use client::{typed_events, Client, EventStream};
-pub use error::{BuildError, ClientError, Result, TitleError};
-pub use trust::{decode_bundle, Trust, VerifiedTitle};
+pub use error::{BuildError, ClientError, Disagreement, Result, TitleError};
+pub use finance::CheckedFinance;
+pub use trust::{check_fresh, decode_bundle, Trust, VerifiedTitle, PROOF_AGE_MAX_MS};
 pub use types::*;
 
 /// The ledger types the SDK speaks in.

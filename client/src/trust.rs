@@ -2,9 +2,12 @@
 //! With it, a proof bundle from any node — honest or not — is checked locally: the certificate
 //! must carry more than two thirds of the trusted voting power over the header, the header's
 //! state root must prove the value, and the value must be the record of the BL asked for.
+//! A genuine proof is also judged by its age: one older than the client accepts
+//! ([`PROOF_AGE_MAX_MS`] by default) is refused, for a node could replay a title as it was.
 
 use std::path::Path;
 
+use ebl_ledger::certificate::total_power;
 use ebl_ledger::{BlId, BlRecord, Hash, PartyId, ProofBundle, StateKey};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +15,11 @@ use crate::error::{ClientError, Result, TitleError};
 
 /// Largest genesis file read, in bytes (the node's own bound).
 pub const GENESIS_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// Default oldest proof accepted, in ms of block time before this machine's clock: the network
+/// commits a block at least every second or so while idle, so a proof two minutes old comes from
+/// a node that is stuck, cut off, or replaying the past.
+pub const PROOF_AGE_MAX_MS: u64 = 120_000;
 
 /// The part of a genesis file a client needs.
 #[derive(Debug, Deserialize)]
@@ -77,11 +85,38 @@ impl Trust {
         if anchor.validators.is_empty() {
             return Err("the genesis names no validator".into());
         }
-        if anchor.validators.iter().all(|v| v.voting_power == 0) {
-            return Err("no validator has voting power".into());
+        let validators: Vec<(PartyId, u64)> =
+            anchor.validators.into_iter().map(|v| (v.party, v.voting_power)).collect();
+        Trust::checked(anchor.chain_id, validators)
+    }
+
+    /// A trust anchor, refused if it could not make any block final or could be fooled: no
+    /// validator, a validator named twice, voting powers that sum to zero or past `u64`.
+    pub fn checked(chain_id: String, validators: Vec<(PartyId, u64)>) -> std::result::Result<Self, String> {
+        if validators.is_empty() {
+            return Err("the genesis names no validator".into());
         }
-        let validators = anchor.validators.into_iter().map(|v| (v.party, v.voting_power)).collect();
-        Ok(Trust { chain_id: anchor.chain_id, validators })
+        for (i, (party, _)) in validators.iter().enumerate() {
+            if validators[..i].iter().any(|(p, _)| p == party) {
+                return Err(format!("validator {party} is named twice"));
+            }
+        }
+        total_power(&validators).map_err(|e| e.to_string())?;
+        Ok(Trust { chain_id, validators })
+    }
+
+    /// Checks `bundle` as [`Trust::verify_title`] does, then that its block is at most
+    /// `max_age_ms` older than `now_ms` (this machine's clock).
+    pub fn verify_fresh_title(
+        &self,
+        bl: BlId,
+        bundle: &ProofBundle,
+        now_ms: u64,
+        max_age_ms: u64,
+    ) -> Result<VerifiedTitle> {
+        let title = self.verify_title(bl, bundle)?;
+        check_fresh(title.height, title.time_ms, now_ms, max_age_ms)?;
+        Ok(title)
     }
 
     /// Checks `bundle` as proof of the title of `bl`: certificate → header → state root →
@@ -89,6 +124,12 @@ impl Trust {
     pub fn verify_title(&self, bl: BlId, bundle: &ProofBundle) -> Result<VerifiedTitle> {
         if bundle.key != StateKey::Bl(bl) {
             return Err(TitleError::WrongKey { asked: bl, found: format!("{:?}", bundle.key) }.into());
+        }
+        if bundle.header.chain_id != self.chain_id {
+            return Err(ClientError::OtherChain {
+                trusted: self.chain_id.clone(),
+                found: bundle.header.chain_id.clone(),
+            });
         }
         bundle.verify(&self.chain_id, &self.validators)?;
         if bundle.value.is_none() {
@@ -108,6 +149,23 @@ impl Trust {
             record,
         })
     }
+}
+
+/// Refuses a proof of a block older than `max_age_ms` by this machine's clock (`now_ms`). A
+/// block time ahead of the clock counts as age 0 (validators' clocks drift a little; a block's
+/// time is signed by them, so a node cannot make it up).
+pub fn check_fresh(height: u64, time_ms: u64, now_ms: u64, max_age_ms: u64) -> Result<u64> {
+    let age_ms = now_ms.saturating_sub(time_ms);
+    if age_ms > max_age_ms {
+        return Err(ClientError::StaleProof {
+            height,
+            time_ms,
+            block_time: crate::time::format_ms(time_ms),
+            age_ms,
+            max_age_ms,
+        });
+    }
+    Ok(age_ms)
 }
 
 /// Decodes the hex of a borsh `ProofBundle`, as the proof and finance-check routes serve it.
@@ -132,5 +190,37 @@ mod tests {
         assert_eq!(trust, Trust::new("ebl-test", vec![(a, 3)]));
         assert!(Trust::from_genesis_json(br#"{"chainId":"x","validators":[]}"#).is_err());
         assert!(Trust::from_genesis_json(b"[]").is_err());
+    }
+
+    #[test]
+    fn an_overflowing_powerless_or_doubled_validator_set_is_refused() {
+        let (a, b) =
+            (ebl_ledger::Keypair::for_test("v0").party(), ebl_ledger::Keypair::for_test("v1").party());
+        let genesis = |validators: &[(PartyId, u64)]| {
+            let list: Vec<String> = validators
+                .iter()
+                .map(|(p, power)| format!(r#"{{"party":"{p}","votingPower":{power}}}"#))
+                .collect();
+            format!(r#"{{"chainId":"c","validators":[{}]}}"#, list.join(","))
+        };
+        let overflow = Trust::from_genesis_json(genesis(&[(a, u64::MAX), (b, 1)]).as_bytes());
+        assert!(overflow.is_err_and(|e| e.contains("overflow")));
+        let powerless = Trust::from_genesis_json(genesis(&[(a, 0), (b, 0)]).as_bytes());
+        assert!(powerless.is_err_and(|e| e.contains("no voting power")));
+        let doubled = Trust::from_genesis_json(genesis(&[(a, 1), (a, 1)]).as_bytes());
+        assert!(doubled.is_err_and(|e| e.contains("named twice")));
+        assert!(Trust::from_genesis_json(genesis(&[(a, u64::MAX), (b, 0)]).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_proof_older_than_the_bound_is_stale() {
+        assert_eq!(check_fresh(7, 1_000, 121_000, PROOF_AGE_MAX_MS).expect("fresh"), 120_000);
+        assert_eq!(check_fresh(7, 5_000, 1_000, PROOF_AGE_MAX_MS).expect("ahead"), 0);
+        let stale = check_fresh(7, 1_000, 121_001, PROOF_AGE_MAX_MS).expect_err("stale");
+        assert!(
+            matches!(stale, ClientError::StaleProof { height: 7, age_ms: 120_001, max_age_ms: 120_000, .. }),
+            "{stale:?}"
+        );
+        assert!(stale.to_string().contains("1970-01-01T00:00:01Z"), "{stale}");
     }
 }

@@ -268,10 +268,13 @@ fn another_chain_is_refused() {
     let chain = Chain::new(&[bl_a()], None);
     let bundle = chain.bundle(StateKey::Bl(bl_a().id), certify(&all(&genesis), 7, chain.header.hash()));
     let other_chain = Trust::new("ebl-other", genesis.iter().map(|k| (k.party(), 1)).collect());
-    assert!(matches!(
-        other_chain.verify_title(bl_a().id, &bundle),
-        Err(ClientError::Proof(BundleError::Certificate(CertificateError::WrongBlock { .. })))
-    ));
+    // Its own error, naming both chains (checked before any signature).
+    let error = other_chain.verify_title(bl_a().id, &bundle).expect_err("another chain");
+    assert!(
+        matches!(&error, ClientError::OtherChain { trusted, found } if trusted == "ebl-other" && found == CHAIN),
+        "{error:?}"
+    );
+    assert_eq!(error.trust_code(), Some("OTHER_CHAIN"));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //!
 //! Every action is signed on this machine with your party key (`--key`) and submitted to a
 //! node (`--node`); by default `ebl` waits for the commit and prints the outcome. Titles are
-//! verified locally against the genesis validators (`--genesis`), never taken on a node's word.
+//! verified locally against the genesis validators (`--genesis`) and for freshness
+//! (`--max-proof-age`), never taken on a node's word; a finance check's verdict is computed here
+//! from the proven record.
 //! Exit code: 0 on success; 1 on any error, refused transaction, failed check or unverified title.
 
 #[path = "ebl/cli.rs"]
@@ -33,7 +35,10 @@ fn main() -> ExitCode {
         Err(error) => {
             if json {
                 let hint = output::hint(&error);
-                output::print_json(&serde_json::json!({ "error": format!("{error:#}"), "hint": hint }));
+                let code = output::error_code(&error);
+                output::print_json(
+                    &serde_json::json!({ "error": format!("{error:#}"), "code": code, "hint": hint }),
+                );
             } else {
                 eprintln!("error: {error:#}");
                 if let Some(hint) = output::hint(&error) {

@@ -31,6 +31,13 @@ pub struct Cli {
     /// The chain id, when no genesis file is given (otherwise asked from the node).
     #[arg(long, env = "EBL_CHAIN_ID", global = true)]
     pub chain_id: Option<String>,
+    /// The oldest proof accepted: a proof of a block older than this (by this machine's clock)
+    /// is refused as stale, for a node could be replaying an old title. 90s, 2m, 500ms, …
+    #[arg(long, env = "EBL_MAX_PROOF_AGE", global = true, default_value = "2m", value_parser = parse_age)]
+    pub max_proof_age: std::time::Duration,
+    /// Also trust this TLS root certificate (PEM) for an `https://` node behind a private CA.
+    #[arg(long, env = "EBL_CA_CERT", global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     /// Machine-readable output: one JSON document (or JSON lines for `watch`).
     #[arg(long, global = true)]
     pub json: bool,
@@ -47,6 +54,11 @@ pub struct Cli {
     pub tx: TxOptions,
     #[command(subcommand)]
     pub command: Command,
+}
+
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    ebl_client::time::parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration such as 90s, 2m or 500ms"))
 }
 
 impl Cli {
@@ -92,9 +104,11 @@ pub enum Command {
     /// Container release: orders, holds, delegation, pickup, gate-out, empty return.
     #[command(subcommand)]
     Release(ReleaseCmd),
-    /// Verify a BL's title locally: proof bundle checked against the genesis validators.
+    /// Verify a BL's title locally: proof bundle checked against the genesis validators (needs
+    /// --genesis) and for freshness (--max-proof-age).
     Verify { bl: String },
-    /// A bank's trade-finance check of a BL (exit 1 when it fails).
+    /// A bank's trade-finance check of a BL, its verdict computed here from the proven record
+    /// (needs --genesis); exit 1 when it fails or the node's answer contradicts the proof.
     FinanceCheck(FinanceCheckArgs),
     /// A BL's signed history (the endorsement chain).
     History { bl: String },

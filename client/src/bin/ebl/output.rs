@@ -54,12 +54,14 @@ fn endorsee_text(record: &BlRecord, names: &Names) -> String {
     }
 }
 
-/// The line `ebl verify` prints for a title it verified.
-pub fn verified_line(label: &str, title: &VerifiedTitle, names: &Names) -> String {
+/// The line `ebl verify` prints for a title it verified (`age_ms`: how old its block was).
+pub fn verified_line(label: &str, title: &VerifiedTitle, age_ms: u64, names: &Names) -> String {
     let r = &title.record;
     format!(
-        "VERIFIED {label} at height {}: status {}, possessor {}, endorsee {}, lien {}",
+        "VERIFIED {label} at height {} (block time {}, {} s old): status {}, possessor {}, endorsee {}, lien {}",
         title.height,
+        format_ms(title.time_ms),
+        age_ms / 1000,
         name_of(&r.status),
         who(&r.possessor, names),
         endorsee_text(r, names),
@@ -151,9 +153,29 @@ pub fn tx_json(status: &TxStatus) -> serde_json::Value {
     value
 }
 
+/// The stable code of an error: the node's (`FORBIDDEN`, …) or, when the node's answer was
+/// refused, the client's (`NODE_LIED`, `STALE_PROOF`, `PROOF_INVALID`, `OTHER_CHAIN`, …).
+pub fn error_code(error: &anyhow::Error) -> Option<String> {
+    let client = error.chain().find_map(|e| e.downcast_ref::<ClientError>())?;
+    client.trust_code().map(str::to_owned).or_else(|| client.api_code().map(str::to_owned))
+}
+
 /// A hint for an error a person can act on, when there is one.
 pub fn hint(error: &anyhow::Error) -> Option<&'static str> {
-    let code = error.chain().find_map(|e| e.downcast_ref::<ClientError>()).and_then(|e| e.api_code())?;
+    let client = error.chain().find_map(|e| e.downcast_ref::<ClientError>())?;
+    if let Some(code) = client.trust_code() {
+        return Some(match code {
+            "NODE_LIED" => "the node's answer contradicts the proof the validators signed: do not rely on this node",
+            "STALE_PROOF" => {
+                "the node serves an old state (stuck, cut off, or replaying): ask another node, or raise --max-proof-age"
+            }
+            "OTHER_CHAIN" | "PROOF_INVALID" => {
+                "the proof is not signed by the validators of your --genesis: this node is not of your network, or lies"
+            }
+            _ => return None,
+        });
+    }
+    let code = client.api_code()?;
     Some(match code {
         "UNSIGNED" => "this route needs your party key: --key FILE (or EBL_KEY)",
         "UNKNOWN_PARTY" => {

@@ -384,23 +384,4 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// A UTC date-time for people, from ms since the epoch.
-pub fn format_ms(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let seconds = (ms / 1000) % 86_400;
-    // Inverse of days_from_civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        seconds / 3600,
-        (seconds / 60) % 60,
-        seconds % 60
-    )
-}
+pub use ebl_client::time::format_ms;

@@ -7,10 +7,11 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use ebl_client::batch::{chunk_ranges, BATCH_BYTES_MAX, BATCH_TXS_MAX};
 use ebl_client::{
-    decode_bundle, explain_refusal, keys, BlRef, Client, FinanceCheckRequest, PartialTx, Trust, TxBuilder,
+    explain_refusal, keys, BlRef, CheckedFinance, Client, FinanceCheckRequest, PartialTx, Trust, TxBuilder,
     TxStatus,
 };
 use ebl_ledger::dcsa::LcTerms;
+use ebl_ledger::finance::LienStatus;
 use ebl_ledger::limits::TX_BYTES_MAX;
 use ebl_ledger::{Action, Hash, Keypair, Transaction, TxId};
 use futures::StreamExt;
@@ -20,11 +21,12 @@ use crate::cli::{BlCmd, Cli, Command, FinanceCheckArgs, PartyCmd, ReleaseCmd, Tx
 use crate::output::{self, name_of, print_json, who, Names};
 use crate::plan::{self, format_ms, PlanCtx, Planned};
 
-fn now_ms() -> u64 {
-    #[allow(clippy::disallowed_methods)] // a client's clock, outside the state machine
-    let now = std::time::SystemTime::now();
-    now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
+use ebl_client::time::now_ms;
+
+/// What a command that calls a title verified says without a trust anchor.
+const NO_TRUST_ANCHOR: &str =
+    "no trust anchor: give the network's genesis file with --genesis FILE (or EBL_GENESIS); \
+     a title is verified against the genesis validators, never on a node's word";
 
 fn ok(success: bool) -> ExitCode {
     if success {
@@ -56,9 +58,25 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         (Some(t), _) => Some(t.chain_id.clone()),
         (None, c) => c.clone(),
     };
+    let roots = match &cli.ca_cert {
+        Some(path) => vec![std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?],
+        None => Vec::new(),
+    };
+    let configure = |mut client: Client| -> Result<Client> {
+        for pem in &roots {
+            client = client.with_root_certificate_pem(pem)?;
+        }
+        Ok(client.with_max_proof_age(cli.max_proof_age))
+    };
     let mut client = match chain_id {
-        Some(c) => Client::new(cli.node.clone(), c)?,
-        None => Client::connect(cli.node.clone()).await?,
+        Some(c) => configure(Client::new(cli.node.clone(), c)?)?,
+        None => {
+            // The chain id is asked from the node: harmless for signing (a transaction for
+            // another chain is only refused); proofs are checked against --genesis alone.
+            let probe = configure(Client::new(cli.node.clone(), "")?)?;
+            let chain = probe.status().await?.chain_id;
+            configure(Client::new(cli.node.clone(), chain)?)?
+        }
     };
     if let Some(path) = &cli.key {
         client = client.with_key(keys::load(path)?);
@@ -452,24 +470,28 @@ impl App {
         let bl_ref: BlRef = bl_text.parse()?;
         let bl = bl_ref.id();
         let outcome = match &self.trust {
-            None => Err(anyhow!(
-                "no trust anchor: give the network's genesis file with --genesis FILE (or EBL_GENESIS)"
-            )),
+            None => Err(anyhow!(NO_TRUST_ANCHOR)),
             Some(trust) => self.client.verify_title(trust, &bl).await.map_err(anyhow::Error::from),
         };
         match outcome {
             Ok(title) => {
+                let age_ms = now_ms().saturating_sub(title.time_ms);
                 if self.json() {
-                    print_json(&json!({ "verified": true, "title": title }));
+                    print_json(&json!({ "verified": true, "proofAgeMs": age_ms, "title": title }));
                 } else {
                     let names = self.names().await;
-                    println!("{}", output::verified_line(&output::bl_label(&title.record), &title, &names));
+                    println!(
+                        "{}",
+                        output::verified_line(&output::bl_label(&title.record), &title, age_ms, &names)
+                    );
                 }
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
                 if self.json() {
-                    print_json(&json!({ "verified": false, "blId": bl, "reason": format!("{e:#}") }));
+                    print_json(&json!({
+                        "verified": false, "blId": bl, "code": output::error_code(&e), "reason": format!("{e:#}"),
+                    }));
                 } else {
                     println!("NOT VERIFIED: {e:#}");
                 }
@@ -495,73 +517,74 @@ impl App {
             port_of_discharge: args.port_of_discharge.clone(),
         };
         let lc_terms = (terms != LcTerms::default()).then_some(terms);
-        let report = self.client.finance_check(&bl, &FinanceCheckRequest { document, lc_terms }).await?;
-        // The node's proof of the record, checked here against the genesis validators.
-        let proof = self.trust.as_ref().map(|trust| {
-            decode_bundle(&report.proof).and_then(|bundle| trust.verify_title(bl, &bundle)).map(|title| {
-                let same = title.record.possessor == report.possessor && title.record.status == report.status;
-                (title.height, same)
-            })
-        });
-        let proof_ok = match &proof {
-            None | Some(Ok((_, true))) => true,
-            Some(Ok((_, false))) | Some(Err(_)) => false,
-        };
-        let passed = report.passed && proof_ok;
+        let trust = self.trust.as_ref().ok_or_else(|| anyhow!(NO_TRUST_ANCHOR))?;
+        let checked = self
+            .client
+            .finance_check_verified(trust, &bl, &FinanceCheckRequest { document, lc_terms })
+            .await
+            .context("finance check refused")?;
+        let passed = checked.verdict.passed;
         if self.json() {
-            let mut value = serde_json::to_value(&report)?;
-            if let Some(object) = value.as_object_mut() {
-                object.insert("passed".into(), passed.into());
-                let verified = match &proof {
-                    None => serde_json::Value::Null,
-                    Some(Ok((h, same))) => json!({ "verified": same, "height": h }),
-                    Some(Err(e)) => json!({ "verified": false, "reason": e.to_string() }),
-                };
-                object.insert("proofVerified".into(), verified);
-            }
-            print_json(&value);
+            print_json(&finance_json(&checked));
             return Ok(ok(passed));
         }
+        self.print_finance(&checked).await;
+        Ok(ok(passed))
+    }
+
+    /// The verdict computed here, each check on its line; then what the node said.
+    async fn print_finance(&self, checked: &CheckedFinance) {
         let names = self.names().await;
+        let (v, title) = (&checked.verdict, &checked.title);
         let mark = |b: bool| if b { "[ok]  " } else { "[FAIL]" };
         println!(
-            "{} finance check of bl {} for bank {} at height {}",
-            if passed { "PASSED" } else { "FAILED" },
-            report.bl_id,
-            who(&report.bank, &names),
-            report.height
+            "{} finance check of bl {} for bank {}",
+            if v.passed { "PASSED" } else { "FAILED" },
+            title.bl,
+            who(&checked.node_says.bank, &names),
         );
-        println!("  {} carrier signature on the ISSUE is valid", mark(report.carrier_signature_valid));
-        match report.checksum_matches {
-            Some(m) => println!("  {} presented document matches the ledger's checksum", mark(m)),
+        println!(
+            "  verified: record proven at height {} (block time {}, {} s old) by {} of the genesis validators",
+            title.height,
+            format_ms(title.time_ms),
+            checked.proof_age_ms / 1000,
+            title.signers.len()
+        );
+        println!(
+            "  {} carrier signature on the ISSUE (the validators checked it)",
+            mark(v.carrier_signature_valid)
+        );
+        match v.checksum_matches {
+            Some(m) => {
+                println!("  {} presented document matches the ledger's checksum (computed here)", mark(m))
+            }
             None => println!("  [--]   no document presented"),
         }
         println!(
             "  {} one live original (status {})",
-            mark(report.one_live_original),
-            name_of(&report.status)
+            mark(v.one_live_original),
+            name_of(&title.record.status)
         );
-        println!("  {} lien: {}", mark(report.lien_status != "HELD_BY_OTHER_BANK"), report.lien_status);
-        for t in &report.terms {
+        println!(
+            "  {} lien: {}",
+            mark(v.lien_status != LienStatus::HeldByOtherBank),
+            name_of(&v.lien_status)
+        );
+        for t in &v.terms {
             println!("  {} LC term {}: {}", mark(t.met), t.term, t.detail);
-        }
-        match &proof {
-            None => println!("  [--]   proof not checked locally (give --genesis FILE)"),
-            Some(Ok((h, true))) => {
-                println!("  [ok]   record proven at height {h} against the genesis validators")
-            }
-            Some(Ok((_, false))) => println!("  [FAIL] the proven record differs from the report"),
-            Some(Err(e)) => println!("  [FAIL] proof: {e}"),
         }
         println!(
             "  possessor {}, endorsee {}",
-            who(&report.possessor, &names),
-            report.endorsee.map_or("none".into(), |e| who(&e, &names))
+            who(&title.record.possessor, &names),
+            title.record.endorsee.map_or("none".into(), |e| who(&e, &names))
         );
-        for f in &report.failures {
+        for f in &v.failures {
             println!("  failure: {f}");
         }
-        Ok(ok(passed))
+        println!(
+            "  the node says: {} (agrees with the proof on every field)",
+            if checked.node_says.passed { "passed" } else { "failed" }
+        );
     }
 
     async fn watch(&self, from_height: Option<u64>) -> Result<ExitCode> {
@@ -781,6 +804,35 @@ impl App {
         }
         Ok(ok(refused == 0 && open == 0))
     }
+}
+
+/// `--json` of a finance check: the verdict computed here at the top level (as the node's
+/// report is shaped), the proven height and block time, and the node's own report under
+/// `nodeSays`.
+fn finance_json(checked: &CheckedFinance) -> serde_json::Value {
+    let (v, title) = (&checked.verdict, &checked.title);
+    json!({
+        "blId": title.bl,
+        "bank": checked.node_says.bank,
+        "height": title.height,
+        "blockTimeMs": title.time_ms,
+        "blockTime": format_ms(title.time_ms),
+        "proofAgeMs": checked.proof_age_ms,
+        "verified": true,
+        "passed": v.passed,
+        "carrierSignatureValid": v.carrier_signature_valid,
+        "checksumMatches": v.checksum_matches,
+        "oneLiveOriginal": v.one_live_original,
+        "status": title.record.status,
+        "possessor": title.record.possessor,
+        "endorsee": title.record.endorsee,
+        "lien": v.lien,
+        "lienStatus": v.lien_status,
+        "terms": v.terms,
+        "failures": v.failures,
+        "signers": title.signers,
+        "nodeSays": checked.node_says,
+    })
 }
 
 fn print_party(p: &ebl_ledger::PartyRecord) {

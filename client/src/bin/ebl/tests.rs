@@ -83,6 +83,18 @@ fn global_flags_parse_anywhere() {
 }
 
 #[test]
+fn the_oldest_proof_accepted_is_two_minutes_unless_set() {
+    assert_eq!(parse(&["status"]).max_proof_age, std::time::Duration::from_secs(120));
+    let cli = parse(&["--max-proof-age", "90s", "verify", &bl_arg()]);
+    assert_eq!(cli.max_proof_age, std::time::Duration::from_secs(90));
+    assert_eq!(
+        parse(&["finance-check", &bl_arg(), "--max-proof-age", "500ms"]).max_proof_age.as_millis(),
+        500
+    );
+    assert!(Cli::try_parse_from(["ebl", "--max-proof-age", "two weeks", "status"]).is_err());
+}
+
+#[test]
 fn bl_arguments_are_ids_or_references() {
     assert_eq!(plan::bl(&bl_arg()).expect("by reference"), bl_id());
     assert_eq!(plan::bl(&bl_id().to_string()).expect("by id"), bl_id());
