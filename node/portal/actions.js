@@ -25,7 +25,12 @@ function mayEndorse(record, me) {
   );
 }
 
-function maySurrender(record, me) {
+/**
+ * Whether `me` is entitled to the goods: the possessor who is the consignee of a straight BL, the
+ * endorsee of an order BL, or holds one endorsed in blank. The ledger's one rule for who may
+ * surrender and who may pledge (ADR 0004).
+ */
+function entitledToGoods(record, me) {
   if (record.transportDocumentType !== 'BOL' || record.possessor !== me) return false;
   if (!record.isToOrder) return record.consignee === me;
   return record.endorsee === null || record.endorsee === me;
@@ -98,7 +103,7 @@ export function titleActions(record, me) {
       build: (v) => ({ type: 'REJECT_TRANSFER', ...blField(record), reason: v.reason }),
     });
   }
-  if (issued && maySurrender(record, me)) {
+  if (issued && entitledToGoods(record, me)) {
     out.push({
       type: 'SURRENDER_FOR_DELIVERY',
       fields: [],
@@ -107,7 +112,8 @@ export function titleActions(record, me) {
       build: () => ({ type: 'SURRENDER_FOR_DELIVERY', ...blField(record) }),
     });
   }
-  if (issued && bol && record.possessor === me && !lienActive(record)) {
+  // Only the party entitled to the goods pledges them; the bank co-signs.
+  if (issued && entitledToGoods(record, me) && !lienActive(record)) {
     out.push({
       type: 'CREATE_LIEN',
       fields: [

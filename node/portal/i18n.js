@@ -43,7 +43,7 @@ const TEXTS = {
     'help.SURRENDER_FOR_DELIVERY': 'Hands the bill of lading to the issuing carrier to take delivery of the goods. The carrier accepts or rejects it.',
     'help.ACCEPT_SURRENDER': 'Accepts the surrender: the bill of lading is spent, and the party that surrendered it gets the right to the cargo.',
     'help.REJECT_SURRENDER': 'Returns the bill of lading to the party that surrendered it.',
-    'help.CREATE_LIEN': 'Pledges this bill of lading to a bank that finances the shipment. The bank co-signs; while the lien binds, no other bank can take one and a surrender needs the bank\'s signature.',
+    'help.CREATE_LIEN': 'Pledges this bill of lading to a bank that finances the shipment. Only the party entitled to the goods may pledge them (the one who may surrender: the endorsee holding it, anyone holding it endorsed in blank, the consignee holding a straight bill). The bank co-signs; while the lien binds, no other bank can take one and a surrender needs the bank\'s signature.',
     'help.RELEASE_LIEN': 'Gives up your lien on this bill of lading.',
     'help.ISSUE_RELEASE_ORDER': 'Releases containers of this surrendered bill of lading for pickup at a terminal, to the party that surrendered it.',
     'help.PLACE_HOLD': 'Stops the container from leaving the terminal until the hold is lifted.',
