@@ -281,6 +281,108 @@ async fn the_browser_computes_the_ledgers_bl_ids_and_canonical_json() {
     net.shutdown().await;
 }
 
+/// The portal offers CREATE_LIEN to exactly the possessors the ledger lets pledge: the party
+/// entitled to the goods (ADR 0004), with no lien binding. Each BL is built on the contracts'
+/// test ledger, its record handed to the page's `titleActions` as the API serves it, and the
+/// pledge then executed by the ledger: offered and accepted agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_offers_a_pledge_only_to_the_party_entitled_to_the_goods() {
+    let (net, _, browser) = one_validator_and_a_browser().await;
+    let cast = &net.cast;
+    let bl = |reference: &str| BlId::new(&cast.carrier.party(), reference);
+    let straight_bl = |reference: &str| {
+        ebl_contracts::testkit::straight(reference, &cast.shipper, &cast.consignee, &[&cast.forwarder])
+    };
+    let endorse =
+        |reference: &str, to: &Keypair| Action::EndorseToOrder { bl: bl(reference), endorsee: to.party() };
+    let transfer = |reference: &str, to: &Keypair| Action::Transfer { bl: bl(reference), to: to.party() };
+    // What, its ISSUE, the steps after it, whether its possessor is entitled to the goods.
+    type Case<'a> = (&'a str, Action, Vec<(&'a Keypair, Action)>, bool);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "order BL endorsed to a bank, still with the shipper",
+            to_order("PLEDGE1", &cast.shipper, Some(&cast.shipper)),
+            vec![(&cast.shipper, endorse("PLEDGE1", &cast.bank))],
+            false,
+        ),
+        (
+            "order BL endorsed to the consignee and handed to it",
+            to_order("PLEDGE2", &cast.shipper, Some(&cast.shipper)),
+            vec![
+                (&cast.shipper, endorse("PLEDGE2", &cast.consignee)),
+                (&cast.shipper, transfer("PLEDGE2", &cast.consignee)),
+            ],
+            true,
+        ),
+        (
+            "BL endorsed in blank, with a forwarder",
+            to_order("PLEDGE3", &cast.shipper, None),
+            vec![(&cast.shipper, transfer("PLEDGE3", &cast.forwarder))],
+            true,
+        ),
+        ("straight BL with its shipper", straight_bl("PLEDGE4"), vec![], false),
+        (
+            "straight BL with its consignee",
+            straight_bl("PLEDGE5"),
+            vec![(&cast.shipper, transfer("PLEDGE5", &cast.consignee))],
+            true,
+        ),
+    ];
+    let mut ledger = TestLedger::new(cast);
+    for (what, issue, steps, entitled) in cases {
+        let Action::Issue(ref a) = issue else { panic!("an ISSUE") };
+        let bl = bl(&a.transport_document_reference);
+        ledger.ok(&cast.carrier, issue);
+        for (signer, action) in steps {
+            ledger.ok(signer, action);
+        }
+        let record = ledger.bl(&bl);
+        let holder = [&cast.shipper, &cast.consignee, &cast.forwarder]
+            .into_iter()
+            .find(|k| k.party() == record.possessor)
+            .expect("a cast member holds it");
+        let offered = portal_js(
+            &browser,
+            "actions.js",
+            "m.titleActions(args[0], args[1]).map((a) => a.type)",
+            vec![
+                serde_json::to_value(&record).expect("json"),
+                serde_json::to_value(holder.party()).expect("json"),
+            ],
+        )
+        .await;
+        let offered = offered.as_array().expect("a list of actions").contains(&json!("CREATE_LIEN"));
+        let pledge = Action::CreateLien(CreateLien {
+            bl,
+            bank: cast.bank.party(),
+            amount_minor: 12_500_000,
+            currency: "USD".into(),
+            // Far ahead of the browser's clock too, so the page sees the lien binding.
+            expires_at_ms: 4_000_000_000_000,
+            finance_reference: "LC-2026-0042".into(),
+        });
+        let accepted = ledger.exec_multi(&[holder, &cast.bank], pledge).is_success();
+        assert_eq!((offered, accepted), (entitled, entitled), "{what}");
+        if accepted {
+            // Pledged: no second pledge is offered, as the ledger refuses one.
+            let record = serde_json::to_value(ledger.bl(&bl)).expect("json");
+            let offered = portal_js(
+                &browser,
+                "actions.js",
+                "m.titleActions(args[0], args[1]).map((a) => a.type)",
+                vec![record, serde_json::to_value(holder.party()).expect("json")],
+            )
+            .await;
+            assert!(
+                !offered.as_array().expect("a list").contains(&json!("CREATE_LIEN")),
+                "{what}: {offered}"
+            );
+        }
+    }
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
+}
+
 /// A GET with the given headers, straight to the node (not through the browser).
 async fn get_with(url: &str, headers: &Value) -> (u16, Value) {
     let mut request = reqwest::Client::new().get(url);
