@@ -50,6 +50,12 @@ pub struct NetSpec {
     pub node_bin: PathBuf,
     /// `RUST_LOG` of the node processes.
     pub log_filter: String,
+    /// Keep the request rate limits a real deployment gets (`ebl-node init`'s defaults, per
+    /// party and per client address). By default a local network switches them off, since
+    /// every client of it — the load generator included — comes from 127.0.0.1; the attack
+    /// suite (`tests/attacks`) keeps them, and sends its attackers from other loopback
+    /// addresses.
+    pub production_limits: bool,
 }
 
 impl NetSpec {
@@ -60,6 +66,7 @@ impl NetSpec {
             base_port: None,
             node_bin,
             log_filter: "ebl_node=info".into(),
+            production_limits: false,
         }
     }
 }
@@ -204,7 +211,7 @@ impl Testnet {
                 let peer = peer_id(&other.party)?;
                 peers.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", relays.port(i, j)));
             }
-            route_through_relays(&node.home.join("config.toml"), &peers)?;
+            route_through_relays(&node.home.join("config.toml"), &peers, spec.production_limits)?;
         }
         let processes = nodes.iter().map(|_| None).collect();
         let net = Testnet { dir, spec, nodes, processes, relays, reservations };
@@ -494,9 +501,10 @@ pub fn peer_id(party: &PartyId) -> Result<libp2p_identity::PeerId> {
     Ok(libp2p_identity::PublicKey::from(key).to_peer_id())
 }
 
-/// Points a node's `p2p.persistent_peers` at the relays, and turns the per-address request limit
-/// off: every client of a local network, the load generator included, comes from 127.0.0.1.
-fn route_through_relays(config: &Path, peers: &[String]) -> Result<()> {
+/// Points a node's `p2p.persistent_peers` at the relays, and unless `production_limits` turns the
+/// per-party and per-address request limits off: every client of a local network, the load
+/// generator included, comes from 127.0.0.1.
+fn route_through_relays(config: &Path, peers: &[String], production_limits: bool) -> Result<()> {
     let text = std::fs::read_to_string(config)?;
     let mut value: toml::Value = text.parse().with_context(|| format!("parsing {}", config.display()))?;
     let table = value.as_table_mut().context("config is not a table")?;
@@ -505,9 +513,11 @@ fn route_through_relays(config: &Path, peers: &[String]) -> Result<()> {
         "persistent_peers".into(),
         toml::Value::Array(peers.iter().cloned().map(toml::Value::String).collect()),
     );
-    let rpc = table.get_mut("rpc").and_then(|v| v.as_table_mut()).context("config has no [rpc]")?;
-    rpc.insert("address_requests_per_s".into(), toml::Value::Integer(0));
-    rpc.insert("party_requests_per_s".into(), toml::Value::Integer(0));
+    if !production_limits {
+        let rpc = table.get_mut("rpc").and_then(|v| v.as_table_mut()).context("config has no [rpc]")?;
+        rpc.insert("address_requests_per_s".into(), toml::Value::Integer(0));
+        rpc.insert("party_requests_per_s".into(), toml::Value::Integer(0));
+    }
     std::fs::write(config, toml::to_string_pretty(&value)?)?;
     Ok(())
 }
