@@ -7,7 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Json;
 use ebl_ledger::action::{Action, IssueBl};
-use ebl_ledger::dcsa::{self, DocumentFacts, LcTerms, TermCheck, TransportDocumentJson};
+use ebl_ledger::dcsa::{DocumentFacts, LcTerms, TermCheck, TransportDocumentJson};
+use ebl_ledger::finance::{finance_verdict, FinanceInputs};
 use ebl_ledger::records::{HistoryEntry, HoldList, Lien};
 use ebl_ledger::{
     BlId, BlRecord, BlStatus, ContainerRef, Hash, PartyId, PartyRecord, ReleaseRecord, Role, StateKey,
@@ -472,14 +473,8 @@ pub struct FinanceCheckRequest {
     pub lc_terms: Option<LcTerms>,
 }
 
-/// Whether the BL carries a lien, and whose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LienStatus {
-    None,
-    HeldByThisBank,
-    HeldByOtherBank,
-}
+/// Whether the BL carries a binding lien, and whose (the ledger's type, shared with clients).
+pub use ebl_ledger::finance::LienStatus;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -504,6 +499,8 @@ pub struct FinanceReport {
     pub endorsee: Option<PartyId>,
     #[schema(value_type = Option<Object>)]
     pub lien: Option<Lien>,
+    /// `NONE`, `HELD_BY_THIS_BANK` or `HELD_BY_OTHER_BANK`.
+    #[schema(value_type = String)]
     pub lien_status: LienStatus,
     #[schema(value_type = Vec<Object>)]
     pub terms: Vec<TermCheck>,
@@ -558,50 +555,38 @@ pub async fn finance_check(
     let (issue_tx, issue) = view.issuance(node)?;
     let carrier_signature_valid =
         issue_tx.body.signers.first() == Some(&record.carrier) && issue_tx.clone().verify().is_ok();
-    let one_live_original = record.status == BlStatus::Issued;
-    let tip = node.tip();
-    let lien = record.active_lien(tip.time_ms).cloned();
-    let lien_status = match &lien {
-        None => LienStatus::None,
-        Some(l) if l.bank == caller.party => LienStatus::HeldByThisBank,
-        Some(_) => LienStatus::HeldByOtherBank,
+    // The verdict is the ledger's pure function (ebl_ledger::finance), the very one a client
+    // runs again on the record it verified itself: this answer is never taken on trust.
+    let facts = match &request.lc_terms {
+        Some(_) => Some(facts_of(&issue.document)?),
+        None => None,
     };
-    let terms = match &request.lc_terms {
-        None => Vec::new(),
-        Some(terms) => dcsa::check_lc_terms(terms, &facts_of(&issue.document)?, record, &caller.party)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_LC_TERMS", e.to_string()))?,
-    };
-    let mut failures = Vec::new();
-    if !carrier_signature_valid {
-        failures.push("the ISSUE transaction is not validly signed by the issuing carrier".to_string());
-    }
-    if checksum_matches == Some(false) {
-        failures.push("the presented document is not the one on the ledger (checksum differs)".to_string());
-    }
-    if !one_live_original {
-        failures
-            .push(format!("the BL is {:?}, not ISSUED: there is no live original to finance", record.status));
-    }
-    if lien_status == LienStatus::HeldByOtherBank {
-        failures.push("another bank holds an active lien on this BL (double financing)".to_string());
-    }
-    failures.extend(terms.iter().filter(|t| !t.met).map(|t| format!("LC term {}: {}", t.term, t.detail)));
+    let verdict = finance_verdict(&FinanceInputs {
+        record,
+        bank: &caller.party,
+        time_ms: node.tip().time_ms,
+        presented_checksum: presented.as_ref().map(|d| d.checksum()),
+        facts: facts.as_ref(),
+        lc_terms: request.lc_terms.as_ref(),
+        carrier_signature_valid,
+    })
+    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_LC_TERMS", e.to_string()))?;
     let (height, proof) = proof_hex(node, &StateKey::Bl(record.id))?;
     Ok(Json(FinanceReport {
         bl_id: record.id,
         bank: caller.party,
         height,
-        passed: failures.is_empty(),
-        carrier_signature_valid,
-        checksum_matches,
-        one_live_original,
+        passed: verdict.passed,
+        carrier_signature_valid: verdict.carrier_signature_valid,
+        checksum_matches: verdict.checksum_matches,
+        one_live_original: verdict.one_live_original,
         status: record.status,
         possessor: record.possessor,
         endorsee: record.endorsee,
-        lien,
-        lien_status,
-        terms,
-        failures,
+        lien: verdict.lien,
+        lien_status: verdict.lien_status,
+        terms: verdict.terms,
+        failures: verdict.failures,
         proof,
     }))
 }
