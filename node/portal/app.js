@@ -4,7 +4,9 @@ import { actionArea, renderActions, report, showError, showResult, titleActions 
 import { blId, documentChecksum } from './ledger.js';
 import { containerCard, containerKey } from './release.js';
 import { getJson, Session, submit } from './session.js';
-import { verifyBlProof } from './proof.js';
+import {
+  contradictions, forgetAnchor, loadAnchor, parseGenesis, proofAgeMaxMs, sameNetwork, saveAnchor, verifyBlProof,
+} from './proof.js';
 import { loadKey } from './signing.js';
 import { complete, txId } from './tx.js';
 
@@ -13,6 +15,43 @@ const $ = (selector) => document.querySelector(selector);
 function partyName(named) {
   if (!named) return '—';
   return `${named.legalName || t('common.unknownName')} (${named.party.slice(0, 12)}…)`;
+}
+
+// ---- Trust anchor ----------------------------------------------------------------------------
+
+/** The genesis this browser checks proofs against (loaded once, kept in localStorage). */
+let anchor = loadAnchor();
+
+function showAnchor(error = '') {
+  const state = $('#anchor-state');
+  state.dataset.anchor = anchor ? 'LOADED' : 'NONE';
+  state.textContent = anchor
+    ? t('anchor.loaded', { file: anchor.file, chain: anchor.chainId, count: anchor.validators.length })
+    : t('anchor.none');
+  $('#anchor-forget').hidden = !anchor;
+  const p = $('#anchor-error');
+  p.hidden = !error;
+  p.textContent = error;
+}
+
+async function loadAnchorFile(event) {
+  event.preventDefault();
+  const file = $('#anchor-file').files[0];
+  if (!file) return;
+  try {
+    anchor = parseGenesis(await file.text(), file.name);
+    saveAnchor(anchor);
+    $('#anchor-file').value = '';
+    showAnchor();
+  } catch (error) {
+    showAnchor(t('anchor.bad', { message: error.message }));
+  }
+}
+
+function dropAnchor() {
+  forgetAnchor();
+  anchor = null;
+  showAnchor();
 }
 
 // ---- Verify ----------------------------------------------------------------------------------
@@ -105,18 +144,32 @@ async function verify(event) {
     showOutcome(outcome, t(`outcome.${outcome}`), rows);
     return;
   }
-  const proof = await checkProof(id, checksum);
+  const proof = await checkProof(id, checksum, answer);
   // Right under the status: whether this browser checked the answer matters as much as the answer.
   rows.splice(1, 0, ['field.proof', proof.text]);
-  showOutcome(proof.failed ? 'PROOF_FAILED' : outcome, proof.failed ? t('outcome.PROOF_FAILED', { reason: proof.reason }) : t(`outcome.${outcome}`), rows);
-  $('#verify-details dd[data-field="field.proof"]').dataset.proof = proof.state;
+  let shown = outcome;
+  let said = t(`outcome.${outcome}`);
+  if (proof.failed) {
+    shown = 'PROOF_FAILED';
+    said = t('outcome.PROOF_FAILED', { reason: proof.reason });
+  } else if (proof.state !== 'CHECKED' && outcome === 'VERIFIED') {
+    // Only a proof checked here against the trust anchor makes a title verified.
+    shown = 'UNVERIFIED';
+    said = t('outcome.UNVERIFIED');
+  }
+  showOutcome(shown, said, rows);
+  const dd = $('#verify-details dd[data-field="field.proof"]');
+  dd.dataset.proof = proof.state;
+  if (proof.code) dd.dataset.reason = proof.code;
 }
 
 /**
- * Checks the ledger's proof bundle for the BL in this browser, when a party that may read it is
- * signed in: `{state: CHECKED | FAILED | SIGN_IN | NOT_A_PARTY, text, failed, reason}`.
+ * Checks the ledger's proof bundle for the BL in this browser against the trust anchor, when a
+ * party that may read it is signed in, and that the node's `answer` is what the proof proves:
+ * `{state: CHECKED | FAILED | NO_ANCHOR | SIGN_IN | NOT_A_PARTY, text, failed, reason, code}`.
  */
-async function checkProof(id, checksum) {
+async function checkProof(id, checksum, answer) {
+  if (!anchor) return { state: 'NO_ANCHOR', text: t('proof.noAnchor') };
   if (!session) return { state: 'SIGN_IN', text: t('proof.signIn') };
   let bundle;
   try {
@@ -126,15 +179,19 @@ async function checkProof(id, checksum) {
     return { state: 'FAILED', failed: true, reason: error.message, text: t('proof.failed', { reason: error.message }) };
   }
   try {
-    const { validators } = await getJson('/v1/status');
-    const result = await verifyBlProof(bundle.bundle, session.chainId, validators, id, checksum);
+    const result = await verifyBlProof(bundle.bundle, anchor, id, checksum, Date.now(), proofAgeMaxMs());
+    const lies = contradictions(answer, result.record, result.timeMs);
+    if (lies.length > 0) {
+      const reason = t('proof.lied', { fields: lies.map((l) => `${l.field} (${t('proof.nodeSays')} ${l.node}, ${t('proof.proofSays')} ${l.proof})`).join('; ') });
+      return { state: 'FAILED', failed: true, code: 'LIED', reason, text: t('proof.failed', { reason }) };
+    }
     const names = await Promise.all(result.signers.map((p) => session.nameOf(p)));
     return {
       state: 'CHECKED',
-      text: t('proof.checked', { status: result.status, height: result.height, time: formatTime(result.timeMs), count: result.signers.length, total: validators.length, names: names.join(', ') }),
+      text: t('proof.checked', { status: result.record.status, height: result.height, time: formatTime(result.timeMs), age: Math.round(result.ageMs / 1000), count: result.signers.length, total: anchor.validators.length, names: names.join(', '), file: anchor.file }),
     };
   } catch (error) {
-    return { state: 'FAILED', failed: true, reason: error.message, text: t('proof.failed', { reason: error.message }) };
+    return { state: 'FAILED', failed: true, code: error.code || 'UNTRUSTED', reason: error.message, text: t('proof.failed', { reason: error.message }) };
   }
 }
 
@@ -367,6 +424,11 @@ async function signIn(event) {
     mineError(t('outcome.ERROR', { message: error.message }));
     return;
   }
+  // With a trust anchor the page signs for the anchor's chain, not for what the node says.
+  if (anchor && chainId !== anchor.chainId) {
+    mineError(t('mine.otherChain', { node: chainId, chain: anchor.chainId }));
+    return;
+  }
   const candidate = new Session(key, chainId);
   try {
     await candidate.load();
@@ -472,13 +534,16 @@ async function refreshNetwork() {
     const txs = blocks.slice(0, -1).reduce((n, b) => n + b.txIds.length, 0);
     const span = blocks.length > 1 ? (blocks[0].header.timeMs - oldest.header.timeMs) / 1000 : 0;
     const rate = span > 0 ? (txs / span).toFixed(1) : '0';
+    const matches = sameNetwork(anchor, status);
     fillDetails($('#network-summary'), [
+      ['network.anchor', anchor ? t(matches ? 'network.anchorMatches' : 'network.anchorDiffers', { file: anchor.file }) : t('network.noAnchor')],
       ['network.chain', status.chainId],
       ['network.height', String(status.height)],
       ['network.time', formatTime(status.timeMs)],
       ['network.mempool', String(status.mempoolTxs)],
       ['network.rate', t('network.rateValue', { rate, blocks: blocks.length })],
     ]);
+    $('#network-summary dd[data-field="network.anchor"]').dataset.anchor = anchor ? (matches ? 'MATCHES' : 'DIFFERS') : 'NONE';
     const list = $('#network-validators');
     list.replaceChildren();
     for (const v of status.validators) {
@@ -553,6 +618,9 @@ function route() {
 
 setLanguage(new URLSearchParams(location.search).get('lang') || 'en');
 translatePage();
+showAnchor();
+$('#anchor-form').addEventListener('submit', (event) => loadAnchorFile(event).catch((error) => showAnchor(error.message)));
+$('#anchor-forget').addEventListener('click', dropAnchor);
 $('#verify-form').addEventListener('submit', verify);
 $('#document').addEventListener('change', prefillReference);
 $('#sign-in-form').addEventListener('submit', signIn);

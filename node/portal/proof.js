@@ -1,8 +1,10 @@
 // Checks a proof bundle in the browser, as ebl_ledger::ProofBundle::verify does: the commit
 // certificate makes the block header final (precommits of more than two thirds of the voting
-// power, each an ed25519 signature checked here with WebCrypto), the header's state root commits
-// to the value (a Jellyfish Merkle proof, SHA-256), and the value is the BL record the page shows.
-// Tested against the Rust ledger by the browser tests.
+// power of the trust anchor — the genesis the user loaded, never the node's word — each an
+// ed25519 signature checked here with WebCrypto), the header's state root commits to the value
+// (a Jellyfish Merkle proof, SHA-256), the value is the BL record the page shows, and the block
+// is fresh (a node could replay a true but old proof). Tested against the Rust ledger by the
+// browser tests.
 
 import { concat, fromHex, partyBytes, sha256, toHex } from './ledger.js';
 import { Writer } from './tx.js';
@@ -58,6 +60,15 @@ class Reader {
     const n = this.u32();
     if (n > max) throw new Error('a list in the proof bundle is too long');
     return Array.from({ length: n }, () => read());
+  }
+}
+
+/** Why a proof is refused: `code` is UNTRUSTED (not final for the anchor), STALE, LIED (the
+ * node's answer differs from the proven record) or MALFORMED. */
+export class ProofError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
   }
 }
 
@@ -153,6 +164,8 @@ async function checkCertificate(bundle, chainId, validators) {
   const blockHash = await sha256(concat([encoder.encode('ebl/block-header/v1'), headerBytes]));
   if (!equal(blockHash, certificate.blockHash)) throw new Error('the certificate is for another block');
   const total = validators.reduce((sum, v) => sum + v.votingPower, 0);
+  // The anchor's powers are exact whole numbers whose sum is exact (trust.js): no rounding here.
+  if (!Number.isSafeInteger(total) || total <= 0) throw new Error('the trusted validators\' voting powers do not add up');
   let signed = 0;
   const seen = new Set();
   for (const { party, signature } of certificate.signatures) {
@@ -171,31 +184,186 @@ async function checkCertificate(bundle, chainId, validators) {
   return [...seen];
 }
 
-/** The first fields of a borsh BlRecord: id, reference, type, to-order, carrier, checksum, status. */
-function recordHead(value) {
+/** A borsh BlRecord (ebl_ledger::records::BlRecord, field by field). */
+export function decodeRecord(value) {
   const r = new Reader(value);
-  const id = toHex(r.h32());
-  const reference = r.string();
-  r.u8();
-  r.u8();
-  const carrier = `ebl:${toHex(r.h32())}`;
-  const checksum = toHex(r.h32());
-  const status = BL_STATUSES[r.u8()];
-  return { id, reference, carrier, checksum, status };
+  const party = () => `ebl:${toHex(r.h32())}`;
+  const u64text = () => new DataView(r.take(8).slice().buffer).getBigUint64(0, true).toString();
+  const record = {
+    id: toHex(r.h32()),
+    reference: r.string(),
+    documentType: r.u8(),
+    isToOrder: r.u8() === 1,
+    carrier: party(),
+    checksum: toHex(r.h32()),
+    status: BL_STATUSES[r.u8()],
+    possessor: party(),
+    endorsee: r.option(party),
+    endorseeMayEndorse: r.u8() === 1,
+    shipper: party(),
+    consignee: r.option(party),
+    agents: r.vec(party, 1024),
+    transferFrom: r.option(party),
+    surrender: r.option(() => ({ requestedBy: party(), amendmentReason: r.option(() => r.u8()) })),
+    surrenderedBy: r.option(party),
+    lien: r.option(() => ({
+      bank: party(),
+      amountMinor: u64text(),
+      currency: r.string(),
+      expiresAtMs: r.u64(),
+      financeReference: r.string(),
+      createdHeight: r.u64(),
+    })),
+    replaces: r.vec(() => toHex(r.h32()), 1024),
+    replacedBy: r.vec(() => toHex(r.h32()), 1024),
+    paperBlNumber: r.option(() => r.string()),
+    issuedHeight: r.u64(),
+    updatedHeight: r.u64(),
+    historyLen: r.u32(),
+    historyHead: toHex(r.h32()),
+  };
+  if (!record.status) throw new Error('the proven record has an unknown status');
+  if (r.at !== r.bytes.length) throw new Error('the proven record has trailing bytes');
+  return record;
 }
 
 /**
- * Checks a BL's proof bundle (hex) against `validators` on `chainId`, and that the proven
- * record is BL `blIdHex` with `checksum`. Returns `{height, timeMs, signers, status}`; throws
- * with the reason when anything fails.
+ * Checks a BL's proof bundle (hex) against the trust `anchor` ({chainId, validators}), that the
+ * proven record is BL `blIdHex` with `checksum`, and that its block is at most `maxAgeMs` older
+ * than `nowMs`. Returns `{height, timeMs, ageMs, signers, record}`; throws a ProofError with the
+ * reason when anything fails.
  */
-export async function verifyBlProof(hex, chainId, validators, blIdHex, checksum) {
-  const bundle = decodeBundle(hex);
-  if (toHex(bundle.key.subarray(1)) !== blIdHex) throw new Error('the proof is of another BL');
-  const signers = await checkCertificate(bundle, chainId, validators);
-  await checkStateProof(bundle);
-  const record = recordHead(bundle.value);
-  if (record.id !== blIdHex) throw new Error('the proof is of another BL');
-  if (record.checksum !== checksum) throw new Error('the proven record holds another document checksum');
-  return { height: bundle.header.height, timeMs: bundle.header.timeMs, signers, status: record.status };
+export async function verifyBlProof(hex, anchor, blIdHex, checksum, nowMs, maxAgeMs) {
+  if (!anchor) throw new ProofError('UNTRUSTED', 'no trust anchor: load the network\'s genesis file');
+  let bundle;
+  try {
+    bundle = decodeBundle(hex);
+  } catch (error) {
+    throw new ProofError('MALFORMED', error.message);
+  }
+  if (toHex(bundle.key.subarray(1)) !== blIdHex) throw new ProofError('MALFORMED', 'the proof is of another BL');
+  let signers;
+  try {
+    signers = await checkCertificate(bundle, anchor.chainId, anchor.validators);
+    await checkStateProof(bundle);
+  } catch (error) {
+    throw new ProofError('UNTRUSTED', error.message);
+  }
+  let record;
+  try {
+    record = decodeRecord(bundle.value);
+  } catch (error) {
+    throw new ProofError('MALFORMED', error.message);
+  }
+  if (record.id !== blIdHex) throw new ProofError('MALFORMED', 'the proof is of another BL');
+  if (record.checksum !== checksum) throw new ProofError('LIED', 'the proven record holds another document checksum');
+  const ageMs = Math.max(0, nowMs - bundle.header.timeMs);
+  if (ageMs > maxAgeMs) {
+    throw new ProofError('STALE', `stale proof: block ${bundle.header.height} of ${new Date(bundle.header.timeMs).toISOString()} is ${Math.round(ageMs / 1000)} s old, more than the ${Math.round(maxAgeMs / 1000)} s accepted; the node may be replaying an old state`);
+  }
+  return { height: bundle.header.height, timeMs: bundle.header.timeMs, ageMs, signers, record };
+}
+
+/**
+ * The fields on which the node's public answer (`/v1/verify`, with `disclosed`) contradicts the
+ * proven `record` at block time `timeMs`: `[{field, node, proof}]`, empty when it told the truth.
+ */
+export function contradictions(answer, record, timeMs) {
+  const d = answer.disclosed || {};
+  const lienActive = Boolean(record.lien && timeMs < record.lien.expiresAtMs);
+  const pairs = [
+    ['status', answer.status, record.status],
+    ['carrier', d.carrier && d.carrier.party, record.carrier],
+    ['possessor', d.possessor && d.possessor.party, record.possessor],
+    ['endorsee', (d.endorsee && d.endorsee.party) || null, record.endorsee],
+    ['lienActive', Boolean(d.lienActive), lienActive],
+    ['transportDocumentReference', d.transportDocumentReference, record.reference],
+  ];
+  return pairs.filter(([, node, proof]) => node !== proof).map(([field, node, proof]) => ({ field, node, proof }));
+}
+
+// ---- The trust anchor ------------------------------------------------------------------------
+//
+// The chain id and validators of the network's genesis file, which the user loads once and this
+// browser keeps (localStorage). Proofs are checked against it and never against what the node
+// being checked says about itself (ADR 0017): a node that lies cannot vouch for its own lies.
+
+const STORAGE_KEY = 'ebl.trustAnchor.v1';
+
+/** Largest genesis file read, in bytes (the node's own bound). */
+export const GENESIS_BYTES_MAX = 16 * 1024 * 1024;
+
+/** Oldest proof accepted by default: a block older than this by the browser's clock is stale (ms). */
+export const PROOF_AGE_MAX_MS = 120000;
+const PROOF_AGE_KEY = 'ebl.proofAgeMaxMs';
+
+/** The oldest proof this browser accepts (ms): the setting kept under `ebl.proofAgeMaxMs` in
+ * localStorage (a positive whole number), else PROOF_AGE_MAX_MS. */
+export function proofAgeMaxMs() {
+  const kept = Number(localStorage.getItem(PROOF_AGE_KEY));
+  return Number.isSafeInteger(kept) && kept > 0 ? kept : PROOF_AGE_MAX_MS;
+}
+
+/**
+ * The anchor in the text of a genesis file: `{file, chainId, validators: [{party, votingPower}]}`.
+ * Throws when it could not make a block final or could be fooled: no validator, one named twice,
+ * a voting power that is not an exact whole number here, or powers that sum to zero or beyond
+ * what this browser adds exactly (2^53 − 1).
+ */
+export function parseGenesis(text, file) {
+  if (text.length > GENESIS_BYTES_MAX) throw new Error(`the file is larger than ${GENESIS_BYTES_MAX} bytes`);
+  let genesis;
+  try {
+    genesis = JSON.parse(text);
+  } catch {
+    throw new Error('the file is not JSON');
+  }
+  if (!genesis || typeof genesis.chainId !== 'string' || !genesis.chainId) throw new Error('the file names no chain id');
+  if (!Array.isArray(genesis.validators) || genesis.validators.length === 0) throw new Error('the file names no validator');
+  const validators = [];
+  let total = 0;
+  for (const v of genesis.validators) {
+    if (!v || typeof v.party !== 'string' || !/^ebl:[0-9a-f]{64}$/.test(v.party)) throw new Error('a validator has no party id (ebl:<64 hex>)');
+    if (!Number.isSafeInteger(v.votingPower) || v.votingPower < 0) throw new Error(`the voting power of ${v.party} is not a whole number this browser adds exactly`);
+    if (validators.some((w) => w.party === v.party)) throw new Error(`validator ${v.party} is named twice`);
+    total += v.votingPower;
+    if (!Number.isSafeInteger(total)) throw new Error('the validators\' voting powers overflow');
+    validators.push({ party: v.party, votingPower: v.votingPower });
+  }
+  if (total === 0) throw new Error('the validators hold no voting power');
+  return { file: String(file || 'genesis.json'), chainId: genesis.chainId, validators };
+}
+
+/** The anchor this browser keeps, or null (also when what is kept no longer parses). */
+export function loadAnchor() {
+  let kept;
+  try {
+    kept = JSON.parse(localStorage.getItem(STORAGE_KEY) || 'null');
+  } catch {
+    return null;
+  }
+  if (!kept) return null;
+  try {
+    return parseGenesis(JSON.stringify({ chainId: kept.chainId, validators: kept.validators }), kept.file);
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps `anchor` in this browser. */
+export function saveAnchor(anchor) {
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(anchor));
+}
+
+/** Forgets the anchor kept in this browser. */
+export function forgetAnchor() {
+  localStorage.removeItem(STORAGE_KEY);
+}
+
+/** Whether the node's own account of the network (`/v1/status`) is the anchor's. */
+export function sameNetwork(anchor, status) {
+  if (!anchor || !status || status.chainId !== anchor.chainId) return false;
+  const theirs = (status.validators || []).map((v) => `${v.party}:${v.votingPower}`).sort();
+  const ours = anchor.validators.map((v) => `${v.party}:${v.votingPower}`).sort();
+  return theirs.length === ours.length && theirs.every((x, i) => x === ours[i]);
 }

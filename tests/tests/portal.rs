@@ -7,6 +7,7 @@
 //! ones); without it they go to a temporary directory and are only checked to be PNG files.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ebl_contracts::testkit::{document_for, to_order, TestLedger};
@@ -131,8 +132,17 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
     let carrier = cast.carrier.party().to_string();
 
+    // No trust anchor yet: the node's answer is shown as the node's, never as verified.
     let (state, text) = verify_with(&browser, &carrier, REFERENCE, &original).await;
-    assert_eq!(state, "VERIFIED", "{text}");
+    assert_eq!(state, "UNVERIFIED", "{text}");
+    assert!(text.contains("NOT VERIFIED") && text.contains("no trust anchor"), "{text}");
+    let (anchor, anchor_says) = anchor_state(&browser).await;
+    assert!(anchor == "NONE" && anchor_says.contains("No trust anchor loaded"), "{anchor}: {anchor_says}");
+    let genesis = files.path().join("genesis.json");
+    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
+    load_anchor(&browser, &genesis).await;
+    let (state, text) = verify_with(&browser, &carrier, REFERENCE, &original).await;
+    assert_eq!(state, "UNVERIFIED", "{text}");
     assert!(text.contains("Not checked: sign in"), "without a key the proof is not claimed: {text}");
     let checksum = document_for(REFERENCE, TransportDocumentType::Bol, true).checksum().to_hex();
     for expected in ["ISSUED", "Ocean Carrier Line", "Shipper Export Co", checksum.as_str()] {
@@ -207,6 +217,161 @@ async fn a_verifier_sees_verified_for_the_ledgers_document_and_a_mismatch_for_a_
     screenshots(&browser, &shots, "network").await;
 
     browser.quit().await.expect("quit");
+    net.shutdown().await;
+}
+
+/// A node that lies to the browser (ebl_client::testkit's proxy in front of a real validator):
+/// the page takes its trust anchor from the genesis file the user loaded, never from the node,
+/// so a bundle certified by another validator set (with a `/v1/status` announcing that set), a
+/// replayed genuine bundle of an older state, and a rewritten public answer are each refused
+/// with their own reason; the honest node, through the same proxy, is VERIFIED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lying_node_cannot_make_the_portal_say_verified() {
+    use ebl_client::testkit::{
+        bundle_hex, bundle_of_another_set, LyingProxy, ProxyAnswer, ProxyRequest, Rewrite,
+    };
+    type Lie = Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync>;
+    let (net, url) = live_network().await;
+    let cast = &net.cast;
+    let reference = "PORTALLIE01";
+    let bl = BlId::new(&cast.carrier.party(), reference);
+    commit_in_turn(&net, vec![(&cast.carrier, to_order(reference, &cast.shipper, None), 0)]).await;
+    let lie: Arc<Mutex<Lie>> = Arc::new(Mutex::new(Box::new(|_: &ProxyRequest, a: ProxyAnswer| a)));
+    let current = lie.clone();
+    let rewrite: Rewrite = Arc::new(move |request: &ProxyRequest, answer: ProxyAnswer| {
+        (current.lock().expect("lie"))(request, answer)
+    });
+    let proxy = LyingProxy::start(&url, rewrite).await.expect("proxy");
+    let tell = |l: Lie| *lie.lock().expect("lie") = l;
+
+    let files = tempfile::tempdir().expect("temp dir");
+    let genesis = files.path().join("genesis.json");
+    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
+    let copy = files.path().join("lie.json");
+    let document = document_for(reference, TransportDocumentType::Bol, true).to_value().expect("JSON");
+    std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
+    let key_file = files.path().join("shipper.pem");
+    std::fs::write(&key_file, ebl_client::keys::to_pem(&cast.shipper).expect("pem")).expect("write");
+    let (shots, _guard) = screenshot_dir();
+    let browser = Browser::start().await.expect("headless Chromium");
+    browser.goto(&format!("{}/#/mine", proxy.url)).await.expect("portal through the liar");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    sign_in(&browser, &key_file).await;
+    browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
+    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    load_anchor(&browser, &genesis).await;
+    let carrier = cast.carrier.party().to_string();
+    let proof_reason = || async {
+        let reason = browser
+            .execute(
+                "return document.querySelector('dd[data-field=\"field.proof\"]').dataset.reason || ''",
+                vec![],
+            )
+            .await
+            .expect("reason");
+        reason.as_str().unwrap_or_default().to_string()
+    };
+
+    // Honest, through the proxy: VERIFIED against the loaded anchor.
+    let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+    assert_eq!(state, "VERIFIED", "{text}");
+    assert!(text.contains("against your trust anchor (genesis.json)"), "{text}");
+
+    // 1. Another validator set: the node announces four validators of its own in /v1/status and
+    //    serves a bundle they certified (of a record it made up). The anchor is not the node's.
+    let record: BlRecord = net.node(1).view().state(&StateKey::Bl(bl)).expect("the BL");
+    let mut made_up = record.clone();
+    made_up.possessor = cast.outsider.party();
+    let liars: Vec<Keypair> = (0..4).map(|i| Keypair::for_test(&format!("portal-liar-{i}"))).collect();
+    let chain = net.genesis.chain_id.clone();
+    let tip = net.node(1).view().tip();
+    let forged = bundle_of_another_set(&chain, &made_up, tip.height, ebl_client::time::now_ms(), &liars)
+        .expect("forged bundle");
+    let (hex, their_set): (String, Vec<Value>) = (
+        bundle_hex(&forged),
+        liars.iter().map(|k| json!({"party": k.party(), "votingPower": 1, "legalName": "Liar"})).collect(),
+    );
+    tell(Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
+        if let Some(mut body) = answer.json() {
+            if request.path == "/v1/status" {
+                body["validators"] = json!(their_set.clone());
+            } else if request.path.ends_with("/proof") {
+                body["bundle"] = json!(hex.clone());
+            } else {
+                return answer;
+            }
+            answer.set_json(&body);
+        }
+        answer
+    }));
+    let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+    assert_eq!(state, "PROOF_FAILED", "{text}");
+    assert_eq!(proof_reason().await, "UNTRUSTED", "{text}");
+    assert!(text.contains("is not a validator"), "{text}");
+    screenshots(&browser, &shots, "verify-lying-node").await;
+    // The pages are switched by their links: the signed-in session lives in the page.
+    browser.find("#nav-network").await.expect("nav").click().await.expect("to network");
+    browser.wait_for_text("#network-summary", "ANOTHER CHAIN OR VALIDATOR SET", WAIT).await.expect("flagged");
+    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    assert_eq!(anchor_state(&browser).await.0, "LOADED", "the anchor is kept in the browser");
+
+    // 2. The public answer rewritten (the BL shown as held by another party), the proof honest.
+    let outsider = cast.outsider.party().to_string();
+    tell(Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
+        if request.path.starts_with("/v1/verify/") {
+            if let Some(mut body) = answer.json() {
+                body["disclosed"]["possessor"] = json!({"party": outsider.clone(), "legalName": "Outsider"});
+                answer.set_json(&body);
+            }
+        }
+        answer
+    }));
+    let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+    assert_eq!((state.as_str(), proof_reason().await.as_str()), ("PROOF_FAILED", "LIED"), "{text}");
+    assert!(text.contains("possessor (the node says"), "{text}");
+
+    // 3. A replay: the genuine proof recorded, the BL then transferred, the recording served
+    //    once it is older than the bound this browser is set to (5 s here; 2 minutes by default).
+    tell(Box::new(|_: &ProxyRequest, a: ProxyAnswer| a));
+    let shipper = ebl_client::Client::new(proxy.url.clone(), chain.clone())
+        .expect("client")
+        .with_key(Keypair::from_seed(cast.shipper.seed()));
+    let recorded = shipper.proof(&bl).await.expect("recorded proof");
+    let recorded_at = ebl_client::decode_bundle(&recorded.bundle).expect("bundle").header.time_ms;
+    commit_in_turn(&net, vec![(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() }, 0)]).await;
+    browser.execute("localStorage.setItem('ebl.proofAgeMaxMs', '5000')", vec![]).await.expect("setting");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while ebl_client::time::now_ms() < recorded_at + 8_000 {
+        assert!(tokio::time::Instant::now() < deadline, "the clock does not move");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let body = serde_json::to_value(&recorded).expect("json");
+    tell(Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
+        if request.path.ends_with("/proof") {
+            answer.set_json(&body);
+        }
+        answer
+    }));
+    let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+    assert_eq!((state.as_str(), proof_reason().await.as_str()), ("PROOF_FAILED", "STALE"), "{text}");
+    assert!(text.contains("stale proof"), "{text}");
+
+    // Honest again: VERIFIED, with the new possessor.
+    tell(Box::new(|_: &ProxyRequest, a: ProxyAnswer| a));
+    let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+    assert_eq!(state, "VERIFIED", "{text}");
+    assert!(text.contains("Consignee"), "{text}");
+
+    // Forgotten, the anchor is gone and nothing is called verified.
+    browser.find("#anchor-forget").await.expect("forget").click().await.expect("click");
+    browser.wait_for_text("#anchor-state", "No trust anchor", WAIT).await.expect("forgotten");
+    let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
+    assert_eq!(state, "UNVERIFIED", "{text}");
+
+    browser.quit().await.expect("quit");
+    drop(proxy);
     net.shutdown().await;
 }
 
@@ -453,6 +618,9 @@ async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be
     std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
     browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    let genesis = files.path().join("genesis.json");
+    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
+    load_anchor(&browser, &genesis).await;
     let (state, text) = verify_with(&browser, &cast.carrier.party().to_string(), mine, &copy).await;
     assert_eq!(state, "VERIFIED", "{text}");
     let proof = browser
@@ -730,7 +898,7 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
             portal_js(
                 browser,
                 "proof.js",
-                "m.verifyBlProof(args[0], args[1], args[2], args[3], args[4])",
+                "m.verifyBlProof(args[0], { chainId: args[1], validators: args[2] }, args[3], args[4], Date.now(), 3600000)",
                 vec![
                     json!(hex_of(&bytes)),
                     json!(chain),
@@ -748,7 +916,31 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
     let bytes = ebl_ledger::encoding::encode(&bundle);
     let checked = check(bytes.clone()).await;
     assert_eq!(checked["height"], json!(bundle.header.height), "{checked}");
-    assert_eq!(checked["status"], json!("ISSUED"), "{checked}");
+    // The whole record, decoded in the browser as the ledger encodes it.
+    let proven = &checked["record"];
+    assert_eq!(proven["status"], json!("ISSUED"), "{checked}");
+    assert_eq!(proven["possessor"], json!(record.possessor), "{checked}");
+    assert_eq!(proven["endorsee"], json!(record.endorsee), "{checked}");
+    assert_eq!(proven["shipper"], json!(record.shipper), "{checked}");
+    assert_eq!(proven["reference"], json!(record.transport_document_reference), "{checked}");
+    assert_eq!(proven["historyLen"], json!(record.history_len), "{checked}");
+    assert_eq!(proven["historyHead"], json!(record.history_head.to_hex()), "{checked}");
+    // A genuine bundle whose block is older than two minutes by the browser's clock is stale.
+    let stale = portal_js(
+        &browser,
+        "proof.js",
+        "m.verifyBlProof(args[0], { chainId: args[1], validators: args[2] }, args[3], args[4], args[5], m.PROOF_AGE_MAX_MS).catch((e) => `${e.code}: ${e.message}`)",
+        vec![
+            json!(hex_of(&bytes)),
+            json!(chain),
+            json!(validators),
+            json!(bl.0.to_hex()),
+            json!(record.document_checksum.to_hex()),
+            json!(bundle.header.time_ms + 120_001),
+        ],
+    )
+    .await;
+    assert!(stale.as_str().is_some_and(|e| e.starts_with("STALE: stale proof")), "{stale}");
     assert_eq!(checked["signers"], json!([net.genesis.validators[0].party]), "{checked}");
     let mut tampered_value = bundle.clone();
     if let Some(value) = tampered_value.value.as_mut() {
@@ -776,6 +968,31 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
 
     browser.quit().await.expect("quit");
     net.shutdown().await;
+}
+
+/// Loads the genesis file `file` as the page's trust anchor (on the Verify page).
+async fn load_anchor(browser: &Browser, file: &Path) {
+    let path = file.canonicalize().expect("absolute").display().to_string();
+    browser.find("#anchor-file").await.expect("anchor input").send_keys(&path).await.expect("upload");
+    browser.find("#anchor-load").await.expect("button").click().await.expect("click");
+    let text = browser
+        .wait_for_text("#anchor-state", "Trust anchor: loaded from", WAIT)
+        .await
+        .expect("anchor loaded");
+    assert!(text.contains("genesis.json") && text.contains("chain ebl-test-1"), "{text}");
+}
+
+/// The anchor's state as the page shows it: `data-anchor` (NONE, LOADED) and its text.
+async fn anchor_state(browser: &Browser) -> (String, String) {
+    let state = browser
+        .execute("return document.querySelector('#anchor-state').dataset.anchor || ''", vec![])
+        .await
+        .expect("anchor state");
+    (state.as_str().unwrap_or_default().to_string(), anchor_text(browser).await)
+}
+
+async fn anchor_text(browser: &Browser) -> String {
+    browser.find("#anchor-state").await.expect("anchor state").text().await.expect("text")
 }
 
 /// Signs `browser` in on the "My bills of lading" page with the PEM key in `file`.
