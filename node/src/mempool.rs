@@ -10,7 +10,18 @@
 //!   `party_txs_max` per submitter; every index below holds one entry per pending transaction
 //!   at most, so the whole structure is bounded by the config.
 //! * **Deduplicated** by transaction id, and by (submitter, nonce): two pending transactions
-//!   can never spend the same nonce, so at most one of them could ever execute.
+//!   can never spend the same nonce, so at most one of them could ever execute. Inside one batch
+//!   too, before any signature is checked: 10,000 copies of one forged transaction cost one
+//!   signature check, not 10,000.
+//! * **Bounded signature work**: a batch's signatures are checked in chunks of
+//!   [`VERIFY_CHUNK_TXS`]; once a chunk holds a bad signature the rest of the batch is not
+//!   checked ([`AdmitError::Abandoned`]), so a batch of forgeries costs at most about one
+//!   chunk's single checks more than a batch of honest transactions.
+//! * **Gaps do not crowd out work**: a transaction whose nonce leaves a gap cannot execute until
+//!   the gap fills. Such transactions expire after [`MempoolConfig::gap_ttl`], and a full pool
+//!   makes room for an executable transaction by evicting them ([`Mempool::evict_gapped`]), so
+//!   parties who park nonce-gap transactions cannot lock others out.
+//! * **Suspended signers** are refused at the door (the contracts would refuse them anyway).
 //! * **Gossip** goes out in batches ([`Mempool::take_gossip_batch`]), never one message per
 //!   transaction, and only for transactions a client gave us: what a peer sent is not echoed.
 //! * **Reaping** for a block takes, per submitter, the run of consecutive nonces that starts
@@ -21,10 +32,11 @@
 //! depend on hash order. The one hash map, `by_id`, is only looked up by id, never walked (a
 //! lookup there costs a hash, not a walk down a tree of 30,000 ids).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Instant;
 
-use ebl_ledger::limits::{CHAIN_ID_BYTES_MAX, TX_BYTES_MAX};
+use ebl_ledger::limits::{CHAIN_ID_BYTES_MAX, TX_BYTES_MAX, TX_SIGNERS_MAX};
 use ebl_ledger::tx::{verify_identified, IdentifiedTx};
 use ebl_ledger::{DecodeError, PartyId, Transaction, TxError, TxId, VerifiedTx};
 use thiserror::Error;
@@ -46,6 +58,9 @@ pub struct MempoolConfig {
     pub nonce_window: u64,
     /// Largest transaction, in encoded bytes; never above [`TX_BYTES_MAX`], which blocks enforce.
     pub tx_bytes_max: usize,
+    /// How long a transaction that cannot execute yet (its nonce leaves a gap) may wait for the
+    /// gap to fill before [`Mempool::expire_gapped`] drops it.
+    pub gap_ttl: std::time::Duration,
 }
 
 impl Default for MempoolConfig {
@@ -56,19 +71,39 @@ impl Default for MempoolConfig {
             party_txs_max: 1_000,
             nonce_window: 1_000,
             tx_bytes_max: TX_BYTES_MAX,
+            gap_ttl: std::time::Duration::from_secs(60),
         }
     }
 }
+
+/// Transactions whose signatures are checked in one batch verification; a failed chunk is
+/// checked again one transaction at a time, and ends the batch's checking.
+pub const VERIFY_CHUNK_TXS: usize = 1_024;
+
+/// Gapped transactions one admission may evict to make room for an executable one.
+pub const EVICTIONS_PER_ADMISSION_MAX: usize = 64;
+
+/// Parties looked at, most pending first, for gapped transactions to evict.
+pub const EVICTION_PARTIES_MAX: usize = 16;
 
 /// What the mempool needs to know of the committed state: the submitter's next nonce
 /// (`None`: not a registered party).
 pub trait NonceView {
     fn next_nonce(&self, party: &PartyId) -> Option<u64>;
+
+    /// Whether a registered party is suspended (it may sign nothing). Asked of submitters and
+    /// co-signers at admission only.
+    fn is_suspended(&self, _party: &PartyId) -> bool {
+        false
+    }
 }
 
 impl<T: NonceView + ?Sized> NonceView for &T {
     fn next_nonce(&self, party: &PartyId) -> Option<u64> {
         (**self).next_nonce(party)
+    }
+    fn is_suspended(&self, party: &PartyId) -> bool {
+        (**self).is_suspended(party)
     }
 }
 
@@ -92,9 +127,12 @@ pub enum AdmitError {
     Invalid(TxError),
     #[error("submitter {0} is not a registered party")]
     UnknownSigner(PartyId),
-    #[error("nonce {found} is already used: the submitter's next nonce is {expected}")]
+    // The messages name the nonce sent, never the submitter's next one: the nonce checks run
+    // before the signatures, so the caller may not be the submitter (the party reads its own
+    // next nonce with a signed request).
+    #[error("nonce {found} is already used by the submitter")]
     NonceTooLow { expected: u64, found: u64 },
-    #[error("nonce {found} is too far ahead: the submitter's next nonce is {expected}, the window {window}")]
+    #[error("nonce {found} is too far ahead of the submitter's next nonce (the window is {window})")]
     NonceTooHigh { expected: u64, found: u64, window: u64 },
     #[error("transaction {0} is already pending")]
     Duplicate(TxId),
@@ -104,6 +142,12 @@ pub enum AdmitError {
     PartyQuota { party: PartyId, max: usize },
     #[error("mempool is full (at most {txs_max} transactions, and a byte budget)")]
     Full { txs_max: usize },
+    #[error("signer {0} is suspended")]
+    SuspendedSigner(PartyId),
+    #[error("not checked: an earlier transaction of this batch had a bad signature")]
+    Abandoned,
+    #[error("submitter {0} is over its rate of transactions; slow down")]
+    RateLimited(PartyId),
 }
 
 impl AdmitError {
@@ -121,6 +165,9 @@ impl AdmitError {
             AdmitError::NonceTaken { .. } => "NONCE_TAKEN",
             AdmitError::PartyQuota { .. } => "PARTY_QUOTA",
             AdmitError::Full { .. } => "MEMPOOL_FULL",
+            AdmitError::SuspendedSigner(_) => "SUSPENDED_SIGNER",
+            AdmitError::Abandoned => "BATCH_ABANDONED",
+            AdmitError::RateLimited(_) => "RATE_LIMITED",
         }
     }
 }
@@ -134,6 +181,8 @@ struct Entry {
     bytes: usize,
     /// Admission order on this node: orders gossip (FIFO) and submitters in [`Mempool::reap`].
     seq: u64,
+    /// When it was admitted, for the expiry of transactions that wait on a gap.
+    admitted: Instant,
 }
 
 /// A transaction that passed the cheap checks and waits for its signatures to be checked.
@@ -143,6 +192,11 @@ struct Candidate {
     submitter: PartyId,
     nonce: u64,
     bytes: usize,
+    /// It extends its submitter's run (its nonce is the next committed one, or the one before
+    /// it is pending): it may make room by evicting transactions that wait on a gap.
+    extends_run: bool,
+    /// Its nonce was its submitter's next committed nonce when it was checked.
+    at_next: bool,
 }
 
 /// A batch that passed the cheap checks; its signatures are checked next, without the pool.
@@ -154,15 +208,42 @@ pub struct Prechecked {
 }
 
 impl Prechecked {
-    /// Checks every survivor's signatures in one `verify_batch` call.
+    /// Signatures the survivors carry: the work [`Prechecked::verify`] will do.
+    pub fn signatures(&self) -> usize {
+        self.to_verify.iter().map(|t| t.transaction().signatures.len()).sum()
+    }
+
+    /// Checks the survivors' signatures, [`VERIFY_CHUNK_TXS`] transactions per batch
+    /// verification. After a chunk with a bad signature nothing more is checked: the rest are
+    /// [`AdmitError::Abandoned`].
     pub fn verify(self) -> VerifiedBatch {
         let Prechecked { results, candidates, to_verify } = self;
+        let mut verdicts: Vec<std::result::Result<VerifiedTx, AdmitError>> =
+            Vec::with_capacity(to_verify.len());
+        let mut bad_signatures = 0usize;
+        let mut rest = to_verify.into_iter();
+        loop {
+            let chunk: Vec<IdentifiedTx> = rest.by_ref().take(VERIFY_CHUNK_TXS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            if bad_signatures > 0 {
+                verdicts.extend(chunk.iter().map(|_| Err(AdmitError::Abandoned)));
+                continue;
+            }
+            for verdict in verify_identified(chunk) {
+                if matches!(verdict, Err(TxError::BadSignature(_))) {
+                    bad_signatures += 1;
+                }
+                verdicts.push(verdict.map_err(AdmitError::Invalid));
+            }
+        }
         let items = candidates
             .into_iter()
-            .zip(verify_identified(to_verify))
+            .zip(verdicts)
             .map(|((index, candidate), verdict)| (index, candidate, verdict))
             .collect();
-        VerifiedBatch { results, items }
+        VerifiedBatch { results, items, bad_signatures }
     }
 }
 
@@ -170,7 +251,36 @@ impl Prechecked {
 #[derive(Debug)]
 pub struct VerifiedBatch {
     results: Vec<Result<TxId>>,
-    items: Vec<(usize, Candidate, std::result::Result<VerifiedTx, TxError>)>,
+    items: Vec<(usize, Candidate, std::result::Result<VerifiedTx, AdmitError>)>,
+    bad_signatures: usize,
+}
+
+impl VerifiedBatch {
+    /// Transactions whose signature did not check out. A peer's batch with any is not honest
+    /// gossip: an honest validator passes on only what it verified.
+    pub fn bad_signatures(&self) -> usize {
+        self.bad_signatures
+    }
+
+    /// The submitters of the transactions whose signatures checked out, one per transaction:
+    /// what a client's request is charged to, party by party, before insertion.
+    pub fn verified_submitters(&self) -> Vec<PartyId> {
+        self.items.iter().filter(|(_, _, v)| v.is_ok()).map(|(_, c, _)| c.submitter).collect()
+    }
+
+    /// Refuses every verified transaction of the submitters in `parties` instead of inserting
+    /// it (e.g. they are over their rate), with the error `refusal` makes for the submitter.
+    pub fn refuse_submitters(
+        &mut self,
+        parties: &BTreeSet<PartyId>,
+        refusal: impl Fn(PartyId) -> AdmitError,
+    ) {
+        for (_, candidate, verdict) in &mut self.items {
+            if verdict.is_ok() && parties.contains(&candidate.submitter) {
+                *verdict = Err(refusal(candidate.submitter));
+            }
+        }
+    }
 }
 
 /// A [`NonceView`] that reads each party once per batch (the committed state does not change
@@ -178,11 +288,16 @@ pub struct VerifiedBatch {
 struct MemoView<'a, V: ?Sized> {
     inner: &'a V,
     seen: std::cell::RefCell<BTreeMap<PartyId, Option<u64>>>,
+    suspended: std::cell::RefCell<BTreeMap<PartyId, bool>>,
 }
 
 impl<'a, V: NonceView + ?Sized> MemoView<'a, V> {
     fn new(inner: &'a V) -> Self {
-        MemoView { inner, seen: std::cell::RefCell::new(BTreeMap::new()) }
+        MemoView {
+            inner,
+            seen: std::cell::RefCell::new(BTreeMap::new()),
+            suspended: std::cell::RefCell::new(BTreeMap::new()),
+        }
     }
 }
 
@@ -194,6 +309,15 @@ impl<V: NonceView + ?Sized> NonceView for MemoView<'_, V> {
         let next = self.inner.next_nonce(party);
         self.seen.borrow_mut().insert(*party, next);
         next
+    }
+
+    fn is_suspended(&self, party: &PartyId) -> bool {
+        if let Some(known) = self.suspended.borrow().get(party) {
+            return *known;
+        }
+        let suspended = self.inner.is_suspended(party);
+        self.suspended.borrow_mut().insert(*party, suspended);
+        suspended
     }
 }
 
@@ -211,6 +335,10 @@ pub struct Mempool {
     party_txs: BTreeMap<PartyId, usize>,
     /// Admission seq → id of the client transactions not yet gossiped.
     gossip: BTreeMap<u64, TxId>,
+    /// Submitters with a pending transaction at their next committed nonce, as of the last
+    /// admission or commit: a proposer waits for one of these, not for any pending transaction
+    /// (one that waits on a gap cannot go in a block).
+    ready: BTreeSet<PartyId>,
     bytes: usize,
     next_seq: u64,
 }
@@ -224,6 +352,7 @@ impl Mempool {
             by_nonce: BTreeMap::new(),
             party_txs: BTreeMap::new(),
             gossip: BTreeMap::new(),
+            ready: BTreeSet::new(),
             bytes: 0,
             next_seq: 0,
         }
@@ -274,7 +403,7 @@ impl Mempool {
         let tx = tx.identify();
         let candidate = self.check(&tx, bytes, view)?;
         let verified = tx.verify().map_err(AdmitError::Invalid)?;
-        self.insert(candidate, verified, true)
+        self.insert(candidate, verified, true, view)
     }
 
     /// Admission of a gossiped batch from a peer. The cheap checks run first, against the pool
@@ -309,22 +438,46 @@ impl Mempool {
         gossip: bool,
     ) -> Vec<Result<TxId>> {
         let checked = self.precheck(txs, view);
-        self.insert_verified(checked.verify(), gossip)
+        self.insert_verified(checked.verify(), gossip, view)
     }
 
     /// The first step of a batch admission split so that the signatures are checked without
     /// holding the pool (a node's API and its consensus driver share it): every cheap check,
     /// against the pool as it is. Then [`Prechecked::verify`] with the pool released, and
     /// [`Mempool::insert_verified`] with it held again.
+    ///
+    /// Within the batch, a repeated id is a [`AdmitError::Duplicate`], a repeated (submitter,
+    /// nonce) [`AdmitError::NonceTaken`], and a submitter's transactions beyond its quota
+    /// [`AdmitError::PartyQuota`] — all before any signature is checked.
     pub fn precheck(&mut self, txs: Vec<Transaction>, view: &(impl NonceView + ?Sized)) -> Prechecked {
         let view = MemoView::new(view);
         let mut results = Vec::with_capacity(txs.len());
-        let mut candidates = Vec::new();
+        let mut candidates: Vec<(usize, Candidate)> = Vec::new();
         let mut to_verify = Vec::new();
+        let mut ids = BTreeSet::new();
+        let mut nonces = BTreeSet::new();
+        let mut per_party: BTreeMap<PartyId, usize> = BTreeMap::new();
         for (index, tx) in txs.into_iter().enumerate() {
             let bytes = tx.encode().len();
             let tx = tx.identify();
-            match self.check(&tx, bytes, &view) {
+            let checked = self.check(&tx, bytes, &view).and_then(|c| {
+                if !ids.insert(c.id) {
+                    return Err(AdmitError::Duplicate(c.id));
+                }
+                if !nonces.insert((c.submitter, c.nonce)) {
+                    return Err(AdmitError::NonceTaken { nonce: c.nonce });
+                }
+                let in_batch = per_party.entry(c.submitter).or_insert(0);
+                if self.party_len(&c.submitter) + *in_batch >= self.config.party_txs_max {
+                    return Err(AdmitError::PartyQuota {
+                        party: c.submitter,
+                        max: self.config.party_txs_max,
+                    });
+                }
+                *in_batch += 1;
+                Ok(c)
+            });
+            match checked {
                 Ok(candidate) => {
                     // Overwritten once the signatures are checked.
                     results.push(Ok(candidate.id));
@@ -340,12 +493,17 @@ impl Mempool {
     /// The last step of a split batch admission: the verified transactions go in, the room
     /// checks running again (the pool may have changed while the signatures were checked).
     /// Results in the order of the batch.
-    pub fn insert_verified(&mut self, verified: VerifiedBatch, gossip: bool) -> Vec<Result<TxId>> {
-        let VerifiedBatch { mut results, items } = verified;
+    pub fn insert_verified(
+        &mut self,
+        verified: VerifiedBatch,
+        gossip: bool,
+        view: &(impl NonceView + ?Sized),
+    ) -> Vec<Result<TxId>> {
+        let VerifiedBatch { mut results, items, .. } = verified;
         for (index, candidate, verdict) in items {
             let result = match verdict {
-                Ok(verified) => self.insert(candidate, verified, gossip),
-                Err(e) => Err(AdmitError::Invalid(e)),
+                Ok(verified) => self.insert(candidate, verified, gossip, view),
+                Err(e) => Err(e),
             };
             if let Some(slot) = results.get_mut(index) {
                 *slot = result;
@@ -380,6 +538,10 @@ impl Mempool {
         }
         let submitter = *body.submitter().ok_or(AdmitError::Invalid(TxError::NoSigner))?;
         let next = view.next_nonce(&submitter).ok_or(AdmitError::UnknownSigner(submitter))?;
+        // Co-signers are looked at too (at most TX_SIGNERS_MAX, refused before this if more).
+        if let Some(suspended) = body.signers.iter().take(TX_SIGNERS_MAX).find(|p| view.is_suspended(p)) {
+            return Err(AdmitError::SuspendedSigner(*suspended));
+        }
         if body.nonce < next {
             return Err(AdmitError::NonceTooLow { expected: next, found: body.nonce });
         }
@@ -388,9 +550,24 @@ impl Mempool {
             return Err(AdmitError::NonceTooHigh { expected: next, found: body.nonce, window });
         }
         self.drop_below(submitter, next);
-        let candidate = Candidate { id, submitter, nonce: body.nonce, bytes };
-        self.check_room(&candidate)?;
-        Ok(candidate)
+        let extends_run = body.nonce == next
+            || body
+                .nonce
+                .checked_sub(1)
+                .is_some_and(|before| self.by_nonce.contains_key(&(submitter, before)));
+        let at_next = body.nonce == next;
+        let candidate = Candidate { id, submitter, nonce: body.nonce, bytes, extends_run, at_next };
+        match self.check_room(&candidate) {
+            // A transaction that extends its submitter's run may evict gapped ones on insertion.
+            Err(AdmitError::Full { .. }) if candidate.extends_run => Ok(candidate),
+            Err(e) => Err(e),
+            Ok(()) => Ok(candidate),
+        }
+    }
+
+    /// Whether `c` fits the pool's count and byte bounds.
+    fn fits(&self, c: &Candidate) -> bool {
+        self.by_id.len() < self.config.txs_max && c.bytes <= self.config.bytes_max.saturating_sub(self.bytes)
     }
 
     /// The checks that depend on what else is pending.
@@ -404,16 +581,24 @@ impl Mempool {
         if self.party_txs.get(&c.submitter).copied().unwrap_or(0) >= self.config.party_txs_max {
             return Err(AdmitError::PartyQuota { party: c.submitter, max: self.config.party_txs_max });
         }
-        if self.by_id.len() >= self.config.txs_max
-            || c.bytes > self.config.bytes_max.saturating_sub(self.bytes)
-        {
+        if !self.fits(c) {
             return Err(AdmitError::Full { txs_max: self.config.txs_max });
         }
         Ok(())
     }
 
-    fn insert(&mut self, c: Candidate, tx: VerifiedTx, gossip: bool) -> Result<TxId> {
-        self.check_room(&c)?;
+    fn insert(
+        &mut self,
+        c: Candidate,
+        tx: VerifiedTx,
+        gossip: bool,
+        view: &(impl NonceView + ?Sized),
+    ) -> Result<TxId> {
+        match self.check_room(&c) {
+            Err(AdmitError::Full { .. }) if c.extends_run && self.evict_gapped(&c, view) => {}
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
         // Wraps after 2^64 admissions only; order is then merely approximate, never unsafe.
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
@@ -423,8 +608,86 @@ impl Mempool {
             self.gossip.insert(seq, c.id);
         }
         self.bytes += c.bytes;
-        self.by_id.insert(c.id, Entry { tx: Arc::new(tx), bytes: c.bytes, seq });
+        #[allow(clippy::disallowed_methods)] // the node's clock, for expiry only
+        let admitted = Instant::now();
+        if c.at_next {
+            self.ready.insert(c.submitter);
+        }
+        self.by_id.insert(c.id, Entry { tx: Arc::new(tx), bytes: c.bytes, seq, admitted });
         Ok(c.id)
+    }
+
+    /// The first nonce after `party`'s run of consecutive pending nonces from `next`: every
+    /// pending transaction of `party` at or above it waits on a gap.
+    fn run_end(&self, party: &PartyId, next: u64) -> u64 {
+        self.next_nonce(party, next)
+    }
+
+    /// Makes room for `c` by evicting transactions that wait on a gap — newest first, from the
+    /// parties with the most pending transactions — at most [`EVICTIONS_PER_ADMISSION_MAX`] of
+    /// them from at most [`EVICTION_PARTIES_MAX`] parties. Whether `c` fits afterwards. Runs only
+    /// when the pool is full.
+    fn evict_gapped(&mut self, c: &Candidate, view: &(impl NonceView + ?Sized)) -> bool {
+        let mut parties: Vec<(usize, PartyId)> = self.party_txs.iter().map(|(p, n)| (*n, *p)).collect();
+        parties.sort_unstable_by(|a, b| b.cmp(a));
+        let mut evicted = 0usize;
+        // `c`'s own later transactions may be what `c` makes executable: never evicted for it.
+        for (_, party) in parties.into_iter().filter(|(_, p)| *p != c.submitter).take(EVICTION_PARTIES_MAX) {
+            let Some(next) = view.next_nonce(&party) else {
+                self.drop_party(party);
+                if self.fits(c) {
+                    return true;
+                }
+                continue;
+            };
+            let end = self.run_end(&party, next);
+            let gapped: Vec<TxId> = self
+                .by_nonce
+                .range((party, end)..=(party, u64::MAX))
+                .rev()
+                .map(|(_, id)| *id)
+                .take(EVICTIONS_PER_ADMISSION_MAX - evicted)
+                .collect();
+            for id in gapped {
+                self.remove(&id);
+                evicted += 1;
+                if self.fits(c) {
+                    return true;
+                }
+            }
+            if evicted >= EVICTIONS_PER_ADMISSION_MAX {
+                break;
+            }
+        }
+        self.fits(c)
+    }
+
+    /// Drops the transactions that have waited on a gap (a nonce beyond their submitter's run of
+    /// consecutive pending nonces) for longer than [`MempoolConfig::gap_ttl`] at `now`. Returns
+    /// how many. Walks the whole pool: call it every few seconds, not per block.
+    pub fn expire_gapped(&mut self, now: Instant, view: &(impl NonceView + ?Sized)) -> usize {
+        let ttl = self.config.gap_ttl;
+        let parties: Vec<PartyId> = self.party_txs.keys().copied().collect();
+        let mut expired = Vec::new();
+        for party in parties {
+            let Some(next) = view.next_nonce(&party) else { continue };
+            let end = self.run_end(&party, next);
+            for (_, id) in self.by_nonce.range((party, end)..=(party, u64::MAX)) {
+                if self.by_id.get(id).is_some_and(|e| now.saturating_duration_since(e.admitted) > ttl) {
+                    expired.push(*id);
+                }
+            }
+        }
+        for id in &expired {
+            self.remove(id);
+        }
+        expired.len()
+    }
+
+    /// Whether some submitter's next transaction is pending, as of the last admission or
+    /// commit: what a proposer waits for. Transactions that wait on a gap do not count.
+    pub fn has_executable(&self) -> bool {
+        !self.ready.is_empty()
     }
 
     /// Up to `txs_max` transactions and `bytes_max` encoded bytes that execute in order on top
@@ -495,9 +758,15 @@ impl Mempool {
             self.remove(id);
         }
         let parties: Vec<PartyId> = self.party_txs.keys().copied().collect();
+        self.ready.clear();
         for party in parties {
             match view.next_nonce(&party) {
-                Some(next) => self.drop_below(party, next),
+                Some(next) => {
+                    self.drop_below(party, next);
+                    if self.by_nonce.contains_key(&(party, next)) {
+                        self.ready.insert(party);
+                    }
+                }
                 None => self.drop_party(party),
             }
         }
@@ -527,6 +796,7 @@ impl Mempool {
             *count = count.saturating_sub(1);
             if *count == 0 {
                 self.party_txs.remove(&submitter);
+                self.ready.remove(&submitter);
             }
         }
         self.gossip.remove(&entry.seq);
@@ -599,6 +869,7 @@ impl Mempool {
             *counts.entry(key.0).or_insert(0usize) += 1;
         }
         assert_eq!(counts, self.party_txs);
+        assert!(self.ready.iter().all(|p| self.party_txs.contains_key(p)));
         assert!(self.party_txs.values().all(|n| *n > 0 && *n <= self.config.party_txs_max));
         for (seq, id) in &self.gossip {
             assert_eq!(self.by_id.get(id).map(|e| e.seq), Some(*seq));

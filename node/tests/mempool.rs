@@ -344,7 +344,9 @@ fn peer_batch_is_bounded_like_single_admissions() {
         .iter()
         .map(|r| r.as_ref().map_or_else(|e| e.code(), |_| "OK"))
         .collect();
-    assert_eq!(codes, ["OK", "OK", "PARTY_QUOTA", "OK", "MEMPOOL_FULL", "MEMPOOL_FULL"]);
+    // The carrier's third is over its quota within the batch (checked before signatures), its
+    // second finds the pool full.
+    assert_eq!(codes, ["OK", "OK", "PARTY_QUOTA", "OK", "MEMPOOL_FULL", "PARTY_QUOTA"]);
     assert_eq!(pool.len(), 3);
     assert!(pool.admit_batch(Vec::new(), &view).is_empty());
 }
@@ -507,4 +509,132 @@ fn a_view_can_be_a_table_of_nonces() {
     assert_code(pool.admit(tx(&cast.carrier, 0, 0), &view), "UNKNOWN_SIGNER");
     let dyn_view: &dyn NonceView = &view;
     assert_eq!(pool.reap(10, usize::MAX, dyn_view).len(), 1);
+}
+
+#[test]
+fn copies_of_one_forged_transaction_in_a_batch_cost_one_signature_check() {
+    let cast = Cast::new();
+    let ledger = TestLedger::new(&cast);
+    let view = LedgerView(&ledger);
+    let mut pool = pool();
+    let forged = spoiled(tx(&cast.carrier, 0, 0));
+    // Also the same (submitter, nonce) with another body: refused before any signature check.
+    let same_nonce = spoiled(tx(&cast.carrier, 0, 1));
+    let mut batch = vec![forged.clone(); 2_000];
+    batch.push(same_nonce);
+    let checked = pool.precheck(batch, &view);
+    assert_eq!(checked.signatures(), 1, "one signature left to check of 2,001 transactions");
+    let verified = checked.verify();
+    assert_eq!(verified.bad_signatures(), 1);
+    let results = pool.insert_verified(verified, false, &view);
+    assert_eq!(results[0], Err(AdmitError::Invalid(TxError::BadSignature(cast.carrier.party()))));
+    assert!(results[1..2_000].iter().all(|r| *r == Err(AdmitError::Duplicate(forged.id()))));
+    assert_eq!(results[2_000], Err(AdmitError::NonceTaken { nonce: 0 }));
+    assert!(pool.is_empty());
+}
+
+#[test]
+fn a_batch_is_not_checked_past_the_chunk_with_a_bad_signature() {
+    use ebl_node::mempool::VERIFY_CHUNK_TXS;
+    let cast = Cast::new();
+    let ledger = TestLedger::new(&cast);
+    let view = LedgerView(&ledger);
+    let n = VERIFY_CHUNK_TXS as u64 + 200;
+    let config = MempoolConfig { party_txs_max: 10_000, nonce_window: 10_000, ..MempoolConfig::default() };
+    let mut pool = pool_with(config);
+    // A forgery at the head of the first chunk: that chunk is checked one by one (its honest
+    // transactions are admitted), the second chunk is not checked at all.
+    let batch: Vec<Transaction> = (0..n)
+        .map(|k| if k == 1 { spoiled(tx(&cast.shipper, k, 0)) } else { tx(&cast.shipper, k, 0) })
+        .collect();
+    let results = pool.admit_batch(batch, &view);
+    let chunk = VERIFY_CHUNK_TXS;
+    assert_eq!(results[1], Err(AdmitError::Invalid(TxError::BadSignature(cast.shipper.party()))));
+    assert!(results[..chunk].iter().enumerate().all(|(k, r)| k == 1 || r.is_ok()));
+    assert!(results[chunk..].iter().all(|r| *r == Err(AdmitError::Abandoned)), "the rest is abandoned");
+    assert_eq!(AdmitError::Abandoned.code(), "BATCH_ABANDONED");
+    assert_eq!(pool.len(), chunk - 1);
+}
+
+#[test]
+fn a_submitters_transactions_beyond_its_quota_in_one_batch_are_refused_before_their_signatures() {
+    let cast = Cast::new();
+    let ledger = TestLedger::new(&cast);
+    let view = LedgerView(&ledger);
+    let mut pool = pool_with(MempoolConfig { party_txs_max: 3, ..MempoolConfig::default() });
+    let batch: Vec<Transaction> = (0..10).map(|k| spoiled(tx(&cast.shipper, k, 0))).collect();
+    let checked = pool.precheck(batch, &view);
+    assert_eq!(checked.signatures(), 3, "only the quota's worth is checked");
+}
+
+/// A ledger view with some parties suspended.
+struct Suspending<'a>(LedgerView<'a>, Vec<PartyId>);
+
+impl NonceView for Suspending<'_> {
+    fn next_nonce(&self, party: &PartyId) -> Option<u64> {
+        self.0.next_nonce(party)
+    }
+    fn is_suspended(&self, party: &PartyId) -> bool {
+        self.1.contains(party)
+    }
+}
+
+#[test]
+fn a_suspended_submitter_or_co_signer_is_refused_at_the_door() {
+    let cast = Cast::new();
+    let ledger = TestLedger::new(&cast);
+    let view = Suspending(LedgerView(&ledger), vec![cast.bank.party()]);
+    let mut pool = pool();
+    let e = assert_code(pool.admit(tx(&cast.bank, 0, 0), &view), "SUSPENDED_SIGNER");
+    assert_eq!(e, AdmitError::SuspendedSigner(cast.bank.party()));
+    let co_signed = TestLedger::tx_with_nonce(
+        &[&cast.shipper, &cast.bank],
+        Action::BlankEndorse { bl: BlId(Hash::digest(b"x")) },
+        0,
+    );
+    assert_code(pool.admit(co_signed, &view), "SUSPENDED_SIGNER");
+    assert!(pool.is_empty());
+    assert!(pool.admit(tx(&cast.shipper, 0, 0), &view).is_ok(), "others are not affected");
+}
+
+#[test]
+fn nonce_errors_do_not_tell_the_submitters_next_nonce() {
+    let low = AdmitError::NonceTooLow { expected: 33, found: 2 };
+    let high = AdmitError::NonceTooHigh { expected: 33, found: 5_000, window: 1_000 };
+    for e in [low, high] {
+        assert!(!e.to_string().contains("33"), "{e}");
+    }
+}
+
+#[test]
+fn gapped_transactions_make_room_for_executable_ones_and_expire() {
+    let cast = Cast::new();
+    let ledger = TestLedger::new(&cast);
+    let view = LedgerView(&ledger);
+    let ttl = std::time::Duration::from_secs(60);
+    let mut pool = pool_with(MempoolConfig { txs_max: 4, gap_ttl: ttl, ..MempoolConfig::default() });
+    // The shipper parks four transactions behind a gap (its next nonce is 0): the pool is full,
+    // and none of them can go in a block.
+    for nonce in 5..9 {
+        pool.admit(tx(&cast.shipper, nonce, 0), &view).expect("room while not full");
+    }
+    assert!(!pool.has_executable(), "a proposer does not wait for gapped transactions");
+    // Another gapped transaction finds the pool full...
+    assert_code(pool.admit(tx(&cast.carrier, 3, 0), &view), "MEMPOOL_FULL");
+    // ...an executable one evicts the newest gapped one.
+    let carrier = pool.admit(tx(&cast.carrier, 0, 0), &view).expect("an executable transaction makes room");
+    assert!(pool.has_executable());
+    assert_eq!(pool.len(), 4);
+    assert_eq!(pool.party_len(&cast.shipper.party()), 3);
+    assert!(pool.by_submitter_nonce(&cast.shipper.party(), 8).is_none(), "the newest gapped one went");
+    // And its successor too (it extends the carrier's run).
+    pool.admit(tx(&cast.carrier, 1, 0), &view).expect("the run goes on");
+    assert_eq!(pool.party_len(&cast.shipper.party()), 2);
+    // A run fills the pool: nothing is evicted for a gapped transaction.
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::Instant::now();
+    assert_eq!(pool.expire_gapped(now, &view), 0, "nothing is older than the ttl yet");
+    assert_eq!(pool.expire_gapped(now + 2 * ttl, &view), 2, "the gapped ones expire");
+    assert!(pool.contains(&carrier), "an executable transaction never expires");
+    assert_eq!(pool.len(), 2);
 }
