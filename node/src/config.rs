@@ -56,6 +56,28 @@ pub struct RpcSection {
     /// Requests per second per client address; 0 = no limit.
     #[serde(default = "default_address_requests_per_s")]
     pub address_requests_per_s: u32,
+    /// Open REST connections in all.
+    #[serde(default = "default_connections_max")]
+    pub connections_max: usize,
+    /// Open REST connections from one client address.
+    #[serde(default = "default_address_connections_max")]
+    pub address_connections_max: usize,
+    /// How long a connection may take to send a request's headers, or stay idle between
+    /// requests, before it is closed.
+    #[serde(default = "default_header_read_timeout_ms")]
+    pub header_read_timeout_ms: u64,
+}
+
+fn default_connections_max() -> usize {
+    crate::api::server::ServeLimits::default().connections_max
+}
+
+fn default_address_connections_max() -> usize {
+    crate::api::server::ServeLimits::default().address_connections_max
+}
+
+fn default_header_read_timeout_ms() -> u64 {
+    crate::api::server::ServeLimits::default().header_read_timeout.as_millis() as u64
 }
 
 fn default_signature_window_s() -> u64 {
@@ -79,6 +101,13 @@ pub struct MempoolSection {
     pub nonce_window: u64,
     /// Most transactions gossiped in one message.
     pub gossip_batch_txs_max: usize,
+    /// How long a transaction behind a nonce gap may wait for the gap to fill.
+    #[serde(default = "default_gap_ttl_ms")]
+    pub gap_ttl_ms: u64,
+}
+
+fn default_gap_ttl_ms() -> u64 {
+    MempoolConfig::default().gap_ttl.as_millis() as u64
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +241,9 @@ impl NodeConfig {
                 signature_window_s: default_signature_window_s(),
                 party_requests_per_s: default_party_requests_per_s(),
                 address_requests_per_s: default_address_requests_per_s(),
+                connections_max: default_connections_max(),
+                address_connections_max: default_address_connections_max(),
+                header_read_timeout_ms: default_header_read_timeout_ms(),
             },
             mempool: MempoolSection {
                 txs_max: defaults.txs_max,
@@ -219,6 +251,7 @@ impl NodeConfig {
                 party_txs_max: defaults.party_txs_max,
                 nonce_window: defaults.nonce_window,
                 gossip_batch_txs_max: 1_000,
+                gap_ttl_ms: default_gap_ttl_ms(),
             },
             consensus: ConsensusSection {
                 block_txs_max: 5_000,
@@ -334,6 +367,7 @@ impl NodeConfig {
             party_txs_max: self.mempool.party_txs_max,
             nonce_window: self.mempool.nonce_window,
             tx_bytes_max: ebl_ledger::limits::TX_BYTES_MAX,
+            gap_ttl: std::time::Duration::from_millis(self.mempool.gap_ttl_ms),
         }
     }
 }

@@ -17,3 +17,4 @@ pub mod ports;
 pub mod storage;
 #[cfg(feature = "test-utils")]
 pub mod testkit;
+pub mod verifier;

@@ -147,19 +147,23 @@ fn run(home: &Path) -> Result<()> {
             .context("starting the node")?;
         let tip = node.tip();
         tracing::info!(%moniker, party = %node.party(), height = tip.height, "node started");
-        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc));
+        let limits = ebl_node::api::server::ServeLimits {
+            connections_max: rpc.connections_max,
+            address_connections_max: rpc.address_connections_max,
+            header_read_timeout: std::time::Duration::from_millis(rpc.header_read_timeout_ms),
+            ..Default::default()
+        };
         let listener = tokio::net::TcpListener::bind(&rpc.listen_addr)
             .await
             .with_context(|| format!("binding the REST API to {}", rpc.listen_addr))?;
         tracing::info!(addr = %listener.local_addr()?, "REST API listening");
         let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(listener, api)
-                .with_graceful_shutdown(async {
-                    let _ = api_stopped.await;
-                })
-                .await
+            ebl_node::api::server::serve(listener, api, limits, async {
+                let _ = api_stopped.await;
+            })
+            .await
         });
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("installing the SIGTERM handler")?;

@@ -2,6 +2,7 @@
 //! one handle to submit transactions, read state and hear of commits. `ebl-node run`, the REST
 //! layer and the multi-node tests all use this entry point.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use crate::consensus::{
 use crate::genesis::GenesisFile;
 use crate::mempool::{AdmitError, Mempool};
 use crate::storage::{Storage, StorageError, Tip};
+use crate::verifier::{Busy, VerifyPool, VERIFY_JOBS_MAX};
 
 /// Commit events buffered per subscriber before the slowest one starts to miss some.
 pub const EVENTS_BUFFER: usize = 4_096;
@@ -89,6 +91,9 @@ impl Node {
             mempool: Mutex::new(Mempool::new(config.mempool_config(), genesis.chain_id.clone())),
             events,
             stats: Mutex::new(DriverStats::default()),
+            verifier: VerifyPool::new(0, VERIFY_JOBS_MAX),
+            sync_server: VerifyPool::new(1, crate::consensus::driver::SYNC_REQUESTS_MAX),
+            dropped_peers: Mutex::new(Default::default()),
         });
         let params = ConsensusParams {
             engine: EngineConfig::new(&config, &genesis, &party)?,
@@ -228,9 +233,45 @@ impl NodeView {
     }
 
     /// Admits a client's batch: cheap checks, then one batch signature check; results in order.
+    /// On the calling thread: the REST layer uses [`Self::precheck`], [`Self::verify`] and
+    /// [`Self::insert`] instead, so that the signatures are checked on the verify pool.
     pub fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<TxId, AdmitError>> {
         let view = StateNonces(StateTree::new(self.storage.clone()));
         self.shared.admit_batch(txs, &view, true)
+    }
+
+    /// Admits a client's transactions on the verify pool ([`Busy`] when it is full): the cheap
+    /// checks, the signatures, then `charge(submitter, transactions)` once per submitter of
+    /// the transactions whose signatures checked out — a submitter it refuses gets
+    /// [`AdmitError::RateLimited`] for them — then insertion (they will be gossiped). Results
+    /// in the order of `txs`.
+    pub async fn admit(
+        &self,
+        txs: Vec<Transaction>,
+        mut charge: impl FnMut(&PartyId, u32) -> bool + Send + 'static,
+    ) -> Result<Vec<Result<TxId, AdmitError>>, Busy> {
+        let node = self.clone();
+        self.shared
+            .verifier
+            .run(move || {
+                let view = StateNonces(StateTree::new(node.storage.clone()));
+                let checked = node.shared.mempool().precheck(txs, &view);
+                let mut verified = checked.verify();
+                let mut counts: BTreeMap<PartyId, u32> = BTreeMap::new();
+                for party in verified.verified_submitters() {
+                    *counts.entry(party).or_insert(0) += 1;
+                }
+                let over: BTreeSet<PartyId> = counts
+                    .into_iter()
+                    .filter(|(party, n)| !charge(party, *n))
+                    .map(|(party, _)| party)
+                    .collect();
+                if !over.is_empty() {
+                    verified.refuse_submitters(&over, AdmitError::RateLimited);
+                }
+                node.shared.mempool().insert_verified(verified, true, &view)
+            })
+            .await
     }
 
     /// `party`'s next committed nonce, and the next one counting this node's pending

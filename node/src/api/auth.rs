@@ -17,8 +17,15 @@ use ebl_ledger::{PartyId, PartyRecord, Role, StateKey};
 use super::ApiError;
 use crate::node::NodeView;
 
-/// Nonces remembered at once; beyond this, signed requests wait for the window to move on.
-pub const NONCES_MAX: usize = 200_000;
+/// Nonces of one party remembered at once: more than a party at its full request rate (100 a
+/// second by default) signs in the window (300 s) plus [`CREATED_AHEAD_MAX_S`]. Beyond it that
+/// party's signed requests wait for its own oldest nonces to age out; no other party's do.
+pub const NONCES_PER_PARTY_MAX: usize = 40_000;
+/// Nonces remembered at once, of all parties (about 100 bytes each).
+pub const NONCES_MAX: usize = 1_000_000;
+/// How far in the future a request signature's `created` may be. Past requests are accepted
+/// for the whole window; a future `created` would keep its nonce remembered that much longer.
+pub const CREATED_AHEAD_MAX_S: u64 = 30;
 /// Callers (parties and addresses) whose request rate is tracked at once.
 pub const RATE_KEYS_MAX: usize = 50_000;
 
@@ -36,27 +43,72 @@ impl Caller {
     }
 }
 
-/// The node's memory of request nonces inside the signature window.
+/// The node's memory of request nonces inside the signature window, per party: one party that
+/// signs many requests fills only its own share.
 #[derive(Debug, Default)]
 pub struct ReplayCache {
-    /// (created, party, nonce), oldest first.
-    seen: BTreeSet<(u64, PartyId, String)>,
+    /// Per party: (created, nonce), oldest first.
+    by_party: BTreeMap<PartyId, BTreeSet<(u64, String)>>,
+    /// Entries in all.
+    len: usize,
+}
+
+/// Why a nonce was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceRefusal {
+    /// Seen already: a replayed request.
+    Replayed,
+    /// The party has [`NONCES_PER_PARTY_MAX`] nonces in the window.
+    PartyFull,
+    /// The node has [`NONCES_MAX`] nonces in the window.
+    Full,
 }
 
 impl ReplayCache {
-    /// Records a nonce; false if it was seen already (a replay) or the cache is full.
-    fn insert(&mut self, now_s: u64, window_s: u64, created_s: u64, party: PartyId, nonce: &str) -> bool {
+    /// Records a nonce of `party`, forgetting those older than the window first.
+    fn insert(
+        &mut self,
+        now_s: u64,
+        window_s: u64,
+        created_s: u64,
+        party: PartyId,
+        nonce: &str,
+    ) -> Result<(), NonceRefusal> {
         let horizon = now_s.saturating_sub(window_s);
-        while let Some(first) = self.seen.first() {
-            if first.0 >= horizon {
-                break;
+        if self.len >= NONCES_MAX {
+            self.forget_before(horizon);
+        }
+        let seen = self.by_party.entry(party).or_default();
+        while seen.first().is_some_and(|first| first.0 < horizon) {
+            seen.pop_first();
+            self.len = self.len.saturating_sub(1);
+        }
+        if seen.contains(&(created_s, nonce.to_owned())) {
+            return Err(NonceRefusal::Replayed);
+        }
+        if seen.len() >= NONCES_PER_PARTY_MAX {
+            return Err(NonceRefusal::PartyFull);
+        }
+        if self.len >= NONCES_MAX {
+            return Err(NonceRefusal::Full);
+        }
+        seen.insert((created_s, nonce.to_owned()));
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Forgets every party's nonces older than `horizon` (a walk of every party: only when
+    /// the cache is full).
+    fn forget_before(&mut self, horizon: u64) {
+        let mut len = 0;
+        self.by_party.retain(|_, seen| {
+            while seen.first().is_some_and(|first| first.0 < horizon) {
+                seen.pop_first();
             }
-            self.seen.pop_first();
-        }
-        if self.seen.len() >= NONCES_MAX {
-            return false;
-        }
-        self.seen.insert((created_s, party, nonce.to_owned()))
+            len += seen.len();
+            !seen.is_empty()
+        });
+        self.len = len;
     }
 }
 
@@ -87,6 +139,14 @@ impl RateLimiter {
 
     /// Takes one token for `key` at `now`; false if the bucket is empty.
     pub fn allow(&mut self, key: RateKey, now: Instant) -> bool {
+        self.allow_n(key, 1, now)
+    }
+
+    /// Takes `n` tokens for `key` at `now` (a batch of `n` transactions): allowed while the
+    /// bucket holds a token, which may leave it in debt, so a batch larger than the burst is
+    /// served once and the caller then waits until the bucket has refilled. False (nothing
+    /// taken) if the bucket is empty.
+    pub fn allow_n(&mut self, key: RateKey, n: u32, now: Instant) -> bool {
         if self.per_s == 0 {
             return true;
         }
@@ -104,7 +164,7 @@ impl RateLimiter {
         bucket.tokens = (bucket.tokens + elapsed * f64::from(self.per_s)).min(burst);
         bucket.last = now;
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+            bucket.tokens -= f64::from(n.max(1));
             true
         } else {
             false
@@ -133,13 +193,18 @@ impl Auth {
 
     /// Counts a request of `key`; `429 RATE_LIMITED` when over the limit.
     pub fn rate(&self, key: RateKey) -> Result<(), ApiError> {
+        self.rate_n(key, 1)
+    }
+
+    /// Counts `n` units (transactions) of `key`; `429 RATE_LIMITED` when over the limit.
+    pub fn rate_n(&self, key: RateKey, n: u32) -> Result<(), ApiError> {
         let limiter = match key {
             RateKey::Party(_) => &self.parties,
             RateKey::Address(_) => &self.addresses,
         };
         #[allow(clippy::disallowed_methods)] // the API's clock, outside the state machine
         let now = Instant::now();
-        let allowed = limiter.lock().unwrap_or_else(|p| p.into_inner()).allow(key, now);
+        let allowed = limiter.lock().unwrap_or_else(|p| p.into_inner()).allow_n(key, n, now);
         if allowed {
             Ok(())
         } else {
@@ -201,6 +266,15 @@ impl Auth {
             ));
         }
         let now_s = unix_now_s();
+        if params.created_s > now_s.saturating_add(CREATED_AHEAD_MAX_S) {
+            return Err(unauthorized(
+                "SIGNATURE_EXPIRED",
+                format!(
+                    "the signature was created at {}, more than {CREATED_AHEAD_MAX_S} s after this node's clock ({now_s})",
+                    params.created_s
+                ),
+            ));
+        }
         if params.created_s.abs_diff(now_s) > self.window_s {
             return Err(unauthorized(
                 "SIGNATURE_EXPIRED",
@@ -233,13 +307,23 @@ impl Auth {
             party,
             &params.nonce,
         );
-        if !fresh {
-            return Err(unauthorized(
+        match fresh {
+            Ok(()) => Ok(Caller { party, record }),
+            Err(NonceRefusal::Replayed) => Err(unauthorized(
                 "REPLAYED_REQUEST",
                 "this request signature (its nonce) was used already".into(),
-            ));
+            )),
+            Err(NonceRefusal::PartyFull) => Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("this party has {NONCES_PER_PARTY_MAX} signed requests in the signature window; slow down"),
+            )),
+            Err(NonceRefusal::Full) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "BUSY",
+                "this node remembers too many signed requests; try again shortly".to_string(),
+            )),
         }
-        Ok(Caller { party, record })
     }
 }
 
@@ -258,12 +342,26 @@ mod tests {
     fn a_nonce_is_accepted_once_within_the_window() {
         let mut cache = ReplayCache::default();
         let party = PartyId([1; 32]);
-        assert!(cache.insert(1_000, 300, 1_000, party, "n1"));
-        assert!(!cache.insert(1_001, 300, 1_000, party, "n1"));
-        assert!(cache.insert(1_001, 300, 1_000, PartyId([2; 32]), "n1"));
+        assert_eq!(cache.insert(1_000, 300, 1_000, party, "n1"), Ok(()));
+        assert_eq!(cache.insert(1_001, 300, 1_000, party, "n1"), Err(NonceRefusal::Replayed));
+        assert_eq!(cache.insert(1_001, 300, 1_000, PartyId([2; 32]), "n1"), Ok(()));
         // Old entries leave the cache as the window moves on.
-        assert!(cache.insert(2_000, 300, 2_000, party, "n2"));
-        assert_eq!(cache.seen.len(), 1);
+        assert_eq!(cache.insert(2_000, 300, 2_000, party, "n2"), Ok(()));
+        assert_eq!(cache.by_party.get(&party).map(BTreeSet::len), Some(1));
+    }
+
+    #[test]
+    fn one_party_filling_its_nonces_does_not_lock_out_another() {
+        let mut cache = ReplayCache::default();
+        let (greedy, other) = (PartyId([1; 32]), PartyId([2; 32]));
+        for i in 0..NONCES_PER_PARTY_MAX {
+            assert_eq!(cache.insert(1_000, 300, 1_000 + 30, greedy, &i.to_string()), Ok(()));
+        }
+        assert_eq!(cache.insert(1_000, 300, 1_000, greedy, "more"), Err(NonceRefusal::PartyFull));
+        assert_eq!(cache.insert(1_000, 300, 1_000, other, "mine"), Ok(()), "another party is served");
+        // The greedy party's nonces age out with the window, and it is served again.
+        assert_eq!(cache.insert(1_331, 300, 1_331, greedy, "later"), Ok(()));
+        assert_eq!(cache.len, 2);
     }
 
     #[test]
@@ -277,5 +375,19 @@ mod tests {
         assert!(!limiter.allow(key, start));
         assert!(limiter.allow(key, start + Duration::from_millis(200)), "one token after 1/5 s");
         assert!(RateLimiter::new(0).allow(key, start), "0 means no limit");
+    }
+
+    #[test]
+    fn a_batch_is_charged_per_transaction_and_leaves_the_bucket_in_debt() {
+        let mut limiter = RateLimiter::new(100);
+        let key = RateKey::Address(IpAddr::from([127, 0, 0, 1]));
+        #[allow(clippy::disallowed_methods)]
+        let start = Instant::now();
+        // A batch of 1,000 is larger than the burst (200): served once, then the bucket owes.
+        assert!(limiter.allow_n(key, 1_000, start));
+        assert!(!limiter.allow(key, start + Duration::from_secs(5)), "800 owed: 8 s to pay back");
+        assert!(limiter.allow(key, start + Duration::from_secs(9)));
+        // Another caller is not affected.
+        assert!(limiter.allow_n(RateKey::Address(IpAddr::from([127, 0, 0, 2])), 10, start));
     }
 }

@@ -111,6 +111,62 @@ pub async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
         "Signatures verified once in the mempool and reused.",
         stats.signatures_reused,
     );
+    metric(
+        &mut out,
+        "ebl_event_streams",
+        "gauge",
+        "Event streams open on this node.",
+        state.streams.open() as u64,
+    );
+    metric(
+        &mut out,
+        "ebl_peers_dropped_total",
+        "counter",
+        "Times a peer's transaction batches were refused for a while (an oversized batch or a bad signature).",
+        stats.peers_dropped,
+    );
+    metric(
+        &mut out,
+        "ebl_peer_batches_refused_total",
+        "counter",
+        "Peer transaction batches refused (a dropped peer, or a full verify pool).",
+        stats.peer_batches_refused,
+    );
+    metric(
+        &mut out,
+        "ebl_proposal_streams_refused_total",
+        "counter",
+        "Proposal streams dropped unexecuted (not from the round's proposer, a third block for a round, over the early-block bounds).",
+        stats.streams_refused,
+    );
+    metric(
+        &mut out,
+        "ebl_equivocations_total",
+        "counter",
+        "Second blocks streamed by one proposer for one round (each logged with the validator).",
+        stats.equivocations,
+    );
+    metric(
+        &mut out,
+        "ebl_misbehaviour_evidence_total",
+        "counter",
+        "Heights at which consensus reported double votes or proposals.",
+        stats.evidence_reported,
+    );
+    metric(
+        &mut out,
+        "ebl_sync_requests_refused_total",
+        "counter",
+        "Sync requests answered with nothing because the sync server was full.",
+        stats.sync_requests_refused,
+    );
+    metric(
+        &mut out,
+        "ebl_txs_expired_total",
+        "counter",
+        "Mempool transactions dropped after waiting on a nonce gap too long.",
+        stats.txs_expired,
+    );
     let _ = writeln!(out, "# HELP ebl_http_responses_total REST responses by status class.\n# TYPE ebl_http_responses_total counter");
     for (i, counter) in state.metrics.responses.iter().enumerate() {
         let _ = writeln!(

@@ -20,7 +20,6 @@ use ebl_ledger::{BlockHeader, Hash, PartyId, Transaction, TxId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,11 +32,15 @@ pub mod bls;
 pub mod events;
 pub mod metrics;
 pub mod portal;
+pub mod server;
 
 use auth::{Auth, Caller, RateKey};
 
 /// Most transactions in one binary batch.
 pub const BATCH_TXS_MAX: usize = 10_000;
+
+/// Most signatures in one binary batch (a transaction carries one to four).
+pub const BATCH_SIGNATURES_MAX: usize = 10_000;
 
 /// Longest a `wait=true` submission waits for its commit.
 pub const COMMIT_WAIT_MAX_MS: u64 = 30_000;
@@ -76,10 +79,17 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<crate::verifier::Busy> for ApiError {
+    fn from(e: crate::verifier::Busy) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "BUSY", e.to_string())
+    }
+}
+
 impl From<AdmitError> for ApiError {
     fn from(e: AdmitError) -> Self {
         let status = match e {
             AdmitError::Full { .. } | AdmitError::PartyQuota { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AdmitError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AdmitError::Duplicate(_) => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
@@ -136,7 +146,12 @@ pub struct ApiState {
     pub node: NodeView,
     pub auth: Arc<Auth>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The open event streams.
+    pub streams: Arc<events::StreamSlots>,
     openapi: Arc<OnceLock<String>>,
+    /// Longest a request may take ([`ApiOptions::timeout`]; a `wait=true` submission longer).
+    timeout: Duration,
+    request_bytes_max: usize,
 }
 
 impl FromRef<ApiState> for NodeView {
@@ -187,7 +202,10 @@ pub fn router(node: NodeView, options: ApiOptions) -> Router {
             options.address_requests_per_s,
         )),
         metrics: Arc::new(metrics::Metrics::default()),
+        streams: Arc::new(events::StreamSlots::default()),
         openapi: Arc::new(OnceLock::new()),
+        timeout: options.timeout,
+        request_bytes_max: options.request_bytes_max,
     };
     let _ = state.openapi.set(openapi.to_pretty_json().unwrap_or_default());
     router
@@ -198,8 +216,43 @@ pub fn router(node: NodeView, options: ApiOptions) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(options.request_bytes_max))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, options.timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), front_door))
         .with_state(state)
+}
+
+/// Every request: a declared body over `rpc.request_bytes_max` is refused before it is read
+/// (`413 BODY_TOO_LARGE`, as a JSON error like every other; a body that grows past the limit
+/// unannounced is cut by the body limit and refused by the route's extractor the same way), and
+/// the request must be answered within `rpc.timeout_ms` (`408 TIMEOUT`) — a `wait=true`
+/// submission within [`COMMIT_WAIT_MAX_MS`] and that timeout, so that its promised wait holds.
+async fn front_door(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.request_bytes_max as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("the body is larger than this node's limit of {} bytes", state.request_bytes_max),
+        )
+        .into_response();
+    }
+    let waits = request.method() == axum::http::Method::POST
+        && request.uri().path() == "/v1/transactions"
+        && request.uri().query().is_some_and(|q| q.split('&').any(|p| p == "wait=true"));
+    let timeout =
+        if waits { state.timeout + Duration::from_millis(COMMIT_WAIT_MAX_MS) } else { state.timeout };
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "TIMEOUT",
+            format!("the request took longer than {} ms", timeout.as_millis()),
+        )
+        .into_response(),
+    }
 }
 
 /// Every documented route: the one list the router and `/openapi.json` are both built from.
@@ -345,7 +398,7 @@ fn committed(tx_id: TxId, height: u64, receipt: &ebl_ledger::Receipt) -> TxStatu
     responses((status = 200, body = TxStatus, description = "committed"), (status = 202, body = TxStatus, description = "pending"),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn submit(
-    State(node): State<NodeView>,
+    State(state): State<ApiState>,
     query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Json<Transaction>, JsonRejection>,
 ) -> Result<(StatusCode, Json<TxStatus>), ApiError> {
@@ -353,9 +406,12 @@ async fn submit(
         query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", e.body_text()))?;
     let Json(tx) = body?;
     check_documents(&tx)?;
+    let node = &state.node;
     // Subscribe before admission, so a commit that follows at once is not missed.
     let mut commits = node.subscribe();
-    let tx_id = node.submit(tx)?;
+    let tx_id = admit(&state, vec![tx]).await?.into_iter().next().ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "admission gave no result")
+    })??;
     let pending = TxStatus { tx_id, status: "PENDING".into(), height: None, outcome: None };
     if !query.wait {
         return Ok((StatusCode::ACCEPTED, Json(pending)));
@@ -463,7 +519,8 @@ pub struct BatchResponse {
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "borsh Vec<Transaction>"),
     responses((status = 200, body = BatchResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn submit_batch(
-    State(node): State<NodeView>,
+    State(state): State<ApiState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<BatchResponse>, ApiError> {
@@ -486,10 +543,16 @@ async fn submit_batch(
         }
     })?;
     let txs: Vec<Transaction> = decode_batch(&body)?;
+    // The address paid one unit for the request; each further transaction costs one more.
+    if let (Some(ip), Some(more)) = (client_address(&extensions), txs.len().checked_sub(1)) {
+        if more > 0 {
+            state.auth.rate_n(RateKey::Address(ip), u32::try_from(more).unwrap_or(u32::MAX))?;
+        }
+    }
     let ids: Vec<TxId> = txs.iter().map(|t| t.id()).collect();
     let results: Vec<BatchResult> = ids
         .into_iter()
-        .zip(node.submit_batch(txs))
+        .zip(admit(&state, txs).await?)
         .map(|(tx_id, result)| match result {
             Ok(_) => BatchResult { tx_id, status: Some("PENDING".into()), code: None, message: None },
             Err(e) => {
@@ -499,6 +562,20 @@ async fn submit_batch(
         .collect();
     let accepted = results.iter().filter(|r| r.status.is_some()).count();
     Ok(Json(BatchResponse { accepted, results }))
+}
+
+/// The client's address, when the server was started with it (`ebl-node run` is).
+fn client_address(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// Admits a client's transactions on the node's verify pool, each submitter whose signatures
+/// checked out charged one unit of its party rate per transaction.
+async fn admit(state: &ApiState, txs: Vec<Transaction>) -> Result<Vec<Result<TxId, AdmitError>>, ApiError> {
+    let auth = state.auth.clone();
+    let results =
+        state.node.admit(txs, move |party, n| auth.rate_n(RateKey::Party(*party), n).is_ok()).await?;
+    Ok(results)
 }
 
 /// Refuses at the door an ISSUE or REISSUE whose document lacks a DCSA-required field, so the
@@ -530,5 +607,11 @@ fn decode_batch(bytes: &[u8]) -> Result<Vec<Transaction>, ApiError> {
         }
         Some(_) => {}
     }
-    ebl_ledger::encoding::decode(bytes, bytes.len()).map_err(|e| malformed(e.to_string()))
+    let txs: Vec<Transaction> =
+        ebl_ledger::encoding::decode(bytes, bytes.len()).map_err(|e| malformed(e.to_string()))?;
+    let signatures: usize = txs.iter().map(|t| t.signatures.len()).sum();
+    if signatures > BATCH_SIGNATURES_MAX {
+        return Err(malformed(format!("{signatures} signatures, at most {BATCH_SIGNATURES_MAX} per batch")));
+    }
+    Ok(txs)
 }

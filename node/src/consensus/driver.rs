@@ -13,8 +13,10 @@
 //! * **Commit** (`Decided`): one atomic storage batch with the block and its certificate; then the
 //!   mempool drops what was committed and subscribers hear of it.
 //! * **Sync**: serve stored blocks with certificates; validate and commit synced ones.
-//! * **Mempool gossip**: `TxBatch` parts from other validators are admitted in one batch
-//!   verification (ADR 0006).
+//! * **Mempool gossip**: `TxBatch` parts from other validators are admitted on the verify pool
+//!   ([`crate::verifier`]), never on this thread, in chunked batch verifications (ADR 0006). A
+//!   batch larger than any honest one, or with a bad signature (an honest validator gossips only
+//!   what it verified), gets its publisher's batches refused for [`PEER_DROP`].
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,7 +27,9 @@ use ebl_ledger::{Hash, Keypair, PartyId, StateKey, StateRead, StateTree, TxId, V
 use malachitebft_app_channel::app::consensus::VoteExtensionError;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
-use malachitebft_app_channel::app::types::core::{CommitCertificate, LinearTimeouts, Round, Validity};
+use malachitebft_app_channel::app::types::core::{
+    CommitCertificate, Context, LinearTimeouts, Round, Validity,
+};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, NetworkMsg};
@@ -41,18 +45,40 @@ use super::Tamper;
 use crate::app::{App, BlockLimits, PreparedBlock};
 use crate::mempool::{Mempool, NonceView};
 use crate::storage::Storage;
+use crate::verifier::VerifyPool;
 
 /// Heights ahead of the next one whose blocks are kept until their parent commits.
 pub const LOOKAHEAD_HEIGHTS: u64 = 4;
-/// Blocks kept per future height, and values remembered per round (a Byzantine validator may
-/// stream many; honest ones send one per round).
-pub const VALUES_PER_ROUND_MAX: usize = 16;
+/// Distinct blocks taken per `(height, round)`: an honest proposer streams one (and may restream
+/// it); a second is equivocation, logged and counted, and passed to consensus, which records
+/// it; any more are dropped unexecuted.
+pub const VALUES_PER_ROUND_MAX: usize = 2;
+/// Blocks kept for one future height until its parent commits ...
+pub const EARLY_BLOCKS_PER_HEIGHT_MAX: usize = 4;
+/// ... and their encoded bytes, for all future heights together.
+pub const EARLY_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Executed blocks of the next height held for a decision (each with its state changes); past
+/// it the oldest received one is dropped (if decided after all, it is synced).
+pub const PREPARED_BLOCKS_MAX: usize = 16;
+/// Sync requests being served or waiting, at most; more are answered with nothing.
+pub const SYNC_REQUESTS_MAX: usize = 8;
 /// Most decided blocks served in one sync response.
 pub const SYNC_BLOCKS_MAX: u64 = 16;
 /// Most bytes of blocks served in one sync response.
 pub const SYNC_BYTES_MAX: usize = 48 * 1024 * 1024;
 /// Transactions gossiped in one batch at most.
 pub const GOSSIP_BATCH_TXS_MAX: usize = 2_000;
+/// A peer's transaction batch is refused whole beyond this many transactions (what an honest
+/// validator sends at most) ...
+pub const PEER_BATCH_TXS_MAX: usize = GOSSIP_BATCH_TXS_MAX;
+/// ... or this many signatures.
+pub const PEER_BATCH_SIGNATURES_MAX: usize = 2 * GOSSIP_BATCH_TXS_MAX;
+/// How long a peer that sent an oversized batch or a bad signature has its batches refused.
+pub const PEER_DROP: Duration = Duration::from_secs(600);
+/// Peers remembered as dropped at once (only connected validators publish batches).
+pub const DROPPED_PEERS_MAX: usize = 1_024;
+/// How often the mempool's transactions that wait on a gap are looked at for expiry.
+pub const GAP_EXPIRY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A committed block, as subscribers hear of it.
 #[derive(Debug, Clone)]
@@ -82,6 +108,21 @@ pub struct DriverStats {
     pub txs_batch_verified: u64,
     /// Transactions committed since the node started.
     pub txs_committed: u64,
+    /// Peers whose transaction batches were refused for a time (oversized, bad signatures).
+    pub peers_dropped: u64,
+    /// Proposal streams dropped unexecuted: not published by the round's proposer, a third
+    /// value for one round, or beyond the early-block bounds.
+    pub streams_refused: u64,
+    /// Times a proposer streamed a second block for one round (equivocation).
+    pub equivocations: u64,
+    /// Misbehaviour evidence Malachite reported at finalisation (double votes or proposals).
+    pub evidence_reported: u64,
+    /// Sync requests answered with nothing because the sync server was full.
+    pub sync_requests_refused: u64,
+    /// Peer batches refused because their publisher is dropped, or dropped for a full pool.
+    pub peer_batches_refused: u64,
+    /// Mempool transactions dropped after waiting on a nonce gap for too long.
+    pub txs_expired: u64,
 }
 
 /// What the driver shares with the node's handle.
@@ -90,6 +131,13 @@ pub struct Shared {
     pub mempool: Mutex<Mempool>,
     pub events: broadcast::Sender<CommitEvent>,
     pub stats: Mutex<DriverStats>,
+    /// Where signatures of clients' requests and peers' batches are checked.
+    pub verifier: VerifyPool,
+    /// Where stored blocks are read for peers that sync (one thread: serving the past must take
+    /// neither the driver's time nor more than a core).
+    pub sync_server: VerifyPool,
+    /// Peers whose transaction batches are refused, until when.
+    pub dropped_peers: Mutex<BTreeMap<PeerId, std::time::Instant>>,
 }
 
 impl Shared {
@@ -99,6 +147,34 @@ impl Shared {
 
     pub fn stats(&self) -> MutexGuard<'_, DriverStats> {
         self.stats.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether `peer`'s transaction batches are refused now.
+    pub fn is_dropped(&self, peer: &PeerId) -> bool {
+        #[allow(clippy::disallowed_methods)] // the node's clock, outside the state machine
+        let now = std::time::Instant::now();
+        let mut dropped = self.dropped_peers.lock().unwrap_or_else(|p| p.into_inner());
+        match dropped.get(peer) {
+            Some(until) if *until > now => true,
+            Some(_) => {
+                dropped.remove(peer);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Refuses `peer`'s transaction batches for [`PEER_DROP`].
+    pub fn drop_peer(&self, peer: PeerId) {
+        #[allow(clippy::disallowed_methods)] // the node's clock, outside the state machine
+        let now = std::time::Instant::now();
+        let mut dropped = self.dropped_peers.lock().unwrap_or_else(|p| p.into_inner());
+        dropped.retain(|_, until| *until > now);
+        if dropped.len() < DROPPED_PEERS_MAX || dropped.contains_key(&peer) {
+            dropped.insert(peer, now + PEER_DROP);
+        }
+        drop(dropped);
+        self.stats().peers_dropped += 1;
     }
 
     /// Admits a batch with the pool held only for the cheap checks and the insertion, not for
@@ -112,7 +188,7 @@ impl Shared {
     ) -> Vec<Result<TxId, crate::mempool::AdmitError>> {
         let checked = self.mempool().precheck(txs, view);
         let verified = checked.verify();
-        self.mempool().insert_verified(verified, gossip)
+        self.mempool().insert_verified(verified, gossip, view)
     }
 }
 
@@ -124,6 +200,15 @@ impl NonceView for StateNonces {
     fn next_nonce(&self, party: &PartyId) -> Option<u64> {
         let bytes = self.0.get(&StateKey::Nonce(*party)).ok()??;
         ebl_ledger::encoding::decode::<u64>(&bytes, 8).ok()
+    }
+
+    fn is_suspended(&self, party: &PartyId) -> bool {
+        let Ok(Some(bytes)) = self.0.get(&StateKey::Party(*party)) else { return false };
+        ebl_ledger::encoding::decode::<ebl_ledger::PartyRecord>(
+            &bytes,
+            crate::storage::layout::STATE_VALUE_BYTES_MAX,
+        )
+        .is_ok_and(|record| !record.is_active())
     }
 }
 
@@ -158,6 +243,15 @@ pub struct Driver {
     built: BTreeMap<(u64, u32), Hash>,
     /// Blocks executed and found valid for the next height, by hash.
     prepared: BTreeMap<Hash, PreparedBlock>,
+    /// The received ones among them, oldest first ([`PREPARED_BLOCKS_MAX`]).
+    prepared_order: std::collections::VecDeque<Hash>,
+    /// The distinct blocks streamed for each `(height, round)` ([`VALUES_PER_ROUND_MAX`]).
+    round_values: BTreeMap<(u64, u32), Vec<Hash>>,
+    /// The encoded bytes of the blocks in `early`.
+    early_bytes: usize,
+    /// Each validator's network identity, to check that a proposal stream comes from the
+    /// round's proposer.
+    peers: BTreeMap<PartyId, PeerId>,
     /// Fin parts of prepared blocks, to restream them verbatim.
     fins: BTreeMap<Hash, super::context::PartFin>,
     /// Complete blocks received for a later height, until their parent commits.
@@ -172,6 +266,8 @@ pub struct Driver {
     /// A proposal waiting for transactions (an empty mempool), answered when some arrive or the
     /// empty-block wait is over.
     waiting: Option<WaitingProposal>,
+    /// When the mempool's gapped transactions were last looked at for expiry.
+    gaps_checked: std::time::Instant,
 }
 
 /// A `GetValue` the driver answers later.
@@ -204,6 +300,14 @@ impl Driver {
         tamper: Option<Tamper>,
     ) -> Self {
         let params = super::config::height_params(&validators, config.timeouts);
+        let peers = validators
+            .validators()
+            .iter()
+            .filter_map(|v| {
+                let libp2p = super::signing::peer_id_of(&v.public_key)?;
+                Some((v.public_key, PeerId::from_bytes(&libp2p.to_bytes()).ok()?))
+            })
+            .collect();
         Driver {
             params,
             ctx,
@@ -215,6 +319,10 @@ impl Driver {
             network,
             built: BTreeMap::new(),
             prepared: BTreeMap::new(),
+            prepared_order: Default::default(),
+            round_values: BTreeMap::new(),
+            early_bytes: 0,
+            peers,
             fins: BTreeMap::new(),
             early: BTreeMap::new(),
             answered: BTreeMap::new(),
@@ -223,6 +331,8 @@ impl Driver {
             stream_counter: 0,
             tamper,
             waiting: None,
+            #[allow(clippy::disallowed_methods)] // the node's clock, outside the state machine
+            gaps_checked: std::time::Instant::now(),
         }
     }
 
@@ -243,7 +353,9 @@ impl Driver {
                     Ok(msg) => Some(msg),
                     Err(mpsc::error::TryRecvError::Disconnected) => None,
                     Err(mpsc::error::TryRecvError::Empty) => {
-                        if tokio::time::Instant::now() >= waiting.until || !self.shared.mempool().is_empty() {
+                        if tokio::time::Instant::now() >= waiting.until
+                            || self.shared.mempool().has_executable()
+                        {
                             self.answer_waiting();
                         } else {
                             std::thread::sleep(WAIT_STEP);
@@ -282,7 +394,7 @@ impl Driver {
                 // block — a round's precommit timeout per height this node proposes.
                 let tip_age_ms = now_ms().saturating_sub(self.app.tip().time_ms);
                 let at_head = tip_age_ms < self.config.empty_block_wait.as_millis() as u64;
-                if fresh && at_head && !wait.is_zero() && self.shared.mempool().is_empty() {
+                if fresh && at_head && !wait.is_zero() && !self.shared.mempool().has_executable() {
                     let until = tokio::time::Instant::now() + wait;
                     self.waiting = Some(WaitingProposal { height: height.0, round, until, reply });
                 } else {
@@ -317,6 +429,7 @@ impl Driver {
             AppMsg::Finalized { certificate, evidence, reply, .. } => {
                 if !evidence.is_empty() {
                     warn!(height = certificate.height.0, ?evidence, "misbehaviour observed");
+                    self.shared.stats().evidence_reported += 1;
                 }
                 let next = BlockHeight(self.next_height());
                 let params = self.params.clone();
@@ -332,7 +445,21 @@ impl Driver {
                 let _ = reply.send(answer);
             }
             AppMsg::GetDecidedValues { range, reply } => {
-                let _ = reply.send(self.decided_values(range.start().0, range.end().0));
+                // Read on the sync server's thread, not this one; a full server answers nothing
+                // (the peer asks again, or asks another peer).
+                match self.shared.sync_server.reserve() {
+                    Ok(slot) => {
+                        let (storage, tip) = (self.app.storage().clone(), self.app.tip().height);
+                        let (start, end) = (range.start().0, range.end().0);
+                        self.shared.sync_server.spawn_in(slot, move || {
+                            let _ = reply.send(decided_values(&storage, tip, start, end));
+                        });
+                    }
+                    Err(_) => {
+                        self.shared.stats().sync_requests_refused += 1;
+                        let _ = reply.send(Vec::new());
+                    }
+                }
             }
             AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
                 let _ = reply.send(self.synced_value(height.0, round, proposer, &value_bytes));
@@ -359,6 +486,7 @@ impl Driver {
         let r = round.as_u32().unwrap_or(0);
         if let Some(blocks) = self.early.remove(&height) {
             for received in blocks {
+                self.early_bytes = self.early_bytes.saturating_sub(received.bytes);
                 if let Some(value) = self.validate(received) {
                     self.answered
                         .entry((value.height.0, value.round.as_u32().unwrap_or(0)))
@@ -478,6 +606,43 @@ impl Driver {
         }
     }
 
+    /// A peer's transaction batch: refused whole from a dropped peer, and (dropping the peer)
+    /// when larger than any honest batch; otherwise admitted on the verify pool, the peer
+    /// dropped if any signature is bad. A full pool drops the batch: its transactions reach
+    /// this node again in the block that carries them.
+    fn peer_batch(&mut self, publisher: PeerId, txs: Vec<ebl_ledger::Transaction>) {
+        self.shared.stats().tx_batches_received += 1;
+        if self.shared.is_dropped(&publisher) {
+            self.shared.stats().peer_batches_refused += 1;
+            return;
+        }
+        let signatures: usize = txs.iter().map(|t| t.signatures.len()).sum();
+        if txs.len() > PEER_BATCH_TXS_MAX || signatures > PEER_BATCH_SIGNATURES_MAX {
+            warn!(%publisher, txs = txs.len(), signatures, "a peer sent an oversized transaction batch; its batches are refused for a while");
+            self.shared.drop_peer(publisher);
+            return;
+        }
+        let shared = self.shared.clone();
+        let view = self.nonces();
+        let job = move || {
+            let count = txs.len();
+            let checked = shared.mempool().precheck(txs, &view);
+            let verified = checked.verify();
+            let bad = verified.bad_signatures();
+            let admitted =
+                shared.mempool().insert_verified(verified, false, &view).iter().filter(|r| r.is_ok()).count();
+            debug!(%publisher, txs = count, admitted, "transaction batch from a peer");
+            if bad > 0 {
+                warn!(%publisher, bad, "a peer sent transactions with bad signatures; its batches are refused for a while");
+                shared.drop_peer(publisher);
+            }
+        };
+        if self.shared.verifier.spawn(job).is_err() {
+            self.shared.stats().peer_batches_refused += 1;
+            debug!(%publisher, "verify pool full: a peer's transaction batch dropped");
+        }
+    }
+
     fn received_part(
         &mut self,
         publisher: PeerId,
@@ -485,11 +650,7 @@ impl Driver {
     ) -> Option<ProposedValue<EblContext>> {
         let message = match message.content {
             StreamContent::Data(ProposalPart::TxBatch(txs)) => {
-                let (count, view) = (txs.len(), self.nonces());
-                let admitted =
-                    self.shared.admit_batch(txs, &view, false).iter().filter(|r| r.is_ok()).count();
-                debug!(%publisher, txs = count, admitted, "transaction batch from a peer");
-                self.shared.stats().tx_batches_received += 1;
+                self.peer_batch(publisher, txs);
                 return None;
             }
             content => StreamMessage { content, ..message },
@@ -502,29 +663,80 @@ impl Driver {
                     return None;
                 }
             };
-        let height = received.init.height;
+        let (height, round) = (received.init.height, received.init.round);
         let next = self.next_height();
+        if height < next || height > next + LOOKAHEAD_HEIGHTS || !self.take_stream(publisher, &received) {
+            return None;
+        }
         if height == next {
             let value = self.validate(received)?;
-            let answered = self.answered.entry((height, value.round.as_u32().unwrap_or(0))).or_default();
+            let answered = self.answered.entry((height, round)).or_default();
             if answered.len() < VALUES_PER_ROUND_MAX {
                 answered.push(value.clone());
             }
             Some(value)
-        } else if height > next && height <= next + LOOKAHEAD_HEIGHTS {
-            let early = self.early.entry(height).or_default();
-            if early.len() < VALUES_PER_ROUND_MAX {
-                early.push(received);
-            }
-            None
         } else {
+            let early = self.early.entry(height).or_default();
+            if early.len() < EARLY_BLOCKS_PER_HEIGHT_MAX
+                && self.early_bytes + received.bytes <= EARLY_BYTES_MAX
+            {
+                self.early_bytes += received.bytes;
+                early.push(received);
+            } else {
+                self.shared.stats().streams_refused += 1;
+            }
             None
         }
     }
 
+    /// Whether a complete proposal stream is taken (and its block executed): only one published
+    /// by the proposer of its `(height, round)` and naming it — whoever built the block (a
+    /// proposer may restream a block an earlier round's proposer built) — and at most
+    /// [`VALUES_PER_ROUND_MAX`] distinct blocks per round. A second block for one round is
+    /// equivocation: logged with the validator's name and counted.
+    fn take_stream(&mut self, publisher: PeerId, received: &ReceivedBlock) -> bool {
+        let (height, round) = (received.init.height, received.init.round);
+        let proposer =
+            self.ctx.select_proposer(&self.validators, BlockHeight(height), Round::new(round)).public_key;
+        if received.init.proposer != proposer || self.peers.get(&proposer) != Some(&publisher) {
+            warn!(%publisher, height, round, claimed = %received.init.proposer.short(), proposer = %proposer.short(), "dropped a proposal stream not published by the round's proposer");
+            self.shared.stats().streams_refused += 1;
+            return false;
+        }
+        let hash = received.block.hash();
+        let values = self.round_values.entry((height, round)).or_default();
+        if values.contains(&hash) {
+            return true;
+        }
+        if let Some(first) = values.first() {
+            warn!(validator = %proposer, height, round, first = %first, second = %hash, "equivocation: a proposer streamed two blocks for one round");
+            self.shared.stats().equivocations += 1;
+        }
+        if values.len() >= VALUES_PER_ROUND_MAX {
+            self.shared.stats().streams_refused += 1;
+            return false;
+        }
+        values.push(hash);
+        true
+    }
+
+    /// Keeps an executed block for a decision, dropping the oldest received one beyond
+    /// [`PREPARED_BLOCKS_MAX`] (never one this node built: it may have to stream it again).
+    fn keep_prepared(&mut self, hash: Hash, prepared: PreparedBlock, received: bool) {
+        if received {
+            while self.prepared_order.len() >= PREPARED_BLOCKS_MAX {
+                let Some(oldest) = self.prepared_order.pop_front() else { break };
+                self.prepared.remove(&oldest);
+                self.fins.remove(&oldest);
+            }
+            self.prepared_order.push_back(hash);
+        }
+        self.prepared.insert(hash, prepared);
+    }
+
     /// Executes a received block for the next height; its verdict for consensus.
     fn validate(&mut self, received: ReceivedBlock) -> Option<ProposedValue<EblContext>> {
-        let ReceivedBlock { init, block, fin } = received;
+        let ReceivedBlock { init, block, fin, .. } = received;
         let hash = block.hash();
         let proposer = ValidatorAddress(init.proposer);
         self.validators.get(&init.proposer)?;
@@ -557,7 +769,7 @@ impl Driver {
                     stats.signatures_reused += reused as u64;
                     stats.txs_batch_verified += (txs - reused) as u64;
                     drop(stats);
-                    self.prepared.insert(hash, prepared);
+                    self.keep_prepared(hash, prepared, true);
                     self.fins.insert(hash, fin);
                     Validity::Valid
                 }
@@ -605,6 +817,16 @@ impl Driver {
         let ids: Vec<TxId> = prepared.receipts().iter().map(|r| r.tx_id).collect();
         let view = self.nonces();
         self.shared.mempool().remove_committed(&ids, &view);
+        #[allow(clippy::disallowed_methods)] // the node's clock, outside the state machine
+        let now = std::time::Instant::now();
+        if now.saturating_duration_since(self.gaps_checked) >= GAP_EXPIRY_INTERVAL {
+            self.gaps_checked = now;
+            let expired = self.shared.mempool().expire_gapped(now, &view);
+            if expired > 0 {
+                debug!(expired, "transactions that waited on a nonce gap expired");
+                self.shared.stats().txs_expired += expired as u64;
+            }
+        }
         {
             let mut stats = self.shared.stats();
             stats.decided += 1;
@@ -628,42 +850,15 @@ impl Driver {
         self.fins.retain(|h, _| self.prepared.contains_key(h));
         self.built.retain(|(h, _), _| *h > height);
         self.answered.retain(|(h, _), _| *h > height);
+        self.round_values.retain(|(h, _), _| *h > height);
+        self.prepared_order.retain(|h| self.prepared.contains_key(h));
         self.early.retain(|h, _| *h > height);
+        self.early_bytes = self.early.values().flatten().map(|b| b.bytes).sum();
         self.synced.clear();
         self.reassembler.prune_below(height + 1);
         if let Err(e) = self.app.storage().prune_proposals(height + 1) {
             warn!(height, error = %e, "cannot prune recorded proposals");
         }
-    }
-
-    fn decided_values(&self, start: u64, end: u64) -> Vec<RawDecidedValue<EblContext>> {
-        let tip = self.app.tip().height;
-        let start = start.max(1);
-        let end = end.min(tip).min(start.saturating_add(SYNC_BLOCKS_MAX - 1));
-        let storage = self.app.storage();
-        let mut values = Vec::new();
-        let mut bytes = 0usize;
-        for height in start..=end {
-            let (Ok(Some(block)), Ok(Some(cert))) = (storage.block(height), storage.certificate(height))
-            else {
-                break;
-            };
-            let Ok(cert) = ebl_ledger::encoding::decode::<ebl_ledger::Certificate>(
-                &cert,
-                crate::storage::layout::CERTIFICATE_BYTES_MAX,
-            ) else {
-                break;
-            };
-            let block_bytes = ebl_ledger::encoding::encode(&block);
-            bytes += block_bytes.len();
-            if bytes > SYNC_BYTES_MAX && !values.is_empty() {
-                break;
-            }
-            let extended =
-                BorshCodec::extended_certificate(cert.height, cert.round, cert.block_hash, &cert.signatures);
-            values.push(RawDecidedValue::new(Bytes::from(block_bytes), extended));
-        }
-        values
     }
 
     /// A block fetched by sync: its certificate was verified by consensus already. It is
@@ -709,4 +904,33 @@ impl Driver {
             validity: Validity::Valid,
         })
     }
+}
+
+/// Up to [`SYNC_BLOCKS_MAX`] stored blocks from `start` (and [`SYNC_BYTES_MAX`] bytes), each with
+/// its certificate, for a peer that syncs; `tip` is the committed height.
+fn decided_values(storage: &Storage, tip: u64, start: u64, end: u64) -> Vec<RawDecidedValue<EblContext>> {
+    let start = start.max(1);
+    let end = end.min(tip).min(start.saturating_add(SYNC_BLOCKS_MAX - 1));
+    let mut values = Vec::new();
+    let mut bytes = 0usize;
+    for height in start..=end {
+        let (Ok(Some(block)), Ok(Some(cert))) = (storage.block(height), storage.certificate(height)) else {
+            break;
+        };
+        let Ok(cert) = ebl_ledger::encoding::decode::<ebl_ledger::Certificate>(
+            &cert,
+            crate::storage::layout::CERTIFICATE_BYTES_MAX,
+        ) else {
+            break;
+        };
+        let block_bytes = ebl_ledger::encoding::encode(&block);
+        bytes += block_bytes.len();
+        if bytes > SYNC_BYTES_MAX && !values.is_empty() {
+            break;
+        }
+        let extended =
+            BorshCodec::extended_certificate(cert.height, cert.round, cert.block_hash, &cert.signatures);
+        values.push(RawDecidedValue::new(Bytes::from(block_bytes), extended));
+    }
+    values
 }

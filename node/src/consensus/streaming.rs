@@ -65,6 +65,8 @@ pub struct ReceivedBlock {
     pub init: PartInit,
     pub block: Block,
     pub fin: PartFin,
+    /// The block's encoded size, as streamed.
+    pub bytes: usize,
 }
 
 /// Why a complete stream was dropped.
@@ -196,7 +198,7 @@ fn check(
     if !fin.builder.verify(&signed, &fin.builder_signature) {
         return Err(StreamError::BadBuilderSignature);
     }
-    Ok(ReceivedBlock { init, block, fin })
+    Ok(ReceivedBlock { init, block, fin, bytes: bytes.len() })
 }
 
 #[cfg(test)]
