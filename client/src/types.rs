@@ -101,8 +101,7 @@ pub struct PublicVerification {
     pub found: bool,
     #[serde(default)]
     pub status: Option<BlStatus>,
-    #[serde(default)]
-    pub document_checksum: Option<Hash>,
+    /// Whether the presented checksum is the ledger's; the ledger's own is never told.
     #[serde(default)]
     pub checksum_matches: Option<bool>,
     pub height: u64,

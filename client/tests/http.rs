@@ -152,8 +152,7 @@ async fn public_routes_are_unsigned_and_errors_keep_the_nodes_code() {
         ),
         p if p.starts_with("/v1/verify/") => json_answer(
             200,
-            json!({"blId": bl(), "found": true, "status": "ISSUED", "documentChecksum": Hash::ZERO,
-                   "checksumMatches": true, "height": 12}),
+            json!({"blId": bl(), "found": true, "status": "ISSUED", "checksumMatches": true, "height": 12}),
         ),
         p if p.starts_with("/v1/transactions/") => {
             json_answer(404, json!({"code": "UNKNOWN_TX", "message": "neither committed nor pending"}))

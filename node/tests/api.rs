@@ -392,20 +392,19 @@ async fn reads_are_authorised_per_bl_and_public_verification_names_parties_only_
     let (_, history) = api.signed(&c.shipper, "GET", &format!("/v1/bls/{}/history", bl.0), None).await;
     assert_eq!(history["entries"][0]["actionCode"], "ISSUE");
 
-    // Public verification: checksum-level facts, and the names only to whoever presents the
-    // document's checksum.
+    // Public verification: whether the BL exists and its status, never its checksum; the names
+    // and the lien state only to whoever presents the document's checksum.
     let checksum = api.title(&c.shipper, bl).await.document_checksum;
     for query in [String::new(), format!("?checksum={}", "0".repeat(64))] {
         let (status, body) = api.call("GET", &format!("/v1/verify/{}{query}", bl.0), None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            vec!["blId", "checksumMatches", "disclosed", "documentChecksum", "found", "height", "status"]
-        );
+        assert_eq!(keys, vec!["blId", "checksumMatches", "disclosed", "found", "height", "status"]);
         assert_eq!(body["disclosed"], serde_json::Value::Null, "{query}");
         assert_eq!(body["checksumMatches"].as_bool(), (!query.is_empty()).then_some(false));
         let text = body.to_string();
+        assert!(!text.contains(&checksum.to_hex()), "no checksum in the public answer: {text}");
+        assert!(!text.to_lowercase().contains("lien"), "no lien state in the public answer: {text}");
         for party in [&c.carrier, &c.shipper] {
             assert!(!text.contains(&party.party().to_string()[4..]), "no party in the public answer");
         }
@@ -588,9 +587,12 @@ async fn a_binary_batch_is_admitted_with_per_transaction_results() {
             TestLedger::tx_with_nonce(&[&c.carrier], to_order(&format!("BATCH{i:03}"), &c.shipper, None), i)
         })
         .collect();
-    let mut broken = txs[10].clone();
+    // A forged signature, and another body for a nonce the batch already uses (refused before
+    // its signature is checked).
+    let mut broken = TestLedger::tx_with_nonce(&[&c.carrier], to_order("BATCH050", &c.shipper, None), 50);
     broken.signatures[0].0[0] ^= 1;
     txs.push(broken);
+    txs.push(TestLedger::tx_with_nonce(&[&c.carrier], to_order("BATCHDUP", &c.shipper, None), 10));
     let body = ebl_ledger::encoding::encode(&txs);
     let request = Request::builder()
         .method("POST")
@@ -604,8 +606,9 @@ async fn a_binary_batch_is_admitted_with_per_transaction_results() {
     let answer: Value = serde_json::from_slice(&bytes).expect("json");
     assert_eq!(answer["accepted"], 50, "{answer}");
     let results = answer["results"].as_array().expect("results");
-    assert_eq!(results.len(), 51);
+    assert_eq!(results.len(), 52);
     assert_eq!(results[50]["code"], "BAD_SIGNATURE");
+    assert_eq!(results[51]["code"], "NONCE_TAKEN");
     let ids: Vec<_> = txs[..50].iter().map(|t| t.id()).collect();
     net.wait_for_receipts(&[0], &ids).await;
     assert!(ids.iter().all(|id| net.receipt(0, id).is_some_and(|r| r.is_success())));
@@ -766,5 +769,106 @@ async fn the_portal_is_served_from_the_binary_under_a_strict_content_security_po
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) = api.call("GET", "/portal/secret.js", None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("NO_SUCH_ASSET")));
+    net.shutdown().await;
+}
+
+/// Connects to `server` from the loopback address `from` (any of 127.0.0.0/8).
+async fn connect_from(from: [u8; 4], server: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(std::net::SocketAddr::from((from, 0))).expect("bind a loopback address");
+    socket.connect(server).await.expect("connect")
+}
+
+/// Whether the server closed `stream` within `wait` (end of stream or a reset), reading and
+/// discarding what it sent first.
+async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut buf = [0u8; 1024];
+    for _ in 0..1_000 {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+    false
+}
+
+/// One raw HTTP/1.1 request on a fresh connection; the status code and the body.
+async fn raw_request(server: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = connect_from([127, 0, 0, 1], server).await;
+    stream.write_all(head.as_bytes()).await.expect("write the head");
+    stream.write_all(body).await.expect("write the body");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server answered within 30 s");
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_door_bounds_connections_idle_time_and_bodies_and_keeps_the_commit_wait() {
+    use ebl_node::api::server::{serve, ServeLimits};
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    // A request timeout shorter than the commit wait asked for below.
+    let options = ebl_node::api::ApiOptions { timeout: Duration::from_millis(300), ..test_api_options() };
+    let app = router(net.node(0).view(), options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let server = listener.local_addr().expect("address");
+    let limits = ServeLimits {
+        connections_max: 64,
+        address_connections_max: 2,
+        header_read_timeout: Duration::from_secs(2),
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(serve(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
+
+    // Two connections from one address are held; a third from it is closed at once, while
+    // another address is still served.
+    let mut first = connect_from([127, 0, 0, 2], server).await;
+    let mut second = connect_from([127, 0, 0, 2], server).await;
+    let mut third = connect_from([127, 0, 0, 2], server).await;
+    assert!(closed_within(&mut third, Duration::from_secs(1)).await, "over the per-address cap");
+    let (status, body) =
+        raw_request(server, "GET /healthz HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n", b"").await;
+    assert_eq!(status, 200, "{body}");
+    // Idle connections (no request, or none after the last) are closed after the header timeout.
+    assert!(closed_within(&mut first, Duration::from_secs(10)).await, "an idle connection is closed");
+    assert!(closed_within(&mut second, Duration::from_secs(10)).await, "an idle connection is closed");
+    let mut again = connect_from([127, 0, 0, 2], server).await;
+    assert!(!closed_within(&mut again, Duration::from_millis(500)).await, "the address has room again");
+
+    // A declared body over the limit is refused before it is read, as a JSON error.
+    let head = "POST /v1/transactions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n\
+                Content-Length: 999999999\r\nConnection: close\r\n\r\n";
+    let (status, body) = raw_request(server, head, b"").await;
+    assert_eq!(status, 413, "{body}");
+    let error: Value = serde_json::from_str(&body).expect("a JSON error body");
+    assert_eq!(error["code"], "BODY_TOO_LARGE", "{body}");
+
+    // `wait=true` waits as long as it was asked (up to 30 s), past the 300 ms request timeout:
+    // a transaction behind a nonce gap never commits, so the answer is 202 PENDING, not 408.
+    let cast = &net.cast;
+    let gapped = TestLedger::tx_with_nonce(&[&cast.carrier], to_order("FRONTDOOR", &cast.shipper, None), 5);
+    let body = json_bytes(&gapped);
+    let head = format!(
+        "POST /v1/transactions?wait=true&timeoutMs=1500 HTTP/1.1\r\nHost: node\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (status, answer) = raw_request(server, &head, &body).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(serde_json::from_str::<Value>(&answer).expect("json")["status"], "PENDING");
+
+    let _ = stop.send(());
+    assert!(tokio::time::timeout(Duration::from_secs(10), serving).await.is_ok(), "the server stops");
     net.shutdown().await;
 }

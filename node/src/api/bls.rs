@@ -345,9 +345,9 @@ pub struct PublicVerification {
     pub found: bool,
     #[schema(value_type = Option<String>)]
     pub status: Option<BlStatus>,
-    #[schema(value_type = Option<String>)]
-    pub document_checksum: Option<Hash>,
-    /// Whether the presented checksum is the ledger's (absent when none was presented).
+    /// Whether the presented checksum is the ledger's (absent when none was presented). The
+    /// ledger's checksum itself is never told: presenting it is what proves the caller holds
+    /// the document.
     pub checksum_matches: Option<bool>,
     /// The committed height this answer reflects.
     pub height: u64,
@@ -433,8 +433,9 @@ pub async fn carriers(State(state): State<ApiState>) -> Json<CarrierList> {
     Json(CarrierList { carriers })
 }
 
-/// Public title verification: whether a BL exists, its status and document checksum — no
-/// party, no content, unless the caller presents the document's checksum (then `disclosed`).
+/// Public title verification: whether a BL exists and its status — no checksum, no party, no
+/// lien state, no content — and whether a presented checksum is the document's; only a caller
+/// who presented the matching checksum gets `disclosed` (names, lien, heights).
 #[utoipa::path(get, path = "/v1/verify/{bl_id}", tag = "bls",
     params(("bl_id" = String, Path, description = "64 hex"), VerifyQuery),
     responses((status = 200, body = PublicVerification), (status = 400, body = super::ErrorBody)))]
@@ -453,7 +454,6 @@ pub async fn verify(
         bl_id: bl,
         found: record.is_some(),
         status: record.as_ref().map(|r| r.status),
-        document_checksum: record.as_ref().map(|r| r.document_checksum),
         checksum_matches: presented.map(|c| record.as_ref().is_some_and(|r| r.document_checksum == c)),
         height,
         disclosed: record
