@@ -30,17 +30,18 @@ fn document(reference: &str) -> Value {
     value
 }
 
-/// What the proxy does now: pass through, or one lie.
-type Lie = Arc<Mutex<Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync>>>;
+/// One way of answering: pass through, or one lie.
+type Telling = Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync>;
 
-fn honest() -> Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync> {
+/// What the proxy does now.
+type Lie = Arc<Mutex<Telling>>;
+
+fn honest() -> Telling {
     Box::new(|_: &ProxyRequest, answer: ProxyAnswer| answer)
 }
 
 /// A lie told on the finance-check route only: `change` edits the node's JSON report.
-fn on_finance(
-    change: impl Fn(&mut Value) + Send + Sync + 'static,
-) -> Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync> {
+fn on_finance(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Telling {
     Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
         if request.path.ends_with("/finance-check") && answer.status == 200 {
             if let Some(mut report) = answer.json() {
@@ -53,9 +54,7 @@ fn on_finance(
 }
 
 /// A lie told on the proof route: `change` edits the `{height, bundle}` answer.
-fn on_proof(
-    change: impl Fn(&mut Value) + Send + Sync + 'static,
-) -> Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync> {
+fn on_proof(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Telling {
     Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
         if request.path.ends_with("/proof") && answer.status == 200 {
             if let Some(mut proof) = answer.json() {
@@ -95,7 +94,7 @@ impl World {
         World { net, proxy, lie, dir, genesis, trust }
     }
 
-    fn tell(&self, lie: Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync>) {
+    fn tell(&self, lie: Telling) {
         *self.lie.lock().expect("lie") = lie;
     }
 
@@ -211,7 +210,8 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
     );
 
     // 1. The verdict rewritten, one field at a time: each is named as the lie it is.
-    let rewrites: [(&str, fn(&mut Value)); 7] = [
+    type Rewrite = (&'static str, fn(&mut Value));
+    let rewrites: [Rewrite; 7] = [
         ("passed", |r| r["passed"] = json!(false)),
         ("lienStatus", |r| r["lienStatus"] = json!("HELD_BY_OTHER_BANK")),
         ("oneLiveOriginal", |r| r["oneLiveOriginal"] = json!(false)),

@@ -445,13 +445,16 @@ fn read_memory(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Per node: (when, height) of each answered `/healthz`.
+type HeightSamples = Arc<Mutex<Vec<Vec<(Instant, u64)>>>>;
+/// Per node: (when, VmRSS, VmHWM).
+type MemorySamples = Arc<Mutex<Vec<Vec<(Instant, u64, u64)>>>>;
+
 /// Heights and memory of every node, sampled in the background.
 struct Monitor {
     stop: Arc<AtomicBool>,
-    /// Per node: (when, height) of each answered `/healthz`.
-    heights: Arc<Mutex<Vec<Vec<(Instant, u64)>>>>,
-    /// Per node: (when, VmRSS, VmHWM).
-    memory: Arc<Mutex<Vec<Vec<(Instant, u64, u64)>>>>,
+    heights: HeightSamples,
+    memory: MemorySamples,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -547,7 +550,7 @@ impl Monitor {
             .iter()
             .map(|samples| {
                 let rss = samples.iter().filter(|s| s.0 >= a && s.0 <= b).map(|s| s.1).max().unwrap_or(0);
-                let hwm = samples.iter().filter(|s| s.0 <= b).map(|s| s.2).last().unwrap_or(0);
+                let hwm = samples.iter().filter(|s| s.0 <= b).map(|s| s.2).next_back().unwrap_or(0);
                 (rss, hwm)
             })
             .collect()
