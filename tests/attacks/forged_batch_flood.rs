@@ -27,7 +27,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const ROUNDS_MAX: usize = 10_000;
 
 #[test]
-#[ignore = "issue 29: batch duplicates are not removed, signatures per request are not capped and signature work runs on the async workers consensus shares"]
 fn forged_signature_batches_from_an_anonymous_client_leave_the_validators_committing() {
     harness::run(
         "forged-batch",

@@ -19,7 +19,6 @@ const TARGET: usize = 1;
 const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[test]
-#[ignore = "issue 29: event streams are not capped per party or per node, and every stream re-reads every committed block"]
 fn five_hundred_idle_event_streams_leave_the_validators_committing() {
     harness::run(
         "idle-streams",

@@ -32,7 +32,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const PROBE_NODE: usize = 1;
 
 #[test]
-#[ignore = "issue 29: admitting 4 MiB batches of 64 KiB nonce-gap transactions starves consensus (a 10 s window without a block), and gap transactions never expire"]
 fn mempools_stuffed_with_nonce_gap_transactions_still_admit_a_valid_one() {
     harness::run(
         "nonce-gap",
