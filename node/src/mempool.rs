@@ -617,12 +617,6 @@ impl Mempool {
         Ok(c.id)
     }
 
-    /// The first nonce after `party`'s run of consecutive pending nonces from `next`: every
-    /// pending transaction of `party` at or above it waits on a gap.
-    fn run_end(&self, party: &PartyId, next: u64) -> u64 {
-        self.next_nonce(party, next)
-    }
-
     /// Makes room for `c` by evicting transactions that wait on a gap — newest first, from the
     /// parties with the most pending transactions — at most [`EVICTIONS_PER_ADMISSION_MAX`] of
     /// them from at most [`EVICTION_PARTIES_MAX`] parties. Whether `c` fits afterwards. Runs only
@@ -640,7 +634,7 @@ impl Mempool {
                 }
                 continue;
             };
-            let end = self.run_end(&party, next);
+            let end = self.next_nonce(&party, next);
             let gapped: Vec<TxId> = self
                 .by_nonce
                 .range((party, end)..=(party, u64::MAX))
@@ -671,7 +665,7 @@ impl Mempool {
         let mut expired = Vec::new();
         for party in parties {
             let Some(next) = view.next_nonce(&party) else { continue };
-            let end = self.run_end(&party, next);
+            let end = self.next_nonce(&party, next);
             for (_, id) in self.by_nonce.range((party, end)..=(party, u64::MAX)) {
                 if self.by_id.get(id).is_some_and(|e| now.saturating_duration_since(e.admitted) > ttl) {
                     expired.push(*id);
