@@ -161,6 +161,9 @@ pub fn explain_refusal(code: &str) -> Option<&'static str> {
         ErrorCode::LimitReached => "a limit on holds, delegations or containers is reached",
         ErrorCode::DocumentInvalid => "the TransportDocument lacks a field DCSA eBL 3.0 requires",
         ErrorCode::DocumentMismatch => "the action's reference, type or isToOrder differ from the document's",
+        ErrorCode::AlreadySigned => {
+            "the possessor signed already during its possession (one SIGN per possession)"
+        }
     })
 }
 

@@ -30,6 +30,8 @@ pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
 pub const COMMIT_WAIT_MAX_MS: u64 = 30_000;
 /// Interval between polls while waiting for commits, in milliseconds.
 pub const POLL_INTERVAL_MS: u64 = 250;
+/// Most entries [`Client::history`] reads of one BL's history (page after page).
+pub const HISTORY_ENTRIES_MAX: usize = 100_000;
 
 /// The typed stream of a party's events.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<LedgerEvent>> + Send>>;
@@ -421,9 +423,36 @@ impl Client {
         self.get(&format!("/v1/bls/{bl}"), true).await
     }
 
-    /// `GET /v1/bls/{blId}/history`.
+    /// `GET /v1/bls/{blId}/history?fromSeq=`: one page of the history (the node serves at most
+    /// 200 entries a page).
+    pub async fn history_page(&self, bl: &BlId, from_seq: u32) -> Result<History> {
+        self.get(&format!("/v1/bls/{bl}/history?fromSeq={from_seq}"), true).await
+    }
+
+    /// The whole history, page by page (at most [`HISTORY_ENTRIES_MAX`] entries; a longer one
+    /// is refused rather than read without end).
     pub async fn history(&self, bl: &BlId) -> Result<History> {
-        self.get(&format!("/v1/bls/{bl}/history"), true).await
+        let mut whole = self.history_page(bl, 0).await?;
+        let mut next = whole.next_seq;
+        while let Some(from) = next {
+            if whole.entries.len() >= HISTORY_ENTRIES_MAX || from as usize != whole.entries.len() {
+                return Err(ClientError::Decode(format!(
+                    "the node pages BL {bl}'s history oddly or it exceeds {HISTORY_ENTRIES_MAX} entries \
+                     (next page from {from}, {} read)",
+                    whole.entries.len()
+                )));
+            }
+            let page = self.history_page(bl, from).await?;
+            if page.entries.is_empty() && page.next_seq.is_some() {
+                return Err(ClientError::Decode(format!(
+                    "an empty page of BL {bl}'s history names a next page"
+                )));
+            }
+            whole.entries.extend(page.entries);
+            next = page.next_seq;
+        }
+        whole.next_seq = None;
+        Ok(whole)
     }
 
     /// `GET /v1/bls/{blId}/document`: the DCSA TransportDocument as issued.

@@ -130,7 +130,14 @@ pub(crate) struct PartyList {
 #[serde(rename_all = "camelCase")]
 pub struct History {
     pub bl_id: BlId,
+    /// Entries in the whole history.
+    #[serde(default)]
+    pub history_len: u32,
+    /// Oldest first, from the page's `fromSeq`.
     pub entries: Vec<HistoryEntry>,
+    /// The `fromSeq` of the next page; `None` on the last.
+    #[serde(default)]
+    pub next_seq: Option<u32>,
 }
 
 /// `GET /v1/bls/{blId}/proof`: hex of the borsh `ProofBundle`.

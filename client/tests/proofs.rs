@@ -54,6 +54,7 @@ fn record(reference: &str, possessor: PartyId) -> BlRecord {
         updated_height: 7,
         history_len: 2,
         history_head: Hash::digest(b"head"),
+        possessor_signed: false,
     }
 }
 

@@ -136,6 +136,7 @@ fn new_record<R: StateRead + ?Sized>(
         updated_height: ctx.height(),
         history_len: 0,
         history_head: Hash::ZERO,
+        possessor_signed: false,
     })
 }
 
@@ -213,7 +214,7 @@ pub fn act<R: StateRead + ?Sized>(
         (Issued, Action::EndorseToOrder { endorsee, .. }) => endorse(state, ctx, &mut bl, endorsee, true),
         (Issued, Action::BlankEndorse { .. }) => blank_endorse(ctx, &mut bl),
         // DCSA PINT SIGN: the possessor visibly confirms its possession.
-        (Issued, Action::Sign { .. }) => possessor(ctx, &bl).map(|()| None),
+        (Issued, Action::Sign { .. }) => sign(ctx, &mut bl),
         (Issued, Action::RejectTransfer { reason, .. }) => reject_transfer(ctx, &mut bl, reason),
         (Issued, Action::SurrenderForDelivery { .. }) => surrender(ctx, &mut bl, None),
         (Issued, Action::SurrenderForAmendment { reason, .. }) => surrender(ctx, &mut bl, Some(*reason)),
@@ -239,9 +240,20 @@ pub fn act<R: StateRead + ?Sized>(
     if !matches!(action, Action::Transfer { .. }) && recipient_acted {
         bl.transfer_from = None;
     }
+    if bl.possessor != possessor_before {
+        bl.possessor_signed = false;
+    }
     append_history(state, ctx, &mut bl, action.name(), recipient);
     state.put(StateKey::Bl(bl.id), &bl);
     Ok(())
+}
+
+/// SIGN — possessor: confirms its possession, once per possession (DCSA PINT SIGN).
+fn sign(ctx: &TxCtx<'_>, bl: &mut BlRecord) -> Result<Option<PartyId>, Fail> {
+    possessor(ctx, bl)?;
+    require(!bl.possessor_signed, ErrorCode::AlreadySigned)?;
+    bl.possessor_signed = true;
+    Ok(None)
 }
 
 /// MLETR exclusive control: only the possessor moves the BL.

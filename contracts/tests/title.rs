@@ -183,6 +183,7 @@ fn carrier_issues_a_to_order_bl_to_order_of_the_shipper() {
         updated_height: ledger.height,
         history_len: 1,
         history_head: issue.hash(),
+        possessor_signed: false,
     };
     assert_eq!(ledger.bl(&bl), expected);
 }
@@ -695,6 +696,28 @@ fn the_possessor_signs() {
     assert_eq!(after.possessor, before.possessor);
     assert_eq!(after.endorsee, before.endorsee);
     assert_eq!(after.status, BlStatus::Issued);
+}
+
+#[test]
+fn a_possessor_signs_once_per_possession() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, REF);
+    ledger.ok(&cast.shipper, Action::Sign { bl });
+    assert!(ledger.bl(&bl).possessor_signed);
+    let len = ledger.bl(&bl).history_len;
+    // A second confirmation of the same possession adds nothing: refused, the history unchanged.
+    ledger.assert_refused(&[&cast.shipper], Action::Sign { bl }, ErrorCode::AlreadySigned);
+    assert_eq!(ledger.bl(&bl).history_len, len);
+    // A new possession may be signed again, by the new possessor, and by the old one when the
+    // BL comes back.
+    ledger.ok(&cast.shipper, Action::Transfer { bl, to: cast.consignee.party() });
+    assert!(!ledger.bl(&bl).possessor_signed);
+    ledger.ok(&cast.consignee, Action::Sign { bl });
+    ledger.assert_refused(&[&cast.consignee], Action::Sign { bl }, ErrorCode::AlreadySigned);
+    ledger.ok(&cast.consignee, Action::Transfer { bl, to: cast.shipper.party() });
+    ledger.ok(&cast.shipper, Action::Sign { bl });
+    assert!(ledger.bl(&bl).possessor_signed);
 }
 
 #[test]

@@ -1663,6 +1663,7 @@ mod tests {
             updated_height: 1,
             history_len: 1,
             history_head: Hash::ZERO,
+            possessor_signed: false,
         }
     }
 

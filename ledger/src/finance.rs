@@ -154,6 +154,7 @@ mod tests {
             updated_height: 2,
             history_len: 2,
             history_head: Hash::ZERO,
+            possessor_signed: false,
         }
     }
 

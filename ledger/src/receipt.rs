@@ -68,10 +68,12 @@ pub enum ErrorCode {
     DocumentInvalid,
     /// The action's reference, type or `isToOrder` differ from the document's.
     DocumentMismatch,
+    /// The possessor signed already during its possession (one SIGN per possession).
+    AlreadySigned,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::InvalidInput,
         ErrorCode::WrongRole,
         ErrorCode::NotAuthorized,
@@ -109,6 +111,7 @@ impl ErrorCode {
         ErrorCode::LimitReached,
         ErrorCode::DocumentInvalid,
         ErrorCode::DocumentMismatch,
+        ErrorCode::AlreadySigned,
     ];
 
     /// The stable text form served by the API and printed by the CLI.
@@ -151,6 +154,7 @@ impl ErrorCode {
             ErrorCode::LimitReached => "LIMIT_REACHED",
             ErrorCode::DocumentInvalid => "DOCUMENT_INVALID",
             ErrorCode::DocumentMismatch => "DOCUMENT_MISMATCH",
+            ErrorCode::AlreadySigned => "ALREADY_SIGNED",
         }
     }
 }

@@ -283,6 +283,9 @@ pub struct BlRecord {
     /// Number of history entries and the hash of the last one (a hash chain over the history).
     pub history_len: u32,
     pub history_head: Hash,
+    /// The possessor has SIGNed since it took possession: one SIGN per possession, so a
+    /// possessor cannot grow the history with confirmations alone.
+    pub possessor_signed: bool,
 }
 
 impl BlRecord {

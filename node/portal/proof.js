@@ -221,6 +221,7 @@ export function decodeRecord(value) {
     updatedHeight: r.u64(),
     historyLen: r.u32(),
     historyHead: toHex(r.h32()),
+    possessorSigned: r.u8() === 1,
   };
   if (!record.status) throw new Error('the proven record has an unknown status');
   if (r.at !== r.bytes.length) throw new Error('the proven record has trailing bytes');

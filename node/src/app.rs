@@ -78,6 +78,9 @@ pub struct PreparedBlock {
     receipts: Vec<Receipt>,
     state: StateUpdate,
     index: Vec<IndexEntry>,
+    /// What each transaction touched, in block order (execution's by-product, handed to the
+    /// event streams at commit).
+    touched: Vec<Touched>,
     left_out: Vec<(ebl_ledger::TxId, TxError)>,
     /// The header's tx root and receipts root are those of `block` and `receipts`.
     roots_checked: bool,
@@ -106,7 +109,146 @@ impl PreparedBlock {
     /// the header's roots as checked.
     pub fn block_mut(&mut self) -> &mut Block {
         self.roots_checked = false;
+        self.touched.clear();
         &mut self.block
+    }
+
+    /// The block's events, for the event streams: what each transaction touched, with its
+    /// outcome. Built from what execution derived already (taken: a committed block's), derived
+    /// again only for a block changed after execution.
+    pub fn take_events(&mut self) -> BlockEvents {
+        let height = self.block.header.height;
+        if self.touched.len() == self.block.txs.len() {
+            let touched = std::mem::take(&mut self.touched);
+            BlockEvents::new(height, &self.block.txs, &self.receipts, touched.into_iter())
+        } else {
+            BlockEvents::new(
+                height,
+                &self.block.txs,
+                &self.receipts,
+                self.block.txs.iter().map(|t| touched(&t.body)),
+            )
+        }
+    }
+}
+
+/// One transaction of a committed block as the event streams see it.
+#[derive(Debug, Clone)]
+pub struct TxEvent {
+    pub index: u32,
+    pub tx_id: ebl_ledger::TxId,
+    /// How many of `touched.parties` (its first ones) signed the transaction.
+    pub signers: usize,
+    pub action: &'static str,
+    /// The action's event kind (`TRANSFERRED`, …), for a successful transaction.
+    pub kind: &'static str,
+    /// `None` for success, else the refusal code.
+    pub refused: Option<&'static str>,
+    pub touched: Touched,
+}
+
+impl TxEvent {
+    pub fn success(&self) -> bool {
+        self.refused.is_none()
+    }
+
+    pub fn signed_by(&self, party: &PartyId) -> bool {
+        self.touched.parties.iter().take(self.signers).any(|p| p == party)
+    }
+
+    /// The first signer (the submitter).
+    pub fn actor(&self) -> Option<PartyId> {
+        self.touched.parties.first().filter(|_| self.signers > 0).copied()
+    }
+}
+
+/// The events of one committed block, shared by every stream that reads it.
+#[derive(Debug, Clone, Default)]
+pub struct BlockEvents {
+    pub height: u64,
+    pub txs: Vec<TxEvent>,
+}
+
+impl BlockEvents {
+    /// From a block's transactions and receipts (in block order) and what each touched.
+    pub fn new(
+        height: u64,
+        txs: &[ebl_ledger::Transaction],
+        receipts: &[Receipt],
+        touched: impl Iterator<Item = Touched>,
+    ) -> BlockEvents {
+        let txs = (0u32..)
+            .zip(txs.iter().zip(receipts))
+            .zip(touched)
+            .map(|((index, (tx, receipt)), touched)| TxEvent {
+                index,
+                tx_id: receipt.tx_id,
+                signers: tx.body.signers.len(),
+                action: tx.body.action.name(),
+                kind: event_kind(&tx.body.action),
+                refused: receipt.error().map(|c| c.code()),
+                touched,
+            })
+            .collect();
+        BlockEvents { height, txs }
+    }
+}
+
+/// Blocks whose events the node keeps in memory for its event streams ...
+pub const RECENT_EVENT_BLOCKS_MAX: usize = 64;
+/// ... and their transactions in all (the newest block is kept whatever its size). A stream
+/// further behind reads the blocks it missed from storage.
+pub const RECENT_EVENT_TXS_MAX: usize = 40_000;
+
+/// The events of the newest committed blocks, handed over by the commit: the event streams
+/// filter these rather than each read and decode every block again.
+#[derive(Debug, Default)]
+pub struct RecentEvents {
+    blocks: std::collections::VecDeque<Arc<BlockEvents>>,
+    txs: usize,
+}
+
+impl RecentEvents {
+    /// Keeps `events` (the newest block), forgetting the oldest beyond the bounds.
+    pub fn push(&mut self, events: Arc<BlockEvents>) {
+        self.txs += events.txs.len();
+        self.blocks.push_back(events);
+        while self.blocks.len() > 1
+            && (self.blocks.len() > RECENT_EVENT_BLOCKS_MAX || self.txs > RECENT_EVENT_TXS_MAX)
+        {
+            if let Some(old) = self.blocks.pop_front() {
+                self.txs -= old.txs.len();
+            }
+        }
+    }
+
+    /// The events of block `height`, if still kept.
+    pub fn get(&self, height: u64) -> Option<Arc<BlockEvents>> {
+        let first = self.blocks.front()?.height;
+        let at = usize::try_from(height.checked_sub(first)?).ok()?;
+        self.blocks.get(at).filter(|b| b.height == height).cloned()
+    }
+}
+
+/// The event kind of a successful `action` (docs/rest-api.md).
+pub fn event_kind(action: &Action) -> &'static str {
+    match action {
+        Action::Issue(_) | Action::Reissue(_) => "ISSUED",
+        Action::Transfer { .. } => "TRANSFERRED",
+        Action::Endorse { .. } | Action::EndorseToOrder { .. } | Action::BlankEndorse { .. } => "ENDORSED",
+        Action::SurrenderForDelivery { .. } | Action::SurrenderForAmendment { .. } => "SURRENDER_REQUESTED",
+        Action::AcceptSurrender { .. } => "SURRENDER_ACCEPTED",
+        Action::RejectSurrender { .. } => "SURRENDER_REJECTED",
+        Action::CreateLien(_) => "LIEN_CREATED",
+        Action::ReleaseLien { .. } => "LIEN_RELEASED",
+        Action::IssueReleaseOrder(_) => "RELEASE_ORDERED",
+        Action::PlaceHold(_) => "HOLD_PLACED",
+        Action::LiftHold { .. } => "HOLD_LIFTED",
+        Action::DelegateRelease { .. } => "RELEASE_DELEGATED",
+        Action::AssignPickup(_) => "PICKUP_ASSIGNED",
+        Action::GateOut(_) => "GATED_OUT",
+        Action::EmptyReturn(_) => "EMPTY_RETURNED",
+        _ => "ACTION",
     }
 }
 
@@ -215,7 +357,7 @@ impl App {
             }
         }
         let (state_root, update) = state.prepare_owned(ctx.height, writes)?;
-        let index = index_entries(&ctx, &txs, &receipts);
+        let (index, touched) = index_entries(&ctx, &txs, &receipts);
         let txs: Vec<_> = txs.into_iter().map(VerifiedTx::into_transaction).collect();
         let header = BlockHeader {
             chain_id: ctx.chain_id.clone(),
@@ -228,7 +370,7 @@ impl App {
             receipts_root: block::receipts_root(&receipts),
         };
         let block = Block { header, txs };
-        Ok(PreparedBlock { block, receipts, state: update, index, left_out, roots_checked: true })
+        Ok(PreparedBlock { block, receipts, state: update, index, touched, left_out, roots_checked: true })
     }
 
     /// Verifies the signatures of a block's transactions `txs` in batches, except those of a
@@ -333,13 +475,14 @@ impl App {
         let writes = std::mem::take(&mut executed.writes);
         let (state_root, update) = state.prepare_owned(h.height, writes).map_err(NodeError::from)?;
         check("state_root", h.state_root, state_root)?;
-        let index = index_entries(&ctx, &verified, &executed.receipts);
+        let (index, touched) = index_entries(&ctx, &verified, &executed.receipts);
         let txs = verified.into_iter().map(VerifiedTx::into_transaction).collect();
         let prepared = PreparedBlock {
             block: Block { header, txs },
             receipts: executed.receipts,
             state: update,
             index,
+            touched,
             left_out: Vec::new(),
             roots_checked: true,
         };
@@ -450,14 +593,13 @@ pub fn touched(tx: &ebl_ledger::TxBody) -> Touched {
         Action::RegisterParty(a) => t.registered = Some(a.party),
         Action::Issue(a) => {
             t.bls.push(BlId::new(&submitter, &a.transport_document_reference));
-            t.parties.extend([a.issue_to, a.shipper]);
-            t.parties.extend(a.consignee.iter().chain(a.endorsee.iter()).chain(a.agents.iter()));
+            named_by_issue(&mut t.parties, a);
         }
         Action::Reissue(a) => {
             t.bls.extend(a.voided.iter().copied());
             for r in &a.replacements {
                 t.bls.push(BlId::new(&submitter, &r.transport_document_reference));
-                t.parties.push(r.issue_to);
+                named_by_issue(&mut t.parties, r);
             }
         }
         Action::Transfer { to, .. } => t.parties.push(*to),
@@ -496,19 +638,43 @@ pub fn touched(tx: &ebl_ledger::TxBody) -> Touched {
     t
 }
 
-/// The index entries of a block: which parties, BLs and containers each successful transaction
-/// touched. Derived from the actions, so every node derives the same.
-fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Vec<IndexEntry> {
+/// The parties an ISSUE (or a REISSUE's replacement) names: they are on the new BL's chain.
+fn named_by_issue(parties: &mut Vec<PartyId>, a: &ebl_ledger::action::IssueBl) {
+    parties.extend([a.issue_to, a.shipper]);
+    parties.extend(a.consignee.iter().chain(a.endorsee.iter()).chain(a.agents.iter()));
+}
+
+/// Whether `action` writes the history of the BLs it touches (ISSUE, REISSUE and the title
+/// actions): the parties it names are then on those BLs' chains (DESIGN §7).
+fn writes_history(action: &Action) -> bool {
+    matches!(action, Action::Issue(_) | Action::Reissue(_)) || action.title_bl().is_some()
+}
+
+/// The index entries of a block — which parties, BLs and containers each successful
+/// transaction touched — and what every transaction touched, in block order (for the event
+/// streams). Derived from the actions, so every node derives the same.
+///
+/// A party is indexed with a BL (`PartyBl`, the BL's chain, which authorises reading it) only
+/// by a transaction that writes the BL's history: its signers and the parties it names. The
+/// parties of a container's release (terminal, right holders, trucker) are indexed with the
+/// container, not the BL: they read the release, not the title.
+fn index_entries(
+    ctx: &BlockCtx,
+    txs: &[VerifiedTx],
+    receipts: &[Receipt],
+) -> (Vec<IndexEntry>, Vec<Touched>) {
     // Collected, then sorted and deduplicated once: for a block of thousands of transfers that
     // is a fraction of what inserting each entry into an ordered set costs.
     let mut entries = Vec::with_capacity(txs.len() * 4);
+    let mut all = Vec::with_capacity(txs.len());
     for (index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
+        let t = touched(tx.body());
         if !receipt.is_success() {
+            all.push(t);
             continue;
         }
         let index = index as u32;
         let height = ctx.height;
-        let t = touched(tx.body());
         if let Some(party) = t.registered {
             entries.push(IndexEntry::Party { party });
         }
@@ -520,17 +686,21 @@ fn index_entries(ctx: &BlockCtx, txs: &[VerifiedTx], receipts: &[Receipt]) -> Ve
             Action::Transfer { .. } => tx.body().signers.first(),
             _ => None,
         };
+        let chain = writes_history(&tx.body().action);
         for bl in &t.bls {
             entries.push(IndexEntry::BlTx { bl: *bl, height, index });
-            for party in t.parties.iter().filter(|p| Some(*p) != known) {
-                entries.push(IndexEntry::PartyBl { party: *party, bl: *bl });
+            if chain {
+                for party in t.parties.iter().filter(|p| Some(*p) != known) {
+                    entries.push(IndexEntry::PartyBl { party: *party, bl: *bl });
+                }
             }
         }
         for c in &t.containers {
             entries.push(IndexEntry::ContainerTx { container: c.id(), height, index });
         }
+        all.push(t);
     }
     entries.sort_unstable();
     entries.dedup();
-    entries
+    (entries, all)
 }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ebl_ledger::{Block, Hash, Keypair, PartyId, Receipt, StateKey, StateRead, StateTree, Transaction, TxId};
+use ebl_ledger::{
+    BlId, Block, Hash, Keypair, PartyId, Receipt, StateKey, StateRead, StateTree, Transaction, TxId,
+};
 use thiserror::Error;
 use tokio::sync::broadcast;
 
@@ -90,6 +92,7 @@ impl Node {
         let shared = Arc::new(Shared {
             mempool: Mutex::new(Mempool::new(config.mempool_config(), genesis.chain_id.clone())),
             events,
+            recent_events: Mutex::new(Default::default()),
             stats: Mutex::new(DriverStats::default()),
             verifier: VerifyPool::new(0, VERIFY_JOBS_MAX),
             sync_server: VerifyPool::new(1, crate::consensus::driver::SYNC_REQUESTS_MAX),
@@ -293,13 +296,26 @@ impl NodeView {
         block.txs.into_iter().nth(index as usize).map(|t| (height, t))
     }
 
-    /// The signed history (endorsement chain) of `bl`, oldest first: every entry its record
-    /// counts, or `None` if the store cannot serve them all (logged; a damaged database).
-    pub fn history(&self, bl: &ebl_ledger::BlRecord) -> Option<Vec<ebl_ledger::records::HistoryEntry>> {
+    /// Entries `seqs` of the signed history (endorsement chain) of `bl`, oldest first, or `None`
+    /// if the store cannot serve them all (logged; a damaged database).
+    pub fn history(
+        &self,
+        bl: &BlId,
+        seqs: std::ops::Range<u32>,
+    ) -> Option<Vec<ebl_ledger::records::HistoryEntry>> {
         self.storage
-            .history(&bl.id, bl.history_len)
-            .inspect_err(|e| tracing::error!(bl = %bl.id, error = %e, "a BL's history cannot be read"))
+            .history_range(bl, seqs)
+            .inspect_err(|e| tracing::error!(%bl, error = %e, "a BL's history cannot be read"))
             .ok()
+    }
+
+    /// Whether `party` is on `bl`'s chain by the index (DESIGN §7); `false` if the store cannot
+    /// say (logged).
+    pub fn party_on_bl(&self, party: &PartyId, bl: &BlId) -> bool {
+        self.storage
+            .party_on_bl(party, bl)
+            .inspect_err(|e| tracing::error!(%bl, error = %e, "the party index cannot be read"))
+            .unwrap_or(false)
     }
 
     /// Whether `tx` waits in this node's mempool.
@@ -313,6 +329,19 @@ impl NodeView {
 
     pub fn stats(&self) -> DriverStats {
         self.shared.stats().clone()
+    }
+
+    /// The events of committed block `height`: handed over by its commit while it is among the
+    /// newest, else read from storage (`None`: no such block, or unreadable).
+    pub fn block_events(&self, height: u64) -> Option<Arc<crate::app::BlockEvents>> {
+        let recent = self.shared.recent_events.lock().unwrap_or_else(|p| p.into_inner()).get(height);
+        if recent.is_some() {
+            return recent;
+        }
+        let block = self.block(height)?;
+        let receipts = self.storage.receipts(height).ok().flatten()?;
+        let touched = block.txs.iter().map(|t| crate::app::touched(&t.body));
+        Some(Arc::new(crate::app::BlockEvents::new(height, &block.txs, &receipts, touched)))
     }
 
     /// Every block this node commits from now on.

@@ -34,10 +34,11 @@ fn parse_party(text: &str) -> Result<PartyId, ApiError> {
     })
 }
 
-/// A BL's record and history, read together for the authorisation check.
+/// A BL's record, read for the authorisation check. Its history is not read for it: whether a
+/// party is on the BL's chain is one index read (`Storage::party_on_bl`), whatever the history's
+/// length.
 struct BlView {
     record: BlRecord,
-    history: Vec<HistoryEntry>,
 }
 
 impl BlView {
@@ -45,15 +46,12 @@ impl BlView {
         let record: BlRecord = node
             .state(&StateKey::Bl(bl))
             .ok_or_else(|| not_found("UNKNOWN_BL", format!("no BL {}", bl.0)))?;
-        let history = node.history(&record).ok_or_else(|| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the BL's history is unreadable")
-        })?;
-        Ok(BlView { record, history })
+        Ok(BlView { record })
     }
 
     /// The parties on the BL's chain: carrier, shipper, consignee, agents, the possessor, the
     /// endorsee and lienholder, and everyone who acted on it or received it.
-    fn on_chain(&self, party: &PartyId) -> bool {
+    fn on_chain(&self, node: &NodeView, party: &PartyId) -> bool {
         let r = &self.record;
         *party == r.carrier
             || *party == r.shipper
@@ -62,16 +60,23 @@ impl BlView {
             || r.endorsee.as_ref() == Some(party)
             || r.agents.contains(party)
             || r.lien.as_ref().is_some_and(|l| l.bank == *party)
-            || self.history.iter().any(|e| e.actor == *party || e.recipient.as_ref() == Some(party))
+            || node.party_on_bl(party, &r.id)
     }
 
     /// DESIGN §7: the parties on its chain, its lienholder, customs and the registrar.
-    fn authorise(&self, caller: &Caller) -> Result<(), ApiError> {
-        if caller.reads_everything() || self.on_chain(&caller.party) {
+    fn authorise(&self, node: &NodeView, caller: &Caller) -> Result<(), ApiError> {
+        if caller.reads_everything() || self.on_chain(node, &caller.party) {
             Ok(())
         } else {
             Err(forbidden(format!("{} is not a party to BL {}", caller.party, self.record.id.0)))
         }
+    }
+
+    /// Entries `seqs` of the BL's history.
+    fn history(&self, node: &NodeView, seqs: std::ops::Range<u32>) -> Result<Vec<HistoryEntry>, ApiError> {
+        node.history(&self.record.id, seqs).ok_or_else(|| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the BL's history is unreadable")
+        })
     }
 
     /// The ISSUE (or REISSUE replacement) that created the BL: its signed transaction and the
@@ -79,7 +84,7 @@ impl BlView {
     fn issuance(&self, node: &NodeView) -> Result<(ebl_ledger::Transaction, IssueBl), ApiError> {
         let missing =
             || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the BL's issuance is missing");
-        let first = self.history.first().ok_or_else(missing)?;
+        let first = self.history(node, 0..1)?.into_iter().next().ok_or_else(missing)?;
         let (_, tx) = node.transaction(&first.tx_id).ok_or_else(missing)?;
         let issue = match &tx.body.action {
             Action::Issue(issue) => Some(issue.clone()),
@@ -169,8 +174,20 @@ pub async fn bl(
     Path(bl_id): Path<String>,
 ) -> Result<Json<BlRecord>, ApiError> {
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
-    view.authorise(&caller)?;
+    view.authorise(&state.node, &caller)?;
     Ok(Json(view.record))
+}
+
+/// History entries one page holds at most (and by default).
+pub const HISTORY_PAGE_MAX: u32 = 200;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// The first entry's `seq` (default 0, the ISSUE).
+    pub from_seq: Option<u32>,
+    /// Entries in the page, 1 to `HISTORY_PAGE_MAX` (the default).
+    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -178,23 +195,44 @@ pub async fn bl(
 pub struct History {
     #[schema(value_type = String)]
     pub bl_id: BlId,
-    /// Oldest first; each entry's `prev` is the hash of the one before.
+    /// Entries in the whole history (the record's `historyLen`).
+    pub history_len: u32,
+    /// Oldest first, from `fromSeq`; each entry's `prev` is the hash of the one before.
     #[schema(value_type = Vec<Object>)]
     pub entries: Vec<HistoryEntry>,
+    /// The `fromSeq` of the next page; absent on the last.
+    pub next_seq: Option<u32>,
 }
 
-/// The BL's signed history: the endorsement chain, hash-chained, each entry naming its transaction.
+/// The BL's signed history: the endorsement chain, hash-chained, each entry naming its
+/// transaction. Paged: at most `HISTORY_PAGE_MAX` entries from `fromSeq`, so a long chain costs
+/// each reader what it asks for.
 #[utoipa::path(get, path = "/v1/bls/{bl_id}/history", tag = "bls",
-    params(("bl_id" = String, Path, description = "64 hex")),
-    responses((status = 200, body = History), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+    params(("bl_id" = String, Path, description = "64 hex"), HistoryQuery),
+    responses((status = 200, body = History), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn history(
     State(state): State<ApiState>,
     Signed(caller): Signed,
     Path(bl_id): Path<String>,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<History>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", e.body_text()))?;
+    let limit = query.limit.unwrap_or(HISTORY_PAGE_MAX);
+    if !(1..=HISTORY_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_QUERY",
+            format!("limit {limit}: a page holds 1 to {HISTORY_PAGE_MAX} entries"),
+        ));
+    }
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
-    view.authorise(&caller)?;
-    Ok(Json(History { bl_id: view.record.id, entries: view.history }))
+    view.authorise(&state.node, &caller)?;
+    let len = view.record.history_len;
+    let from = query.from_seq.unwrap_or(0).min(len);
+    let to = from.saturating_add(limit).min(len);
+    let entries = view.history(&state.node, from..to)?;
+    Ok(Json(History { bl_id: view.record.id, history_len: len, entries, next_seq: (to < len).then_some(to) }))
 }
 
 /// The DCSA TransportDocument as issued (its checksum is the record's `documentChecksum`).
@@ -207,7 +245,7 @@ pub async fn document(
     Path(bl_id): Path<String>,
 ) -> Result<Json<TransportDocumentJson>, ApiError> {
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
-    view.authorise(&caller)?;
+    view.authorise(&state.node, &caller)?;
     let (_, issue) = view.issuance(&state.node)?;
     Ok(Json(issue.document))
 }
@@ -238,7 +276,7 @@ pub async fn proof(
     Path(bl_id): Path<String>,
 ) -> Result<Json<ProofResponse>, ApiError> {
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
-    view.authorise(&caller)?;
+    view.authorise(&state.node, &caller)?;
     let (height, bundle) = proof_hex(&state.node, &StateKey::Bl(view.record.id))?;
     Ok(Json(ProofResponse { height, bundle }))
 }
@@ -288,7 +326,7 @@ pub async fn containers(
     Path(bl_id): Path<String>,
 ) -> Result<Json<Containers>, ApiError> {
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
-    view.authorise(&caller)?;
+    view.authorise(&state.node, &caller)?;
     let (_, issue) = view.issuance(&state.node)?;
     let facts = facts_of(&issue.document)?;
     let bl = view.record.id;
@@ -316,7 +354,7 @@ pub async fn container(
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
     let status = container_status(&state.node, view.record.id, &equipment_reference);
     if !status.release.as_ref().is_some_and(|r| takes_part(r, &caller.party)) {
-        view.authorise(&caller)?;
+        view.authorise(&state.node, &caller)?;
     }
     if status.release.is_none() {
         let (_, issue) = view.issuance(&state.node)?;
@@ -546,7 +584,7 @@ pub async fn finance_check(
         .transpose()?;
     let checksum_matches = presented.as_ref().map(|d| d.checksum() == record.document_checksum);
     // A bank off the chain proves it holds the document before it learns anything.
-    if !(caller.reads_everything() || view.on_chain(&caller.party) || checksum_matches == Some(true)) {
+    if !(caller.reads_everything() || view.on_chain(node, &caller.party) || checksum_matches == Some(true)) {
         return Err(forbidden(format!(
             "{} is not a party to BL {}: present the document to check it",
             caller.party, record.id.0
@@ -602,7 +640,8 @@ pub(super) fn release_party(node: &NodeView, container: &ContainerRef, party: &P
     node.state::<ReleaseRecord>(&StateKey::Release(container.id())).is_some_and(|r| takes_part(&r, party))
 }
 
-/// Whether `caller` may read BL `bl` (the event stream's filter).
+/// Whether `caller` may read BL `bl` (the event stream's filter): one index read. Every party
+/// of the record's fields was indexed with the BL by the transaction that put it there.
 pub(super) fn may_read_bl(node: &NodeView, bl: BlId, caller: &Caller) -> bool {
-    caller.reads_everything() || BlView::load(node, bl).is_ok_and(|view| view.on_chain(&caller.party))
+    caller.reads_everything() || node.party_on_bl(&caller.party, &bl)
 }

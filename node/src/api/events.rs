@@ -9,7 +9,6 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use ebl_ledger::action::Action;
 use ebl_ledger::{BlId, PartyId, TxId};
 use futures::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
@@ -19,7 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::bls::{may_read_bl, release_party};
 use super::{ApiError, ApiState, Signed};
-use crate::app::touched;
 use crate::node::NodeView;
 
 /// Blocks a stream replays before it answers live (a reader asking for older history pages
@@ -110,43 +108,20 @@ pub struct LedgerEvent {
     pub outcome: String,
 }
 
-fn kind_of(action: &Action) -> &'static str {
-    match action {
-        Action::Issue(_) | Action::Reissue(_) => "ISSUED",
-        Action::Transfer { .. } => "TRANSFERRED",
-        Action::Endorse { .. } | Action::EndorseToOrder { .. } | Action::BlankEndorse { .. } => "ENDORSED",
-        Action::SurrenderForDelivery { .. } | Action::SurrenderForAmendment { .. } => "SURRENDER_REQUESTED",
-        Action::AcceptSurrender { .. } => "SURRENDER_ACCEPTED",
-        Action::RejectSurrender { .. } => "SURRENDER_REJECTED",
-        Action::CreateLien(_) => "LIEN_CREATED",
-        Action::ReleaseLien { .. } => "LIEN_RELEASED",
-        Action::IssueReleaseOrder(_) => "RELEASE_ORDERED",
-        Action::PlaceHold(_) => "HOLD_PLACED",
-        Action::LiftHold { .. } => "HOLD_LIFTED",
-        Action::DelegateRelease { .. } => "RELEASE_DELEGATED",
-        Action::AssignPickup(_) => "PICKUP_ASSIGNED",
-        Action::GateOut(_) => "GATED_OUT",
-        Action::EmptyReturn(_) => "EMPTY_RETURNED",
-        _ => "ACTION",
-    }
-}
-
 /// The events of block `height` that `caller` may see: its own transactions (refusals too),
 /// and the successful ones on BLs it may read, naming it, or on containers whose release it
-/// takes part in (their terminal, right holder, earlier right holders).
+/// takes part in (their terminal, right holder, earlier right holders). Filtered from what the
+/// commit handed over ([`NodeView::block_events`]): no block is read or decoded per stream
+/// while it keeps up, and a BL's readability is one index read.
 pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<LedgerEvent> {
-    let (Some(block), Some(receipts)) = (node.block(height), node.storage().receipts(height).ok().flatten())
-    else {
+    let Some(block) = node.block_events(height) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for ((index, tx), receipt) in (0u32..).zip(&block.txs).zip(&receipts) {
-        let body = &tx.body;
-        let t = touched(body);
-        let mine = body.signers.contains(&caller.party);
-        let success = receipt.is_success();
-        let visible = mine
-            || (success
+    for tx in &block.txs {
+        let t = &tx.touched;
+        let visible = tx.signed_by(&caller.party)
+            || (tx.success()
                 && (t.parties.contains(&caller.party)
                     || t.bls.iter().any(|bl| may_read_bl(node, *bl, caller))
                     || t.containers.iter().any(|c| release_party(node, c, &caller.party))
@@ -154,18 +129,17 @@ pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<Led
         if !visible {
             continue;
         }
-        let outcome = receipt.error().map_or("SUCCESS", |c| c.code()).to_string();
         out.push(LedgerEvent {
-            kind: if success { kind_of(&body.action) } else { "REFUSED" }.to_string(),
+            kind: if tx.success() { tx.kind } else { "REFUSED" }.to_string(),
             height,
-            index,
-            tx_id: tx.id(),
-            action: body.action.name().to_string(),
-            actor: body.signers.first().copied().unwrap_or(caller.party),
+            index: tx.index,
+            tx_id: tx.tx_id,
+            action: tx.action.to_string(),
+            actor: tx.actor().unwrap_or(caller.party),
             bl_id: t.bls.first().copied(),
             equipment_reference: t.containers.first().map(|c| c.equipment_reference.clone()),
             equipment_references: t.containers.iter().map(|c| c.equipment_reference.clone()).collect(),
-            outcome,
+            outcome: tx.refused.unwrap_or("SUCCESS").to_string(),
         });
     }
     out

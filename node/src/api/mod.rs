@@ -470,7 +470,9 @@ pub struct BlockSummary {
 }
 
 /// A committed block: header, transaction ids and outcomes. Transaction bodies are not served
-/// here: an ISSUE carries a document only its BL's parties may read.
+/// here: an ISSUE carries a document only its BL's parties may read. Read from the header, the
+/// stored hash and the receipts alone: the transactions (up to 16 MiB) are never decoded for
+/// this public route.
 #[utoipa::path(get, path = "/v1/blocks/{height}", tag = "node",
     params(("height" = String, Path, description = "block height")),
     responses((status = 200, body = BlockSummary), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -481,16 +483,21 @@ async fn block(
     let height: u64 = height.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "BAD_HEIGHT", format!("{height:?} is not a height"))
     })?;
-    let block = node
-        .block(height)
-        .ok_or_else(|| not_found("UNKNOWN_BLOCK", format!("no block at height {height}")))?;
-    let receipts = node.storage().receipts(height).ok().flatten().unwrap_or_default();
+    let unknown = || not_found("UNKNOWN_BLOCK", format!("no block at height {height}"));
+    let storage = node.storage();
+    let unreadable = |e: crate::storage::StorageError| {
+        tracing::error!(height, error = %e, "a committed block cannot be read");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the block is unreadable")
+    };
+    let header = storage.block_header(height).map_err(unreadable)?.ok_or_else(unknown)?;
+    let block_hash = storage.block_hash(height).map_err(unreadable)?.ok_or_else(unknown)?;
+    let receipts = storage.receipts(height).map_err(unreadable)?.ok_or_else(unknown)?;
     Ok(Json(BlockSummary {
         height,
-        block_hash: block.hash(),
-        tx_ids: block.txs.iter().map(|t| t.id()).collect(),
+        block_hash,
+        tx_ids: receipts.iter().map(|r| r.tx_id).collect(),
         outcomes: receipts.iter().map(|r| r.error().map_or("SUCCESS", |c| c.code()).to_string()).collect(),
-        header: block.header,
+        header,
     }))
 }
 

@@ -130,6 +130,8 @@ pub struct DriverStats {
 pub struct Shared {
     pub mempool: Mutex<Mempool>,
     pub events: broadcast::Sender<CommitEvent>,
+    /// The newest blocks' events, for the event streams (filled before `events` announces them).
+    pub recent_events: Mutex<crate::app::RecentEvents>,
     pub stats: Mutex<DriverStats>,
     /// Where signatures of clients' requests and peers' batches are checked.
     pub verifier: VerifyPool,
@@ -798,7 +800,7 @@ impl Driver {
             debug!(height, "decision for a height already committed");
             return;
         }
-        let Some(prepared) = self.prepared.remove(&hash) else {
+        let Some(mut prepared) = self.prepared.remove(&hash) else {
             warn!(height, %hash, "decided block is not held here; it will be synced");
             return;
         };
@@ -836,6 +838,8 @@ impl Driver {
             }
         }
         info!(height, round = cert.round, txs = ids.len(), commit_ms, %hash, synced, "committed");
+        let events = Arc::new(prepared.take_events());
+        self.shared.recent_events.lock().unwrap_or_else(|p| p.into_inner()).push(events);
         let event = CommitEvent {
             height,
             round: cert.round,

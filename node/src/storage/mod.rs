@@ -748,6 +748,12 @@ impl Storage {
         self.bls_of_party_after(party, None, limit)
     }
 
+    /// Whether `party` is on BL `bl`'s chain: it signed, or was named by, a transaction that
+    /// wrote the BL's history (one point read, whatever the history's length).
+    pub fn party_on_bl(&self, party: &PartyId, bl: &BlId) -> Result<bool> {
+        Ok(self.inner.db.get_pinned_cf(self.cf(CF_INDEX_PARTY_BL)?, party_bl_key(party, bl))?.is_some())
+    }
+
     /// [`bls_of_party`](Self::bls_of_party) starting after `after` (a page cursor).
     pub fn bls_of_party_after(
         &self,
@@ -791,35 +797,62 @@ impl Storage {
     /// found there is read by its key hash, as layouts 4 to 6 stored it; one found nowhere is
     /// corruption.
     pub fn history(&self, bl: &BlId, len: u32) -> Result<Vec<HistoryEntry>> {
+        self.history_range(bl, 0..len)
+    }
+
+    /// Entries `seqs` of `bl`'s history (within its record's `history_len`), as
+    /// [`history`](Self::history) reads them: only those are decoded, but finding the first
+    /// walks the BL's heights from its issue (one point read per entry before it, no value read).
+    pub fn history_range(&self, bl: &BlId, seqs: std::ops::Range<u32>) -> Result<Vec<HistoryEntry>> {
+        // The BL's heights, read a page at a time as the walk needs them: the ISSUE alone reads
+        // one page, whatever the BL's length.
         let mut heights: Vec<u64> = Vec::new();
         let mut after = None;
-        loop {
+        let mut exhausted = false;
+        let mut more_heights = |heights: &mut Vec<u64>| -> Result<bool> {
+            if exhausted {
+                return Ok(false);
+            }
             let page = self.txs_of_bl_after(bl, after, QUERY_ITEMS_MAX)?;
-            heights.extend(page.iter().map(|(height, _)| *height));
+            let before = heights.len();
+            for (height, _) in &page {
+                if heights.last() != Some(height) {
+                    heights.push(*height);
+                }
+            }
             match page.last() {
                 Some(last) if page.len() == QUERY_ITEMS_MAX => after = Some(*last),
-                _ => break,
+                _ => exhausted = true,
             }
-        }
-        heights.dedup();
+            Ok(heights.len() > before || !exhausted)
+        };
         let tip = self.head().tip.as_ref().map_or(0, |t| t.height);
-        let mut entries = Vec::with_capacity(len as usize);
+        let mut entries = Vec::with_capacity(seqs.len());
         let mut next = 0;
-        for seq in 0..len {
+        for seq in 0..seqs.end {
             let key_hash = ebl_ledger::state::key_hash(&StateKey::BlHistory(*bl, seq));
             let what = || format!("history entry {seq} of BL {bl}");
             let mut found = None;
-            for (i, height) in heights.iter().enumerate().skip(next) {
+            let mut i = next;
+            loop {
+                if i >= heights.len() && !more_heights(&mut heights)? {
+                    break;
+                }
+                let Some(height) = heights.get(i) else { continue };
                 if let Some(value) = self.written_once_at(*height, key_hash)? {
                     found = Some(value);
                     next = i;
                     break;
                 }
+                i += 1;
             }
             let value = match found {
                 Some(value) => value,
                 None => self.read_value(tip, key_hash)?,
             };
+            if seq < seqs.start {
+                continue;
+            }
             let bytes = value.ok_or_else(|| corrupt(what(), "not stored"))?;
             entries.push(encoding::decode(&bytes, STATE_VALUE_BYTES_MAX).map_err(|e| corrupt(what(), e))?);
         }
