@@ -21,6 +21,7 @@
 
 mod harness;
 
+mod equivocating_proposer;
 mod forged_batch_flood;
 mod idle_connections;
 mod idle_event_streams;

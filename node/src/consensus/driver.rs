@@ -47,6 +47,9 @@ use crate::mempool::{Mempool, NonceView};
 use crate::storage::Storage;
 use crate::verifier::VerifyPool;
 
+#[cfg(feature = "test-utils")]
+mod byzantine;
+
 /// Heights ahead of the next one whose blocks are kept until their parent commits.
 pub const LOOKAHEAD_HEIGHTS: u64 = 4;
 /// Distinct blocks taken per `(height, round)`: an honest proposer streams one (and may restream
@@ -381,6 +384,8 @@ impl Driver {
                 debug!(height = height.0, %round, %proposer, ?role, "round started");
                 let values = self.values_for(height.0, round);
                 let _ = reply_value.send(values);
+                #[cfg(feature = "test-utils")]
+                self.byzantine_round(height.0, round.as_u32().unwrap_or(0));
             }
             AppMsg::GetValue { height, round, timeout, reply } => {
                 // A newer request replaces one still waiting (consensus moved on from it).
@@ -543,6 +548,8 @@ impl Driver {
         self.prepared.insert(hash, prepared);
         self.built.insert((height, r), hash);
         self.stream(height, r, Round::Nil, self.key.party(), hash);
+        #[cfg(feature = "test-utils")]
+        self.byzantine_proposed(height, r);
         hash
     }
 
@@ -550,16 +557,24 @@ impl Driver {
     /// empty, is over: see [`Driver::run`]); `None` if not even an empty block can be built
     /// (storage failing).
     fn build(&mut self, height: u64) -> Option<PreparedBlock> {
+        self.build_at(height, now_ms())
+    }
+
+    /// [`Driver::build`] with the block time `time_ms`.
+    fn build_at(&mut self, height: u64, time_ms: u64) -> Option<PreparedBlock> {
         let view = self.nonces();
-        let candidates =
+        #[allow(unused_mut)] // a Byzantine proposer of the attack suite adds its own
+        let mut candidates =
             self.shared.mempool().reap(self.config.limits.txs_max, self.config.limits.bytes_max, &view);
+        #[cfg(feature = "test-utils")]
+        self.byzantine_candidates(&mut candidates);
         let started = tokio::time::Instant::now();
         let reaped = candidates.len();
-        let built = self.app.build_block(now_ms(), self.key.party(), candidates, self.config.limits);
+        let built = self.app.build_block(time_ms, self.key.party(), candidates, self.config.limits);
         debug!(height, reaped, build_ms = started.elapsed().as_millis() as u64, "block built");
         let built = built.or_else(|e| {
             warn!(height, error = %e, "building a block failed; proposing an empty one");
-            self.app.build_block(now_ms(), self.key.party(), Vec::new(), self.config.limits)
+            self.app.build_block(time_ms, self.key.party(), Vec::new(), self.config.limits)
         });
         match built {
             Ok(prepared) => {
