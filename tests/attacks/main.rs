@@ -28,3 +28,4 @@ mod idle_event_streams;
 mod nonce_cache_exhaustion;
 mod nonce_gap_mempool;
 mod sign_flood;
+mod torsion_signature;
