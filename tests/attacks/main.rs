@@ -23,6 +23,7 @@ mod harness;
 
 mod equivocating_proposer;
 mod forged_batch_flood;
+mod forged_peer_batches;
 mod idle_connections;
 mod idle_event_streams;
 mod nonce_cache_exhaustion;
