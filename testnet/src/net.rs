@@ -277,6 +277,13 @@ impl Testnet {
 
     /// Starts validator `i`'s process (its log is appended to `<home>/node.log`).
     pub fn start(&mut self, i: usize) -> Result<()> {
+        let bin = self.spec.node_bin.clone();
+        self.start_program(i, &bin, &[])
+    }
+
+    /// Starts validator `i` from another program that takes `ebl-node`'s `run --home DIR`, with
+    /// `extra` arguments after them (the attack suite's Byzantine validator).
+    pub fn start_program(&mut self, i: usize, bin: &Path, extra: &[&str]) -> Result<()> {
         if matches!(self.state(i), NodeState::Running | NodeState::Paused) {
             bail!("{} is running already", self.nodes[i].name);
         }
@@ -289,16 +296,17 @@ impl Testnet {
         if let Some(held) = self.reservations.get_mut(i) {
             held.iter_mut().for_each(PortReservation::release);
         }
-        let child = Command::new(&self.spec.node_bin)
+        let child = Command::new(bin)
             .args(["run", "--home"])
             .arg(&node.home)
+            .args(extra)
             .env("RUST_LOG", &self.spec.log_filter)
             .env_remove("EBL_HOME")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .with_context(|| format!("starting {}", self.spec.node_bin.display()))?;
+            .with_context(|| format!("starting {}", bin.display()))?;
         self.processes[i] = Some(Process { child, paused: false });
         Ok(())
     }

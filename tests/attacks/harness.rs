@@ -92,6 +92,20 @@ pub struct Plan {
     pub duration: Duration,
 }
 
+/// A validator that misbehaves: when the attack starts, validator `validator` is stopped and
+/// started again from the test-only `ebl-byzantine` binary (this crate's) with `--tamper mode`
+/// — the same home, key and genesis — so the window before the attack is an honest network's.
+#[derive(Debug, Clone, Copy)]
+pub struct Byzantine {
+    pub validator: usize,
+    /// A mode of `ebl-byzantine` (`flood-alternatives`, `flood-batches`, `equivocate`,
+    /// `torsion-signature`).
+    pub mode: &'static str,
+}
+
+/// The Byzantine validator's binary, built with this test.
+const BYZANTINE_BIN: &str = env!("CARGO_BIN_EXE_ebl-byzantine");
+
 /// What the attacker knows of the network: addresses and public facts.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -112,6 +126,8 @@ pub struct Target {
 #[derive(Debug, Clone)]
 pub struct AttackCtx {
     pub target: Target,
+    /// The Byzantine validator's key, when one turned Byzantine (it is the attacker's own).
+    pub byzantine_key: Option<Arc<Keypair>>,
     stop: Arc<AtomicBool>,
     engaged: Arc<AtomicBool>,
 }
@@ -238,6 +254,87 @@ struct Probe {
     /// Commit → the event on the receiver's stream, ms.
     event_ms: Option<u128>,
     error: Option<String>,
+}
+
+/// Node `url`'s `/metrics` counters and gauges, by name.
+pub async fn metrics(url: &str) -> Result<BTreeMap<String, u64>> {
+    let text = reqwest::Client::new()
+        .get(format!("{url}/metrics"))
+        .timeout(HEALTH_TIMEOUT * 10)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.split_once(' ')?;
+            Some((name.to_string(), value.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+/// The `/metrics` value `name` of every validator but `byzantine`, in validator order.
+pub async fn honest_counter(target: &Target, byzantine: usize, name: &str) -> Result<Vec<u64>> {
+    let mut values = Vec::new();
+    for (i, url) in target.urls.iter().enumerate().filter(|(i, _)| *i != byzantine) {
+        let m = metrics(url).await.with_context(|| format!("/metrics of validator {i}"))?;
+        values.push(*m.get(name).with_context(|| format!("validator {i} has no {name}"))?);
+    }
+    Ok(values)
+}
+
+/// How long a Byzantine validator's evidence may take to show on every honest validator.
+pub const EVIDENCE_WAIT: Duration = Duration::from_secs(40);
+/// How often `/metrics` is read while waiting for evidence.
+const EVIDENCE_POLL: Duration = Duration::from_millis(500);
+
+/// What the honest validators' `/metrics` show of a Byzantine validator: each counter of
+/// `rises` must rise on every honest validator (once all have, the attack counts as engaged),
+/// each of `stays` must not move on any. Runs until the harness stops the attack; returns each
+/// counter's rise per honest validator.
+pub async fn evidence(
+    ctx: &AttackCtx,
+    byzantine: usize,
+    rises: &[&'static str],
+    stays: &[&'static str],
+) -> Result<String> {
+    let read = |names: Vec<&'static str>| async move {
+        let mut out = Vec::new();
+        for name in names {
+            out.push(honest_counter(&ctx.target, byzantine, name).await?);
+        }
+        anyhow::Ok(out)
+    };
+    let names: Vec<&'static str> = rises.iter().chain(stays).copied().collect();
+    let before = read(names.clone()).await?;
+    let rose =
+        |now: &Vec<Vec<u64>>| (0..rises.len()).all(|c| now[c].iter().zip(&before[c]).all(|(n, b)| n > b));
+    let started = Instant::now();
+    while !ctx.stopped() && started.elapsed() < EVIDENCE_WAIT {
+        if rose(&read(names.clone()).await?) {
+            break;
+        }
+        tokio::time::sleep(EVIDENCE_POLL).await;
+    }
+    ctx.engaged();
+    ctx.until_stopped().await;
+    let after = read(names.clone()).await?;
+    let deltas: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let d: Vec<u64> = after[c].iter().zip(&before[c]).map(|(a, b)| a.saturating_sub(*b)).collect();
+            format!("{name} +{d:?}")
+        })
+        .collect();
+    ensure!(rose(&after), "no evidence on every honest validator: {}", deltas.join(", "));
+    for c in rises.len()..names.len() {
+        ensure!(after[c] == before[c], "{} moved on an honest validator: {}", names[c], deltas.join(", "));
+    }
+    Ok(format!("on the honest validators: {}", deltas.join(", ")))
 }
 
 /// Loopback address of attacker `k`: 127.0.0.2 and up (never 127.0.0.1, the load's and the
@@ -455,6 +552,8 @@ struct Monitor {
     stop: Arc<AtomicBool>,
     heights: HeightSamples,
     memory: MemorySamples,
+    /// The process of each node whose memory is read.
+    pids: Arc<Mutex<Vec<Option<u32>>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -480,14 +579,16 @@ impl Monitor {
                 }
             }));
         }
-        let pids: Vec<Option<u32>> = (0..net.len()).map(|i| net.process_id(i)).collect();
-        let (stop2, memory2) = (stop.clone(), memory.clone());
+        let pids: Arc<Mutex<Vec<Option<u32>>>> =
+            Arc::new(Mutex::new((0..net.len()).map(|i| net.process_id(i)).collect()));
+        let (stop2, memory2, pids2) = (stop.clone(), memory.clone(), pids.clone());
         tasks.push(tokio::spawn(async move {
             for _ in 0..SAMPLES_MAX {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
-                for (i, pid) in pids.iter().enumerate() {
+                let now: Vec<Option<u32>> = pids2.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                for (i, pid) in now.iter().enumerate() {
                     if let Some((rss, hwm)) = pid.and_then(read_memory) {
                         memory2.lock().unwrap_or_else(PoisonError::into_inner)[i].push((
                             Instant::now(),
@@ -499,7 +600,12 @@ impl Monitor {
                 tokio::time::sleep(RSS_INTERVAL).await;
             }
         }));
-        Ok(Monitor { stop, heights, memory, tasks })
+        Ok(Monitor { stop, heights, memory, pids, tasks })
+    }
+
+    /// Node `i` runs as process `pid` from now on.
+    fn watch_process(&self, i: usize, pid: Option<u32>) {
+        self.pids.lock().unwrap_or_else(PoisonError::into_inner)[i] = pid;
     }
 
     async fn stop(self) {
@@ -584,6 +690,18 @@ where
     A: FnOnce(AttackCtx, T) -> Fut + Send + 'static,
     Fut: Future<Output = Result<String>>,
 {
+    run_with(name, plan, None, prepare, attack);
+}
+
+/// [`run`] with one validator turned Byzantine when the attack starts (the attack then mostly
+/// watches the others' evidence of it).
+pub fn run_with<P, T, A, Fut>(name: &str, plan: Plan, byzantine: Option<Byzantine>, prepare: P, attack: A)
+where
+    P: FnOnce(&mut Setup) -> Result<T>,
+    T: Send + 'static,
+    A: FnOnce(AttackCtx, T) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<String>>,
+{
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -591,7 +709,7 @@ where
     let started = Instant::now();
     runtime.block_on(async {
         let mut net = network(dir.path(), name).await.expect("the network starts");
-        if let Err(e) = scenario(&mut net, name, plan, prepare, attack).await {
+        if let Err(e) = scenario(&mut net, name, plan, byzantine, prepare, attack).await {
             let logs: Vec<String> = (0..net.len())
                 .map(|i| format!("--- {} ---\n{}", net.node(i).name, net.log_tail(i, 15)))
                 .collect();
@@ -605,6 +723,7 @@ async fn scenario<P, T, A, Fut>(
     net: &mut Testnet,
     name: &str,
     plan: Plan,
+    byzantine: Option<Byzantine>,
     prepare: P,
     attack: A,
 ) -> Result<()>
@@ -642,9 +761,19 @@ where
         carrier: net.node(0).party,
         carrier_nonce,
     };
+    if let Some(b) = byzantine {
+        net.stop(b.validator).await.context("stopping the validator that turns Byzantine")?;
+        net.start_program(b.validator, Path::new(BYZANTINE_BIN), &["--tamper", b.mode])
+            .context("starting the Byzantine validator")?;
+        monitor.watch_process(b.validator, net.process_id(b.validator));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let engaged = Arc::new(AtomicBool::new(false));
-    let ctx = AttackCtx { target, stop: stop.clone(), engaged: engaged.clone() };
+    let byzantine_key = match byzantine {
+        Some(b) => Some(Arc::new(net.key(b.validator)?)),
+        None => None,
+    };
+    let ctx = AttackCtx { target, byzantine_key, stop: stop.clone(), engaged: engaged.clone() };
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<String>>();
     let attack_start = Instant::now();
     std::thread::Builder::new().name(format!("attack-{name}")).spawn(move || {

@@ -11,9 +11,13 @@
 //! networks at once would starve a 2-core machine. Every attacker speaks from its own
 //! loopback addresses (127.0.0.2 and up); everything stays on 127.0.0.1/8.
 //!
-//! The validator-side attacks of issue 29 (a Byzantine validator flooding alternative blocks,
-//! sending oversized and forged transaction batches, equivocating, a torsion signature) are
-//! not here yet.
+//! The validator-side attacks ((b) alternative blocks for many rounds, (c) forged and oversized
+//! peer batches, (d) an equivocating proposer, (e) a torsion signature) turn validator 3 (the
+//! terminal) Byzantine when the attack starts: the harness restarts it from the test-only
+//! `ebl-byzantine` binary (`tests/src/bin`, the node's `Tamper` behind its `test-utils`
+//! feature; `ebl-node` has no such switch), and each asserts from the honest validators'
+//! `/metrics` that the defence fired (streams refused, equivocations counted, the peer
+//! dropped, no proposal refused) besides progress, memory and the legitimate party.
 
 // The harness times the attacks and samples the nodes by the test's own clock; nothing here is
 // state-machine code (the lint guards `ledger` and `contracts`).
@@ -21,9 +25,13 @@
 
 mod harness;
 
+mod alternative_blocks_flood;
+mod equivocating_proposer;
 mod forged_batch_flood;
+mod forged_peer_batches;
 mod idle_connections;
 mod idle_event_streams;
 mod nonce_cache_exhaustion;
 mod nonce_gap_mempool;
 mod sign_flood;
+mod torsion_signature;

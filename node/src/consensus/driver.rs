@@ -47,12 +47,21 @@ use crate::mempool::{Mempool, NonceView};
 use crate::storage::Storage;
 use crate::verifier::VerifyPool;
 
+#[cfg(feature = "test-utils")]
+mod byzantine;
+
 /// Heights ahead of the next one whose blocks are kept until their parent commits.
 pub const LOOKAHEAD_HEIGHTS: u64 = 4;
 /// Distinct blocks taken per `(height, round)`: an honest proposer streams one (and may restream
 /// it); a second is equivocation, logged and counted, and passed to consensus, which records
 /// it; any more are dropped unexecuted.
 pub const VALUES_PER_ROUND_MAX: usize = 2;
+/// Rounds past the current one (of the next height; past round 0 for a later height) that a
+/// proposal stream is taken for. Without it a Byzantine validator can stream two valid blocks
+/// for every round it will ever propose, however far ahead, and each is executed here (attack
+/// (b) of issue 29 streams for 40 rounds ahead); an honest proposer's stream is for the round
+/// it is in, which another honest validator is at most a round or two behind.
+pub const ROUNDS_AHEAD_MAX: u32 = 2;
 /// Blocks kept for one future height until its parent commits ...
 pub const EARLY_BLOCKS_PER_HEIGHT_MAX: usize = 4;
 /// ... and their encoded bytes, for all future heights together.
@@ -79,6 +88,28 @@ pub const PEER_DROP: Duration = Duration::from_secs(600);
 pub const DROPPED_PEERS_MAX: usize = 1_024;
 /// How often the mempool's transactions that wait on a gap are looked at for expiry.
 pub const GAP_EXPIRY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Why a complete proposal stream is dropped before its block is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamRefusal {
+    #[error("height {height} is not the next one ({next}) nor within {LOOKAHEAD_HEIGHTS} after it")]
+    Height { height: u64, next: u64 },
+    #[error("round {round} of height {height} is more than {ROUNDS_AHEAD_MAX} past round {current}")]
+    RoundAhead { height: u64, round: u32, current: u32 },
+}
+
+/// Whether a stream for `(height, round)` is taken by a validator whose next height is `next`
+/// and which is in round `current` of it.
+pub fn stream_window(next: u64, current: u32, height: u64, round: u32) -> Result<(), StreamRefusal> {
+    if height < next || height > next + LOOKAHEAD_HEIGHTS {
+        return Err(StreamRefusal::Height { height, next });
+    }
+    let current = if height == next { current } else { 0 };
+    if round > current.saturating_add(ROUNDS_AHEAD_MAX) {
+        return Err(StreamRefusal::RoundAhead { height, round, current });
+    }
+    Ok(())
+}
 
 /// A committed block, as subscribers hear of it.
 #[derive(Debug, Clone)]
@@ -263,6 +294,8 @@ pub struct Driver {
     /// Blocks that arrived by sync, so their commit is reported as synced.
     synced: std::collections::BTreeSet<Hash>,
     reassembler: Reassembler,
+    /// The round consensus is in, and its height ([`ROUNDS_AHEAD_MAX`]).
+    round: (u64, u32),
     stream_counter: u64,
     tamper: Option<Tamper>,
     /// A proposal waiting for transactions (an empty mempool), answered when some arrive or the
@@ -330,6 +363,7 @@ impl Driver {
             answered: BTreeMap::new(),
             synced: std::collections::BTreeSet::new(),
             reassembler: Reassembler::default(),
+            round: (0, 0),
             stream_counter: 0,
             tamper,
             waiting: None,
@@ -381,8 +415,11 @@ impl Driver {
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(height = height.0, %round, %proposer, ?role, "round started");
+                self.round = (height.0, round.as_u32().unwrap_or(0));
                 let values = self.values_for(height.0, round);
                 let _ = reply_value.send(values);
+                #[cfg(feature = "test-utils")]
+                self.byzantine_round(height.0, round.as_u32().unwrap_or(0));
             }
             AppMsg::GetValue { height, round, timeout, reply } => {
                 // A newer request replaces one still waiting (consensus moved on from it).
@@ -545,6 +582,8 @@ impl Driver {
         self.prepared.insert(hash, prepared);
         self.built.insert((height, r), hash);
         self.stream(height, r, Round::Nil, self.key.party(), hash);
+        #[cfg(feature = "test-utils")]
+        self.byzantine_proposed(height, r);
         hash
     }
 
@@ -552,16 +591,24 @@ impl Driver {
     /// empty, is over: see [`Driver::run`]); `None` if not even an empty block can be built
     /// (storage failing).
     fn build(&mut self, height: u64) -> Option<PreparedBlock> {
+        self.build_at(height, now_ms())
+    }
+
+    /// [`Driver::build`] with the block time `time_ms`.
+    fn build_at(&mut self, height: u64, time_ms: u64) -> Option<PreparedBlock> {
         let view = self.nonces();
-        let candidates =
+        #[allow(unused_mut)] // a Byzantine proposer of the attack suite adds its own
+        let mut candidates =
             self.shared.mempool().reap(self.config.limits.txs_max, self.config.limits.bytes_max, &view);
+        #[cfg(feature = "test-utils")]
+        self.byzantine_candidates(&mut candidates);
         let started = tokio::time::Instant::now();
         let reaped = candidates.len();
-        let built = self.app.build_block(now_ms(), self.key.party(), candidates, self.config.limits);
+        let built = self.app.build_block(time_ms, self.key.party(), candidates, self.config.limits);
         debug!(height, reaped, build_ms = started.elapsed().as_millis() as u64, "block built");
         let built = built.or_else(|e| {
             warn!(height, error = %e, "building a block failed; proposing an empty one");
-            self.app.build_block(now_ms(), self.key.party(), Vec::new(), self.config.limits)
+            self.app.build_block(time_ms, self.key.party(), Vec::new(), self.config.limits)
         });
         match built {
             Ok(prepared) => {
@@ -667,7 +714,18 @@ impl Driver {
             };
         let (height, round) = (received.init.height, received.init.round);
         let next = self.next_height();
-        if height < next || height > next + LOOKAHEAD_HEIGHTS || !self.take_stream(publisher, &received) {
+        let current = if self.round.0 == next { self.round.1 } else { 0 };
+        match stream_window(next, current, height, round) {
+            Ok(()) => {}
+            Err(refusal @ StreamRefusal::RoundAhead { .. }) => {
+                debug!(%publisher, error = %refusal, "dropped a proposal stream");
+                self.shared.stats().streams_refused += 1;
+                return None;
+            }
+            // Late streams for committed heights are routine (restreams), not counted.
+            Err(StreamRefusal::Height { .. }) => return None,
+        }
+        if !self.take_stream(publisher, &received) {
             return None;
         }
         if height == next {
@@ -937,4 +995,30 @@ fn decided_values(storage: &Storage, tip: u64, start: u64, end: u64) -> Vec<RawD
         values.push(RawDecidedValue::new(Bytes::from(block_bytes), extended));
     }
     values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_taken_for_the_rounds_near_the_current_one_and_the_heights_just_ahead() {
+        // Next height 10, in round 3.
+        assert_eq!(stream_window(10, 3, 10, 0), Ok(()), "an earlier round (a late proposal)");
+        assert_eq!(stream_window(10, 3, 10, 3 + ROUNDS_AHEAD_MAX), Ok(()));
+        assert_eq!(
+            stream_window(10, 3, 10, 4 + ROUNDS_AHEAD_MAX),
+            Err(StreamRefusal::RoundAhead { height: 10, round: 4 + ROUNDS_AHEAD_MAX, current: 3 })
+        );
+        assert!(stream_window(10, 3, 10, u32::MAX).is_err());
+        // A later height starts at round 0, whatever round this one is in.
+        assert_eq!(stream_window(10, 3, 11, ROUNDS_AHEAD_MAX), Ok(()));
+        assert!(matches!(stream_window(10, 3, 11, 3), Err(StreamRefusal::RoundAhead { current: 0, .. })));
+        assert_eq!(stream_window(10, 0, 10 + LOOKAHEAD_HEIGHTS, 0), Ok(()));
+        assert_eq!(
+            stream_window(10, 0, 11 + LOOKAHEAD_HEIGHTS, 0),
+            Err(StreamRefusal::Height { height: 11 + LOOKAHEAD_HEIGHTS, next: 10 })
+        );
+        assert_eq!(stream_window(10, 0, 9, 0), Err(StreamRefusal::Height { height: 9, next: 10 }));
+    }
 }

@@ -34,25 +34,44 @@ use signing::{EblSigner, EblVerifier};
 pub use config::EngineConfig;
 pub use driver::{CommitEvent, DriverSettings, DriverStats};
 
-/// A Byzantine proposer's fault, for the fault tests: applied to every block it builds.
+/// A Byzantine validator's fault, for the fault tests and the attack suite (`tests/attacks`,
+/// which runs it in a test-only binary: `ebl-node` has no switch for any of these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tamper {
-    /// The header claims a state root that execution does not give.
+    /// The header claims a state root that execution does not give (every block it builds).
     WrongStateRoot,
     /// One transaction carries a signature that does not verify (the tx root is recomputed, so
-    /// the signature is the only fault).
+    /// the signature is the only fault; every block it builds).
     BadSignature,
+    /// Every round, valid alternative blocks for the next height (and relabelled ones for the
+    /// heights after it), with varied times, streamed for the rounds ahead whether or not it is
+    /// their proposer (issue 29, attack (b)).
+    #[cfg(feature = "test-utils")]
+    FloodAlternatives,
+    /// Every round, a forged transaction batch (signatures that do not verify) and an oversized
+    /// one over mempool gossip (attack (c)).
+    #[cfg(feature = "test-utils")]
+    FloodBatches,
+    /// Streams more than one valid block for each `(height, round)` it proposes (attack (d)).
+    #[cfg(feature = "test-utils")]
+    Equivocate,
+    /// Puts transactions of its own signed with a torsion component in `R` into every block it
+    /// builds: valid under the ledger's rule, accepted by a cofactorless batch check only in some
+    /// compositions (attack (e)).
+    #[cfg(feature = "test-utils")]
+    TorsionSignature,
 }
 
 /// Applies `tamper` to a block this node built; the header is made consistent with the change
 /// everywhere but in the fault itself.
 fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBlock) -> PreparedBlock {
-    let block = prepared.block_mut();
     match fault {
         Tamper::WrongStateRoot => {
+            let block = prepared.block_mut();
             block.header.state_root = Hash::digest(block.header.state_root.as_bytes());
         }
         Tamper::BadSignature => {
+            let block = prepared.block_mut();
             let mut tx = block.txs.first().cloned().unwrap_or_else(|| {
                 // No transaction to spoil: add one of our own with a broken signature.
                 let body = TxBody {
@@ -75,6 +94,9 @@ fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBl
             }
             block.header.tx_root = ebl_ledger::block::tx_root(&block.txs);
         }
+        // The validator-side attacks build valid blocks; what they do is in `driver::byzantine`.
+        #[cfg(feature = "test-utils")]
+        Tamper::FloodAlternatives | Tamper::FloodBatches | Tamper::Equivocate | Tamper::TorsionSignature => {}
     }
     prepared
 }
