@@ -41,9 +41,10 @@ bench: deps
 
 # The network benchmark (DESIGN §9; docs/benchmarks.md): a release build, then fresh four-validator
 # networks, three runs, saturating unless ARGS gives a rate, e.g. `make bench-net ARGS="--rate 3000"`.
+# The test crate is left out: its Byzantine validator would switch test-utils on in the nodes measured.
 # The report (JSON, Markdown, SVG) goes to .bench/report.
 bench-net: deps
-	$(CARGO) build --release --workspace --bins $(CARGO_FLAGS)
+	$(CARGO) build --release --workspace --exclude ebl-tests --bins $(CARGO_FLAGS)
 	"$${CARGO_TARGET_DIR:-target}/release/ebl-testnet" --dir .bench bench --runs 3 $(ARGS)
 
 # What CI runs, from this checkout.

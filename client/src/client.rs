@@ -426,7 +426,8 @@ impl Client {
     /// `GET /v1/bls/{blId}/history?fromSeq=`: one page of the history (the node serves at most
     /// 200 entries a page).
     pub async fn history_page(&self, bl: &BlId, from_seq: u32) -> Result<History> {
-        self.get(&format!("/v1/bls/{bl}/history?fromSeq={from_seq}"), true).await
+        let query = Some(format!("fromSeq={from_seq}"));
+        self.json(Method::GET, &format!("/v1/bls/{bl}/history"), query, Body::None, true).await
     }
 
     /// The whole history, page by page (at most [`HISTORY_ENTRIES_MAX`] entries; a longer one

@@ -235,9 +235,14 @@ function relations(record, me) {
   return out;
 }
 
+/** History entries a BL's timeline shows, the newest (one page of the node's). */
+const HISTORY_SHOWN = 200;
+
 /** One BL's card: status, who holds it, its history as a timeline, the actions open to me. */
 async function blCard(id) {
-  const [record, history] = await Promise.all([session.get(`/v1/bls/${id}`), session.get(`/v1/bls/${id}/history`)]);
+  // The timeline shows the newest page of the history (the node serves at most 200 entries a page).
+  const record = await session.get(`/v1/bls/${id}`);
+  const history = await session.get(`/v1/bls/${id}/history?fromSeq=${Math.max(0, record.historyLen - HISTORY_SHOWN)}`);
   live.references.set(id, record.transportDocumentReference);
   const card = document.createElement('article');
   card.className = 'bl';
