@@ -263,10 +263,21 @@ impl TestNet {
     /// signatures must be made for that address (`127.0.0.1:<port>` or `localhost:<port>`), as
     /// a production node's on a specific address.
     pub async fn serve_api(&mut self, i: usize) -> String {
+        self.serve_api_with(i, None).await
+    }
+
+    /// [`TestNet::serve_api`], answering signed requests made for `authorities` (`None`: for its
+    /// own address), e.g. [`crate::api::OwnAuthorities::Any`] behind a proxy that passes the
+    /// client's `Host` through and whose name is not known before the node is served.
+    pub async fn serve_api_with(
+        &mut self,
+        i: usize,
+        authorities: Option<crate::api::OwnAuthorities>,
+    ) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind REST port");
         let addr = listener.local_addr().expect("local addr");
         let options = crate::api::ApiOptions {
-            authorities: crate::api::OwnAuthorities::of_listen_addr(addr),
+            authorities: authorities.unwrap_or_else(|| crate::api::OwnAuthorities::of_listen_addr(addr)),
             ..test_api_options()
         };
         let app = crate::api::router(self.node(i).view(), options)
