@@ -488,6 +488,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_request_authority_is_the_targets_else_the_one_host_lower_case() {
+        let headers = |hosts: &[&str]| {
+            let mut map = HeaderMap::new();
+            for host in hosts {
+                map.append(header::HOST, host.parse().expect("header value"));
+            }
+            map
+        };
+        let path: Uri = "/v1/parties".parse().expect("uri");
+        let absolute: Uri = "http://user:pw@Node1.Example:8443/v1/parties".parse().expect("uri");
+        let code = |r: Result<String, ApiError>| r.map_err(|e| e.code);
+        assert_eq!(
+            code(request_authority(&path, &headers(&["Node1.Example:8443"]))),
+            Ok("node1.example:8443".into())
+        );
+        // HTTP/2's :authority or an absolute-form target wins over Host (RFC 9112 §3.2.2).
+        assert_eq!(
+            code(request_authority(&absolute, &headers(&["other:1"]))),
+            Ok("node1.example:8443".into())
+        );
+        assert_eq!(code(request_authority(&absolute, &headers(&[]))), Ok("node1.example:8443".into()));
+        for hosts in [&[][..], &["a:1", "b:1"][..], &[""][..], &["a b"][..], &["a\"b"][..]] {
+            assert_eq!(code(request_authority(&path, &headers(hosts))), Err("BAD_HOST"), "{hosts:?}");
+        }
+    }
+
+    #[test]
     fn a_nonce_is_accepted_once_within_the_window() {
         let mut cache = ReplayCache::default();
         let party = PartyId([1; 32]);
