@@ -17,7 +17,7 @@ use crate::batch::encode_batch;
 use crate::builder::TxBuilder;
 use crate::error::{ClientError, Disagreement, Result};
 use crate::finance::{judge, CheckedFinance, Presented};
-use crate::signing::sign_request;
+use crate::signing::{authority_of, sign_request};
 use crate::sse::SseParser;
 use crate::trust::{check_fresh, decode_bundle, Trust, VerifiedTitle, PROOF_AGE_MAX_MS};
 use crate::types::*;
@@ -43,6 +43,9 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<LedgerEvent>> + Send>>;
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// The `Host` of `base` (see [`authority_of`]): the request signatures cover it, so that a
+    /// signed read is good on this node only.
+    authority: String,
     chain_id: String,
     key: Option<Arc<Keypair>>,
     timeout: Duration,
@@ -97,10 +100,12 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(ClientError::Input(format!("node URL {base:?} must start with http:// or https://")));
         }
+        let authority = authority_of(&base)?;
         let http = http_client(&base, &[])?;
         Ok(Client {
             http,
             base,
+            authority,
             chain_id: chain_id.into(),
             key: None,
             timeout: Duration::from_millis(REQUEST_TIMEOUT_MS),
@@ -200,8 +205,15 @@ impl Client {
         }
         if signed {
             let key = self.require_key()?;
-            let headers =
-                sign_request(key, &self.chain_id, method.as_str(), path, query.as_deref(), body.bytes())?;
+            let headers = sign_request(
+                key,
+                &self.chain_id,
+                method.as_str(),
+                &self.authority,
+                path,
+                query.as_deref(),
+                body.bytes(),
+            )?;
             for (name, value) in headers.pairs() {
                 request = request.header(name, value);
             }

@@ -39,8 +39,10 @@ impl Seen {
         if !self.body.is_empty() {
             assert!(httpsig::digest_matches(digest.expect("Content-Digest"), &self.body));
         }
+        // Verified over the Host header reqwest sent: the SDK signs exactly that authority.
         let target = RequestTarget {
             method: &self.method,
+            authority: self.header("host").expect("Host"),
             path: &self.path,
             query: self.query.as_deref(),
             content_digest: digest,
@@ -192,7 +194,7 @@ async fn authorised_reads_are_signed_by_the_clients_key() {
         }
         _ => json_answer(404, json!({"code": "NO_SUCH_ROUTE", "message": "?"})),
     });
-    let (url, seen) = node(script).await;
+    let (url, log) = node(script).await;
     let client = Client::new(&url, CHAIN).expect("client").with_key(me());
     assert!(client.parties().await.expect("parties").is_empty());
     let container = client.container(&bl(), "AB C").await.expect("container");
@@ -203,10 +205,11 @@ async fn authorised_reads_are_signed_by_the_clients_key() {
     };
     let error = client.finance_check(&bl(), &request).await.expect_err("forbidden");
     assert_eq!(error.api_code(), Some("FORBIDDEN"));
-    let seen = seen.lock().expect("log").clone();
+    let seen = log.lock().expect("log").clone();
     assert_eq!(seen.len(), 3);
     for s in &seen {
         assert_eq!(s.signer(), me().party(), "{} {}", s.method, s.path);
+        assert_eq!(s.header("host"), Some(url.trim_start_matches("http://")));
     }
     assert_eq!(seen[1].path, format!("/v1/bls/{}/containers/AB%20C", bl()));
     assert!(seen[0].header("content-digest").is_none());
@@ -216,6 +219,14 @@ async fn authorised_reads_are_signed_by_the_clients_key() {
     // Without a key, a signed route is not even attempted.
     let keyless = Client::new(&url, CHAIN).expect("client");
     assert!(matches!(keyless.parties().await, Err(ClientError::NoKey)));
+    // The node named otherwise (another case, a trailing slash): the signature covers the Host
+    // the request is sent with, lower-case.
+    let port = url.rsplit(':').next().expect("port");
+    let named = Client::new(format!("http://LocalHost:{port}/"), CHAIN).expect("client").with_key(me());
+    assert!(named.parties().await.expect("parties").is_empty());
+    let last = log.lock().expect("log").last().cloned().expect("a request");
+    assert_eq!(last.header("host"), Some(format!("localhost:{port}").as_str()));
+    assert_eq!(last.signer(), me().party());
 }
 
 #[tokio::test]

@@ -3,12 +3,18 @@
 //! A signed request carries (see `docs/rest-api.md`, "Who may call what"):
 //!
 //! ```text
-//! Signature-Input: ebl=("@method" "@path" "@query" "content-digest");created=1764345600;nonce="…";keyid="ebl:<hex>";alg="ed25519";tag="<chain id>"
+//! Signature-Input: ebl=("@method" "@authority" "@path" "@query" "content-digest");created=1764345600;nonce="…";keyid="ebl:<hex>";alg="ed25519";tag="<chain id>"
 //! Signature: ebl=:<base64 of the ed25519 signature over the signature base>:
 //! Content-Digest: sha-256=:<base64 of SHA-256 of the body>:
 //! ```
 //!
 //! `"content-digest"` is covered (and the header sent) only when the request has a body.
+//!
+//! `"@authority"` (RFC 9421 §2.2.3) is the host and port the request is sent to, as in its `Host`
+//! header (HTTP/2: the `:authority`): e.g. `node1.bank.example:8443`, or `node1.bank.example`
+//! on the scheme's default port, which is left out. It is signed lower-case. Covering it binds a
+//! signed read to the node it was made for: the node refuses a signature for any name other than
+//! its own (`rpc.authorities`), so a read captured on, or by, one node does not replay on another.
 //!
 //! Only this one shape is accepted: the covered components, the parameters and their order are
 //! fixed, so the signature base rebuilt by [`verify`] is exactly the one [`sign`] signed. The
@@ -37,12 +43,17 @@ pub const NONCE_CHARS_MIN: usize = 16;
 pub const NONCE_CHARS_MAX: usize = 64;
 /// Longest `tag` (the chain id), in bytes.
 pub const TAG_BYTES_MAX: usize = 64;
+/// Longest `@authority` accepted, in bytes (a DNS name has at most 253).
+pub const AUTHORITY_BYTES_MAX: usize = 255;
 
 /// The parts of a request that are signed.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestTarget<'a> {
     /// The HTTP method; it is signed upper-case.
     pub method: &'a str,
+    /// The target's host and port as sent in `Host` (`host`, `host:port`, `[v6]:port`); the
+    /// scheme's default port is left out. It is signed lower-case. See [`check_authority`].
+    pub authority: &'a str,
     /// The absolute path as sent (percent-encoded), e.g. `/v1/bls/BL-1`; empty means `/`.
     pub path: &'a str,
     /// The query without its `?`; `None` or `Some("")` means no query.
@@ -94,8 +105,8 @@ pub enum HttpSigError {
     )]
     MissingLabel,
     #[error(
-        "the covered components must be exactly (\"@method\" \"@path\" \"@query\"), plus \
-         \"content-digest\" at the end iff the request has a body, without component parameters"
+        "the covered components must be exactly (\"@method\" \"@authority\" \"@path\" \"@query\"), \
+         plus \"content-digest\" at the end iff the request has a body, without component parameters"
     )]
     WrongComponents,
     #[error(
@@ -118,8 +129,13 @@ pub enum HttpSigError {
     #[error("request not fit for signing: {0}")]
     BadTarget(String),
     #[error(
-        "the signature does not verify under `keyid` for this request (method, path, query, \
-         Content-Digest and signature parameters must be exactly those signed)"
+        "the authority (the Host header: host[:port]) must be 1 to 255 bytes of visible ASCII, \
+         without whitespace, '\"' or '\\'"
+    )]
+    BadAuthority,
+    #[error(
+        "the signature does not verify under `keyid` for this request (method, authority (Host), \
+         path, query, Content-Digest and signature parameters must be exactly those signed)"
     )]
     BadSignature,
 }
@@ -168,6 +184,8 @@ pub fn signature_base(target: &RequestTarget, params: &SignatureParams) -> Strin
     let mut base = String::with_capacity(512);
     base.push_str("\"@method\": ");
     base.push_str(&target.method.to_ascii_uppercase());
+    base.push_str("\n\"@authority\": ");
+    base.push_str(&target.authority.to_ascii_lowercase());
     base.push_str("\n\"@path\": ");
     base.push_str(path);
     base.push_str("\n\"@query\": ?");
@@ -254,9 +272,9 @@ const SF_INTEGER_MAX: u64 = 999_999_999_999_999;
 
 fn covered_components(target: &RequestTarget) -> &'static [&'static str] {
     if target.content_digest.is_some() {
-        &["@method", "@path", "@query", "content-digest"]
+        &["@method", "@authority", "@path", "@query", "content-digest"]
     } else {
-        &["@method", "@path", "@query"]
+        &["@method", "@authority", "@path", "@query"]
     }
 }
 
@@ -305,6 +323,7 @@ fn check_target(target: &RequestTarget) -> Result<(), HttpSigError> {
     if target.method.is_empty() || !target.method.bytes().all(is_tchar) {
         return bad("the method must be an HTTP token");
     }
+    check_authority(target.authority)?;
     let visible = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
     if !visible(target.path) || !(target.path.is_empty() || target.path.starts_with('/')) {
         return bad("the path must start with '/' and hold only visible ASCII (percent-encode the rest)");
@@ -318,6 +337,20 @@ fn check_target(target: &RequestTarget) -> Result<(), HttpSigError> {
         }
     }
     Ok(())
+}
+
+/// Whether `authority` may be signed and verified as `@authority`: 1 to
+/// [`AUTHORITY_BYTES_MAX`] bytes of visible ASCII without `"` or `\` (so no whitespace or control
+/// characters: the signature base stays one line per component).
+pub fn check_authority(authority: &str) -> Result<(), HttpSigError> {
+    let ok = !authority.is_empty()
+        && authority.len() <= AUTHORITY_BYTES_MAX
+        && authority.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if ok {
+        Ok(())
+    } else {
+        Err(HttpSigError::BadAuthority)
+    }
 }
 
 fn check_nonce(nonce: &str) -> Result<(), HttpSigError> {
@@ -661,6 +694,7 @@ mod tests {
     const NONCE: &str = "0123456789abcdef0123456789abcdef";
     const TAG: &str = "ebl-test-1";
     const BODY: &[u8] = b"{\"hello\": \"world\"}";
+    const AUTHORITY: &str = "node1.bank.example:8443";
 
     fn alice() -> Keypair {
         Keypair::for_test("alice")
@@ -671,7 +705,13 @@ mod tests {
     }
 
     fn get() -> RequestTarget<'static> {
-        RequestTarget { method: "GET", path: "/v1/bls/BL-1/document", query: None, content_digest: None }
+        RequestTarget {
+            method: "GET",
+            authority: AUTHORITY,
+            path: "/v1/bls/BL-1/document",
+            query: None,
+            content_digest: None,
+        }
     }
 
     /// Verifying a target with (a digest of) `BODY`: the digest must outlive the target.
@@ -679,6 +719,7 @@ mod tests {
         let digest = content_digest(BODY);
         f(RequestTarget {
             method: "POST",
+            authority: AUTHORITY,
             path: "/v1/bls/BL-1/finance-check",
             query: Some("x=1"),
             content_digest: Some(&digest),
@@ -745,25 +786,34 @@ mod tests {
         let digest = content_digest(BODY);
         let target = RequestTarget {
             method: "post",
+            authority: "Node1.Bank.Example:8443",
             path: "/v1/bls/BL-1/finance-check",
             query: Some("a=1&b=%20"),
             content_digest: Some(&digest),
         };
         let expected = "\"@method\": POST\n\
+\"@authority\": node1.bank.example:8443\n\
 \"@path\": /v1/bls/BL-1/finance-check\n\
 \"@query\": ?a=1&b=%20\n\
 \"content-digest\": sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:\n\
-\"@signature-params\": (\"@method\" \"@path\" \"@query\" \"content-digest\");created=1764345600;\
+\"@signature-params\": (\"@method\" \"@authority\" \"@path\" \"@query\" \"content-digest\");created=1764345600;\
 nonce=\"0123456789abcdef0123456789abcdef\";\
 keyid=\"ebl:1111111111111111111111111111111111111111111111111111111111111111\";\
 alg=\"ed25519\";tag=\"ebl-test-1\"";
         assert_eq!(signature_base(&target, &params), expected);
 
-        let target = RequestTarget { method: "GET", path: "", query: None, content_digest: None };
+        let target = RequestTarget {
+            method: "GET",
+            authority: "[::1]:7101",
+            path: "",
+            query: None,
+            content_digest: None,
+        };
         let expected = "\"@method\": GET\n\
+\"@authority\": [::1]:7101\n\
 \"@path\": /\n\
 \"@query\": ?\n\
-\"@signature-params\": (\"@method\" \"@path\" \"@query\");created=1764345600;\
+\"@signature-params\": (\"@method\" \"@authority\" \"@path\" \"@query\");created=1764345600;\
 nonce=\"0123456789abcdef0123456789abcdef\";\
 keyid=\"ebl:1111111111111111111111111111111111111111111111111111111111111111\";\
 alg=\"ed25519\";tag=\"ebl-test-1\"";
@@ -814,6 +864,87 @@ alg=\"ed25519\";tag=\"ebl-test-1\"";
         assert_eq!(check(&target, &h.signature_input, &other.signature), Err(HttpSigError::BadSignature));
         // Method case does not matter: it is signed upper-case.
         assert!(bad(RequestTarget { method: "get", ..target }).is_ok());
+    }
+
+    #[test]
+    fn a_signature_for_one_authority_does_not_verify_for_another() {
+        let target = get();
+        let h = signed(&target);
+        let on =
+            |authority: &str| check(&RequestTarget { authority, ..target }, &h.signature_input, &h.signature);
+        assert_eq!(on(AUTHORITY), Ok(params(&alice())));
+        for other in [
+            "node2.bank.example:8443",
+            "node1.bank.example:8444",
+            "node1.bank.example",
+            "node1.bank.example.:8443",
+            "127.0.0.1:8443",
+            "[::1]:8443",
+        ] {
+            assert_eq!(on(other), Err(HttpSigError::BadSignature), "{other}");
+        }
+        with_body(|target| {
+            let h = signed(&target);
+            let on =
+                |authority| check(&RequestTarget { authority, ..target }, &h.signature_input, &h.signature);
+            assert!(on(AUTHORITY).is_ok());
+            assert_eq!(on("node2.bank.example:8443"), Err(HttpSigError::BadSignature));
+        });
+    }
+
+    #[test]
+    fn the_authority_is_case_insensitive() {
+        // Signed as the user typed it, verified as the server received it, and the other way.
+        let typed = RequestTarget { authority: "Node1.BANK.example:8443", ..get() };
+        let h = signed(&typed);
+        assert!(h.signature_input.contains("\"@authority\""));
+        let lower = RequestTarget { authority: AUTHORITY, ..typed };
+        assert_eq!(check(&lower, &h.signature_input, &h.signature), Ok(params(&alice())));
+        let upper = RequestTarget { authority: "NODE1.BANK.EXAMPLE:8443", ..typed };
+        assert_eq!(check(&upper, &h.signature_input, &h.signature), Ok(params(&alice())));
+        assert_eq!(signature_base(&typed, &params(&alice())), signature_base(&lower, &params(&alice())));
+    }
+
+    #[test]
+    fn bad_authorities_are_refused_typed() {
+        let target = get();
+        let h = signed(&target);
+        let long = "a".repeat(AUTHORITY_BYTES_MAX + 1);
+        for authority in [
+            "",
+            " ",
+            "node1.bank.example :8443",
+            "node1.bank.example\t",
+            "node1\n\"@path\": /v1/parties",
+            "node1.bank.example\r\n",
+            "\"node1\"",
+            "node1\\x",
+            "nœud.example",
+            "node1\u{0}",
+            long.as_str(),
+        ] {
+            let bad = RequestTarget { authority, ..target };
+            assert_eq!(
+                check(&bad, &h.signature_input, &h.signature),
+                Err(HttpSigError::BadAuthority),
+                "{authority:?}"
+            );
+            assert_eq!(check_authority(authority), Err(HttpSigError::BadAuthority), "{authority:?}");
+        }
+        let at_limit = "a".repeat(AUTHORITY_BYTES_MAX);
+        assert_eq!(check_authority(&at_limit), Ok(()));
+        for good in [
+            AUTHORITY,
+            "localhost",
+            "127.0.0.1:7101",
+            "[::1]:7101",
+            "[fe80::1%25eth0]:80",
+            "xn--nud-fya.example",
+        ] {
+            assert_eq!(check_authority(good), Ok(()), "{good}");
+        }
+        assert_eq!(HttpSigError::BadAuthority.code(), "BAD_REQUEST_SIGNATURE");
+        assert!(HttpSigError::BadAuthority.to_string().contains("Host"));
     }
 
     #[test]
@@ -887,23 +1018,31 @@ alg=\"ed25519\";tag=\"ebl-test-1\"";
         let target = get();
         let h = signed(&target);
         let with = |components: &str| {
-            let input = h.signature_input.replace("(\"@method\" \"@path\" \"@query\")", components);
+            let input =
+                h.signature_input.replace("(\"@method\" \"@authority\" \"@path\" \"@query\")", components);
             check(&target, &input, &h.signature)
         };
         for components in [
+            // The shape before `@authority` was covered: a signature not bound to a node.
+            "(\"@method\" \"@path\" \"@query\")",
             "(\"@method\" \"@path\")",
-            "(\"@method\" \"@path\" \"@query\" \"content-digest\")",
+            "(\"@method\" \"@authority\" \"@path\" \"@query\" \"content-digest\")",
             "(\"@method\" \"@path\" \"@query\" \"@authority\")",
-            "(\"@path\" \"@method\" \"@query\")",
-            "(\"@method\" \"@path\" \"@query\";req)",
-            "(\"@METHOD\" \"@path\" \"@query\")",
-            "(method \"@path\" \"@query\")",
+            "(\"@authority\" \"@method\" \"@path\" \"@query\")",
+            "(\"@method\" \"@authority\" \"@authority\" \"@path\" \"@query\")",
+            "(\"@method\" \"@authority\";req \"@path\" \"@query\")",
+            "(\"@method\" \"@AUTHORITY\" \"@path\" \"@query\")",
+            "(\"@method\" \"host\" \"@path\" \"@query\")",
+            "(\"@path\" \"@method\" \"@authority\" \"@query\")",
+            "(\"@method\" \"@authority\" \"@path\" \"@query\";req)",
+            "(\"@METHOD\" \"@authority\" \"@path\" \"@query\")",
+            "(method \"@authority\" \"@path\" \"@query\")",
             "()",
         ] {
             assert_eq!(with(components), Err(HttpSigError::WrongComponents), "{components}");
         }
         // Extra spaces inside the inner list are fine (same list).
-        assert!(with("(  \"@method\"   \"@path\" \"@query\" )").is_ok());
+        assert!(with("(  \"@method\" \"@authority\"   \"@path\" \"@query\" )").is_ok());
         let input = h.signature_input.replace("ebl=(", "ebl=");
         assert!(matches!(check(&target, &input, &h.signature), Err(HttpSigError::Malformed(_))));
     }
@@ -970,7 +1109,7 @@ alg=\"ed25519\";tag=\"ebl-test-1\"";
         for garbage in [
             "\u{0}",
             "ebl=(\"@method\"",
-            "ebl=(\"@method\" \"@path\" \"@query\");created=",
+            "ebl=(\"@method\" \"@authority\" \"@path\" \"@query\");created=",
             "EBL=()",
             "ebl=(\"\u{e9}\")",
             "ebl=\"\\x\"",
@@ -1034,6 +1173,7 @@ alg=\"ed25519\";tag=\"ebl-test-1\"";
         assert_eq!(p.validate(), Err(HttpSigError::BadCreated));
         assert_eq!(HttpSigError::TooLong.code(), "BAD_REQUEST_SIGNATURE");
         assert!(HttpSigError::WrongComponents.to_string().contains("content-digest"));
+        assert!(HttpSigError::WrongComponents.to_string().contains("\"@authority\""));
     }
 
     fn valid_tag() -> impl Strategy<Value = String> {
@@ -1085,6 +1225,7 @@ alg=\"ed25519\";tag=\"ebl-test-1\"";
         #[test]
         fn any_valid_request_round_trips(
             method in "[A-Z]{1,7}",
+            authority in "[a-z0-9.-]{1,40}(:[0-9]{1,5})?|\\[[0-9a-f:]{2,39}\\](:[0-9]{1,5})?",
             path in "(/[a-zA-Z0-9_.~%-]{0,12}){1,4}",
             query in proptest::option::of("[a-zA-Z0-9=&%_.-]{0,30}"),
             body in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
@@ -1095,6 +1236,7 @@ alg=\"ed25519\";tag=\"ebl-test-1\"";
             let digest = body.as_deref().map(content_digest);
             let target = RequestTarget {
                 method: &method,
+                authority: &authority,
                 path: &path,
                 query: query.as_deref(),
                 content_digest: digest.as_deref(),

@@ -48,15 +48,19 @@ function nonce() {
 
 /**
  * The `Signature-Input` and `Signature` headers of a bodiless request `method target` (a path
- * with its query) signed by `key` for `chainId` at `createdS` with `nonceText`.
+ * with its query, on this page's node, or an absolute URL) signed by `key` for `chainId` at
+ * `createdS` with `nonceText`. The signature covers the node's authority as the browser sends it
+ * in `Host` (`location.host`: lower-case, no default port), so it is good on that node only.
  */
 export async function signatureHeaders(key, chainId, method, target, createdS, nonceText = nonce()) {
-  const url = new URL(target, 'http://node.invalid');
+  const url = new URL(target, location.href);
+  const authority = url.host.toLowerCase();
   const params =
-    `("@method" "@path" "@query");created=${createdS};nonce=${sfString(nonceText)};` +
+    `("@method" "@authority" "@path" "@query");created=${createdS};nonce=${sfString(nonceText)};` +
     `keyid=${sfString(key.party)};alg="ed25519";tag=${sfString(chainId)}`;
   const base =
-    `"@method": ${method.toUpperCase()}\n"@path": ${url.pathname || '/'}\n"@query": ?${url.search.slice(1)}\n` +
+    `"@method": ${method.toUpperCase()}\n"@authority": ${authority}\n` +
+    `"@path": ${url.pathname || '/'}\n"@query": ?${url.search.slice(1)}\n` +
     `"@signature-params": ${params}`;
   const signature = await key.sign(new TextEncoder().encode(base));
   return { 'signature-input': `ebl=${params}`, signature: `ebl=:${bytesToBase64(signature)}:` };

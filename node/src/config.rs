@@ -45,6 +45,14 @@ pub struct P2pSection {
 pub struct RpcSection {
     /// REST listen address, e.g. `127.0.0.1:8080`.
     pub listen_addr: String,
+    /// This node's names: the `host[:port]` clients send requests to (their `Host`, the scheme's
+    /// default port left out), e.g. `["node1.bank.example", "node1.bank.example:8443"]`. A
+    /// request signature covers it, and one made for any other name is refused
+    /// (`401 WRONG_AUTHORITY`), so a signed read does not replay on another node. Empty (the
+    /// default): the names `listen_addr` says — `ip:port`, plus `localhost:port` on loopback —
+    /// or, on an unspecified address (`0.0.0.0`, `[::]`), any name, with a warning at start.
+    #[serde(default)]
+    pub authorities: Vec<String>,
     pub request_bytes_max: usize,
     pub timeout_ms: u64,
     /// How far a request signature's `created` may be from this node's clock, in seconds.
@@ -236,6 +244,7 @@ impl NodeConfig {
             p2p: P2pSection { listen_addr: p2p_listen.into(), persistent_peers: Vec::new() },
             rpc: RpcSection {
                 listen_addr: rpc_listen.into(),
+                authorities: Vec::new(),
                 request_bytes_max: 4 * 1024 * 1024,
                 timeout_ms: 10_000,
                 signature_window_s: default_signature_window_s(),
@@ -331,6 +340,8 @@ impl NodeConfig {
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("{name} must be positive")));
         }
+        crate::api::OwnAuthorities::from_config(&self.rpc.authorities, &self.rpc.listen_addr)
+            .map_err(ConfigError::Invalid)?;
         if !self.p2p.listen_addr.contains("/tcp/") {
             return Err(ConfigError::Invalid("p2p.listen_addr must be a TCP multiaddr".into()));
         }
@@ -488,6 +499,61 @@ mod tests {
                 "{var}={value}"
             );
         }
+    }
+
+    #[test]
+    fn the_nodes_names_default_to_its_listen_address_and_bad_ones_are_refused() {
+        use crate::api::OwnAuthorities;
+        let names = |config: &NodeConfig| {
+            OwnAuthorities::from_config(&config.rpc.authorities, &config.rpc.listen_addr).expect("valid")
+        };
+        let only = |list: &[&str]| OwnAuthorities::only(list).expect("valid names");
+        let config = NodeConfig::new("bank", "/ip4/127.0.0.1/tcp/27000", "127.0.0.1:7101");
+        let text = config.to_toml();
+        assert!(text.contains("authorities = []"), "{text}");
+        assert_eq!(names(&config), only(&["127.0.0.1:7101", "localhost:7101"]));
+        // A file written before the key existed reads as empty.
+        let older = text.replace("authorities = []\n", "");
+        assert_ne!(older, text);
+        assert!(NodeConfig::parse(&older, env(&[])).expect("valid").rpc.authorities.is_empty());
+
+        let set = NodeConfig::parse(
+            &text,
+            env(&[("EBL_RPC__AUTHORITIES", r#"["Node1.Bank.Example", "node1.bank.example:8443"]"#)]),
+        )
+        .expect("valid");
+        assert_eq!(names(&set), only(&["node1.bank.example", "node1.bank.example:8443"]));
+        assert!(names(&set).contains("node1.bank.example:8443"));
+        assert!(!names(&set).contains("127.0.0.1:7101"), "the names replace the listen address");
+
+        for (listen, expected) in [
+            ("10.1.2.3:7101", Some(vec!["10.1.2.3:7101"])),
+            ("[::1]:7101", Some(vec!["[::1]:7101", "localhost:7101"])),
+            ("127.0.0.1:80", Some(vec!["127.0.0.1", "127.0.0.1:80", "localhost", "localhost:80"])),
+            ("Node1.Example:7101", Some(vec!["node1.example:7101"])),
+            ("0.0.0.0:7101", None),
+            ("[::]:7101", None),
+        ] {
+            let config = NodeConfig::new("bank", "/ip4/127.0.0.1/tcp/27000", listen);
+            let expected = expected.map_or(OwnAuthorities::Any, |list| only(&list));
+            assert_eq!(names(&config), expected, "{listen}");
+        }
+        assert!(!only(&["a:1"]).contains("b:1"));
+        assert!(OwnAuthorities::Any.contains("anything:1"));
+
+        let many =
+            format!("[{}]", (0..65).map(|i| format!("\"n{i}.example\"")).collect::<Vec<_>>().join(","));
+        for bad in [r#"["node one.example"]"#, r#"[""]"#, r#"["a\"b"]"#, many.as_str()] {
+            assert!(
+                matches!(
+                    NodeConfig::parse(&text, env(&[("EBL_RPC__AUTHORITIES", bad)])),
+                    Err(ConfigError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
+        let spaced = NodeConfig::new("bank", "/ip4/127.0.0.1/tcp/27000", "my host:7101").to_toml();
+        assert!(matches!(NodeConfig::parse(&spaced, env(&[])), Err(ConfigError::Invalid(_))));
     }
 
     #[test]

@@ -147,7 +147,7 @@ fn run(home: &Path) -> Result<()> {
             .context("starting the node")?;
         let tip = node.tip();
         tracing::info!(%moniker, party = %node.party(), height = tip.height, "node started");
-        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc));
+        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc)?);
         let limits = ebl_node::api::server::ServeLimits {
             connections_max: rpc.connections_max,
             address_connections_max: rpc.address_connections_max,

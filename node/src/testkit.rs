@@ -69,12 +69,14 @@ pub struct TestNet {
     pub servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// REST options for tests: the production bounds, no rate limits.
+/// REST options for tests: the production bounds, no rate limits, signatures for any authority
+/// (in-process routers have no address; [`TestNet::serve_api`] binds its server to its own).
 pub fn test_api_options() -> crate::api::ApiOptions {
     crate::api::ApiOptions {
         request_bytes_max: 4 * 1024 * 1024,
         timeout: std::time::Duration::from_secs(60),
         signature_window_s: 300,
+        authorities: crate::api::OwnAuthorities::Any,
         party_requests_per_s: 0,
         address_requests_per_s: 0,
     }
@@ -257,12 +259,30 @@ impl TestNet {
         nodes.iter().map(|i| self.node(*i).block(height).map(|b| b.hash())).collect()
     }
 
-    /// Serves validator `i`'s REST API on a free loopback port; returns its base URL.
+    /// Serves validator `i`'s REST API on a free loopback port; returns its base URL. Request
+    /// signatures must be made for that address (`127.0.0.1:<port>` or `localhost:<port>`), as
+    /// a production node's on a specific address.
     pub async fn serve_api(&mut self, i: usize) -> String {
-        let app = crate::api::router(self.node(i).view(), test_api_options())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        self.serve_api_with(i, None).await
+    }
+
+    /// [`TestNet::serve_api`], answering signed requests made for `authorities` (`None`: for its
+    /// own address), e.g. [`crate::api::OwnAuthorities::Any`] behind a proxy that passes the
+    /// client's `Host` through and whose name is not known before the node is served.
+    pub async fn serve_api_with(
+        &mut self,
+        i: usize,
+        authorities: Option<crate::api::OwnAuthorities>,
+    ) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind REST port");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let addr = listener.local_addr().expect("local addr");
+        let options = crate::api::ApiOptions {
+            authorities: authorities.unwrap_or_else(|| crate::api::OwnAuthorities::of_listen_addr(addr)),
+            ..test_api_options()
+        };
+        let app = crate::api::router(self.node(i).view(), options)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let url = format!("http://{addr}");
         self.servers.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         }));

@@ -13,15 +13,20 @@ use ebl_contracts::testkit::{to_order, TestLedger};
 use ebl_ledger::action::{Action, CreateLien, HoldAuthority, HoldTarget, IssueReleaseOrder, PlaceHold};
 use ebl_ledger::httpsig::{self, RequestTarget, SignatureParams};
 use ebl_ledger::{BlId, BlRecord, ContainerRef, Keypair, ProofBundle, Transaction};
-use ebl_node::api::{router, StatusResponse, TxStatus};
+use ebl_node::api::{router, ApiOptions, OwnAuthorities, StatusResponse, TxStatus};
 use ebl_node::testkit::{test_api_options, TestNet};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-/// A REST client for the in-process router: signs requests like the SDK does.
+/// The name the in-process node answers to (its `rpc.authorities`), sent as `Host`.
+const API_HOST: &str = "node0.ebl.test:7101";
+
+/// A REST client for the in-process router: signs requests like the SDK does, for `authority`
+/// (sent as `Host` unless a request sets its own).
 struct Api {
     app: Router,
     chain_id: String,
+    authority: String,
     nonces: AtomicU64,
 }
 
@@ -38,9 +43,14 @@ fn now_ms() -> u64 {
 
 impl Api {
     fn new(net: &TestNet) -> Self {
+        let options = ApiOptions {
+            authorities: OwnAuthorities::only([API_HOST]).expect("a name"),
+            ..test_api_options()
+        };
         Api {
-            app: router(net.node(0).view(), test_api_options()),
+            app: router(net.node(0).view(), options),
             chain_id: net.genesis.chain_id.clone(),
+            authority: API_HOST.to_string(),
             nonces: AtomicU64::new(1),
         }
     }
@@ -59,7 +69,13 @@ impl Api {
             None => (uri, None),
         };
         let digest = body.map(httpsig::content_digest);
-        let target = RequestTarget { method, path, query, content_digest: digest.as_deref() };
+        let target = RequestTarget {
+            method,
+            authority: &self.authority,
+            path,
+            query,
+            content_digest: digest.as_deref(),
+        };
         let params = SignatureParams {
             keyid: key.party(),
             created_s,
@@ -86,6 +102,9 @@ impl Api {
     ) -> (StatusCode, Value) {
         let mut request =
             Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+            request = request.header("host", self.authority.as_str());
+        }
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -334,7 +353,7 @@ async fn a_bl_is_followed_from_issue_to_release_with_signed_reads_and_a_finance_
 async fn read_events(api: &Api, key: &Keypair, count: usize, wait: Duration) -> Vec<Value> {
     let uri = "/v1/events?fromHeight=1";
     let headers = api.sign(key, "GET", uri, None, now_s());
-    let mut request = Request::builder().method("GET").uri(uri);
+    let mut request = Request::builder().method("GET").uri(uri).header("host", api.authority.as_str());
     for (name, value) in &headers {
         request = request.header(name.as_str(), value.as_str());
     }
@@ -560,6 +579,24 @@ async fn bad_input_gets_a_stable_code_and_changes_nothing() {
         (StatusCode::UNAUTHORIZED, Some("SIGNATURE_EXPIRED")),
         "{body}"
     );
+    // Made for another node: refused with its own code, sent to its name or to this one's.
+    let other_node = Api { authority: "node1.ebl.test:7101".into(), ..Api::new(&net) };
+    let (status, body) = other_node.signed(&cast.shipper, "GET", &record, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("WRONG_AUTHORITY")),
+        "{body}"
+    );
+    let mut headers = other_node.sign(&cast.shipper, "GET", &record, None, now_s());
+    let (status, body) = api.send("GET", &record, None, &headers).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("BAD_REQUEST_SIGNATURE")),
+        "{body}"
+    );
+    headers.push(("host".into(), String::new()));
+    let (status, body) = api.send("GET", &record, None, &headers).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("BAD_HOST")), "{body}");
     let other_chain = Api { chain_id: "another-chain".into(), ..Api::new(&net) };
     let (status, body) = other_chain.signed(&cast.shipper, "GET", &record, None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("WRONG_CHAIN")), "{body}");
@@ -810,13 +847,116 @@ async fn raw_request(server: std::net::SocketAddr, head: &str, body: &[u8]) -> (
     (status, body)
 }
 
+/// A raw signed GET of `target` (a path, or an absolute-form URL) to `server`, with `host` as
+/// the Host header (none if `None`) and the signature `headers`; the status and the JSON body.
+async fn raw_signed_get(
+    server: std::net::SocketAddr,
+    target: &str,
+    host: Option<&str>,
+    headers: &[(String, String)],
+) -> (u16, Value) {
+    let mut head = format!("GET {target} HTTP/1.1\r\n");
+    if let Some(host) = host {
+        head.push_str(&format!("Host: {host}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    let (status, body) = raw_request(server, &head, b"").await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// The attack of issue 29: a signed read made for node A (captured on A, or by A's operator)
+/// replayed on node B. B refuses it `401 WRONG_AUTHORITY` whatever Host it comes with, serves
+/// nothing and does not even spend the nonce; on A the read works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_read_made_for_one_node_is_refused_by_another() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    // Two REST servers on the same chain, each bound to its own address: node A and node B.
+    let url_a = net.serve_api(0).await;
+    let url_b = net.serve_api(0).await;
+    let setup = Api::new(&net);
+    let cast = &net.cast;
+    let issue = TestLedger::tx_with_nonce(&[&cast.carrier], to_order("AUTHBL1", &cast.shipper, None), 0);
+    assert_eq!(setup.commit(&issue).await, "SUCCESS");
+    let bl = BlId::new(&cast.carrier.party(), "AUTHBL1");
+    let record = format!("/v1/bls/{}", bl.0);
+    let (a, b) = (url_a.trim_start_matches("http://"), url_b.trim_start_matches("http://"));
+    let (addr_a, addr_b): (std::net::SocketAddr, std::net::SocketAddr) =
+        (a.parse().expect("A's address"), b.parse().expect("B's address"));
+    assert_ne!(addr_a.port(), addr_b.port());
+    // Signers with nonces of their own (each `Api` counts from 1).
+    let signer = |authority: &str, first_nonce: u64| Api {
+        authority: authority.to_string(),
+        nonces: AtomicU64::new(first_nonce),
+        ..Api::new(&net)
+    };
+    let (for_a, for_b) = (signer(a, 1_000), signer(b, 2_000));
+    let refused = |(status, body): (u16, Value), code: &str, what: &str| {
+        assert_eq!((status, body["code"].as_str()), (401, Some(code)), "{what}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: a message");
+        assert!(body.get("possessor").is_none() && body.get("status").is_none(), "{what}: nothing served");
+    };
+
+    // The shipper's read, signed for A.
+    let signed_for_a = for_a.sign(&cast.shipper, "GET", &record, None, now_s());
+    // Replayed on B as captured (Host: A): the signature is good, but not for B.
+    let replayed = raw_signed_get(addr_b, &record, Some(a), &signed_for_a).await;
+    refused(replayed.clone(), "WRONG_AUTHORITY", "replayed on B");
+    let message = replayed.1["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains(a) && message.contains(b), "names the signed and the own authority: {message}");
+    // Replayed on B with B's Host (an attacker's client rewrites it): the signature fails.
+    refused(raw_signed_get(addr_b, &record, Some(b), &signed_for_a).await, "BAD_REQUEST_SIGNATURE", "Host B");
+    // The Host rewritten to A on B's socket, in another case: still A, still not B.
+    let upper_a = format!("LOCALHOST:{}", addr_a.port());
+    let signed_for_localhost_a = signer(&upper_a, 3_000).sign(&cast.shipper, "GET", &record, None, now_s());
+    refused(
+        raw_signed_get(addr_b, &record, Some(&upper_a), &signed_for_localhost_a).await,
+        "WRONG_AUTHORITY",
+        "Host localhost:A on B",
+    );
+    // An absolute-form target names the authority (RFC 9112 §3.2.2) whatever Host says.
+    refused(
+        raw_signed_get(addr_b, &format!("{url_a}{record}"), Some(b), &signed_for_a).await,
+        "WRONG_AUTHORITY",
+        "absolute-form A on B",
+    );
+    refused(
+        raw_signed_get(addr_a, &format!("{url_b}{record}"), Some(a), &signed_for_a).await,
+        "BAD_REQUEST_SIGNATURE",
+        "absolute-form B, Host A",
+    );
+    // No Host, or two: refused before the signature is looked at.
+    let (status, body) = raw_signed_get(addr_a, &record, None, &signed_for_a).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("BAD_HOST")), "no Host: {body}");
+    let mut twice = signed_for_a.clone();
+    twice.push(("Host".into(), b.into()));
+    let (status, body) = raw_signed_get(addr_a, &record, Some(a), &twice).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("BAD_HOST")), "two Hosts: {body}");
+
+    // On A the very same request is served (none of the refusals spent its nonce), once.
+    let (status, body) = raw_signed_get(addr_a, &record, Some(a), &signed_for_a).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["possessor"], json!(cast.shipper.party()), "{body}");
+    refused(raw_signed_get(addr_a, &record, Some(a), &signed_for_a).await, "REPLAYED_REQUEST", "again on A");
+    // The case of the host does not matter; B serves reads made for B.
+    let (status, body) = raw_signed_get(addr_a, &record, Some(&upper_a), &signed_for_localhost_a).await;
+    assert_eq!(status, 200, "localhost:A, upper-case: {body}");
+    let signed_for_b = for_b.sign(&cast.shipper, "GET", &record, None, now_s());
+    let (status, body) = raw_signed_get(addr_b, &record, Some(b), &signed_for_b).await;
+    assert_eq!(status, 200, "{body}");
+    net.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_front_door_bounds_connections_idle_time_and_bodies_and_keeps_the_commit_wait() {
     use ebl_node::api::server::{serve, ServeLimits};
     let mut net = TestNet::new(1);
     net.start(0).await;
     // A request timeout shorter than the commit wait asked for below.
-    let options = ebl_node::api::ApiOptions { timeout: Duration::from_millis(300), ..test_api_options() };
+    let options = ApiOptions { timeout: Duration::from_millis(300), ..test_api_options() };
     let app = router(net.node(0).view(), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let server = listener.local_addr().expect("address");

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use ebl_client::ebl_ledger::action::{ExternalCodes, RegisterParty};
-use ebl_client::signing::sign_request;
+use ebl_client::signing::{authority_of, sign_request};
 use ebl_client::sse::SseParser;
 use ebl_client::{issue_from_document, Client, IssueParties, LedgerEvent, TxBuilder};
 use ebl_ledger::{Action, BlId, Keypair, PartyId, Role, RoleSet, Transaction, TxId};
@@ -362,7 +362,7 @@ pub async fn connect_from(k: usize, port: u16) -> std::io::Result<tokio::net::Tc
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
 }
 
-/// A GET of `path` on `url`, signed (RFC 9421) by `key`.
+/// A GET of `path` on `url`, signed (RFC 9421) by `key` for that node (its `Host`).
 pub fn signed_get(
     http: &reqwest::Client,
     url: &str,
@@ -370,7 +370,7 @@ pub fn signed_get(
     key: &Keypair,
     path: &str,
 ) -> Result<reqwest::RequestBuilder> {
-    let headers = sign_request(key, chain_id, "GET", path, None, None)?;
+    let headers = sign_request(key, chain_id, "GET", &authority_of(url)?, path, None, None)?;
     let mut request = http.get(format!("{url}{path}"));
     for (name, value) in headers.pairs() {
         request = request.header(name, value);

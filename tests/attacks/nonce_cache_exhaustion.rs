@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use ebl_client::signing::{fresh_nonce, now_s, sign_request_at};
+use ebl_client::signing::{authority_of, fresh_nonce, now_s, sign_request_at};
 use ebl_ledger::Keypair;
 
 use crate::harness::{self, attacker_http, label, AttackCtx, Plan, Setup, Tally};
@@ -56,14 +56,21 @@ fn prepare(setup: &mut Setup) -> Result<Vec<Keypair>> {
 async fn exhaust(ctx: AttackCtx, parties: Vec<Keypair>) -> Result<String> {
     let target = ctx.target.clone();
     let url = target.urls[TARGET].clone();
+    let authority = authority_of(&url)?;
     let parties = std::sync::Arc::new(parties);
     let tally = Tally::default();
     let started = std::time::Instant::now();
     let mut workers = Vec::new();
     for w in 0..WORKERS {
         let http = attacker_http(w % ADDRESSES)?;
-        let (parties, tally, ctx, url, chain_id) =
-            (parties.clone(), tally.clone(), ctx.clone(), url.clone(), target.chain_id.clone());
+        let (parties, tally, ctx, url, authority, chain_id) = (
+            parties.clone(),
+            tally.clone(),
+            ctx.clone(),
+            url.clone(),
+            authority.clone(),
+            target.chain_id.clone(),
+        );
         workers.push(tokio::spawn(async move {
             for round in 0..ROUNDS_MAX {
                 if ctx.stopped() {
@@ -76,6 +83,7 @@ async fn exhaust(ctx: AttackCtx, parties: Vec<Keypair>) -> Result<String> {
                     key,
                     &chain_id,
                     "GET",
+                    &authority,
                     &path,
                     None,
                     None,

@@ -231,7 +231,11 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
         bundle_hex, bundle_of_another_set, LyingProxy, ProxyAnswer, ProxyRequest, Rewrite,
     };
     type Lie = Box<dyn Fn(&ProxyRequest, ProxyAnswer) -> ProxyAnswer + Send + Sync>;
-    let (net, url) = live_network().await;
+    // The proxy passes the browser's Host through, as a reverse proxy does: the node answers
+    // signed reads made for the proxy's name (not known before the node is served).
+    let mut net = TestNet::new(4);
+    net.start_all().await;
+    let url = net.serve_api_with(1, Some(ebl_node::api::OwnAuthorities::Any)).await;
     let cast = &net.cast;
     let reference = "PORTALLIE01";
     let bl = BlId::new(&cast.carrier.party(), reference);
@@ -561,7 +565,9 @@ async fn get_with(url: &str, headers: &Value) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be_replayed_or_reused() {
-    let (net, url) = live_network().await;
+    let (mut net, url) = live_network().await;
+    // Another node of the network, on its own address.
+    let elsewhere = net.serve_api(2).await;
     let cast = &net.cast;
     let mine = "PORTAL000003";
     let theirs = "PORTAL000004";
@@ -669,6 +675,17 @@ async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be
     posing["signature-input"] = json!(input);
     let (status, body) = get_with(&format!("{url}{target}"), &posing).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("BAD_REQUEST_SIGNATURE")), "posing: {body}");
+    // The page signs for its node (`location.host`): another node refuses the request sent as
+    // made (Host: this node), or with its own Host; this node serves it.
+    let made_here = signed(target.clone()).await;
+    let mut as_made = made_here.clone();
+    as_made["host"] = json!(url.trim_start_matches("http://"));
+    let (status, body) = get_with(&format!("{elsewhere}{target}"), &as_made).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("WRONG_AUTHORITY")), "replayed elsewhere: {body}");
+    let (status, body) = get_with(&format!("{elsewhere}{target}"), &made_here).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("BAD_REQUEST_SIGNATURE")), "elsewhere: {body}");
+    let (status, body) = get_with(&format!("{url}{target}"), &made_here).await;
+    assert_eq!(status, 200, "made here: {body}");
     // Signed by the shipper, the other BL is still not the shipper's to read.
     let other_target = format!("/v1/bls/{}", other.0.to_hex());
     let headers = signed(other_target.clone()).await;

@@ -1,16 +1,18 @@
 //! Who is calling: HTTP Message Signatures (RFC 9421, ed25519) by a registered party key, with a
-//! time window and a replay cache; and how often: token buckets per party and per address.
+//! time window and a replay cache, made for this node (the signature covers `@authority`, the
+//! `Host` the request was sent to, which must be one of this node's names, `rpc.authorities`);
+//! and how often: token buckets per party and per address.
 //!
 //! The signature scheme itself (signature base, header syntax) is `ebl_ledger::httpsig`, shared
 //! with the SDK; this module adds what needs the node: its clock, its memory of nonces and the
 //! party registry.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use ebl_ledger::httpsig::{self, RequestTarget};
 use ebl_ledger::{PartyId, PartyRecord, Role, StateKey};
 
@@ -28,6 +30,130 @@ pub const NONCES_MAX: usize = 1_000_000;
 pub const CREATED_AHEAD_MAX_S: u64 = 30;
 /// Callers (parties and addresses) whose request rate is tracked at once.
 pub const RATE_KEYS_MAX: usize = 50_000;
+/// Most names (`rpc.authorities`) one node may answer to.
+pub const AUTHORITIES_MAX: usize = 64;
+
+/// The names this node answers signed requests for: the `@authority` (the `Host`, lower-case)
+/// a request signature must cover, so that a signed read made for another node — captured on
+/// it, or by its operator — is refused here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnAuthorities {
+    /// Any name: the node listens on an unspecified address (`0.0.0.0`, `[::]`) and
+    /// `rpc.authorities` is not set, so it cannot know its names. Signatures still cover the
+    /// authority, but a read signed for another node is not refused.
+    Any,
+    /// Only these (lower-case).
+    Only(BTreeSet<String>),
+}
+
+impl OwnAuthorities {
+    /// Exactly `names` (lower-cased); each must pass [`httpsig::check_authority`].
+    pub fn only<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Result<Self, String> {
+        let mut set = BTreeSet::new();
+        for name in names {
+            let name = name.as_ref().to_ascii_lowercase();
+            httpsig::check_authority(&name).map_err(|e| format!("{name:?}: {e}"))?;
+            set.insert(name);
+        }
+        if set.is_empty() {
+            return Err("no name".into());
+        }
+        if set.len() > AUTHORITIES_MAX {
+            return Err(format!("more than {AUTHORITIES_MAX} names"));
+        }
+        Ok(OwnAuthorities::Only(set))
+    }
+
+    /// The names of a node listening on `addr`: for a specific address `ip:port` (IPv6 in
+    /// brackets), plus `localhost:port` on a loopback address, each also without the port when
+    /// it is 80 or 443 (the `Host` of a URL on its scheme's default port); for an unspecified
+    /// address, [`OwnAuthorities::Any`].
+    pub fn of_listen_addr(addr: SocketAddr) -> Self {
+        let ip = addr.ip();
+        if ip.is_unspecified() {
+            return OwnAuthorities::Any;
+        }
+        let host = match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        let mut hosts = vec![host];
+        if ip.is_loopback() {
+            hosts.push("localhost".into());
+        }
+        let port = addr.port();
+        let mut names = BTreeSet::new();
+        for host in hosts {
+            if port == 80 || port == 443 {
+                names.insert(host.clone());
+            }
+            names.insert(format!("{host}:{port}"));
+        }
+        OwnAuthorities::Only(names)
+    }
+
+    /// The names from `rpc.authorities`, or when that is empty from `rpc.listen_addr` (an
+    /// `ip:port`, or a `host:port` that is then the one name).
+    pub fn from_config(authorities: &[String], listen_addr: &str) -> Result<Self, String> {
+        if !authorities.is_empty() {
+            return Self::only(authorities).map_err(|e| format!("rpc.authorities: {e}"));
+        }
+        match listen_addr.parse::<SocketAddr>() {
+            Ok(addr) => Ok(Self::of_listen_addr(addr)),
+            Err(_) => Self::only([listen_addr]).map_err(|e| {
+                format!(
+                    "rpc.listen_addr {listen_addr:?} is no ip:port and no name a request may be sent \
+                     to ({e}): set rpc.authorities"
+                )
+            }),
+        }
+    }
+
+    /// Whether `authority` (lower-case) is one of this node's names.
+    pub fn contains(&self, authority: &str) -> bool {
+        match self {
+            OwnAuthorities::Any => true,
+            OwnAuthorities::Only(names) => names.contains(authority),
+        }
+    }
+
+    /// The names, for messages (`*` for any).
+    fn describe(&self) -> String {
+        match self {
+            OwnAuthorities::Any => "*".into(),
+            OwnAuthorities::Only(names) => {
+                names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+            }
+        }
+    }
+}
+
+/// The authority a request was sent to, lower-case: that of the request target when it has one
+/// (HTTP/2's `:authority`, an HTTP/1.1 absolute-form target, which RFC 9112 §3.2.2 puts before
+/// `Host`), else the one `Host` header. `400 BAD_HOST` if there is none, more than one `Host`,
+/// or one that is not a plain `host[:port]`.
+pub fn request_authority(uri: &Uri, headers: &HeaderMap) -> Result<String, ApiError> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "BAD_HOST", message);
+    let authority = match uri.authority() {
+        // No user info: it is not part of `Host` (RFC 9110 §7.2).
+        Some(a) => a.as_str().rsplit_once('@').map_or(a.as_str(), |(_, host_port)| host_port).to_owned(),
+        None => {
+            let mut hosts = headers.get_all(header::HOST).iter();
+            let (Some(host), None) = (hosts.next(), hosts.next()) else {
+                return Err(bad(
+                    "a signed request needs exactly one Host header: the node's host[:port], which the \
+                     signature covers as @authority"
+                        .into(),
+                ));
+            };
+            let host = host.to_str().map_err(|_| bad("the Host header is not visible ASCII".into()))?;
+            host.to_owned()
+        }
+    };
+    let authority = authority.to_ascii_lowercase();
+    httpsig::check_authority(&authority).map_err(|e| bad(e.to_string()))?;
+    Ok(authority)
+}
 
 /// A caller whose request signature checked out: a registered, active party.
 #[derive(Debug, Clone)]
@@ -176,15 +302,23 @@ impl RateLimiter {
 #[derive(Debug)]
 pub struct Auth {
     pub window_s: u64,
+    /// The authorities signatures must be made for.
+    pub authorities: OwnAuthorities,
     pub replay: Mutex<ReplayCache>,
     pub parties: Mutex<RateLimiter>,
     pub addresses: Mutex<RateLimiter>,
 }
 
 impl Auth {
-    pub fn new(window_s: u64, party_requests_per_s: u32, address_requests_per_s: u32) -> Self {
+    pub fn new(
+        window_s: u64,
+        authorities: OwnAuthorities,
+        party_requests_per_s: u32,
+        address_requests_per_s: u32,
+    ) -> Self {
         Auth {
             window_s,
+            authorities,
             replay: Mutex::new(ReplayCache::default()),
             parties: Mutex::new(RateLimiter::new(party_requests_per_s)),
             addresses: Mutex::new(RateLimiter::new(address_requests_per_s)),
@@ -212,7 +346,9 @@ impl Auth {
         }
     }
 
-    /// Checks the request's signature and returns the registered party that made it.
+    /// Checks the request's signature and returns the registered party that made it: made for
+    /// this node (the authority the request was sent to, one of [`Auth::authorities`]), this
+    /// chain, within the window, not seen before, by an active registered party.
     pub fn authenticate(
         &self,
         node: &NodeView,
@@ -251,14 +387,27 @@ impl Auth {
             }
             None => None,
         };
+        let authority = request_authority(uri, headers)?;
         let target = RequestTarget {
             method: method.as_str(),
+            authority: &authority,
             path: uri.path(),
             query: uri.query(),
             content_digest: digest,
         };
         let params = httpsig::verify(&target, input, signature)
             .map_err(|e| unauthorized("BAD_REQUEST_SIGNATURE", e.to_string()))?;
+        // The signature is good for the authority it was sent to: it must be this node's.
+        if !self.authorities.contains(&authority) {
+            return Err(unauthorized(
+                "WRONG_AUTHORITY",
+                format!(
+                    "the request was signed for {authority:?}, which is not this node: it answers signed \
+                     requests for {} only (rpc.authorities); sign for the node you send to",
+                    self.authorities.describe()
+                ),
+            ));
+        }
         if params.tag != node.chain_id() {
             return Err(unauthorized(
                 "WRONG_CHAIN",
@@ -337,6 +486,33 @@ fn unix_now_s() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_authority_is_the_targets_else_the_one_host_lower_case() {
+        let headers = |hosts: &[&str]| {
+            let mut map = HeaderMap::new();
+            for host in hosts {
+                map.append(header::HOST, host.parse().expect("header value"));
+            }
+            map
+        };
+        let path: Uri = "/v1/parties".parse().expect("uri");
+        let absolute: Uri = "http://user:pw@Node1.Example:8443/v1/parties".parse().expect("uri");
+        let code = |r: Result<String, ApiError>| r.map_err(|e| e.code);
+        assert_eq!(
+            code(request_authority(&path, &headers(&["Node1.Example:8443"]))),
+            Ok("node1.example:8443".into())
+        );
+        // HTTP/2's :authority or an absolute-form target wins over Host (RFC 9112 §3.2.2).
+        assert_eq!(
+            code(request_authority(&absolute, &headers(&["other:1"]))),
+            Ok("node1.example:8443".into())
+        );
+        assert_eq!(code(request_authority(&absolute, &headers(&[]))), Ok("node1.example:8443".into()));
+        for hosts in [&[][..], &["a:1", "b:1"][..], &[""][..], &["a b"][..], &["a\"b"][..]] {
+            assert_eq!(code(request_authority(&path, &headers(hosts))), Err("BAD_HOST"), "{hosts:?}");
+        }
+    }
 
     #[test]
     fn a_nonce_is_accepted_once_within_the_window() {

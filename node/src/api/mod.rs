@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod portal;
 pub mod server;
 
+pub use auth::OwnAuthorities;
 use auth::{Auth, Caller, RateKey};
 
 /// Most transactions in one binary batch.
@@ -122,6 +123,8 @@ pub struct ApiOptions {
     pub timeout: Duration,
     /// How far a request signature's `created` may be from this node's clock, in seconds.
     pub signature_window_s: u64,
+    /// The names (`Host`) request signatures must be made for (`rpc.authorities`).
+    pub authorities: OwnAuthorities,
     /// Signed requests per second per party (bursts of twice that); 0 = no limit.
     pub party_requests_per_s: u32,
     /// Requests per second per client address on every route; 0 = no limit.
@@ -129,14 +132,29 @@ pub struct ApiOptions {
 }
 
 impl ApiOptions {
-    pub fn from_config(rpc: &crate::config::RpcSection) -> Self {
-        ApiOptions {
+    /// The options of `rpc`. Called once at start: when the node's names cannot be known
+    /// (`rpc.listen_addr` unspecified and no `rpc.authorities`), it logs a warning that request
+    /// signatures are not bound to this node.
+    pub fn from_config(rpc: &crate::config::RpcSection) -> Result<Self, crate::config::ConfigError> {
+        let authorities = OwnAuthorities::from_config(&rpc.authorities, &rpc.listen_addr)
+            .map_err(crate::config::ConfigError::Invalid)?;
+        if authorities == OwnAuthorities::Any {
+            tracing::warn!(
+                listen_addr = %rpc.listen_addr,
+                "request signatures are not bound to this node until rpc.authorities is set: \
+                 listening on an unspecified address, it accepts a signed read made for any host, \
+                 so one captured on another node replays here; set rpc.authorities to the \
+                 host[:port] names clients use for this node"
+            );
+        }
+        Ok(ApiOptions {
             request_bytes_max: rpc.request_bytes_max,
             timeout: Duration::from_millis(rpc.timeout_ms),
             signature_window_s: rpc.signature_window_s,
+            authorities,
             party_requests_per_s: rpc.party_requests_per_s,
             address_requests_per_s: rpc.address_requests_per_s,
-        }
+        })
     }
 }
 
@@ -198,6 +216,7 @@ pub fn router(node: NodeView, options: ApiOptions) -> Router {
         node,
         auth: Arc::new(Auth::new(
             options.signature_window_s,
+            options.authorities,
             options.party_requests_per_s,
             options.address_requests_per_s,
         )),

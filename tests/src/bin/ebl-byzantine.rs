@@ -52,7 +52,7 @@ fn main() -> Result<()> {
             .await
             .context("starting the node")?;
         eprintln!("Byzantine validator {} started: {fault:?}", node.party());
-        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc));
+        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc)?);
         let limits = ebl_node::api::server::ServeLimits {
             connections_max: rpc.connections_max,
             address_connections_max: rpc.address_connections_max,
