@@ -38,6 +38,9 @@ use ebl_testnet::{find_node_binary, Ack, Load, NetSpec, Testnet};
 use ebl_tests::check::check_network;
 
 pub const ALL: [usize; 4] = [0, 1, 2, 3];
+/// When set, the file each attack's figures are appended to as well (CI captures a passing test's
+/// output; `EBL_ATTACKS_REPORT=/tmp/figures.txt bash .ci/run` keeps them for docs/benchmarks.md).
+pub const REPORT_ENV: &str = "EBL_ATTACKS_REPORT";
 /// Bound on what a healthy network does in a second or two.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 /// The window blocks are counted in.
@@ -835,7 +838,7 @@ where
     let ms = |v: Vec<Option<u128>>| -> String {
         v.iter().map(|m| m.map_or("-".into(), |m| m.to_string())).collect::<Vec<_>>().join("/")
     };
-    println!(
+    let figures = format!(
         "attack {name} on {:?} for {:.0} s (engaged {} after {:.1} s)\n  \
          blocks per 10 s: before {} (per node {:?}); during {:?} (per node {:?})\n  \
          load: {:.0} transfers/s before, {:.0} during\n  \
@@ -871,6 +874,7 @@ where
             Err(e) => format!("failed: {e:#}"),
         },
     );
+    report_figures(&figures);
 
     // The end: the load stops, the nodes converge and stop, the chain checker runs.
     let report = load.stop().await;
@@ -905,4 +909,18 @@ where
         probes.len()
     );
     Ok(())
+}
+
+/// Prints an attack's figures, and appends them to the file [`REPORT_ENV`] names, if any.
+fn report_figures(figures: &str) {
+    println!("{figures}");
+    let Some(path) = std::env::var_os(REPORT_ENV) else { return };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{figures}\n").as_bytes()));
+    if let Err(e) = written {
+        println!("cannot append the figures to {}: {e}", path.to_string_lossy());
+    }
 }
