@@ -16,7 +16,6 @@ use ebl_node::app::App;
 use ebl_node::config::NodeConfig;
 use ebl_node::genesis::{GenesisFile, ValidatorEntry};
 use ebl_node::keys;
-use ebl_node::node::{Node, NodeOptions};
 use ebl_node::storage::Storage;
 
 /// mimalloc for Rust's allocations instead of the C library's: a validator allocates and frees
@@ -131,53 +130,7 @@ fn inspect(home: &Path) -> Result<()> {
 }
 
 fn run(home: &Path) -> Result<()> {
-    let config = NodeConfig::load(&home.join("config.toml"), std::env::vars())?;
-    let genesis = GenesisFile::load(&config.node.genesis_file)?;
-    let key = keys::load(&config.node.key_file)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("ebl-node")
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(async move {
-        let moniker = config.node.moniker.clone();
-        let rpc = config.rpc.clone();
-        let mut node = Node::start(NodeOptions { config, genesis, key, tamper: None })
-            .await
-            .context("starting the node")?;
-        let tip = node.tip();
-        tracing::info!(%moniker, party = %node.party(), height = tip.height, "node started");
-        let api = ebl_node::api::router(node.view(), ebl_node::api::ApiOptions::from_config(&rpc)?);
-        let limits = ebl_node::api::server::ServeLimits {
-            connections_max: rpc.connections_max,
-            address_connections_max: rpc.address_connections_max,
-            header_read_timeout: std::time::Duration::from_millis(rpc.header_read_timeout_ms),
-            ..Default::default()
-        };
-        let listener = tokio::net::TcpListener::bind(&rpc.listen_addr)
-            .await
-            .with_context(|| format!("binding the REST API to {}", rpc.listen_addr))?;
-        tracing::info!(addr = %listener.local_addr()?, "REST API listening");
-        let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            ebl_node::api::server::serve(listener, api, limits, async {
-                let _ = api_stopped.await;
-            })
-            .await
-        });
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("installing the SIGTERM handler")?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-            halt = node.stopped() => bail!("{halt}; exiting so that the node is restarted"),
-        }
-        tracing::info!(%moniker, "stopping");
-        let _ = stop_api.send(());
-        let _ = server.await;
-        node.stop().await;
-        Ok(())
-    })
+    ebl_node::node::run_home(home, "ebl-node", None)
 }
 
 fn genesis(chain_id: &str, validators: &[String]) -> Result<()> {

@@ -349,3 +349,56 @@ impl NodeView {
         self.shared.events.subscribe()
     }
 }
+
+/// Runs the node of an `ebl-node` home (its `config.toml`, genesis and key) and its REST API
+/// until Ctrl-C or SIGTERM, or until the node halts (an error: whoever supervises it restarts
+/// it). `ebl-node run` passes no `tamper`; the attack suite's Byzantine validator passes one.
+pub fn run_home(home: &std::path::Path, thread_name: &str, tamper: Option<Tamper>) -> anyhow::Result<()> {
+    use anyhow::{bail, Context};
+    let config = crate::config::NodeConfig::load(&home.join("config.toml"), std::env::vars())?;
+    let genesis = crate::genesis::GenesisFile::load(&config.node.genesis_file)?;
+    let key = crate::keys::load(&config.node.key_file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(thread_name)
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let moniker = config.node.moniker.clone();
+        let rpc = config.rpc.clone();
+        let mut node =
+            Node::start(NodeOptions { config, genesis, key, tamper }).await.context("starting the node")?;
+        let tip = node.tip();
+        tracing::info!(%moniker, party = %node.party(), height = tip.height, ?tamper, "node started");
+        let api = crate::api::router(node.view(), crate::api::ApiOptions::from_config(&rpc)?);
+        let limits = crate::api::server::ServeLimits {
+            connections_max: rpc.connections_max,
+            address_connections_max: rpc.address_connections_max,
+            header_read_timeout: std::time::Duration::from_millis(rpc.header_read_timeout_ms),
+            ..Default::default()
+        };
+        let listener = tokio::net::TcpListener::bind(&rpc.listen_addr)
+            .await
+            .with_context(|| format!("binding the REST API to {}", rpc.listen_addr))?;
+        tracing::info!(addr = %listener.local_addr()?, "REST API listening");
+        let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            crate::api::server::serve(listener, api, limits, async {
+                let _ = api_stopped.await;
+            })
+            .await
+        });
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("installing the SIGTERM handler")?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+            halt = node.stopped() => bail!("{halt}; exiting so that the node is restarted"),
+        }
+        tracing::info!(%moniker, "stopping");
+        let _ = stop_api.send(());
+        let _ = server.await;
+        node.stop().await;
+        Ok(())
+    })
+}
