@@ -40,30 +40,27 @@ fn honest() -> Telling {
     Box::new(|_: &ProxyRequest, answer: ProxyAnswer| answer)
 }
 
-/// A lie told on the finance-check route only: `change` edits the node's JSON report.
-fn on_finance(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Telling {
+/// A lie told on the route whose path ends with `suffix`: `change` edits the node's JSON answer.
+fn on_route(suffix: &'static str, change: impl Fn(&mut Value) + Send + Sync + 'static) -> Telling {
     Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
-        if request.path.ends_with("/finance-check") && answer.status == 200 {
-            if let Some(mut report) = answer.json() {
-                change(&mut report);
-                answer.set_json(&report);
+        if request.path.ends_with(suffix) && answer.status == 200 {
+            if let Some(mut json) = answer.json() {
+                change(&mut json);
+                answer.set_json(&json);
             }
         }
         answer
     })
 }
 
+/// A lie told on the finance-check route only: `change` edits the node's JSON report.
+fn on_finance(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Telling {
+    on_route("/finance-check", change)
+}
+
 /// A lie told on the proof route: `change` edits the `{height, bundle}` answer.
 fn on_proof(change: impl Fn(&mut Value) + Send + Sync + 'static) -> Telling {
-    Box::new(move |request: &ProxyRequest, mut answer: ProxyAnswer| {
-        if request.path.ends_with("/proof") && answer.status == 200 {
-            if let Some(mut proof) = answer.json() {
-                change(&mut proof);
-                answer.set_json(&proof);
-            }
-        }
-        answer
-    })
+    on_route("/proof", change)
 }
 
 struct World {
