@@ -57,43 +57,243 @@ pub enum Action {
     EmptyReturn(EmptyReturn),
 }
 
-impl Action {
-    /// The stable name of the action, as in receipts, logs and the API.
-    pub fn name(&self) -> &'static str {
+/// The kind of event a committed transaction produces: the `kind` of the event streams
+/// (docs/rest-api.md). One per action, but the actions DCSA treats as one step share one
+/// (`ENDORSED` for the three endorsements, `ISSUED` for ISSUE and REISSUE, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventKind {
+    PartyRegistered,
+    PartyRolesSet,
+    PartySuspended,
+    PartyReinstated,
+    Issued,
+    Transferred,
+    Endorsed,
+    Signed,
+    TransferRejected,
+    SurrenderRequested,
+    SurrenderAccepted,
+    SurrenderRejected,
+    SwitchedToPaper,
+    LienCreated,
+    LienReleased,
+    ReleaseOrdered,
+    ChargesSettled,
+    HoldPlaced,
+    HoldLifted,
+    ReleaseDelegated,
+    ReleaseRevoked,
+    PickupAssigned,
+    GatedOut,
+    EmptyReturned,
+    /// A transaction refused: its `outcome` says why. No action produces it when it succeeds.
+    Refused,
+}
+
+impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 25] = [
+        EventKind::PartyRegistered,
+        EventKind::PartyRolesSet,
+        EventKind::PartySuspended,
+        EventKind::PartyReinstated,
+        EventKind::Issued,
+        EventKind::Transferred,
+        EventKind::Endorsed,
+        EventKind::Signed,
+        EventKind::TransferRejected,
+        EventKind::SurrenderRequested,
+        EventKind::SurrenderAccepted,
+        EventKind::SurrenderRejected,
+        EventKind::SwitchedToPaper,
+        EventKind::LienCreated,
+        EventKind::LienReleased,
+        EventKind::ReleaseOrdered,
+        EventKind::ChargesSettled,
+        EventKind::HoldPlaced,
+        EventKind::HoldLifted,
+        EventKind::ReleaseDelegated,
+        EventKind::ReleaseRevoked,
+        EventKind::PickupAssigned,
+        EventKind::GatedOut,
+        EventKind::EmptyReturned,
+        EventKind::Refused,
+    ];
+
+    /// The name on the wire (`TRANSFERRED`, `HOLD_PLACED`, …).
+    pub fn as_str(self) -> &'static str {
         match self {
-            Action::RegisterParty(_) => "REGISTER_PARTY",
-            Action::SetPartyRoles { .. } => "SET_PARTY_ROLES",
-            Action::SuspendParty { .. } => "SUSPEND_PARTY",
-            Action::ReinstateParty { .. } => "REINSTATE_PARTY",
-            Action::Issue(_) => "ISSUE",
-            Action::Transfer { .. } => "TRANSFER",
-            Action::Endorse { .. } => "ENDORSE",
-            Action::EndorseToOrder { .. } => "ENDORSE_TO_ORDER",
-            Action::BlankEndorse { .. } => "BLANK_ENDORSE",
-            Action::Sign { .. } => "SIGN",
-            Action::RejectTransfer { .. } => "REJECT",
-            Action::SurrenderForDelivery { .. } => "SURRENDER_FOR_DELIVERY",
-            Action::SurrenderForAmendment { .. } => "SURRENDER_FOR_AMENDMENT",
-            Action::AcceptSurrender { .. } => "SACC",
-            Action::RejectSurrender { .. } => "SREJ",
-            Action::Reissue(_) => "REISSUE",
-            Action::SwitchToPaper { .. } => "SWITCH_TO_PAPER",
-            Action::CreateLien(_) => "CREATE_LIEN",
-            Action::ReleaseLien { .. } => "RELEASE_LIEN",
-            Action::IssueReleaseOrder(_) => "ISSUE_RELEASE_ORDER",
-            Action::SettleCharges { .. } => "SETTLE_CHARGES",
-            Action::PlaceHold(_) => "PLACE_HOLD",
-            Action::LiftHold { .. } => "LIFT_HOLD",
-            Action::DelegateRelease { .. } => "DELEGATE_RELEASE",
-            Action::RevokeRelease { .. } => "REVOKE_RELEASE",
-            Action::AssignPickup(_) => "ASSIGN_PICKUP",
-            Action::GateOut(_) => "GATE_OUT",
-            Action::EmptyReturn(_) => "EMPTY_RETURN",
+            EventKind::PartyRegistered => "PARTY_REGISTERED",
+            EventKind::PartyRolesSet => "PARTY_ROLES_SET",
+            EventKind::PartySuspended => "PARTY_SUSPENDED",
+            EventKind::PartyReinstated => "PARTY_REINSTATED",
+            EventKind::Issued => "ISSUED",
+            EventKind::Transferred => "TRANSFERRED",
+            EventKind::Endorsed => "ENDORSED",
+            EventKind::Signed => "SIGNED",
+            EventKind::TransferRejected => "TRANSFER_REJECTED",
+            EventKind::SurrenderRequested => "SURRENDER_REQUESTED",
+            EventKind::SurrenderAccepted => "SURRENDER_ACCEPTED",
+            EventKind::SurrenderRejected => "SURRENDER_REJECTED",
+            EventKind::SwitchedToPaper => "SWITCHED_TO_PAPER",
+            EventKind::LienCreated => "LIEN_CREATED",
+            EventKind::LienReleased => "LIEN_RELEASED",
+            EventKind::ReleaseOrdered => "RELEASE_ORDERED",
+            EventKind::ChargesSettled => "CHARGES_SETTLED",
+            EventKind::HoldPlaced => "HOLD_PLACED",
+            EventKind::HoldLifted => "HOLD_LIFTED",
+            EventKind::ReleaseDelegated => "RELEASE_DELEGATED",
+            EventKind::ReleaseRevoked => "RELEASE_REVOKED",
+            EventKind::PickupAssigned => "PICKUP_ASSIGNED",
+            EventKind::GatedOut => "GATED_OUT",
+            EventKind::EmptyReturned => "EMPTY_RETURNED",
+            EventKind::Refused => "REFUSED",
         }
     }
 }
 
+/// Which part of the ledger an action belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    /// The party registry (the registrar's actions).
+    Parties,
+    /// The title of a BL: issuance, transfer, endorsement, surrender, reissue.
+    Title,
+    /// Liens a bank holds on a BL.
+    Lien,
+    /// The release of containers.
+    Release,
+}
+
+/// Everything the layers above the ledger say about one kind of action, in one table
+/// ([`Action::info`]): a new variant does not compile until it has its row, and every other
+/// place that needs one of these facts reads it here instead of matching on `Action` again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionInfo {
+    /// The stable name, as in receipts, logs and the API: the DCSA code where DCSA has the
+    /// concept (`ISSUE`, `SACC`, `SREJ`, …).
+    pub name: &'static str,
+    /// The JSON `type` of the action (its variant name in SCREAMING_SNAKE_CASE).
+    pub json_type: &'static str,
+    pub family: Family,
+    /// The event a committed one produces.
+    pub event: EventKind,
+    /// The `ebl` command that submits it (`bl transfer`, `release hold place`).
+    pub cli: &'static str,
+    /// Whether it writes the history of the BLs it touches (ISSUE, REISSUE and the title and
+    /// lien actions): the parties it names are then on those BLs' chains (DESIGN §7).
+    pub writes_history: bool,
+}
+
+const fn row(
+    name: &'static str,
+    json_type: &'static str,
+    family: Family,
+    event: EventKind,
+    cli: &'static str,
+) -> ActionInfo {
+    let writes_history = matches!(family, Family::Title | Family::Lien);
+    ActionInfo { name, json_type, family, event, cli, writes_history }
+}
+
 impl Action {
+    /// This action's row of the action table.
+    pub fn info(&self) -> ActionInfo {
+        use EventKind as E;
+        use Family::{Lien, Parties, Release, Title};
+        match self {
+            Action::RegisterParty(_) => {
+                row("REGISTER_PARTY", "REGISTER_PARTY", Parties, E::PartyRegistered, "party register")
+            }
+            Action::SetPartyRoles { .. } => {
+                row("SET_PARTY_ROLES", "SET_PARTY_ROLES", Parties, E::PartyRolesSet, "party roles")
+            }
+            Action::SuspendParty { .. } => {
+                row("SUSPEND_PARTY", "SUSPEND_PARTY", Parties, E::PartySuspended, "party suspend")
+            }
+            Action::ReinstateParty { .. } => {
+                row("REINSTATE_PARTY", "REINSTATE_PARTY", Parties, E::PartyReinstated, "party reinstate")
+            }
+            Action::Issue(_) => row("ISSUE", "ISSUE", Title, E::Issued, "bl issue"),
+            Action::Transfer { .. } => row("TRANSFER", "TRANSFER", Title, E::Transferred, "bl transfer"),
+            Action::Endorse { .. } => row("ENDORSE", "ENDORSE", Title, E::Endorsed, "bl endorse"),
+            Action::EndorseToOrder { .. } => {
+                row("ENDORSE_TO_ORDER", "ENDORSE_TO_ORDER", Title, E::Endorsed, "bl endorse-to-order")
+            }
+            Action::BlankEndorse { .. } => {
+                row("BLANK_ENDORSE", "BLANK_ENDORSE", Title, E::Endorsed, "bl blank-endorse")
+            }
+            Action::Sign { .. } => row("SIGN", "SIGN", Title, E::Signed, "bl sign"),
+            Action::RejectTransfer { .. } => {
+                row("REJECT", "REJECT_TRANSFER", Title, E::TransferRejected, "bl reject")
+            }
+            Action::SurrenderForDelivery { .. } => row(
+                "SURRENDER_FOR_DELIVERY",
+                "SURRENDER_FOR_DELIVERY",
+                Title,
+                E::SurrenderRequested,
+                "bl surrender --for delivery",
+            ),
+            Action::SurrenderForAmendment { .. } => row(
+                "SURRENDER_FOR_AMENDMENT",
+                "SURRENDER_FOR_AMENDMENT",
+                Title,
+                E::SurrenderRequested,
+                "bl surrender --for amendment",
+            ),
+            Action::AcceptSurrender { .. } => {
+                row("SACC", "ACCEPT_SURRENDER", Title, E::SurrenderAccepted, "bl accept-surrender")
+            }
+            Action::RejectSurrender { .. } => {
+                row("SREJ", "REJECT_SURRENDER", Title, E::SurrenderRejected, "bl reject-surrender")
+            }
+            Action::Reissue(_) => row("REISSUE", "REISSUE", Title, E::Issued, "bl reissue"),
+            Action::SwitchToPaper { .. } => {
+                row("SWITCH_TO_PAPER", "SWITCH_TO_PAPER", Title, E::SwitchedToPaper, "bl switch-to-paper")
+            }
+            Action::CreateLien(_) => row("CREATE_LIEN", "CREATE_LIEN", Lien, E::LienCreated, "lien create"),
+            Action::ReleaseLien { .. } => {
+                row("RELEASE_LIEN", "RELEASE_LIEN", Lien, E::LienReleased, "lien release")
+            }
+            Action::IssueReleaseOrder(_) => {
+                row("ISSUE_RELEASE_ORDER", "ISSUE_RELEASE_ORDER", Release, E::ReleaseOrdered, "release order")
+            }
+            Action::SettleCharges { .. } => {
+                row("SETTLE_CHARGES", "SETTLE_CHARGES", Release, E::ChargesSettled, "release settle-charges")
+            }
+            Action::PlaceHold(_) => {
+                row("PLACE_HOLD", "PLACE_HOLD", Release, E::HoldPlaced, "release hold place")
+            }
+            Action::LiftHold { .. } => {
+                row("LIFT_HOLD", "LIFT_HOLD", Release, E::HoldLifted, "release hold lift")
+            }
+            Action::DelegateRelease { .. } => {
+                row("DELEGATE_RELEASE", "DELEGATE_RELEASE", Release, E::ReleaseDelegated, "release delegate")
+            }
+            Action::RevokeRelease { .. } => {
+                row("REVOKE_RELEASE", "REVOKE_RELEASE", Release, E::ReleaseRevoked, "release revoke")
+            }
+            Action::AssignPickup(_) => {
+                row("ASSIGN_PICKUP", "ASSIGN_PICKUP", Release, E::PickupAssigned, "release pickup assign")
+            }
+            Action::GateOut(_) => row("GATE_OUT", "GATE_OUT", Release, E::GatedOut, "release gate-out"),
+            Action::EmptyReturn(_) => {
+                row("EMPTY_RETURN", "EMPTY_RETURN", Release, E::EmptyReturned, "release empty-return")
+            }
+        }
+    }
+
+    /// The stable name of the action, as in receipts, logs and the API.
+    pub fn name(&self) -> &'static str {
+        self.info().name
+    }
+
+    /// The event a committed one produces.
+    pub fn event_kind(&self) -> EventKind {
+        self.info().event
+    }
+
     /// The existing BL a title or lien action acts on (`None` for every other action, ISSUE and
     /// REISSUE included).
     pub fn title_bl(&self) -> Option<BlId> {
@@ -111,9 +311,133 @@ impl Action {
             | Action::SwitchToPaper { bl, .. }
             | Action::ReleaseLien { bl } => Some(*bl),
             Action::CreateLien(a) => Some(a.bl),
-            _ => None,
+            Action::RegisterParty(_)
+            | Action::SetPartyRoles { .. }
+            | Action::SuspendParty { .. }
+            | Action::ReinstateParty { .. }
+            | Action::Issue(_)
+            | Action::Reissue(_)
+            | Action::IssueReleaseOrder(_)
+            | Action::SettleCharges { .. }
+            | Action::PlaceHold(_)
+            | Action::LiftHold { .. }
+            | Action::DelegateRelease { .. }
+            | Action::RevokeRelease { .. }
+            | Action::AssignPickup(_)
+            | Action::GateOut(_)
+            | Action::EmptyReturn(_) => None,
         }
     }
+
+    /// The BLs an ISSUE or a REISSUE creates, as their issuances (empty for every other action).
+    pub fn issuances(&self) -> &[IssueBl] {
+        match self {
+            Action::Issue(a) => std::slice::from_ref(a),
+            Action::Reissue(a) => &a.replacements,
+            Action::RegisterParty(_)
+            | Action::SetPartyRoles { .. }
+            | Action::SuspendParty { .. }
+            | Action::ReinstateParty { .. }
+            | Action::Transfer { .. }
+            | Action::Endorse { .. }
+            | Action::EndorseToOrder { .. }
+            | Action::BlankEndorse { .. }
+            | Action::Sign { .. }
+            | Action::RejectTransfer { .. }
+            | Action::SurrenderForDelivery { .. }
+            | Action::SurrenderForAmendment { .. }
+            | Action::AcceptSurrender { .. }
+            | Action::RejectSurrender { .. }
+            | Action::SwitchToPaper { .. }
+            | Action::CreateLien(_)
+            | Action::ReleaseLien { .. }
+            | Action::IssueReleaseOrder(_)
+            | Action::SettleCharges { .. }
+            | Action::PlaceHold(_)
+            | Action::LiftHold { .. }
+            | Action::DelegateRelease { .. }
+            | Action::RevokeRelease { .. }
+            | Action::AssignPickup(_)
+            | Action::GateOut(_)
+            | Action::EmptyReturn(_) => &[],
+        }
+    }
+
+    /// The BLs, parties and containers a transaction with this action touches when `signers`
+    /// sign it (the first is the submitter), derived from the action alone so that every node
+    /// derives the same. Feeds the storage indices and the event streams: every BL whose history
+    /// the action extends is here.
+    pub fn touched(&self, signers: &[PartyId]) -> Touched {
+        let submitter = signers.first().copied().unwrap_or(PartyId([0; 32]));
+        let mut t = Touched { parties: signers.to_vec(), ..Touched::default() };
+        t.bls.extend(self.title_bl());
+        match self {
+            Action::RegisterParty(a) => t.registered = Some(a.party),
+            Action::Issue(a) => {
+                t.bls.push(BlId::new(&submitter, &a.transport_document_reference));
+                a.push_named(&mut t.parties);
+            }
+            Action::Reissue(a) => {
+                t.bls.extend(a.voided.iter().copied());
+                for r in &a.replacements {
+                    t.bls.push(BlId::new(&submitter, &r.transport_document_reference));
+                    r.push_named(&mut t.parties);
+                }
+            }
+            Action::Transfer { to, .. } => t.parties.push(*to),
+            Action::Endorse { endorsee, .. } | Action::EndorseToOrder { endorsee, .. } => {
+                t.parties.push(*endorsee)
+            }
+            Action::CreateLien(a) => t.parties.push(a.bank),
+            Action::IssueReleaseOrder(a) => {
+                t.bls.push(a.bl);
+                t.parties.push(a.terminal);
+                t.containers
+                    .extend(a.equipment_references.iter().map(|e| ContainerRef::new(a.bl, e.clone())));
+            }
+            Action::DelegateRelease { container, to } => {
+                t.containers.push(container.clone());
+                t.parties.push(*to);
+            }
+            Action::SettleCharges { container } | Action::RevokeRelease { container, .. } => {
+                t.containers.push(container.clone())
+            }
+            Action::AssignPickup(a) => t.containers.push(a.container.clone()),
+            Action::GateOut(a) => t.containers.push(a.container.clone()),
+            Action::EmptyReturn(a) => t.containers.push(a.container.clone()),
+            Action::PlaceHold(PlaceHold { target, .. }) | Action::LiftHold { target, .. } => match target {
+                HoldTarget::Container(c) => t.containers.push(c.clone()),
+                HoldTarget::Bl { bl } => t.bls.push(*bl),
+            },
+            // Party roles and status change no BL; these title actions act on the BL
+            // `title_bl` gave and name no one new.
+            Action::SetPartyRoles { .. }
+            | Action::SuspendParty { .. }
+            | Action::ReinstateParty { .. }
+            | Action::BlankEndorse { .. }
+            | Action::Sign { .. }
+            | Action::RejectTransfer { .. }
+            | Action::SurrenderForDelivery { .. }
+            | Action::SurrenderForAmendment { .. }
+            | Action::AcceptSurrender { .. }
+            | Action::RejectSurrender { .. }
+            | Action::SwitchToPaper { .. }
+            | Action::ReleaseLien { .. } => {}
+        }
+        t.bls.extend(t.containers.iter().map(|c| c.bl));
+        t
+    }
+}
+
+/// What one transaction touched: the BLs, the parties it names and the containers
+/// ([`Action::touched`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub bls: Vec<BlId>,
+    pub parties: Vec<PartyId>,
+    pub containers: Vec<ContainerRef>,
+    /// A party this transaction registered.
+    pub registered: Option<PartyId>,
 }
 
 /// The registrar onboards a party.
@@ -164,6 +488,14 @@ pub struct IssueBl {
     pub endorsee: Option<PartyId>,
     /// Straight BL: parties acting for the shipper or consignee that may hold it.
     pub agents: Vec<PartyId>,
+}
+
+impl IssueBl {
+    /// Appends the parties this issuance names: they are on the new BL's chain.
+    fn push_named(&self, parties: &mut Vec<PartyId>) {
+        parties.extend([self.issue_to, self.shipper]);
+        parties.extend(self.consignee.iter().chain(self.endorsee.iter()).chain(self.agents.iter()));
+    }
 }
 
 /// DCSA reason codes for SURRENDER_FOR_AMENDMENT.
@@ -309,5 +641,22 @@ pub struct EmptyReturn {
 impl From<Role> for RoleSet {
     fn from(role: Role) -> Self {
         RoleSet::of(&[role])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_kinds_are_named_as_serde_writes_them() {
+        let mut seen = std::collections::BTreeSet::new();
+        for kind in EventKind::ALL {
+            let json = serde_json::to_value(kind).expect("serialises");
+            assert_eq!(json, serde_json::Value::String(kind.as_str().to_string()));
+            assert!(seen.insert(kind.as_str()), "{} twice", kind.as_str());
+            let back: EventKind = serde_json::from_value(json).expect("parses");
+            assert_eq!(back, kind);
+        }
     }
 }

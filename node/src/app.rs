@@ -14,9 +14,8 @@
 use std::sync::{Arc, Mutex};
 
 use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, WriteSet};
-use ebl_ledger::action::{Action, HoldTarget};
+use ebl_ledger::action::{Action, EventKind, Touched};
 use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
-use ebl_ledger::records::{BlId, ContainerRef};
 use ebl_ledger::{
     block, Block, BlockHeader, Hash, PartyId, Receipt, StateTree, StateUpdate, StoreError, TxError,
     VerifiedTx,
@@ -126,7 +125,7 @@ impl PreparedBlock {
                 height,
                 &self.block.txs,
                 &self.receipts,
-                self.block.txs.iter().map(|t| touched(&t.body)),
+                self.block.txs.iter().map(|t| t.body.action.touched(&t.body.signers)),
             )
         }
     }
@@ -141,7 +140,7 @@ pub struct TxEvent {
     pub signers: usize,
     pub action: &'static str,
     /// The action's event kind (`TRANSFERRED`, …), for a successful transaction.
-    pub kind: &'static str,
+    pub kind: EventKind,
     /// `None` for success, else the refusal code.
     pub refused: Option<&'static str>,
     pub touched: Touched,
@@ -185,7 +184,7 @@ impl BlockEvents {
                 tx_id: receipt.tx_id,
                 signers: tx.body.signers.len(),
                 action: tx.body.action.name(),
-                kind: event_kind(&tx.body.action),
+                kind: tx.body.action.event_kind(),
                 refused: receipt.error().map(|c| c.code()),
                 touched,
             })
@@ -227,28 +226,6 @@ impl RecentEvents {
         let first = self.blocks.front()?.height;
         let at = usize::try_from(height.checked_sub(first)?).ok()?;
         self.blocks.get(at).filter(|b| b.height == height).cloned()
-    }
-}
-
-/// The event kind of a successful `action` (docs/rest-api.md).
-pub fn event_kind(action: &Action) -> &'static str {
-    match action {
-        Action::Issue(_) | Action::Reissue(_) => "ISSUED",
-        Action::Transfer { .. } => "TRANSFERRED",
-        Action::Endorse { .. } | Action::EndorseToOrder { .. } | Action::BlankEndorse { .. } => "ENDORSED",
-        Action::SurrenderForDelivery { .. } | Action::SurrenderForAmendment { .. } => "SURRENDER_REQUESTED",
-        Action::AcceptSurrender { .. } => "SURRENDER_ACCEPTED",
-        Action::RejectSurrender { .. } => "SURRENDER_REJECTED",
-        Action::CreateLien(_) => "LIEN_CREATED",
-        Action::ReleaseLien { .. } => "LIEN_RELEASED",
-        Action::IssueReleaseOrder(_) => "RELEASE_ORDERED",
-        Action::PlaceHold(_) => "HOLD_PLACED",
-        Action::LiftHold { .. } => "HOLD_LIFTED",
-        Action::DelegateRelease { .. } => "RELEASE_DELEGATED",
-        Action::AssignPickup(_) => "PICKUP_ASSIGNED",
-        Action::GateOut(_) => "GATED_OUT",
-        Action::EmptyReturn(_) => "EMPTY_RETURNED",
-        _ => "ACTION",
     }
 }
 
@@ -571,85 +548,6 @@ fn check(field: &'static str, header: Hash, computed: Hash) -> Result<(), BlockE
     }
 }
 
-/// What one transaction touched: the BLs, the parties it names and the containers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Touched {
-    pub bls: Vec<BlId>,
-    pub parties: Vec<PartyId>,
-    pub containers: Vec<ContainerRef>,
-    /// A party this transaction registered.
-    pub registered: Option<PartyId>,
-}
-
-/// The BLs, parties and containers `tx` touches, derived from its action alone, so every node
-/// derives the same. Feeds the storage indices and the event stream. Every BL whose history the
-/// action extends must be here: `Storage::history` finds a BL's history entries at the heights
-/// of its transactions.
-pub fn touched(tx: &ebl_ledger::TxBody) -> Touched {
-    let submitter = tx.signers.first().copied().unwrap_or(PartyId([0; 32]));
-    let mut t = Touched { parties: tx.signers.clone(), ..Touched::default() };
-    t.bls.extend(tx.action.title_bl());
-    match &tx.action {
-        Action::RegisterParty(a) => t.registered = Some(a.party),
-        Action::Issue(a) => {
-            t.bls.push(BlId::new(&submitter, &a.transport_document_reference));
-            named_by_issue(&mut t.parties, a);
-        }
-        Action::Reissue(a) => {
-            t.bls.extend(a.voided.iter().copied());
-            for r in &a.replacements {
-                t.bls.push(BlId::new(&submitter, &r.transport_document_reference));
-                named_by_issue(&mut t.parties, r);
-            }
-        }
-        Action::Transfer { to, .. } => t.parties.push(*to),
-        Action::Endorse { endorsee, .. } | Action::EndorseToOrder { endorsee, .. } => {
-            t.parties.push(*endorsee)
-        }
-        Action::CreateLien(a) => t.parties.push(a.bank),
-        Action::IssueReleaseOrder(a) => {
-            t.bls.push(a.bl);
-            t.parties.push(a.terminal);
-            t.containers.extend(a.equipment_references.iter().map(|e| ContainerRef::new(a.bl, e.clone())));
-        }
-        Action::DelegateRelease { container, to } => {
-            t.containers.push(container.clone());
-            t.parties.push(*to);
-        }
-        Action::SettleCharges { container } | Action::RevokeRelease { container, .. } => {
-            t.containers.push(container.clone())
-        }
-        Action::AssignPickup(a) => t.containers.push(a.container.clone()),
-        Action::GateOut(a) => t.containers.push(a.container.clone()),
-        Action::EmptyReturn(a) => t.containers.push(a.container.clone()),
-        Action::PlaceHold(a) => match &a.target {
-            HoldTarget::Container(c) => t.containers.push(c.clone()),
-            HoldTarget::Bl { bl } => t.bls.push(*bl),
-        },
-        Action::LiftHold { target, .. } => match target {
-            HoldTarget::Container(c) => t.containers.push(c.clone()),
-            HoldTarget::Bl { bl } => t.bls.push(*bl),
-        },
-        // Party roles and status, and title actions whose BL `title_bl` gave and which name no
-        // one new.
-        _ => {}
-    }
-    t.bls.extend(t.containers.iter().map(|c| c.bl));
-    t
-}
-
-/// The parties an ISSUE (or a REISSUE's replacement) names: they are on the new BL's chain.
-fn named_by_issue(parties: &mut Vec<PartyId>, a: &ebl_ledger::action::IssueBl) {
-    parties.extend([a.issue_to, a.shipper]);
-    parties.extend(a.consignee.iter().chain(a.endorsee.iter()).chain(a.agents.iter()));
-}
-
-/// Whether `action` writes the history of the BLs it touches (ISSUE, REISSUE and the title
-/// actions): the parties it names are then on those BLs' chains (DESIGN §7).
-fn writes_history(action: &Action) -> bool {
-    matches!(action, Action::Issue(_) | Action::Reissue(_)) || action.title_bl().is_some()
-}
-
 /// The index entries of a block — which parties, BLs and containers each successful
 /// transaction touched — and what every transaction touched, in block order (for the event
 /// streams). Derived from the actions, so every node derives the same.
@@ -668,7 +566,7 @@ fn index_entries(
     let mut entries = Vec::with_capacity(txs.len() * 4);
     let mut all = Vec::with_capacity(txs.len());
     for (index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
-        let t = touched(tx.body());
+        let t = tx.body().action.touched(&tx.body().signers);
         if !receipt.is_success() {
             all.push(t);
             continue;
@@ -686,7 +584,7 @@ fn index_entries(
             Action::Transfer { .. } => tx.body().signers.first(),
             _ => None,
         };
-        let chain = writes_history(&tx.body().action);
+        let chain = tx.body().action.info().writes_history;
         for bl in &t.bls {
             entries.push(IndexEntry::BlTx { bl: *bl, height, index });
             if chain {

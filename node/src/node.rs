@@ -340,7 +340,7 @@ impl NodeView {
         }
         let block = self.block(height)?;
         let receipts = self.storage.receipts(height).ok().flatten()?;
-        let touched = block.txs.iter().map(|t| crate::app::touched(&t.body));
+        let touched = block.txs.iter().map(|t| t.body.action.touched(&t.body.signers));
         Some(Arc::new(crate::app::BlockEvents::new(height, &block.txs, &receipts, touched)))
     }
 

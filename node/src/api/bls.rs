@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Json;
-use ebl_ledger::action::{Action, IssueBl};
+use ebl_ledger::action::IssueBl;
 use ebl_ledger::dcsa::{DocumentFacts, LcTerms, TermCheck, TransportDocumentJson};
 use ebl_ledger::finance::{finance_verdict, FinanceInputs};
 use ebl_ledger::records::{HistoryEntry, HoldList, Lien};
@@ -86,15 +86,13 @@ impl BlView {
             || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the BL's issuance is missing");
         let first = self.history(node, 0..1)?.into_iter().next().ok_or_else(missing)?;
         let (_, tx) = node.transaction(&first.tx_id).ok_or_else(missing)?;
-        let issue = match &tx.body.action {
-            Action::Issue(issue) => Some(issue.clone()),
-            Action::Reissue(reissue) => reissue
-                .replacements
-                .iter()
-                .find(|r| BlId::new(&self.record.carrier, &r.transport_document_reference) == self.record.id)
-                .cloned(),
-            _ => None,
-        };
+        let issue = tx
+            .body
+            .action
+            .issuances()
+            .iter()
+            .find(|r| BlId::new(&self.record.carrier, &r.transport_document_reference) == self.record.id)
+            .cloned();
         Ok((tx, issue.ok_or_else(missing)?))
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use ebl_ledger::action::EventKind;
 use ebl_ledger::{BlId, PartyId, TxId};
 use futures::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
@@ -130,7 +131,7 @@ pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<Led
             continue;
         }
         out.push(LedgerEvent {
-            kind: if tx.success() { tx.kind } else { "REFUSED" }.to_string(),
+            kind: if tx.success() { tx.kind } else { EventKind::Refused }.as_str().to_string(),
             height,
             index: tx.index,
             tx_id: tx.tx_id,
