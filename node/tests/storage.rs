@@ -520,78 +520,6 @@ fn assert_history_reads_as_the_reference(storage: &Storage, s: &Scenario) {
     }
 }
 
-/// A database of layout 4 kept a value written once inline in its latest entry. This node
-/// reads it as it is — history entries of layout 4 before those it writes itself, which have
-/// no latest entry — records the current layout on opening (so an older node refuses it from
-/// then on) and that it keeps every version, as layouts 4 and 5 did — whatever the options
-/// say — and answers every read as before.
-#[test]
-fn a_layout_4_database_is_read_as_it_is_and_upgraded() {
-    let (dir, s) = scenario_db();
-    let (mut inlined, mut stored) = (0, 0);
-    tamper(dir.path(), |db| {
-        let entries = written_once(db);
-        stored = entries.len();
-        // The entries of the first blocks as layout 4 stored them; the later ones as now.
-        for (version, hash) in entries.into_iter().filter(|(v, _)| *v <= 2) {
-            let once_key = layout::write_once_key(version, ebl_ledger::jmt::KeyHash(hash));
-            let value = db.get_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("read").expect("stored");
-            let mut inline = version.to_be_bytes().to_vec();
-            inline.extend_from_slice(&value);
-            db.put_cf(cf(db, layout::CF_JMT_LATEST), hash, inline).expect("put");
-            db.delete_cf(cf(db, layout::CF_WRITE_ONCE), once_key).expect("delete");
-            inlined += 1;
-        }
-        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, 4u32.to_be_bytes()).expect("put");
-        db.delete_cf(cf(db, layout::CF_META), layout::META_VALUE_HISTORY).expect("delete");
-    });
-    assert!(inlined >= 2 && inlined < stored, "entries of both layouts: {inlined} of {stored} inline");
-    let upgraded = open_latest_only(&dir);
-    assert!(upgraded.is_archive(), "layout 4 kept every version");
-    assert_history_reads_as_the_reference(&upgraded, &s);
-    drop(upgraded);
-    check_stored_state_in(&open(&dir), &s);
-    tamper(dir.path(), |db| {
-        let meta = |key| db.get_cf(cf(db, layout::CF_META), key).expect("read");
-        assert_eq!(
-            meta(layout::META_SCHEMA_VERSION),
-            Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()),
-            "upgraded on opening"
-        );
-        assert_eq!(meta(layout::META_VALUE_HISTORY), Some(vec![1]), "recorded as an archive");
-    });
-}
-
-/// A database of layout 6 gave each history entry a latest entry pointing to its value. This
-/// node reads it as it is, records layout 7 on opening, and keeps the value history the
-/// database recorded (layout 6 recorded it; only older layouts are taken for archives).
-#[test]
-fn a_layout_6_database_is_read_as_it_is_and_keeps_its_value_history() {
-    let dir = TempDir::new().expect("temp dir");
-    let s = Scenario::run(&open_latest_only(&dir), false);
-    tamper(dir.path(), |db| {
-        for (version, hash) in written_once(db) {
-            db.put_cf(cf(db, layout::CF_JMT_LATEST), hash, layout::jmt_latest_written_once(version))
-                .expect("put");
-        }
-        db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, 6u32.to_be_bytes()).expect("put");
-    });
-    let upgraded = open(&dir);
-    assert!(!upgraded.is_archive(), "the recorded value history is kept");
-    assert_history_reads_as_the_reference(&upgraded, &s);
-    let tree = StateTree::new(upgraded.clone());
-    for (key, value) in s.reference.state() {
-        // A layout-6 entry still reads by its key hash (values written since do not).
-        assert_eq!(tree.get(key).expect("read").as_ref(), Some(value), "{key:?}");
-    }
-    drop((tree, upgraded));
-    tamper(dir.path(), |db| {
-        let meta = |key| db.get_cf(cf(db, layout::CF_META), key).expect("read");
-        assert_eq!(meta(layout::META_SCHEMA_VERSION), Some(layout::SCHEMA_VERSION.to_be_bytes().to_vec()));
-        assert_eq!(meta(layout::META_VALUE_HISTORY), Some(vec![0]), "still keeps only the newest values");
-    });
-}
-
 /// A database that keeps only the newest values: no versioned copies; at the tip every value
 /// and proof is the reference's, and every root at every height (the tree's nodes are all
 /// kept); at an earlier height a key not written since reads as it was, a value written once
@@ -667,8 +595,7 @@ fn a_missing_or_unknown_value_history_record_is_corruption() {
 }
 
 /// A history entry its record counts but the store does not hold is a corrupt database: the
-/// read says so, it does not serve a shorter history. So is a latest entry of layouts 5 and 6
-/// that names a value written once which is not stored.
+/// read says so, it does not serve a shorter history.
 #[test]
 fn a_missing_history_entry_is_reported_corrupt() {
     let (dir, s) = scenario_db();
@@ -686,19 +613,6 @@ fn a_missing_history_entry_is_reported_corrupt() {
         other => panic!("expected a corrupt database, got {other:?}"),
     }
     assert_eq!(storage.history(&s.bl1, len - 1).expect("read").len(), len as usize - 1, "the rest reads");
-    drop(storage);
-    tamper(dir.path(), |db| {
-        db.put_cf(cf(db, layout::CF_JMT_LATEST), hash.0, layout::jmt_latest_written_once(version))
-            .expect("put");
-    });
-    let storage = open(&dir);
-    let tip = storage.tip().expect("tip").expect("committed").height;
-    match storage.value(tip, hash) {
-        Err(ebl_ledger::StoreError::Corrupt(message)) => {
-            assert!(message.contains("written once"), "{message}")
-        }
-        other => panic!("expected a corrupt database, got {other:?}"),
-    }
 }
 
 #[test]
@@ -937,28 +851,18 @@ fn assert_invariant(path: &Path, expected: &str) {
     }
 }
 
+/// Layouts before this one (1 to 6) were written by development versions before 0.1.0: a
+/// database of one is refused with a message saying what to do, as is one from the future.
 #[test]
-fn a_database_with_history_in_the_state_tree_is_refused() {
-    for old in [1, layout::SCHEMA_VERSION_HISTORY_IN_TREE] {
+fn a_database_of_another_layout_is_refused_with_what_to_do() {
+    for version in [1, 4, 5, 6, layout::SCHEMA_VERSION + 1] {
         let (dir, _) = scenario_db();
         tamper(dir.path(), |db| {
-            db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, u32::to_be_bytes(old))
-                .expect("put");
-        });
-        assert_invariant(dir.path(), "start the chain afresh");
-    }
-}
-
-#[test]
-fn a_database_of_an_unknown_layout_is_refused() {
-    // Layout 3 keyed the JMT nodes otherwise: its nodes would not be found.
-    for version in [layout::SCHEMA_VERSION_READ_MIN - 1, layout::SCHEMA_VERSION + 1] {
-        let (dir, _) = scenario_db();
-        tamper(dir.path(), |db| {
-            db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, version.to_be_bytes())
+            db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, u32::to_be_bytes(version))
                 .expect("put");
         });
         assert_invariant(dir.path(), &format!("database layout version {version}"));
+        assert_invariant(dir.path(), "start this node on an empty data directory");
     }
 }
 

@@ -39,9 +39,7 @@ pub const CF_JMT_VALUES: &str = "jmt_values";
 /// key_hash → version BE ‖ borsh(`Option<Vec<u8>>`): the newest entry of [`CF_JMT_VALUES`] for
 /// each key, written in the same batch, so a read at the tip is one point lookup instead of a
 /// reverse seek (schema 2). A value written once has no entry here (schema 7), so this family
-/// holds one entry per key of the live state, not one per action ever taken. Older layouts
-/// wrote one, still read: version BE ‖ [`WRITTEN_ONCE`], the value in [`CF_WRITE_ONCE`]
-/// (schemas 5 and 6), or the value itself (schema 4).
+/// holds one entry per key of the live state, not one per action ever taken.
 pub const CF_JMT_LATEST: &str = "jmt_latest";
 /// version BE ‖ key_hash → borsh(`Option<Vec<u8>>`) ([`write_once_key`]): the values written
 /// once (`StateUpdate::write_once`, a BL's history entries), by the version that wrote them.
@@ -111,24 +109,12 @@ pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// database is created (genesis), kept for its life (schema 6; older layouts kept every version).
 pub const META_VALUE_HISTORY: &[u8] = b"value_history";
 
-/// The layout this code reads and writes. Version 2 added [`CF_JMT_LATEST`]; version 3 keeps BL
-/// history entries beside the state tree (`StateKey::in_tree`), so the state roots of a chain
-/// written by versions 1 and 2 are not this code's: such a database is refused, not upgraded.
-/// Version 4 keys [`CF_JMT_NODES`] by version big-endian first; a version 3 database is refused
-/// too (its nodes would not be found), though its state roots are this code's. Version 5 moves
-/// the values written once to [`CF_WRITE_ONCE`]; it reads a version 4 database as it is (an
-/// inline [`CF_JMT_LATEST`] entry reads the same), so such a database is upgraded on opening by
-/// recording version 5, and nothing is rewritten. Version 6 records [`META_VALUE_HISTORY`]: a
-/// database that keeps only the newest values must not be opened by a node that would look for
-/// older ones. Versions 4 and 5 kept every version; they are upgraded by recording 6 and "archive".
-/// Version 7 writes no [`CF_JMT_LATEST`] entry for a value written once (a BL's history is found
-/// through its transactions' heights); a node of version 6 would not find such values, so a
-/// version 6 database is upgraded by recording 7, and its entries read as before.
+/// The layout this code reads and writes: the only one. Earlier layouts (1 to 6, written by
+/// development versions before 0.1.0; their history is in `docs/adr/0011` and `git log`) are
+/// refused on opening with a message saying so, not read or upgraded: no database of them
+/// exists outside a developer's machine. Version 7 keeps BL history entries beside the state
+/// tree, in [`CF_WRITE_ONCE`] by the height that wrote them, with no [`CF_JMT_LATEST`] entry.
 pub const SCHEMA_VERSION: u32 = 7;
-/// The oldest layout this code reads (and upgrades to [`SCHEMA_VERSION`] on opening).
-pub const SCHEMA_VERSION_READ_MIN: u32 = 4;
-/// The last layout whose state tree held the BL history entries as leaves.
-pub const SCHEMA_VERSION_HISTORY_IN_TREE: u32 = 2;
 
 /// Slack for a block header, the transaction vector's length prefix and future header fields.
 const BLOCK_HEADER_BYTES_MAX: usize = 64 * 1024;
@@ -209,19 +195,6 @@ pub fn jmt_latest_value(version: Version, value: &Option<OwnedValue>) -> Vec<u8>
     out
 }
 
-/// The [`CF_JMT_LATEST`] entry of a value written once, after its version, as layouts 5 and 6
-/// wrote it (read still; no longer written): the value is in [`CF_WRITE_ONCE`] under
-/// [`write_once_key`]. Never the first byte of a borsh `Option`
-/// (0 or 1), so it cannot be mistaken for an inline value.
-pub const WRITTEN_ONCE: u8 = 0xff;
-
-/// The [`CF_JMT_LATEST`] entry of a value written once at `version`.
-pub fn jmt_latest_written_once(version: Version) -> [u8; 9] {
-    let mut out = [WRITTEN_ONCE; 9];
-    out[..8].copy_from_slice(&version.to_be_bytes());
-    out
-}
-
 /// A [`CF_WRITE_ONCE`] key: the version big-endian, then the key hash.
 pub fn write_once_key(version: Version, key_hash: KeyHash) -> [u8; 40] {
     let mut out = [0u8; 40];
@@ -230,7 +203,7 @@ pub fn write_once_key(version: Version, key_hash: KeyHash) -> [u8; 40] {
     out
 }
 
-/// Splits a [`jmt_latest_value`] or a [`jmt_latest_written_once`] entry; `None` if it is
+/// Splits a [`jmt_latest_value`] entry; `None` if it is
 /// shorter than its version.
 pub fn split_jmt_latest_value(bytes: &[u8]) -> Option<(Version, &[u8])> {
     let (version, value) = bytes.split_first_chunk::<8>()?;
@@ -305,17 +278,6 @@ mod tests {
             let decoded: Option<OwnedValue> = encoding::decode(encoded, 1 << 20).expect("decodes");
             assert_eq!(decoded, value);
         }
-    }
-
-    #[test]
-    fn a_written_once_entry_is_the_version_then_a_tag_no_value_starts_with() {
-        let entry = jmt_latest_written_once(300);
-        assert_eq!(split_jmt_latest_value(&entry), Some((300, &[WRITTEN_ONCE][..])));
-        for value in [None, Some(Vec::new()), Some(vec![WRITTEN_ONCE; 3])] {
-            let inline = jmt_latest_value(300, &value);
-            assert_ne!(inline[8], WRITTEN_ONCE, "an inline value starts with borsh's option tag");
-        }
-        assert!(encoding::decode::<Option<OwnedValue>>(&[WRITTEN_ONCE], 1024).is_err());
     }
 
     #[test]

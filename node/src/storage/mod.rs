@@ -365,28 +365,13 @@ impl Storage {
                     .try_into()
                     .map_err(|_| corrupt("schema version", format!("{} bytes", v.len())))?,
             );
-            if found <= SCHEMA_VERSION_HISTORY_IN_TREE {
+            if found != SCHEMA_VERSION {
                 return Err(StorageError::Invariant(format!(
-                    "database layout version {found} holds BL history inside the state tree; this \
-                     node keeps it beside the tree (version {SCHEMA_VERSION}), so its state roots \
-                     differ: start the chain afresh"
+                    "database layout version {found}: this node reads only layout {SCHEMA_VERSION}. \
+                     Layouts before {SCHEMA_VERSION} were written by development versions before \
+                     0.1.0 and are no longer read; start this node on an empty data directory and \
+                     let it sync the chain from its peers"
                 )));
-            } else if !(SCHEMA_VERSION_READ_MIN..=SCHEMA_VERSION).contains(&found) {
-                return Err(StorageError::Invariant(format!(
-                    "database layout version {found}, this node reads versions \
-                     {SCHEMA_VERSION_READ_MIN} to {SCHEMA_VERSION}"
-                )));
-            } else if found < SCHEMA_VERSION {
-                // Read as it is; recorded first, so that an older node refuses it from now on
-                // rather than misread what this one writes. Layouts 4 and 5 kept every version
-                // of every value: an archive; layout 6 recorded which it keeps.
-                let mut batch = WriteBatch::default();
-                batch.put_cf(self.cf(CF_META)?, META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes());
-                if found < 6 {
-                    batch.put_cf(self.cf(CF_META)?, META_VALUE_HISTORY, [1]);
-                }
-                self.write_synced(batch)?;
-                tracing::info!(from = found, to = SCHEMA_VERSION, "database layout upgraded");
             }
         }
         let archive = match self.get(CF_META, META_VALUE_HISTORY)?.as_deref() {
@@ -394,7 +379,7 @@ impl Storage {
             Some([1]) => true,
             Some(other) => return Err(corrupt("value history", format!("{other:?}, expected [0] or [1]"))),
             None if schema.is_some() => {
-                return Err(corrupt("value history", "a database of layout 6 or later without its record"));
+                return Err(corrupt("value history", "a database without its record"));
             }
             None => archive_if_new,
         };
@@ -794,8 +779,7 @@ impl Storage {
     /// `history_len`). Each entry is stored by the height that wrote it ([`CF_WRITE_ONCE`]), and
     /// the transaction that wrote it touched `bl` ([`CF_INDEX_BL_TX`]): the entries are looked
     /// for at those heights, in order, each from the height of the one before. An entry not
-    /// found there is read by its key hash, as layouts 4 to 6 stored it; one found nowhere is
-    /// corruption.
+    /// found there is corruption.
     pub fn history(&self, bl: &BlId, len: u32) -> Result<Vec<HistoryEntry>> {
         self.history_range(bl, 0..len)
     }
@@ -826,7 +810,6 @@ impl Storage {
             }
             Ok(heights.len() > before || !exhausted)
         };
-        let tip = self.head().tip.as_ref().map_or(0, |t| t.height);
         let mut entries = Vec::with_capacity(seqs.len());
         let mut next = 0;
         for seq in 0..seqs.end {
@@ -846,14 +829,10 @@ impl Storage {
                 }
                 i += 1;
             }
-            let value = match found {
-                Some(value) => value,
-                None => self.read_value(tip, key_hash)?,
-            };
             if seq < seqs.start {
                 continue;
             }
-            let bytes = value.ok_or_else(|| corrupt(what(), "not stored"))?;
+            let bytes = found.flatten().ok_or_else(|| corrupt(what(), "not stored at its BL's heights"))?;
             entries.push(encoding::decode(&bytes, STATE_VALUE_BYTES_MAX).map_err(|e| corrupt(what(), e))?);
         }
         Ok(entries)

@@ -40,7 +40,7 @@ impl Storage {
     /// key not written since `max_version`) one point lookup in [`CF_JMT_LATEST`] answers; a
     /// key written after `max_version` is read from its versioned history in an archive, and is
     /// [`StoreError::Pruned`] in a database that keeps only the newest values. A value written
-    /// once by a block of layout 7 has no latest entry and is not found by its key hash alone:
+    /// once has no latest entry and is not found by its key hash alone:
     /// [`Storage::history`] reads a BL's history entries through its transactions.
     pub(super) fn read_value(&self, max_version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
         if let Some(value) = self.inner.values.get(key_hash, max_version) {
@@ -57,10 +57,6 @@ impl Storage {
         let (version, bytes) =
             split_jmt_latest_value(&latest).ok_or_else(|| corrupt(what(), "latest entry without version"))?;
         if version > max_version {
-            if bytes == [WRITTEN_ONCE] {
-                // Written once, after `max_version`: no value then.
-                return Ok(None);
-            }
             if self.is_archive() {
                 return self.read_value_history(max_version, key_hash);
             }
@@ -68,10 +64,6 @@ impl Storage {
             // visible, the tip not yet moved) is waited for, or that read would meet it again.
             self.wait_for_tip(version);
             return Err(StorageError::State(StoreError::Pruned { version: max_version, latest: version }));
-        }
-        if bytes == [WRITTEN_ONCE] {
-            // Not filled into the value cache: such values are not read by execution.
-            return self.read_written_once(version, key_hash);
         }
         let value = encoding::decode::<Option<OwnedValue>>(bytes, STATE_VALUE_BYTES_MAX)
             .map_err(|e| corrupt(what(), e))?;
@@ -96,17 +88,6 @@ impl Storage {
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-    }
-
-    /// The value written once at `version` under `key_hash`, which its [`CF_JMT_LATEST`] entry
-    /// (layouts 5 and 6) says is in [`CF_WRITE_ONCE`].
-    fn read_written_once(&self, version: Version, key_hash: KeyHash) -> Result<Option<OwnedValue>> {
-        self.written_once_at(version, key_hash)?.ok_or_else(|| {
-            corrupt(
-                format!("value {} written once at {version}", hex::encode(key_hash.0)),
-                "named by its latest entry, not stored",
-            )
-        })
     }
 
     /// The [`CF_WRITE_ONCE`] entry of `key_hash` at `version`, decoded; `None` if there is none.
