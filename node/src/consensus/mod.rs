@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ebl_ledger::{Hash, Keypair, TxBody};
+use ebl_ledger::Keypair;
+#[cfg(feature = "test-utils")]
+use ebl_ledger::{Hash, TxBody};
 use malachitebft_app_channel::app::net::PeerId as NetPeerId;
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
 use malachitebft_app_channel::app::types::Keypair as NetKeypair;
@@ -35,7 +37,9 @@ pub use config::EngineConfig;
 pub use driver::{CommitEvent, DriverSettings, DriverStats};
 
 /// A Byzantine validator's fault, for the fault tests and the attack suite (`tests/attacks`,
-/// which runs it in a test-only binary: `ebl-node` has no switch for any of these).
+/// which runs it in a test-only binary: `ebl-node` has no switch for any of these). Only with
+/// the `test-utils` feature; without it `Tamper` has no values (below).
+#[cfg(feature = "test-utils")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tamper {
     /// The header claims a state root that execution does not give (every block it builds).
@@ -46,24 +50,33 @@ pub enum Tamper {
     /// Every round, valid alternative blocks for the next height (and relabelled ones for the
     /// heights after it), with varied times, streamed for the rounds ahead whether or not it is
     /// their proposer (issue 29, attack (b)).
-    #[cfg(feature = "test-utils")]
     FloodAlternatives,
     /// Every round, a forged transaction batch (signatures that do not verify) and an oversized
     /// one over mempool gossip (attack (c)).
-    #[cfg(feature = "test-utils")]
     FloodBatches,
     /// Streams more than one valid block for each `(height, round)` it proposes (attack (d)).
-    #[cfg(feature = "test-utils")]
     Equivocate,
     /// Puts transactions of its own signed with a torsion component in `R` into every block it
     /// builds: valid under the ledger's rule, accepted by a cofactorless batch check only in some
     /// compositions (attack (e)).
-    #[cfg(feature = "test-utils")]
     TorsionSignature,
+}
+
+/// A production build has no fault to apply: no value of `Tamper` exists, so every
+/// `Option<Tamper>` a node is started with is `None` and no code that applies one is compiled.
+#[cfg(not(feature = "test-utils"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {}
+
+/// Nothing to apply in a production build (no `Tamper` exists).
+#[cfg(not(feature = "test-utils"))]
+fn tamper(fault: Tamper, _: &Keypair, _: &str, _: PreparedBlock) -> PreparedBlock {
+    match fault {}
 }
 
 /// Applies `tamper` to a block this node built; the header is made consistent with the change
 /// everywhere but in the fault itself.
+#[cfg(feature = "test-utils")]
 fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBlock) -> PreparedBlock {
     match fault {
         Tamper::WrongStateRoot => {
@@ -95,7 +108,6 @@ fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBl
             block.header.tx_root = ebl_ledger::block::tx_root(&block.txs);
         }
         // The validator-side attacks build valid blocks; what they do is in `driver::byzantine`.
-        #[cfg(feature = "test-utils")]
         Tamper::FloodAlternatives | Tamper::FloodBatches | Tamper::Equivocate | Tamper::TorsionSignature => {}
     }
     prepared
