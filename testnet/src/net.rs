@@ -533,21 +533,27 @@ fn route_through_relays(config: &Path, peers: &[String], production_limits: bool
 /// The `ebl-node` binary: `$EBL_NODE_BIN`, or beside this program (or one directory up, for a
 /// test executable under `target/debug/deps`).
 pub fn find_node_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("EBL_NODE_BIN") {
+    find_binary("ebl-node", "EBL_NODE_BIN")
+}
+
+/// The workspace binary `name`: the path in the environment variable `env`, or beside this
+/// program (or one directory up, for a test executable under `target/debug/deps`).
+pub fn find_binary(name: &str, env: &str) -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os(env) {
         return Ok(PathBuf::from(path));
     }
     let exe = std::env::current_exe()?;
     let mut dir = exe.parent();
     for _ in 0..2 {
         let Some(d) = dir else { break };
-        let candidate = d.join("ebl-node");
+        let candidate = d.join(name);
         if candidate.is_file() {
             return Ok(candidate);
         }
         dir = d.parent();
     }
     bail!(
-        "no ebl-node binary beside {} (build it with `cargo build -p ebl-node`, or set EBL_NODE_BIN)",
+        "no {name} binary beside {} (build the workspace with `cargo build --workspace`, or set {env})",
         exe.display()
     )
 }

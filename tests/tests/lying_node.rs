@@ -20,7 +20,7 @@ use ebl_ledger::dcsa::LcTerms;
 use ebl_node::testkit::TestNet;
 use serde_json::{json, Value};
 
-const DOCUMENT: &str = include_str!("fixtures/regularSTDExample.json");
+const DOCUMENT: &str = include_str!("../../ledger/tests/fixtures/dcsa/regularSTDExample.json");
 const WAIT: Duration = Duration::from_secs(30);
 
 /// The document with another reference (a second BL of the same carrier).
@@ -131,7 +131,11 @@ impl World {
         all.extend(["--json".to_string()]);
         all.extend(args.iter().map(|a| a.to_string()));
         tokio::task::spawn_blocking(move || {
-            let output = Command::new(env!("CARGO_BIN_EXE_ebl")).args(&all).output().expect("ebl runs");
+            let output =
+                Command::new(ebl_testnet::net::find_binary("ebl", "EBL_BIN").expect("the ebl binary"))
+                    .args(&all)
+                    .output()
+                    .expect("ebl runs");
             let stdout = String::from_utf8_lossy(&output.stdout).to_string();
             let json = serde_json::from_str(&stdout).unwrap_or(Value::String(stdout));
             (output.status.code().unwrap_or(-1), json)

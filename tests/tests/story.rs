@@ -52,17 +52,18 @@ impl Story {
         let genesis = self.genesis.clone();
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         tokio::task::spawn_blocking(move || {
-            let output = Command::new(env!("CARGO_BIN_EXE_ebl"))
-                .arg("--node")
-                .arg(&node)
-                .arg("--key")
-                .arg(&key_file)
-                .arg("--genesis")
-                .arg(&genesis)
-                .arg("--json")
-                .args(&args)
-                .output()
-                .expect("ebl runs");
+            let output =
+                Command::new(ebl_testnet::net::find_binary("ebl", "EBL_BIN").expect("the ebl binary"))
+                    .arg("--node")
+                    .arg(&node)
+                    .arg("--key")
+                    .arg(&key_file)
+                    .arg("--genesis")
+                    .arg(&genesis)
+                    .arg("--json")
+                    .args(&args)
+                    .output()
+                    .expect("ebl runs");
             let stdout = String::from_utf8_lossy(&output.stdout).to_string();
             Run {
                 code: output.status.code().unwrap_or(-1),
