@@ -45,11 +45,11 @@ use tokio::time::Instant;
 use crate::check::check_network;
 use crate::net::{copy, NetSpec, Testnet, START_TIMEOUT};
 use crate::report::{
-    cores, proc_field, BlockFigures, CheckFigures, CpuFigures, NodeMemory, Outcomes, Percentiles,
-    ReadFigures, RunReport, SecondPoint, SetupFigures, SyncFigures, VerifyFigures,
+    cores, BlockFigures, CheckFigures, CpuFigures, NodeMemory, Outcomes, Percentiles, ReadFigures, RunReport,
+    SecondPoint, SetupFigures, SyncFigures, VerifyFigures,
 };
 use crate::story::DOCUMENT;
-use crate::Ack;
+use crate::{procfs, Ack};
 
 /// Transactions one carrier issues (its nonce window and mempool quota are 1,000).
 const ISSUES_PER_CARRIER: usize = 900;
@@ -796,27 +796,10 @@ impl CpuSample {
     fn take(net: &Testnet, at: Duration) -> Option<CpuSample> {
         let mut cpu_seconds = 0.0;
         for i in 0..net.len() {
-            cpu_seconds += process_cpu_seconds(&net.process_id(i)?.to_string())?;
+            cpu_seconds += procfs::cpu_seconds(&net.process_id(i)?.to_string())?;
         }
         Some(CpuSample { at, cpu_seconds })
     }
-}
-
-/// User plus system time so far of process `pid` (a number, or `self`), every thread counted;
-/// `None` unless its `/proc/<pid>/stat` reads (Linux, the process running).
-pub(crate) fn process_cpu_seconds(pid: &str) -> Option<f64> {
-    let ticks_per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten()?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(stat_cpu_ticks(&stat)? as f64 / ticks_per_second as f64)
-}
-
-/// User plus system time, in clock ticks, of a `/proc/<pid>/stat` line: fields 14 and 15,
-/// counted after the command name's closing parenthesis (the name may hold spaces or one).
-fn stat_cpu_ticks(stat: &str) -> Option<u64> {
-    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    Some(user + system)
 }
 
 /// The nodes' CPU per successful transfer committed between two samples.
@@ -836,17 +819,15 @@ fn node_cpu(t: &Tracker, sent: usize, from: &CpuSample, to: &CpuSample) -> Optio
     })
 }
 
-/// Each node's peak and current resident set, from `/proc/<pid>/status`.
+/// Each node's peak and current resident set.
 fn memory(net: &Testnet) -> Vec<NodeMemory> {
     (0..net.len())
         .filter_map(|i| {
-            let pid = net.process_id(i)?;
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-            let field = |name: &str| proc_field(&status, name).map_or(0.0, |kb| kb / 1024.0);
+            let memory = procfs::memory(net.process_id(i)?)?;
             Some(NodeMemory {
                 node: net.node(i).name.clone(),
-                peak_mib: field("VmHWM:"),
-                rss_mib: field("VmRSS:"),
+                peak_mib: memory.peak_mib(),
+                rss_mib: memory.rss_mib(),
             })
         })
         .collect()
@@ -931,15 +912,6 @@ async fn sync_one(net: &mut Testnet, tracker: &Mutex<Tracker>) -> Result<SyncFig
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_time_is_read_past_the_command_name() {
-        // A command name with a space and a parenthesis; utime 1500 and stime 250 ticks.
-        let stat = "4242 (ebl-node (x) y) S 1 4242 4242 0 -1 4194560 9000 0 3 0 1500 250 0 0 20 0 38 0";
-        assert_eq!(stat_cpu_ticks(stat), Some(1750));
-        assert_eq!(stat_cpu_ticks("4242 (ebl-node) S 1 2"), None, "too few fields");
-        assert_eq!(stat_cpu_ticks("garbage"), None);
-    }
 
     #[test]
     fn node_cpu_counts_only_successful_commits_between_the_samples() {

@@ -9,6 +9,7 @@ pub mod check;
 pub mod control;
 pub mod load;
 pub mod net;
+pub mod procfs;
 pub mod relay;
 pub mod replay;
 pub mod report;

@@ -19,7 +19,6 @@ use ebl_node::storage::Storage;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::bench;
 
 /// What a replay measured.
 #[derive(Debug, Clone, Serialize)]
@@ -154,7 +153,7 @@ pub fn replay(chain: Chain, into: &Path, from: u64) -> Result<ReplayFigures> {
 
 /// User plus system time of this process so far, every thread counted.
 fn process_cpu_seconds() -> Result<f64> {
-    bench::process_cpu_seconds("self").context("/proc/self/stat does not give this process's CPU time")
+    crate::procfs::cpu_seconds("self").context("/proc/self/stat does not give this process's CPU time")
 }
 
 fn directory_bytes(dir: &Path) -> Result<u64> {

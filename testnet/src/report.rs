@@ -210,15 +210,8 @@ pub struct Machine {
 impl Machine {
     /// Reads what Linux says of this machine; unknown fields stay empty.
     pub fn probe() -> Self {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let cpu = cpuinfo
-            .lines()
-            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let memory_gib = proc_field(&meminfo, "MemTotal:").map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+        let cpu = crate::procfs::cpu_model().unwrap_or_default();
+        let memory_gib = crate::procfs::memory_total_gib().unwrap_or(0.0);
         let os = std::fs::read_to_string("/etc/os-release")
             .unwrap_or_default()
             .lines()
@@ -234,15 +227,6 @@ impl Machine {
             .unwrap_or_default();
         Machine { cores: cores(), cpu, memory_gib, os, rustc }
     }
-}
-
-/// The number after `field` in a `/proc` file such as `/proc/meminfo` or `/proc/<pid>/status`
-/// (in kB there), if present.
-pub fn proc_field(text: &str, field: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|n| n.parse::<f64>().ok())
 }
 
 /// Cores this process may use.

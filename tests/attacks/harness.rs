@@ -534,15 +534,9 @@ async fn resync(net: &Testnet, legit: &mut Legit, node: usize) {
     }
 }
 
-/// A node's memory, from `/proc/<pid>/status`: (VmRSS, VmHWM) in bytes.
+/// A node's memory: (VmRSS, VmHWM) in bytes.
 fn read_memory(pid: u32) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = text.lines().find(|l| l.starts_with(name))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb * 1024)
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    ebl_testnet::procfs::memory(pid).map(|m| (m.rss, m.peak))
 }
 
 /// Per node: (when, height) of each answered `/healthz`.
