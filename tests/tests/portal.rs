@@ -1184,7 +1184,8 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
         .expect("pasted");
     banker.find("#cosign-check").await.expect("review").click().await.expect("click");
     let summary = banker.wait_for_text("#cosign-summary", "Pledge to a bank", WAIT).await.expect("summary");
-    for expected in ["Consignee Import GmbH", "Trade Finance Bank", "125000000", "LC-2026-0042"] {
+    // The amount as the bank reads it: with its currency, in the page's language.
+    for expected in ["Consignee Import GmbH", "Trade Finance Bank", "USD", "1,250,000.00", "LC-2026-0042"] {
         assert!(summary.contains(expected), "missing {expected:?} in:\n{summary}");
     }
     screenshots(&banker, &shots, "cosign").await;
