@@ -2,7 +2,7 @@
 // that sign them here. The page offers what the ledger's rules allow as far as it can see them;
 // the ledger decides, and a refusal is shown with its code.
 
-import { has, t } from './i18n.js';
+import { has, named, t } from './i18n.js';
 import { sha256, toHex } from './ledger.js';
 import { NodeError, submit } from './session.js';
 
@@ -207,7 +207,7 @@ export function containerActions(status, session) {
     if (!mine) continue;
     out.push({
       type: 'LIFT_HOLD',
-      label: t('action.LIFT_HOLD_ONE', { id: hold.id, reason: hold.reason }),
+      label: ['action.LIFT_HOLD_ONE', { id: hold.id, reason: hold.reason }],
       key: `LIFT_HOLD-${hold.id}`,
       fields: [],
       build: () => ({ type: 'LIFT_HOLD', target, hold_id: hold.id }),
@@ -251,7 +251,7 @@ export function containerActions(status, session) {
         { name: 'driverId', kind: 'text', required: true, secret: true },
         { name: 'pickupCode', kind: 'text', secret: true },
         { name: 'sealNumbers', kind: 'text' },
-        { name: 'condition', kind: 'text', required: true, value: 'SOUND' },
+        { name: 'condition', kind: 'choice', choices: ['SOUND', 'DAMAGED'], value: 'SOUND' },
       ],
       build: async (v) => ({
         type: 'GATE_OUT',
@@ -298,10 +298,19 @@ async function fieldControl(field, session, formId, context) {
     for (const p of parties) {
       const option = document.createElement('option');
       option.value = p.party;
-      option.textContent = `${p.legalName} (${p.roles.join(', ')})`;
+      option.textContent = `${p.legalName} (${p.roles.map((r) => named('role', r)).join(t('common.listSeparator'))})`;
       control.append(option);
     }
     control.required = true;
+  } else if (field.kind === 'choice') {
+    control = document.createElement('select');
+    for (const choice of field.choices) {
+      const option = document.createElement('option');
+      option.value = choice;
+      option.textContent = named(field.name, choice);
+      control.append(option);
+    }
+    control.value = field.value;
   } else {
     control = document.createElement('input');
     control.type = field.kind === 'datetime' ? 'datetime-local' : field.kind === 'checkbox' ? 'checkbox' : field.secret ? 'password' : 'text';
@@ -337,9 +346,14 @@ export function showResult(p, outcome, text) {
   p.textContent = text;
 }
 
+/** A text to show again in another language: `[key, values]`. */
+export function say([key, values]) {
+  return t(key, values);
+}
+
 /**
- * Signs and submits an action (or hands it to its co-signers); returns the committed result's
- * text once the ledger applied it, else null.
+ * Signs and submits an action (or hands it to its co-signers); returns the committed result
+ * (`[key, values]`) once the ledger applied it, else null.
  */
 async function perform(action, session, form, result) {
   const formValues = values(form, action.fields);
@@ -387,30 +401,31 @@ export function showError(result, error) {
   else showResult(result, 'ERROR', t('outcome.ERROR', { message: error.message }));
 }
 
-/** Shows a committed (or pending) result; returns its text when the ledger applied it. */
+/** Shows a committed (or pending) result; returns it (`[key, values]`) when the ledger applied it. */
 export function report(result, status) {
   if (status.status !== 'COMMITTED') {
     showResult(result, 'PENDING', t('form.pending', { id: status.txId.slice(0, 16) }));
     return null;
   }
   if (status.outcome === 'SUCCESS') {
-    const text = t('form.committed', { height: status.height, id: status.txId.slice(0, 16) });
-    showResult(result, 'SUCCESS', text);
-    return text;
+    const done = ['form.committed', { height: status.height, id: status.txId.slice(0, 16) }];
+    showResult(result, 'SUCCESS', say(done));
+    return done;
   }
   showResult(result, status.outcome, t('form.refusedInBlock', { height: status.height, code: status.outcome }));
   return null;
 }
 
 /**
- * Appends to `card` the result of the party's last action on it (`notice`, if any) and an empty
- * area for its actions, which it returns.
+ * Appends to `card` the result of the party's last action on it (`notice`, if any: `{label,
+ * result}`, each `[key, values]`, shown in the page's language) and an empty area for its
+ * actions, which it returns.
  */
 export function actionArea(card, notice) {
   if (notice) {
     const p = document.createElement('p');
     p.className = 'action-result outcome';
-    showResult(p, 'SUCCESS', notice);
+    showResult(p, 'SUCCESS', `${say(notice.label)} — ${say(notice.result)}`);
     card.append(p);
   }
   const actions = document.createElement('div');
@@ -421,7 +436,7 @@ export function actionArea(card, notice) {
 
 /**
  * Renders the buttons of `actions` into `container`; a button opens its form, whose submit
- * signs and submits. `onDone(text)` runs after a committed success. `context`: defaults for forms
+ * signs and submits. `onDone(notice)` runs after a committed success (see `actionArea`). `context`: defaults for forms
  * (e.g. the BL's equipment references).
  */
 export function renderActions(container, actions, session, onDone, context = {}) {
@@ -439,7 +454,8 @@ export function renderActions(container, actions, session, onDone, context = {})
     button.type = 'button';
     button.className = 'secondary';
     button.dataset.action = key;
-    button.textContent = action.label || t(`action.${action.type}`);
+    const label = action.label || [`action.${action.type}`, {}];
+    button.textContent = say(label);
     button.addEventListener('click', async () => {
       const form = document.createElement('form');
       form.className = 'action-form';
@@ -474,7 +490,7 @@ export function renderActions(container, actions, session, onDone, context = {})
         submitButton.disabled = true;
         const done = await perform(action, session, form, result);
         submitButton.disabled = false;
-        if (done) await onDone(`${button.textContent} — ${done}`);
+        if (done) await onDone({ label, result: done });
       });
       slot.replaceChildren(form);
       const first = form.querySelector('input, select');

@@ -1,5 +1,8 @@
 // The portal: pages over the node's public REST API, one at a time by the URL's hash.
-import { fillDetails, formatTime, setLanguage, t, translatePage } from './i18n.js';
+import {
+  LANGUAGES, currentLanguage, failure, fillDetails, formatAmount, formatTime, initialLanguage, messageOf, named, setLanguage, t,
+  translatePage,
+} from './i18n.js';
 import { actionArea, renderActions, report, showError, showResult, titleActions } from './actions.js';
 import { blId, documentChecksum } from './ledger.js';
 import { containerCard, containerKey } from './release.js';
@@ -22,7 +25,11 @@ function partyName(named) {
 /** The genesis this browser checks proofs against (loaded once, kept in localStorage). */
 let anchor = loadAnchor();
 
-function showAnchor(error = '') {
+/** The last genesis file refused (an error), shown under the anchor until one loads. */
+let anchorError = null;
+
+function showAnchor(error = null) {
+  anchorError = error;
   const state = $('#anchor-state');
   state.dataset.anchor = anchor ? 'LOADED' : 'NONE';
   state.textContent = anchor
@@ -31,7 +38,7 @@ function showAnchor(error = '') {
   $('#anchor-forget').hidden = !anchor;
   const p = $('#anchor-error');
   p.hidden = !error;
-  p.textContent = error;
+  p.textContent = error ? t('anchor.bad', { message: messageOf(error) }) : '';
 }
 
 async function loadAnchorFile(event) {
@@ -41,10 +48,10 @@ async function loadAnchorFile(event) {
   try {
     anchor = parseGenesis(await file.text(), file.name);
     saveAnchor(anchor);
-    $('#anchor-file').value = '';
+    clearFile($('#anchor-file'));
     showAnchor();
   } catch (error) {
-    showAnchor(t('anchor.bad', { message: error.message }));
+    showAnchor(error);
   }
 }
 
@@ -69,8 +76,17 @@ async function loadCarriers() {
     option.textContent = carrier.dcsaPartyCode ? `${carrier.legalName} (${carrier.dcsaPartyCode})` : carrier.legalName;
     select.append(option);
   }
-  if (carriers.length === 0) showOutcome('ERROR', t('verify.noCarriers'));
+  if (carriers.length === 0) showVerification(() => showOutcome('ERROR', t('verify.noCarriers')));
   carriersLoaded = true;
+}
+
+/** What the Verify page shows last, as a function that draws it in the page's language (drawn
+ * again when the language changes). */
+let verification = null;
+
+function showVerification(draw) {
+  verification = draw;
+  draw();
 }
 
 function showOutcome(outcome, text, rows = []) {
@@ -99,10 +115,10 @@ async function verify(event) {
   const reference = $('#reference').value.trim();
   const file = $('#document').files[0];
   if (!carrier || !reference || !file) {
-    showOutcome('ERROR', t('verify.missing'));
+    showVerification(() => showOutcome('ERROR', t('verify.missing')));
     return;
   }
-  showOutcome('WORKING', t('verify.working'));
+  showVerification(() => showOutcome('WORKING', t('verify.working')));
   const text = await file.text();
   let checksum;
   let documentReference;
@@ -110,7 +126,7 @@ async function verify(event) {
     checksum = await documentChecksum(text);
     documentReference = JSON.parse(text).transportDocumentReference;
   } catch {
-    showOutcome('NOT_JSON', t('verify.notJson'));
+    showVerification(() => showOutcome('NOT_JSON', t('verify.notJson')));
     return;
   }
   const id = await blId(carrier, reference);
@@ -118,21 +134,27 @@ async function verify(event) {
   try {
     answer = await getJson(`/v1/verify/${id}?checksum=${checksum}`);
   } catch (error) {
-    showOutcome('ERROR', t('outcome.ERROR', { message: error.message }));
+    showVerification(() => showOutcome('ERROR', t('outcome.ERROR', { message: messageOf(error) })));
     return;
   }
+  const proof = answer.disclosed ? await checkProof(id, checksum, answer) : null;
+  showVerification(() => showAnswer({ answer, proof, checksum, id, reference, documentReference }));
+}
+
+/** Draws the node's answer to a verification and, when it disclosed the record, the proof check. */
+function showAnswer({ answer, proof, checksum, id, reference, documentReference }) {
   const outcome = outcomeOf(answer);
   const rows = [];
   const d = answer.disclosed;
   if (d) {
-    rows.push(['field.status', answer.status]);
+    rows.push(['field.status', named('status', answer.status)]);
     rows.push(['field.carrier', partyName(d.carrier)]);
     rows.push(['field.possessor', partyName(d.possessor)]);
     rows.push(['field.endorsee', d.endorsee ? partyName(d.endorsee) : t('field.endorseeBlank')]);
     rows.push(['field.lien', d.lienActive ? t('field.lienActive') : t('field.lienNone')]);
     rows.push(['field.updated', t('field.updatedAt', { height: d.updatedHeight, time: formatTime(d.updatedTimeMs) })]);
   } else if (answer.found) {
-    rows.push(['field.status', answer.status]);
+    rows.push(['field.status', named('status', answer.status)]);
   }
   if (documentReference && documentReference !== reference) {
     rows.push(['verify.reference', t('verify.referenceDiffers', { doc: documentReference, entered: reference })]);
@@ -140,18 +162,17 @@ async function verify(event) {
   rows.push(['field.checksum', checksum, true]);
   rows.push(['field.blId', id, true]);
   rows.push(['field.height', String(answer.height)]);
-  if (!d) {
+  if (!proof) {
     showOutcome(outcome, t(`outcome.${outcome}`), rows);
     return;
   }
-  const proof = await checkProof(id, checksum, answer);
   // Right under the status: whether this browser checked the answer matters as much as the answer.
-  rows.splice(1, 0, ['field.proof', proof.text]);
+  rows.splice(1, 0, ['field.proof', proofText(proof)]);
   let shown = outcome;
   let said = t(`outcome.${outcome}`);
   if (proof.failed) {
     shown = 'PROOF_FAILED';
-    said = t('outcome.PROOF_FAILED', { reason: proof.reason });
+    said = t('outcome.PROOF_FAILED', { reason: proofReason(proof) });
   } else if (proof.state !== 'CHECKED' && outcome === 'VERIFIED') {
     // Only a proof checked here against the trust anchor makes a title verified.
     shown = 'UNVERIFIED';
@@ -163,35 +184,70 @@ async function verify(event) {
   if (proof.code) dd.dataset.reason = proof.code;
 }
 
+/** The fields on which the node contradicts its proof, by the names the page gives them. */
+const LIE_FIELDS = {
+  status: 'field.status',
+  carrier: 'field.carrier',
+  possessor: 'field.possessor',
+  endorsee: 'field.endorsee',
+  lienActive: 'field.lien',
+  transportDocumentReference: 'verify.reference',
+};
+
+/** A value the node or its proof gives for a field, as the page shows it. */
+function lieValue(field, value) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return t(value ? 'common.yes' : 'common.no');
+  return field === 'status' ? named('status', value) : String(value);
+}
+
+/** Why the proof failed, in the page's language. */
+function proofReason(proof) {
+  if (proof.lies) {
+    const fields = proof.lies.map((l) => `${t(LIE_FIELDS[l.field] || l.field)} (${t('proof.nodeSays')} ${lieValue(l.field, l.node)}, ${t('proof.proofSays')} ${lieValue(l.field, l.proof)})`);
+    return t('proof.lied', { fields: fields.join('; ') });
+  }
+  return messageOf(proof.error);
+}
+
+/** What the page says of the proof check. */
+function proofText(proof) {
+  switch (proof.state) {
+    case 'NO_ANCHOR': return t('proof.noAnchor');
+    case 'SIGN_IN': return t('proof.signIn');
+    case 'NOT_A_PARTY': return t('proof.notAParty');
+    case 'CHECKED': {
+      const { result, names, file, total } = proof;
+      return t('proof.checked', { status: named('status', result.record.status), height: result.height, time: formatTime(result.timeMs), age: Math.round(result.ageMs / 1000), count: result.signers.length, total, names: names.join(t('common.listSeparator')), file });
+    }
+    default: return t('proof.failed', { reason: proofReason(proof) });
+  }
+}
+
 /**
  * Checks the ledger's proof bundle for the BL in this browser against the trust anchor, when a
  * party that may read it is signed in, and that the node's `answer` is what the proof proves:
- * `{state: CHECKED | FAILED | NO_ANCHOR | SIGN_IN | NOT_A_PARTY, text, failed, reason, code}`.
+ * `{state: CHECKED | FAILED | NO_ANCHOR | SIGN_IN | NOT_A_PARTY, failed, code, …}` with what
+ * `proofText` says of it: the proven result, or the error, or the node's lies.
  */
 async function checkProof(id, checksum, answer) {
-  if (!anchor) return { state: 'NO_ANCHOR', text: t('proof.noAnchor') };
-  if (!session) return { state: 'SIGN_IN', text: t('proof.signIn') };
+  if (!anchor) return { state: 'NO_ANCHOR' };
+  if (!session) return { state: 'SIGN_IN' };
   let bundle;
   try {
     bundle = await session.get(`/v1/bls/${id}/proof`);
   } catch (error) {
-    if (error.status === 403) return { state: 'NOT_A_PARTY', text: t('proof.notAParty') };
-    return { state: 'FAILED', failed: true, reason: error.message, text: t('proof.failed', { reason: error.message }) };
+    if (error.status === 403) return { state: 'NOT_A_PARTY' };
+    return { state: 'FAILED', failed: true, error };
   }
   try {
     const result = await verifyBlProof(bundle.bundle, anchor, id, checksum, Date.now(), proofAgeMaxMs());
     const lies = contradictions(answer, result.record, result.timeMs);
-    if (lies.length > 0) {
-      const reason = t('proof.lied', { fields: lies.map((l) => `${l.field} (${t('proof.nodeSays')} ${l.node}, ${t('proof.proofSays')} ${l.proof})`).join('; ') });
-      return { state: 'FAILED', failed: true, code: 'LIED', reason, text: t('proof.failed', { reason }) };
-    }
+    if (lies.length > 0) return { state: 'FAILED', failed: true, code: 'LIED', lies };
     const names = await Promise.all(result.signers.map((p) => session.nameOf(p)));
-    return {
-      state: 'CHECKED',
-      text: t('proof.checked', { status: result.record.status, height: result.height, time: formatTime(result.timeMs), age: Math.round(result.ageMs / 1000), count: result.signers.length, total: anchor.validators.length, names: names.join(', '), file: anchor.file }),
-    };
+    return { state: 'CHECKED', result, names, file: anchor.file, total: anchor.validators.length };
   } catch (error) {
-    return { state: 'FAILED', failed: true, code: error.code || 'UNTRUSTED', reason: error.message, text: t('proof.failed', { reason: error.message }) };
+    return { state: 'FAILED', failed: true, code: error.code || 'UNTRUSTED', error };
   }
 }
 
@@ -251,7 +307,7 @@ async function blCard(id) {
   // What the card shows: an event that changes none of it leaves the card (and an open form) be.
   card.dataset.digest = JSON.stringify([record, history.entries.length, live.notices.get(id) || '']);
   const title = document.createElement('h2');
-  title.textContent = `${record.transportDocumentReference} · ${record.status}`;
+  title.textContent = `${record.transportDocumentReference} · ${named('status', record.status)}`;
   const rel = document.createElement('p');
   rel.className = 'relations';
   rel.textContent = relations(record, session.party).join(' · ');
@@ -259,7 +315,7 @@ async function blCard(id) {
   fillDetails(facts, [
     ['mine.possessor', await session.nameOf(record.possessor)],
     ['field.endorsee', record.isToOrder ? (record.endorsee ? await session.nameOf(record.endorsee) : t('field.endorseeBlank')) : '—'],
-    ['field.lien', record.lien ? t('mine.lienBy', { bank: await session.nameOf(record.lien.bank) }) : t('field.lienNone')],
+    ['field.lien', record.lien ? t('mine.lienBy', { bank: await session.nameOf(record.lien.bank), amount: formatAmount(record.lien.amountMinor, record.lien.currency), expires: formatTime(record.lien.expiresAtMs) }) : t('field.lienNone')],
   ]);
   card.append(title, rel, facts);
   const actions = actionArea(card, live.notices.get(id));
@@ -271,8 +327,8 @@ async function blCard(id) {
     equipmentReferences = containers.filter((c) => !c.release).map((c) => c.equipmentReference);
     if (equipmentReferences.length === 0) open = open.filter((a) => a.type !== 'ISSUE_RELEASE_ORDER');
   }
-  renderActions(actions, open, session, async (text) => {
-    live.notices.set(id, text);
+  renderActions(actions, open, session, async (notice) => {
+    live.notices.set(id, notice);
     await refreshBl(id);
   }, { equipmentReferences });
   const timelineHeading = document.createElement('h3');
@@ -283,7 +339,7 @@ async function blCard(id) {
     const li = document.createElement('li');
     li.dataset.action = entry.actionCode;
     const actor = await session.nameOf(entry.actor);
-    li.textContent = t('mine.entry', { height: entry.height, time: formatTime(entry.timeMs), action: entry.actionCode, actor });
+    li.textContent = t('mine.entry', { height: entry.height, time: formatTime(entry.timeMs), action: named('code', entry.actionCode), actor });
     timeline.append(li);
   }
   card.append(timelineHeading, timeline);
@@ -326,8 +382,8 @@ async function refreshContainer(key) {
   const status = entry.status || (await session.get(`/v1/bls/${bl}/containers/${encodeURIComponent(eq)}`));
   entry.status = null;
   status.blId = bl;
-  const card = await containerCard(session, status, live.references.get(bl), live.notices.get(key), async (text) => {
-    live.notices.set(key, text);
+  const card = await containerCard(session, status, live.references.get(bl), live.notices.get(key), async (notice) => {
+    live.notices.set(key, notice);
     await refreshContainer(key);
   });
   const old = document.querySelector(`#release-board article.container[data-container="${key}"]`);
@@ -377,7 +433,7 @@ async function onReplayed() {
 function follow(fromHeight) {
   const mine = live;
   const report = (error) => {
-    if (!mine.controller.signal.aborted) mineError(t('outcome.ERROR', { message: error.message }));
+    if (!mine.controller.signal.aborted) mineError('outcome.ERROR', { message: messageOf(error) });
   };
   const onQuiet = mine.replayed ? () => {} : () => onReplayed().catch(report);
   session
@@ -388,10 +444,10 @@ function follow(fromHeight) {
     .catch(report)
     .then(() => {
       if (mine.controller.signal.aborted || live !== mine) return;
-      mineError(t('mine.reconnecting'));
+      mineError('mine.reconnecting');
       setTimeout(() => {
         if (live !== mine) return;
-        mineError('');
+        mineError(null);
         follow(mine.height + 1);
       }, 2000);
     });
@@ -403,42 +459,47 @@ function startLive() {
   follow(1);
 }
 
-function mineError(text) {
+/** The error shown on the "My bills of lading" page: `[key, values]`, or null for none. */
+let mineErrorShown = null;
+
+/** Shows the text of `key` (null: nothing) as the error of the "My bills of lading" page. */
+function mineError(key, values = {}) {
+  mineErrorShown = key ? [key, values] : null;
   const p = $('#mine-error');
-  p.hidden = !text;
-  p.textContent = text || '';
+  p.hidden = !key;
+  p.textContent = key ? t(key, values) : '';
 }
 
 async function signIn(event) {
   event.preventDefault();
-  mineError('');
+  mineError(null);
   const file = $('#key-file').files[0];
   if (!file) return;
   let key;
   try {
     key = await loadKey(await file.text());
   } catch (error) {
-    mineError(t('mine.badKey', { message: error.message }));
+    mineError('mine.badKey', { message: messageOf(error) });
     return;
   }
-  $('#key-file').value = '';
+  clearFile($('#key-file'));
   let chainId;
   try {
     ({ chainId } = await getJson('/v1/status'));
   } catch (error) {
-    mineError(t('outcome.ERROR', { message: error.message }));
+    mineError('outcome.ERROR', { message: messageOf(error) });
     return;
   }
   // With a trust anchor the page signs for the anchor's chain, not for what the node says.
   if (anchor && chainId !== anchor.chainId) {
-    mineError(t('mine.otherChain', { node: chainId, chain: anchor.chainId }));
+    mineError('mine.otherChain', { node: chainId, chain: anchor.chainId });
     return;
   }
   const candidate = new Session(key, chainId);
   try {
     await candidate.load();
   } catch {
-    mineError(t('mine.notRegistered', { party: key.party }));
+    mineError('mine.notRegistered', { party: key.party });
     return;
   }
   session = candidate;
@@ -462,16 +523,34 @@ function signOut() {
   $('#release-board').replaceChildren();
   $('#cosign-input').value = '';
   $('#cosign-review').replaceChildren();
-  mineError('');
+  mineError(null);
   showSession();
 }
 
 // ---- Co-signing -------------------------------------------------------------------------------
 
+/** A value of the action to co-sign as the page shows it: parties by name, amounts with their
+ * currency, times as dates, codes in words. */
+async function cosignValue(name, value, action) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return t(value ? 'common.yes' : 'common.no');
+  if (typeof value === 'string' && value.startsWith('ebl:')) return `${await session.nameOf(value)} (${value.slice(0, 16)}…)`;
+  if (name === 'amountMinor') return formatAmount(value, action.currency);
+  if (name.endsWith('Ms') && typeof value === 'number') return formatTime(value);
+  if (name === 'authority' || name === 'condition') return named(name, value);
+  if (Array.isArray(value)) return value.join(t('common.listSeparator'));
+  if (typeof value === 'object') {
+    // A container ({bl, equipmentReference}) or a hold target (the same, or {scope: BL, bl}).
+    const bl = typeof value.bl === 'string' ? `${value.bl.slice(0, 16)}…` : '';
+    return value.equipmentReference ? `${value.equipmentReference} (${bl})` : bl || JSON.stringify(value);
+  }
+  return String(value);
+}
+
 /** Shows what a transaction another party prepared asks this party to sign, with a button to
  * sign and submit it. The page recomputes the id from the body: it signs what it shows. */
 async function reviewCosign(event) {
-  event.preventDefault();
+  if (event) event.preventDefault();
   const out = $('#cosign-review');
   out.replaceChildren();
   const result = document.createElement('p');
@@ -480,22 +559,20 @@ async function reviewCosign(event) {
   let tx;
   try {
     tx = JSON.parse($('#cosign-input').value);
-    if (!tx || !tx.body || !tx.body.action) throw new Error(t('cosign.notTx'));
-    if (!tx.body.signers.includes(session.party)) throw new Error(t('cosign.notSigner'));
+    if (!tx || !tx.body || !tx.body.action) throw failure('cosign.notTx');
+    if (!tx.body.signers.includes(session.party)) throw failure('cosign.notSigner');
     await txId(tx.body);
   } catch (error) {
-    showResult(result, 'INVALID', error.message);
+    showResult(result, 'INVALID', messageOf(error));
     out.append(result);
     return;
   }
   const rows = [['cosign.action', t(`action.${tx.body.action.type}`)]];
   for (const [name, value] of Object.entries(tx.body.action)) {
     if (name === 'type') continue;
-    let shown = typeof value === 'string' ? value : JSON.stringify(value);
-    if (typeof value === 'string' && value.startsWith('ebl:')) shown = `${await session.nameOf(value)} (${value.slice(0, 16)}…)`;
-    rows.push([`field.${name}`, shown]);
+    rows.push([`field.${name}`, await cosignValue(name, value, tx.body.action)]);
   }
-  rows.push(['cosign.signers', (await Promise.all(tx.body.signers.map((p) => session.nameOf(p)))).join(', ')]);
+  rows.push(['cosign.signers', (await Promise.all(tx.body.signers.map((p) => session.nameOf(p)))).join(t('common.listSeparator'))]);
   const dl = document.createElement('dl');
   dl.id = 'cosign-summary';
   fillDetails(dl, rows);
@@ -590,6 +667,8 @@ async function refreshNetwork() {
         td.textContent = String(value);
         tr.append(td);
       }
+      // A refusal shows its stable code (docs/rest-api.md); a success, in words.
+      if (values[2] === 'SUCCESS') tr.lastChild.textContent = t('network.success');
       tr.lastChild.dataset.outcome = values[2];
       txBody.append(tr);
     }
@@ -598,6 +677,71 @@ async function refreshNetwork() {
     error.hidden = false;
     error.textContent = t('network.unreachable');
   }
+}
+
+// ---- Language and file pickers ----------------------------------------------------------------
+
+/** The switch in the header: one button per language, named in that language, the current one
+ * pressed. */
+function showLanguages() {
+  const group = $('#languages');
+  group.replaceChildren();
+  for (const [lang, name] of Object.entries(LANGUAGES)) {
+    if (group.children.length) group.append(document.createTextNode(' / '));
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.lang = lang;
+    button.dataset.lang = lang;
+    button.textContent = name;
+    button.setAttribute('aria-pressed', String(lang === currentLanguage()));
+    button.addEventListener('click', () => switchLanguage(lang));
+    group.append(button);
+  }
+}
+
+/** Speaks `lang` from now on (kept in this browser) and draws every page again in it; the
+ * signed-in session, the trust anchor and the last verification stay. `body[data-language]`
+ * names the language once everything is drawn. */
+async function switchLanguage(lang) {
+  setLanguage(lang, true);
+  document.body.dataset.language = '';
+  translatePage();
+  showLanguages();
+  showFileNames();
+  showAnchor(anchorError);
+  if (verification) verification();
+  if (mineErrorShown) mineError(...mineErrorShown);
+  showSession();
+  try {
+    if (live && live.replayed) {
+      await renderMine();
+      await renderBoard();
+    } else if (live) {
+      $('#my-bls').replaceChildren(document.createTextNode(t('mine.loading')));
+    }
+    const review = $('#cosign-review .action-result');
+    if (session && review && review.hidden) await reviewCosign();
+    if (!$('#page-network').hidden) await refreshNetwork();
+  } catch (error) {
+    mineError('outcome.ERROR', { message: messageOf(error) });
+  }
+  document.body.dataset.language = currentLanguage();
+}
+
+/** Shows beside a file picker the name of the file chosen, or that none is. The picker's own
+ * button and text are the browser's, in the browser's language: the page draws its own. */
+function showFileName(input) {
+  const name = document.querySelector(`.file-name[data-for="${input.id}"]`);
+  if (name) name.textContent = input.files && input.files[0] ? input.files[0].name : t('file.none');
+}
+
+function showFileNames() {
+  for (const input of document.querySelectorAll('input[type="file"]')) showFileName(input);
+}
+
+function clearFile(input) {
+  input.value = '';
+  showFileName(input);
 }
 
 // ---- Pages -----------------------------------------------------------------------------------
@@ -614,23 +758,29 @@ function route() {
     else link.removeAttribute('aria-current');
   }
   clearInterval(networkTimer);
-  if (page === 'verify') loadCarriers().catch((error) => showOutcome('ERROR', t('outcome.ERROR', { message: error.message })));
+  if (page === 'verify') loadCarriers().catch((error) => showVerification(() => showOutcome('ERROR', t('outcome.ERROR', { message: messageOf(error) }))));
   if (page === 'network') {
     refreshNetwork();
     networkTimer = setInterval(refreshNetwork, 2000);
   }
 }
 
-setLanguage(new URLSearchParams(location.search).get('lang') || 'en');
+setLanguage(initialLanguage());
 translatePage();
+showLanguages();
+for (const input of document.querySelectorAll('input[type="file"]')) {
+  input.addEventListener('change', () => showFileName(input));
+}
+showFileNames();
 showAnchor();
-$('#anchor-form').addEventListener('submit', (event) => loadAnchorFile(event).catch((error) => showAnchor(error.message)));
+$('#anchor-form').addEventListener('submit', (event) => loadAnchorFile(event).catch((error) => showAnchor(error)));
 $('#anchor-forget').addEventListener('click', dropAnchor);
 $('#verify-form').addEventListener('submit', verify);
 $('#document').addEventListener('change', prefillReference);
 $('#sign-in-form').addEventListener('submit', signIn);
 $('#sign-out').addEventListener('click', signOut);
-$('#cosign-form').addEventListener('submit', (event) => reviewCosign(event).catch((error) => mineError(error.message)));
+$('#cosign-form').addEventListener('submit', (event) => reviewCosign(event).catch((error) => mineError('outcome.ERROR', { message: messageOf(error) })));
 window.addEventListener('hashchange', route);
 route();
+document.body.dataset.language = currentLanguage();
 document.body.dataset.ready = 'true';

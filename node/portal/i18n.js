@@ -1,5 +1,6 @@
-// Every text the portal shows, by language. Add a language by adding a table with the same
-// keys (for example `zh` for Chinese); `t` falls back to English for a missing key.
+// Every text the portal shows, by language: English (`en`) and Simplified Chinese (`zh-CN`), with
+// the same keys (a test compares them). Add a language by adding a table with the same keys and its
+// name to LANGUAGES; `t` falls back to English for a missing key.
 const TEXTS = {
   en: {
     'app.title': 'eBL Ledger',
@@ -8,7 +9,7 @@ const TEXTS = {
     'nav.network': 'Network',
     'nav.mine': 'My bills of lading',
     'nav.release': 'Release board',
-    'mine.lienBy': 'held by {bank}',
+    'mine.lienBy': 'held by {bank}: {amount}, until {expires}',
     'actions.heading': 'What you can do now',
     'action.TRANSFER': 'Transfer possession',
     'action.ENDORSE': 'Endorse to a party',
@@ -61,10 +62,10 @@ const TEXTS = {
     'field.hold_id': 'Hold',
     'field.bank': 'Bank',
     'field.amount': 'Amount (e.g. 1250000.00)',
-    'field.amountMinor': 'Amount (minor units)',
+    'field.amountMinor': 'Amount',
     'field.currency': 'Currency (ISO 4217)',
     'field.expires': 'Expires',
-    'field.expiresAtMs': 'Expires (ms since 1970)',
+    'field.expiresAtMs': 'Expires',
     'field.financeReference': 'Facility or letter-of-credit reference',
     'field.reason': 'Reason',
     'field.equipmentReferences': 'Containers (equipment references, comma-separated)',
@@ -230,15 +231,526 @@ const TEXTS = {
     'network.outcome': 'Outcome',
     'network.unreachable': 'The node does not answer.',
     'common.unknownName': 'unregistered party',
+    'common.listSeparator': ', ',
+    'nav.label': 'Pages',
+    'lang.label': 'Language',
+    'file.choose': 'Choose file',
+    'file.none': 'No file chosen',
+    'common.yes': 'yes',
+    'common.no': 'no',
+    'network.success': 'SUCCESS',
+    'field.party': 'Party',
+    'field.endorseeMayEndorse': 'May endorse further',
+    'field.validFromMs': 'Valid from',
+    'field.validUntilMs': 'Valid until',
+    'field.slotStartMs': 'Pickup slot from',
+    'field.slotEndMs': 'Pickup slot until',
+    'field.driverIdHash': 'Driver identifier (hash)',
+    'field.pickupCodeHash': 'Pickup code (hash)',
+    'field.authority': 'Authority',
+    'field.paper_bl_number': 'Paper bill of lading number',
+    'condition.SOUND': 'sound',
+    'condition.DAMAGED': 'damaged',
+    'authority.CUSTOMS': 'customs',
+    'authority.TERMINAL': 'terminal',
+    'role.CARRIER': 'carrier',
+    'role.BANK': 'bank',
+    'role.CUSTOMS': 'customs',
+    'role.TERMINAL': 'terminal',
+    'role.TRADER': 'trader',
+    'role.HAULIER': 'haulier',
+    'role.REGISTRAR': 'registrar',
+    // A BL's status and its history's action codes: English shows the DCSA codes themselves.
+    'status.ISSUED': 'ISSUED',
+    'status.PENDING_SURRENDER_FOR_DELIVERY': 'PENDING_SURRENDER_FOR_DELIVERY',
+    'status.PENDING_SURRENDER_FOR_AMENDMENT': 'PENDING_SURRENDER_FOR_AMENDMENT',
+    'status.SURRENDERED_FOR_DELIVERY': 'SURRENDERED_FOR_DELIVERY',
+    'status.VOIDED': 'VOIDED',
+    'status.SWITCHED_TO_PAPER': 'SWITCHED_TO_PAPER',
+    'code.REGISTER_PARTY': 'REGISTER_PARTY',
+    'code.SET_PARTY_ROLES': 'SET_PARTY_ROLES',
+    'code.SUSPEND_PARTY': 'SUSPEND_PARTY',
+    'code.REINSTATE_PARTY': 'REINSTATE_PARTY',
+    'code.ISSUE': 'ISSUE',
+    'code.TRANSFER': 'TRANSFER',
+    'code.ENDORSE': 'ENDORSE',
+    'code.ENDORSE_TO_ORDER': 'ENDORSE_TO_ORDER',
+    'code.BLANK_ENDORSE': 'BLANK_ENDORSE',
+    'code.SIGN': 'SIGN',
+    'code.REJECT': 'REJECT',
+    'code.SURRENDER_FOR_DELIVERY': 'SURRENDER_FOR_DELIVERY',
+    'code.SURRENDER_FOR_AMENDMENT': 'SURRENDER_FOR_AMENDMENT',
+    'code.SACC': 'SACC',
+    'code.SREJ': 'SREJ',
+    'code.REISSUE': 'REISSUE',
+    'code.SWITCH_TO_PAPER': 'SWITCH_TO_PAPER',
+    'code.CREATE_LIEN': 'CREATE_LIEN',
+    'code.RELEASE_LIEN': 'RELEASE_LIEN',
+    'code.ISSUE_RELEASE_ORDER': 'ISSUE_RELEASE_ORDER',
+    'code.SETTLE_CHARGES': 'SETTLE_CHARGES',
+    'code.PLACE_HOLD': 'PLACE_HOLD',
+    'code.LIFT_HOLD': 'LIFT_HOLD',
+    'code.DELEGATE_RELEASE': 'DELEGATE_RELEASE',
+    'code.REVOKE_RELEASE': 'REVOKE_RELEASE',
+    'code.ASSIGN_PICKUP': 'ASSIGN_PICKUP',
+    'code.GATE_OUT': 'GATE_OUT',
+    'code.EMPTY_RETURN': 'EMPTY_RETURN',
+    // Why the browser refuses a key, a genesis file, a transaction or a proof.
+    'err.notHex': 'not hex: {value}',
+    'err.notParty': 'not a party id: {value}',
+    'err.notPem': 'not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)',
+    'err.notSigned': 'a signer has not signed yet',
+    'err.otherTx': 'the node reports transaction {node}, but this page signed {page}',
+    'err.txChain': 'this transaction is for chain {tx}, not {session}',
+    'err.notU32': 'not a u32: {value}',
+    'err.notU64': 'not a u64: {value}',
+    'err.notString': 'not a string: {value}',
+    'err.notHash': '{name} is not 64 hex characters',
+    'err.notList': '{name} is not a list',
+    'err.notOneOf': '{name} is not one of {values}',
+    'err.notBool': '{name} is not true or false',
+    'err.notContainer': '{name} is not a container',
+    'err.notHoldTarget': '{name} is neither a CONTAINER nor a BL hold target',
+    'err.fieldType': 'unknown field type {type}',
+    'err.cannotSign': 'the portal cannot sign a {type} transaction',
+    'err.noSigner': 'a transaction needs a signer',
+    'err.notASigner': '{party} is not a signer of this transaction',
+    'err.truncated': 'the proof bundle is truncated',
+    'err.outOfRange': 'a number in the proof bundle is out of range',
+    'err.optionTag': 'bad option tag in the proof bundle',
+    'err.listTooLong': 'a list in the proof bundle is too long',
+    'err.notBlBundle': 'the proof bundle is not of a BL record',
+    'err.sibling': 'bad sibling in the proof bundle',
+    'err.trailing': 'the proof bundle has trailing bytes',
+    'err.noValue': 'the bundle does not prove a value',
+    'err.otherKey': 'the proof is for another key',
+    'err.otherValue': 'the proof is for another value',
+    'err.notUnderRoot': 'the value is not under the header\'s state root',
+    'err.headerChain': 'the header is of chain {chain}',
+    'err.certHeight': 'the certificate is for another height',
+    'err.certBlock': 'the certificate is for another block',
+    'err.powersSum': 'the trusted validators\' voting powers do not add up',
+    'err.notValidator': '{party} is not a validator',
+    'err.signedTwice': '{party} signed twice',
+    'err.badSignature': 'the signature of {party} does not verify',
+    'err.noQuorum': 'signers hold {signed} of {total} voting power',
+    'err.recordStatus': 'the proven record has an unknown status',
+    'err.recordTrailing': 'the proven record has trailing bytes',
+    'err.noAnchor': 'no trust anchor: load the network\'s genesis file',
+    'err.otherBl': 'the proof is of another BL',
+    'err.otherChecksum': 'the proven record holds another document checksum',
+    'err.stale': 'stale proof: block {height} of {time} is {age} s old, more than the {max} s accepted; the node may be replaying an old state',
+    'err.genesisSize': 'the file is larger than {max} bytes',
+    'err.genesisNotJson': 'the file is not JSON',
+    'err.genesisNoChain': 'the file names no chain id',
+    'err.genesisNoValidator': 'the file names no validator',
+    'err.genesisNoParty': 'a validator has no party id (ebl:<64 hex>)',
+    'err.genesisPower': 'the voting power of {party} is not a whole number this browser adds exactly',
+    'err.genesisTwice': 'validator {party} is named twice',
+    'err.genesisOverflow': 'the validators\' voting powers overflow',
+    'err.genesisNoPower': 'the validators hold no voting power',
+  },
+  'zh-CN': {
+    'app.title': '电子提单账本',
+    'app.tagline': '共享、签名账本上的电子提单',
+    'nav.verify': '提单核验',
+    'nav.network': '网络',
+    'nav.mine': '我的提单',
+    'nav.release': '放货看板',
+    'mine.lienBy': '已质押给{bank}：{amount}，至{expires}',
+    'actions.heading': '您现在可以办理',
+    'action.TRANSFER': '转让占有',
+    'action.ENDORSE': '记名背书',
+    'action.ENDORSE_TO_ORDER': '指示背书',
+    'action.BLANK_ENDORSE': '空白背书',
+    'action.SIGN': '确认占有',
+    'action.REJECT_TRANSFER': '拒收转让',
+    'action.SURRENDER_FOR_DELIVERY': '交单提货',
+    'action.SURRENDER_FOR_AMENDMENT': '交单更正',
+    'action.ACCEPT_SURRENDER': '接受交单',
+    'action.REJECT_SURRENDER': '拒绝交单',
+    'action.SWITCH_TO_PAPER': '转为纸质提单',
+    'action.CREATE_LIEN': '向银行质押（设立留置权）',
+    'action.RELEASE_LIEN': '解除质押',
+    'action.ISSUE_RELEASE_ORDER': '集装箱放行',
+    'action.SETTLE_CHARGES': '登记费用已结清',
+    'action.PLACE_HOLD': '设置扣留',
+    'action.LIFT_HOLD': '解除扣留',
+    'action.LIFT_HOLD_ONE': '解除扣留 {id}（{reason}）',
+    'action.DELEGATE_RELEASE': '转委托提货权',
+    'action.REVOKE_RELEASE': '撤销放货',
+    'action.ASSIGN_PICKUP': '安排提货',
+    'action.GATE_OUT': '登记出闸',
+    'action.EMPTY_RETURN': '登记还空箱',
+    'action.SUSPEND_PARTY': '暂停参与方',
+    'action.REINSTATE_PARTY': '恢复参与方',
+    'help.TRANSFER': '将本提单的占有转给另一参与方。对方可在其下一步操作中拒收。',
+    'help.ENDORSE': '指定有权提货的参与方；在您转让之前，提单仍由您占有。对方不得再背书。',
+    'help.ENDORSE_TO_ORDER': '指定本提单凭其指示的参与方；提单仍由您占有。对方可再背书。',
+    'help.BLANK_ENDORSE': '清除被背书人：本提单成为不记名单据，谁占有它谁就享有所有权。',
+    'help.REJECT_TRANSFER': '将本提单退回给向您转让的参与方。',
+    'help.SURRENDER_FOR_DELIVERY': '将本提单交回签发承运人以提取货物。承运人接受或拒绝。',
+    'help.ACCEPT_SURRENDER': '接受交单：本提单即告用尽，交单方取得提货权。',
+    'help.REJECT_SURRENDER': '将本提单退回给交单方。',
+    'help.CREATE_LIEN': '将本提单质押给为该批货物融资的银行。只有有权提货的参与方（即可以交单的一方：持有提单的被背书人、持有空白背书提单的任何人、持有记名提单的收货人）才能质押。银行联署；质押有效期间，其他银行不得再设质押，交单须经该银行签名。',
+    'help.RELEASE_LIEN': '放弃您对本提单的质押权。',
+    'help.ISSUE_RELEASE_ORDER': '将本已交单提单下的集装箱放行给交单方，在码头提货。',
+    'help.PLACE_HOLD': '在解除扣留之前，禁止该集装箱离开码头。',
+    'help.DELEGATE_RELEASE': '将您对该集装箱的提货权转委托给另一参与方（货代或拖车公司）。',
+    'help.ASSIGN_PICKUP': '将提货绑定到车辆、司机和时段。司机证件号和提货码在本浏览器中计算哈希值。',
+    'help.GATE_OUT': '登记该集装箱已离开码头（出场设备交接单）。车辆和司机须与提货安排一致。',
+    'help.EMPTY_RETURN': '登记空箱已归还（进场设备交接单）。',
+    'help.REVOKE_RELEASE': '撤回对该集装箱的放行。',
+    'help.SETTLE_CHARGES': '登记该集装箱的运费及相关费用已付清。',
+    'form.cancel': '取消',
+    'field.to': '接收方',
+    'field.bl': '提单',
+    'field.container': '集装箱',
+    'field.target': '扣留对象',
+    'field.hold_id': '扣留编号',
+    'field.bank': '银行',
+    'field.amount': '金额（例如 1250000.00）',
+    'field.amountMinor': '金额',
+    'field.currency': '币种（ISO 4217）',
+    'field.expires': '到期时间',
+    'field.expiresAtMs': '到期时间',
+    'field.financeReference': '授信或信用证编号',
+    'field.reason': '原因',
+    'field.equipmentReferences': '集装箱（箱号，以逗号分隔）',
+    'field.terminal': '码头',
+    'field.validFrom': '有效期自',
+    'field.validUntil': '有效期至',
+    'field.chargesSettled': '运费及相关费用已结清',
+    'field.declarationNumber': '报关单号（可选）',
+    'field.truckPlate': '车牌号',
+    'field.driverId': '司机证件号（仅其哈希值上链）',
+    'field.slotStart': '提货时段开始',
+    'field.slotEnd': '提货时段结束',
+    'field.pickupCode': '一次性提货码（可选；仅其哈希值上链）',
+    'field.sealNumbers': '铅封号（以逗号分隔）',
+    'field.condition': '箱况',
+    'field.damageNotes': '残损记录',
+    'form.choose': '请选择…',
+    'form.sign': '签名并提交',
+    'form.signing': '正在本浏览器中签名并提交…',
+    'form.invalid': '请检查此项：{field}。',
+    'form.badTime': '请输入日期和时间。',
+    'form.badAmount': '请输入大于零的金额，最多两位小数。',
+    'form.committed': '完成：已在区块 {height} 上链（交易 {id}…）。',
+    'form.pending': '已提交，尚未上链（交易 {id}…）。',
+    'form.refused': '被拒绝：{code}：{message}',
+    'form.refusedInBlock': '账本在区块 {height} 拒绝了该交易：{code}。',
+    'form.needsCosigner': '您已签名。还需{names}联署：请将下方的请求发送给对方，对方登录后将其粘贴到“联署交易”中。',
+    'form.cosignRequest': '联署请求',
+    'cosign.heading': '联署交易',
+    'cosign.intro': '粘贴其他参与方发给您的联署请求。本页会如实显示请求内容；只有在您确认后才会签名。',
+    'cosign.input': '联署请求（JSON）',
+    'cosign.review': '查看',
+    'cosign.sign': '联署并提交',
+    'cosign.action': '操作',
+    'cosign.signers': '签名方',
+    'cosign.notTx': '这不是一笔交易。',
+    'cosign.notSigner': '这笔交易没有将您列为签名方。',
+    'release.heading': '放货看板',
+    'release.intro': '按账本记录显示您的提单及您所在码头的集装箱。看板实时跟随账本更新。',
+    'release.signIn': '请先用您的参与方密钥登录（我的提单）。',
+    'release.empty': '您还没有已放行的集装箱。',
+    'release.bl': '提单',
+    'release.rightHolder': '提货权人',
+    'release.delegatedFrom': '委托来源',
+    'release.terminal': '码头',
+    'release.valid': '有效期',
+    'release.validRange': '{from} 至 {until}',
+    'release.charges': '费用',
+    'release.settled': '已结清',
+    'release.unsettled': '未结清',
+    'release.holds': '扣留',
+    'release.noHolds': '无',
+    'release.hold': '扣留 {id}：{authority}（{by}），{reason}，报关单号 {declaration}',
+    'release.pickup': '提货安排',
+    'release.pickupValue': '车辆 {truck}，{from} 至 {until}',
+    'release.gateOut': '出闸',
+    'release.gateOutValue': '{time}，车辆 {truck}，铅封 {seals}，箱况{condition}',
+    'release.emptyReturn': '还空箱',
+    'release.emptyReturnValue': '{time}，{notes}',
+    'release.revoked': '已撤销',
+    'release.NOT_RELEASED': '未放行',
+    'release.RELEASE_ORDERED': '已签发放货指令',
+    'release.HELD': '扣留中',
+    'release.AVAILABLE': '可提货',
+    'release.PICKUP_ASSIGNED': '已安排提货',
+    'release.GATED_OUT': '已出闸',
+    'release.EMPTY_RETURNED': '已还空箱',
+    'release.REVOKED': '已撤销',
+    'release.EXPIRED': '已过期',
+    'mine.heading': '我的提单',
+    'mine.keyIntro': '请用您的参与方密钥登录（PKCS#8 PEM 文件，即 `ebl keygen` 生成的文件）。密钥只保留在本浏览器标签页中：不会上传或存储，每个请求都在本页签名。',
+    'mine.keyFile': '参与方密钥（PEM 文件）',
+    'mine.signIn': '登录',
+    'mine.signOut': '退出登录',
+    'mine.signedInAs': '已登录：{name}（{party}）',
+    'mine.notRegistered': '此密钥不是本账本的已登记参与方（{party}）。',
+    'mine.badKey': '此文件不是 PKCS#8 PEM 格式的 ed25519 私钥：{message}',
+    'mine.empty': '目前还没有列明您的提单。',
+    'mine.loading': '正在读取您的提单…',
+    'mine.reconnecting': '与节点的连接已断开，稍后将重新跟随账本…',
+    'mine.youPossess': '您持有此提单',
+    'mine.youEndorsee': '您是被背书人',
+    'mine.youIssued': '您签发了此提单',
+    'mine.youLien': '您对其享有质押权',
+    'mine.youShipper': '您是托运人',
+    'mine.youConsignee': '您是收货人',
+    'mine.possessor': '持有人',
+    'mine.timeline': '流转记录',
+    'mine.entry': '区块 {height} · {time} · {action}，操作方：{actor}',
+    'anchor.heading': '信任锚',
+    'anchor.intro': '网络的创世文件列明了它的链和验证节点。本页依据它核验每一份证明，绝不依据被查询节点对自身的说法。请向网络运营方索取，不要从节点获取。',
+    'anchor.file': '创世文件（JSON）',
+    'anchor.load': '载入信任锚',
+    'anchor.forget': '清除信任锚',
+    'anchor.loaded': '信任锚：已从 {file} 载入，链 {chain}，{count} 个验证节点。',
+    'anchor.none': '尚未载入信任锚：本页暂时无法核验任何内容。',
+    'anchor.bad': '此创世文件不能作为信任锚：{message}',
+    'mine.otherChain': '此节点位于链 {node}，而您的信任锚是链 {chain}。请登录您所在网络的节点。',
+    'network.anchor': '信任锚',
+    'network.noAnchor': '未载入（见提单核验页）：下列验证节点仅为该节点的自述',
+    'network.anchorMatches': '此节点报告的链和验证节点与 {file} 一致',
+    'network.anchorDiffers': '此节点报告的链或验证节点集合与 {file} 不同：切勿信赖',
+    'verify.heading': '核验提单',
+    'verify.intro': '将运输单据与账本比对。单据留在您的浏览器中：只发送其校验和。',
+    'verify.carrier': '签发承运人',
+    'verify.reference': '运输单据编号',
+    'verify.document': 'DCSA 运输单据（JSON 文件）',
+    'verify.submit': '核验',
+    'verify.working': '正在核验…',
+    'verify.noCarriers': '本账本未登记任何承运人。',
+    'verify.missing': '请选择承运人、输入单据编号并选择单据文件。',
+    'verify.notJson': '此文件不是 JSON 文档，因此不可能是 DCSA 运输单据。',
+    'verify.referenceDiffers': '单据中的编号是 {doc}，而不是 {entered}。',
+    'outcome.VERIFIED': '核验通过：此单据就是账本上的提单，且仍然有效。',
+    'outcome.MISMATCH': '与账本记录不符：此文件与该编号下登记的提单不一致。切勿信赖。',
+    'outcome.UNKNOWN': '未找到：账本上没有该承运人签发的此编号提单。',
+    'outcome.SURRENDERED': '已交单：此提单已为提货交回，不再代表货物所有权。',
+    'outcome.VOID': '已作废：此提单已作废，不代表任何货物所有权。',
+    'outcome.PAPER': '已转为纸质提单：此电子提单已被纸质提单取代。',
+    'outcome.ERROR': '节点无法应答：{message}',
+    'outcome.PROOF_FAILED': '切勿信赖此结果：节点为其提供的证明未通过核验（{reason}）。',
+    'outcome.UNVERIFIED': '未经核验：节点称此单据是账本上有效的提单，但本浏览器尚未核验账本的证明（见下文）。切勿仅凭节点一面之词。',
+    'field.proof': '账本证明',
+    'proof.noAnchor': '未核验：没有信任锚。请在上方载入网络的创世文件（只需一次，本浏览器会保存），本页即依据其验证节点核验账本的证明。',
+    'proof.signIn': '未核验：请以本提单的参与方、其银行或海关的身份登录（我的提单），本页将自行核验账本的证明。',
+    'proof.notAParty': '未核验：证明只提供给本提单的参与方、其银行和海关。',
+    'proof.checked': '已在本浏览器中依据您的信任锚（{file}）核验：该记录（{status}，本单据的校验和）位于区块 {height}（{time}，{age} 秒前）的状态根之下，由 {total} 个验证节点中的 {count} 个认证（{names}）',
+    'proof.lied': '节点的回答与验证节点签名的证明相矛盾：{fields}',
+    'proof.nodeSays': '节点称',
+    'proof.proofSays': '证明显示',
+    'proof.failed': '失败：{reason}',
+    'field.status': '状态',
+    'field.carrier': '签发承运人',
+    'field.possessor': '当前持有人',
+    'field.endorsee': '被背书人',
+    'field.endorseeBlank': '无（空白背书）',
+    'field.lien': '质押',
+    'field.lienActive': '有效：一家银行对本提单享有质押权',
+    'field.lienNone': '无',
+    'field.updated': '最近变更',
+    'field.updatedAt': '区块 {height}，{time}',
+    'field.checksum': '单据校验和（SHA-256，RFC 8785）',
+    'field.blId': '账本编号',
+    'field.height': '应答所依据的区块',
+    'network.heading': '网络',
+    'network.chain': '链',
+    'network.height': '区块高度',
+    'network.time': '最新区块时间',
+    'network.mempool': '待处理交易',
+    'network.validators': '验证节点',
+    'network.recent': '最近区块',
+    'network.rate': '上链速率',
+    'network.rateValue': '最近 {blocks} 个区块平均每秒 {rate} 笔交易',
+    'network.block': '区块',
+    'network.blockTime': '时间',
+    'network.proposed': '提议了区块 {height}',
+    'network.silent': '最近 {count} 个区块中没有它提议的',
+    'network.power': '投票权 {power}',
+    'network.txs': '交易数',
+    'network.refused': '被拒绝',
+    'network.recentTxs': '最近交易',
+    'network.tx': '交易',
+    'network.outcome': '结果',
+    'network.unreachable': '节点无应答。',
+    'common.unknownName': '未登记的参与方',
+    'common.listSeparator': '、',
+    'nav.label': '页面',
+    'lang.label': '语言',
+    'file.choose': '选择文件',
+    'file.none': '未选择文件',
+    'common.yes': '是',
+    'common.no': '否',
+    'network.success': '成功',
+    'field.party': '参与方',
+    'field.endorseeMayEndorse': '可再背书',
+    'field.validFromMs': '有效期自',
+    'field.validUntilMs': '有效期至',
+    'field.slotStartMs': '提货时段开始',
+    'field.slotEndMs': '提货时段结束',
+    'field.driverIdHash': '司机证件号（哈希值）',
+    'field.pickupCodeHash': '提货码（哈希值）',
+    'field.authority': '扣留机关',
+    'field.paper_bl_number': '纸质提单号',
+    'condition.SOUND': '完好',
+    'condition.DAMAGED': '有残损',
+    'authority.CUSTOMS': '海关',
+    'authority.TERMINAL': '码头',
+    'role.CARRIER': '承运人',
+    'role.BANK': '银行',
+    'role.CUSTOMS': '海关',
+    'role.TERMINAL': '码头',
+    'role.TRADER': '贸易商',
+    'role.HAULIER': '拖车公司',
+    'role.REGISTRAR': '登记机构',
+    'status.ISSUED': '已签发',
+    'status.PENDING_SURRENDER_FOR_DELIVERY': '提货交单待确认',
+    'status.PENDING_SURRENDER_FOR_AMENDMENT': '更正交单待确认',
+    'status.SURRENDERED_FOR_DELIVERY': '已交单提货',
+    'status.VOIDED': '已作废',
+    'status.SWITCHED_TO_PAPER': '已转为纸质提单',
+    'code.REGISTER_PARTY': '登记参与方',
+    'code.SET_PARTY_ROLES': '设置角色',
+    'code.SUSPEND_PARTY': '暂停参与方',
+    'code.REINSTATE_PARTY': '恢复参与方',
+    'code.ISSUE': '签发',
+    'code.TRANSFER': '转让占有',
+    'code.ENDORSE': '记名背书',
+    'code.ENDORSE_TO_ORDER': '指示背书',
+    'code.BLANK_ENDORSE': '空白背书',
+    'code.SIGN': '确认占有',
+    'code.REJECT': '拒收',
+    'code.SURRENDER_FOR_DELIVERY': '交单提货',
+    'code.SURRENDER_FOR_AMENDMENT': '交单更正',
+    'code.SACC': '接受交单',
+    'code.SREJ': '拒绝交单',
+    'code.REISSUE': '换发',
+    'code.SWITCH_TO_PAPER': '转为纸质提单',
+    'code.CREATE_LIEN': '设立质押',
+    'code.RELEASE_LIEN': '解除质押',
+    'code.ISSUE_RELEASE_ORDER': '签发放货指令',
+    'code.SETTLE_CHARGES': '费用结清',
+    'code.PLACE_HOLD': '设置扣留',
+    'code.LIFT_HOLD': '解除扣留',
+    'code.DELEGATE_RELEASE': '转委托提货权',
+    'code.REVOKE_RELEASE': '撤销放货',
+    'code.ASSIGN_PICKUP': '安排提货',
+    'code.GATE_OUT': '出闸',
+    'code.EMPTY_RETURN': '还空箱',
+    'err.notHex': '不是十六进制：{value}',
+    'err.notParty': '不是参与方标识：{value}',
+    'err.notPem': '不是 PKCS#8 PEM 私钥（-----BEGIN PRIVATE KEY-----）',
+    'err.notSigned': '尚有签名方未签名',
+    'err.otherTx': '节点报告的交易是 {node}，但本页签名的是 {page}',
+    'err.txChain': '这笔交易属于链 {tx}，而不是 {session}',
+    'err.notU32': '不是 32 位无符号整数：{value}',
+    'err.notU64': '不是 64 位无符号整数：{value}',
+    'err.notString': '不是字符串：{value}',
+    'err.notHash': '{name} 不是 64 位十六进制字符',
+    'err.notList': '{name} 不是列表',
+    'err.notOneOf': '{name} 不是以下之一：{values}',
+    'err.notBool': '{name} 不是“是”或“否”',
+    'err.notContainer': '{name} 不是集装箱',
+    'err.notHoldTarget': '{name} 既不是集装箱扣留对象，也不是提单扣留对象',
+    'err.fieldType': '未知的字段类型 {type}',
+    'err.cannotSign': '本门户无法签名 {type} 类交易',
+    'err.noSigner': '交易至少需要一个签名方',
+    'err.notASigner': '{party} 不是这笔交易的签名方',
+    'err.truncated': '证明包不完整',
+    'err.outOfRange': '证明包中的数值超出范围',
+    'err.optionTag': '证明包中的可选项标记有误',
+    'err.listTooLong': '证明包中的列表过长',
+    'err.notBlBundle': '此证明包不是提单记录的证明',
+    'err.sibling': '证明包中的兄弟节点有误',
+    'err.trailing': '证明包末尾有多余字节',
+    'err.noValue': '证明包没有证明任何值',
+    'err.otherKey': '证明针对的是另一个键',
+    'err.otherValue': '证明针对的是另一个值',
+    'err.notUnderRoot': '该值不在区块头的状态根之下',
+    'err.headerChain': '区块头属于链 {chain}',
+    'err.certHeight': '证书针对的是另一个高度',
+    'err.certBlock': '证书针对的是另一个区块',
+    'err.powersSum': '受信任验证节点的投票权无法正确相加',
+    'err.notValidator': '{party} 不是验证节点',
+    'err.signedTwice': '{party} 签名了两次',
+    'err.badSignature': '{party} 的签名验证失败',
+    'err.noQuorum': '签名方只持有 {total} 投票权中的 {signed}',
+    'err.recordStatus': '所证明的记录状态未知',
+    'err.recordTrailing': '所证明的记录末尾有多余字节',
+    'err.noAnchor': '没有信任锚：请载入网络的创世文件',
+    'err.otherBl': '证明针对的是另一份提单',
+    'err.otherChecksum': '所证明的记录中是另一个单据校验和',
+    'err.stale': '证明已过时：区块 {height}（{time}）已是 {age} 秒前，超过可接受的 {max} 秒；节点可能在重放旧状态',
+    'err.genesisSize': '文件大于 {max} 字节',
+    'err.genesisNotJson': '文件不是 JSON',
+    'err.genesisNoChain': '文件未列明链标识',
+    'err.genesisNoValidator': '文件未列明任何验证节点',
+    'err.genesisNoParty': '某个验证节点没有参与方标识（ebl:<64 位十六进制>）',
+    'err.genesisPower': '{party} 的投票权不是本浏览器能精确相加的整数',
+    'err.genesisTwice': '验证节点 {party} 被列出两次',
+    'err.genesisOverflow': '验证节点的投票权总和溢出',
+    'err.genesisNoPower': '验证节点没有任何投票权',
   },
 };
 
+/** The languages the portal speaks, each named in itself (the switch in the header). */
+export const LANGUAGES = { 'zh-CN': '中文', en: 'English' };
+
+/** Where the user's choice of language is kept. */
+const LANGUAGE_KEY = 'ebl.language';
+
 let language = 'en';
 
-/** Chooses the language (falls back to English when no table exists for it). */
-export function setLanguage(lang) {
+/**
+ * The portal's language for a browser's preferred languages (`navigator.languages`): the first
+ * that it speaks — any Chinese (`zh`, `zh-CN`, `zh-TW`, …) is read as zh-CN, any English as en —
+ * else English.
+ */
+export function languageFor(preferred) {
+  for (const tag of preferred || []) {
+    const primary = String(tag).toLowerCase().split('-')[0];
+    if (primary === 'zh') return 'zh-CN';
+    if (primary === 'en') return 'en';
+  }
+  return 'en';
+}
+
+/** The language to start in: `?lang=` in the URL, else the choice kept in this browser, else the
+ * browser's own languages. */
+export function initialLanguage() {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (asked && TEXTS[asked]) return asked;
+  let kept = null;
+  try {
+    kept = localStorage.getItem(LANGUAGE_KEY);
+  } catch {
+    // Storage may be disabled: the browser's languages decide.
+  }
+  if (kept && TEXTS[kept]) return kept;
+  return languageFor(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
+}
+
+/** Chooses the language (English when no table exists for it); `remember` keeps the choice. */
+export function setLanguage(lang, remember = false) {
   language = TEXTS[lang] ? lang : 'en';
   document.documentElement.lang = language;
+  if (remember) {
+    try {
+      localStorage.setItem(LANGUAGE_KEY, language);
+    } catch {
+      // Not kept: the choice holds for this page.
+    }
+  }
+}
+
+/** The current language (a BCP 47 tag, also the locale of dates and numbers). */
+export function currentLanguage() {
+  return language;
 }
 
 /** The text for `key`, with `{name}` placeholders filled from `values`. */
@@ -252,9 +764,55 @@ export function has(key) {
   return Boolean((TEXTS[language] && TEXTS[language][key]) || TEXTS.en[key]);
 }
 
+/** The text of `prefix.code` if the table has one, else `code` itself (a code the page does not
+ * know, e.g. a refusal code of a newer node). */
+export function named(prefix, code) {
+  return code !== null && code !== undefined && has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : String(code);
+}
+
+/** An Error whose message is the text of `key`; it keeps `[key, values]` in `i18n` to be said again
+ * in another language (`messageOf`). */
+export function failure(key, values = {}) {
+  const error = new Error(t(key, values));
+  error.i18n = [key, values];
+  return error;
+}
+
+/** An error's message in the page's current language (as thrown when it is not the portal's). */
+export function messageOf(error) {
+  return error && error.i18n ? t(...error.i18n) : String((error && error.message) || error);
+}
+
 /** A time (ms since the epoch) in the page's language; `—` for none. */
 export function formatTime(ms) {
-  return ms ? new Date(ms).toLocaleString(document.documentElement.lang) : '—';
+  if (!ms) return '—';
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(Number(ms)));
+}
+
+/** A count or other plain number in the page's language. */
+export function formatNumber(n) {
+  return new Intl.NumberFormat(language).format(n);
+}
+
+/**
+ * An amount in minor units (a number or a decimal string, e.g. `125000000`) of the ISO 4217
+ * `currency`, in the page's language with the currency's code (`USD 1,250,000.00`); the minor
+ * units and the code themselves when the browser does not know the currency.
+ */
+export function formatAmount(minor, currency) {
+  let format;
+  try {
+    format = new Intl.NumberFormat(language, { style: 'currency', currency, currencyDisplay: 'code' });
+  } catch {
+    return `${minor} ${currency}`;
+  }
+  const digits = format.resolvedOptions().maximumFractionDigits;
+  const text = String(minor);
+  if (!/^\d+$/.test(text)) return `${text} ${currency}`;
+  const padded = text.padStart(digits + 1, '0');
+  // A decimal string, so that amounts beyond 2^53 are formatted exactly.
+  const decimal = digits ? `${padded.slice(0, -digits)}.${padded.slice(-digits)}` : padded;
+  return format.format(decimal);
 }
 
 /** Replaces the children of a <dl> with term/description pairs (`mono` values in monospace). */
@@ -271,9 +829,17 @@ export function fillDetails(dl, rows) {
   }
 }
 
-/** Fills every element carrying `data-i18n` with its text. */
+/** Fills every element carrying `data-i18n` with its text, `data-i18n-aria` with its
+ * aria-label and `data-i18n-placeholder` with its placeholder; and the page's title. */
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) {
     el.textContent = t(el.dataset.i18n);
   }
+  for (const el of root.querySelectorAll('[data-i18n-aria]')) {
+    el.setAttribute('aria-label', t(el.dataset.i18nAria));
+  }
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  if (root === document) document.title = t('app.title');
 }

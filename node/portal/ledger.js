@@ -2,6 +2,8 @@
 // computes them (ebl_ledger::records::BlId::new, ebl_ledger::checksum). Tested against the Rust
 // values by the browser tests.
 
+import { failure } from './i18n.js';
+
 const encoder = new TextEncoder();
 
 export function toHex(bytes) {
@@ -9,7 +11,7 @@ export function toHex(bytes) {
 }
 
 export function fromHex(hex) {
-  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new Error(`not hex: ${hex}`);
+  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw failure('err.notHex', { value: hex });
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
@@ -41,7 +43,7 @@ export function borshString(text) {
 /** The 32 key bytes of `ebl:<64 hex>` (or bare hex). */
 export function partyBytes(party) {
   const hex = party.startsWith('ebl:') ? party.slice(4) : party;
-  if (hex.length !== 64) throw new Error(`not a party id: ${party}`);
+  if (hex.length !== 64) throw failure('err.notParty', { value: party });
   return fromHex(hex);
 }
 

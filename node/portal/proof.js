@@ -6,6 +6,7 @@
 // is fresh (a node could replay a true but old proof). Tested against the Rust ledger by the
 // browser tests.
 
+import { failure, formatTime, t } from './i18n.js';
 import { concat, fromHex, partyBytes, sha256, toHex } from './ledger.js';
 import { Writer } from './tx.js';
 
@@ -29,7 +30,7 @@ class Reader {
     this.at = 0;
   }
   take(n) {
-    if (this.at + n > this.bytes.length) throw new Error('the proof bundle is truncated');
+    if (this.at + n > this.bytes.length) throw failure('err.truncated');
     const out = this.bytes.subarray(this.at, this.at + n);
     this.at += n;
     return out;
@@ -42,7 +43,7 @@ class Reader {
   }
   u64() {
     const n = new DataView(this.take(8).slice().buffer).getBigUint64(0, true);
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('a number in the proof bundle is out of range');
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw failure('err.outOfRange');
     return Number(n);
   }
   h32() {
@@ -53,12 +54,12 @@ class Reader {
   }
   option(read) {
     const tag = this.u8();
-    if (tag > 1) throw new Error('bad option tag in the proof bundle');
+    if (tag > 1) throw failure('err.optionTag');
     return tag === 1 ? read() : null;
   }
   vec(read, max) {
     const n = this.u32();
-    if (n > max) throw new Error('a list in the proof bundle is too long');
+    if (n > max) throw failure('err.listTooLong');
     return Array.from({ length: n }, () => read());
   }
 }
@@ -66,9 +67,12 @@ class Reader {
 /** Why a proof is refused: `code` is UNTRUSTED (not final for the anchor), STALE, LIED (the
  * node's answer differs from the proven record) or MALFORMED. */
 export class ProofError extends Error {
-  constructor(code, message) {
-    super(message);
+  /** `reason`: the error found (its text, and its `i18n` if the portal's), or `[key, values]`. */
+  constructor(code, reason) {
+    const said = Array.isArray(reason) ? reason : reason.i18n;
+    super(said ? t(...said) : reason.message);
     this.code = code;
+    this.i18n = said;
   }
 }
 
@@ -81,7 +85,7 @@ export function decodeBundle(hex) {
   const r = new Reader(fromHex(hex));
   const keyStart = r.at;
   const variant = r.u8();
-  if (variant !== 2) throw new Error('the proof bundle is not of a BL record');
+  if (variant !== 2) throw failure('err.notBlBundle');
   r.h32();
   const key = r.bytes.slice(keyStart, r.at);
   const value = r.option(() => r.take(r.u32()).slice());
@@ -91,7 +95,7 @@ export function decodeBundle(hex) {
     if (kind === 0) return { kind: 'null' };
     if (kind === 1) return { kind: 'internal', left: r.h32().slice(), right: r.h32().slice() };
     if (kind === 2) return { kind: 'leaf', keyHash: r.h32().slice(), valueHash: r.h32().slice() };
-    throw new Error('bad sibling in the proof bundle');
+    throw failure('err.sibling');
   }, 256);
   const headerStart = r.at;
   const header = {
@@ -111,7 +115,7 @@ export function decodeBundle(hex) {
     blockHash: r.h32().slice(),
     signatures: r.vec(() => ({ party: `ebl:${toHex(r.h32())}`, signature: r.take(64).slice() }), 128),
   };
-  if (r.at !== r.bytes.length) throw new Error('the proof bundle has trailing bytes');
+  if (r.at !== r.bytes.length) throw failure('err.trailing');
   return { key, value, leaf, siblings, header, headerBytes, certificate };
 }
 
@@ -124,10 +128,10 @@ async function nodeHash(node) {
 /** The JMT check: under `root`, `key` holds `value`. */
 async function checkStateProof(bundle) {
   const { key, value, leaf, siblings, header } = bundle;
-  if (!value || !leaf) throw new Error('the bundle does not prove a value');
+  if (!value || !leaf) throw failure('err.noValue');
   const keyHash = await sha256(key);
-  if (!equal(keyHash, leaf.keyHash)) throw new Error('the proof is for another key');
-  if (!equal(await sha256(value), leaf.valueHash)) throw new Error('the proof is for another value');
+  if (!equal(keyHash, leaf.keyHash)) throw failure('err.otherKey');
+  if (!equal(await sha256(value), leaf.valueHash)) throw failure('err.otherValue');
   let hash = await nodeHash({ kind: 'leaf', ...leaf });
   const n = siblings.length;
   for (let i = 0; i < n; i++) {
@@ -137,7 +141,7 @@ async function checkStateProof(bundle) {
     const sibling = await nodeHash(siblings[i]);
     hash = await sha256(right ? concat([INTERNAL, sibling, hash]) : concat([INTERNAL, hash, sibling]));
   }
-  if (!equal(hash, header.stateRoot)) throw new Error('the value is not under the header\'s state root');
+  if (!equal(hash, header.stateRoot)) throw failure('err.notUnderRoot');
 }
 
 /** The bytes a validator signs to precommit `blockHash` (ebl_ledger::certificate). */
@@ -159,28 +163,28 @@ function precommitBytes(chainId, height, round, blockHash, party) {
  */
 async function checkCertificate(bundle, chainId, validators) {
   const { header, headerBytes, certificate } = bundle;
-  if (header.chainId !== chainId) throw new Error(`the header is of chain ${header.chainId}`);
-  if (certificate.height !== header.height) throw new Error('the certificate is for another height');
+  if (header.chainId !== chainId) throw failure('err.headerChain', { chain: header.chainId });
+  if (certificate.height !== header.height) throw failure('err.certHeight');
   const blockHash = await sha256(concat([encoder.encode('ebl/block-header/v1'), headerBytes]));
-  if (!equal(blockHash, certificate.blockHash)) throw new Error('the certificate is for another block');
+  if (!equal(blockHash, certificate.blockHash)) throw failure('err.certBlock');
   const total = validators.reduce((sum, v) => sum + v.votingPower, 0);
   // The anchor's powers are exact whole numbers whose sum is exact (trust.js): no rounding here.
-  if (!Number.isSafeInteger(total) || total <= 0) throw new Error('the trusted validators\' voting powers do not add up');
+  if (!Number.isSafeInteger(total) || total <= 0) throw failure('err.powersSum');
   let signed = 0;
   const seen = new Set();
   for (const { party, signature } of certificate.signatures) {
     const validator = validators.find((v) => v.party === party);
-    if (!validator) throw new Error(`${party} is not a validator`);
-    if (seen.has(party)) throw new Error(`${party} signed twice`);
+    if (!validator) throw failure('err.notValidator', { party });
+    if (seen.has(party)) throw failure('err.signedTwice', { party });
     seen.add(party);
     const key = await crypto.subtle.importKey('raw', partyBytes(party), { name: 'Ed25519' }, false, ['verify']);
     const message = precommitBytes(chainId, certificate.height, certificate.round, certificate.blockHash, party);
     if (!(await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, message))) {
-      throw new Error(`the signature of ${party} does not verify`);
+      throw failure('err.badSignature', { party });
     }
     signed += validator.votingPower;
   }
-  if (3 * signed <= 2 * total) throw new Error(`signers hold ${signed} of ${total} voting power`);
+  if (3 * signed <= 2 * total) throw failure('err.noQuorum', { signed, total });
   return [...seen];
 }
 
@@ -223,8 +227,8 @@ export function decodeRecord(value) {
     historyHead: toHex(r.h32()),
     possessorSigned: r.u8() === 1,
   };
-  if (!record.status) throw new Error('the proven record has an unknown status');
-  if (r.at !== r.bytes.length) throw new Error('the proven record has trailing bytes');
+  if (!record.status) throw failure('err.recordStatus');
+  if (r.at !== r.bytes.length) throw failure('err.recordTrailing');
   return record;
 }
 
@@ -235,32 +239,32 @@ export function decodeRecord(value) {
  * reason when anything fails.
  */
 export async function verifyBlProof(hex, anchor, blIdHex, checksum, nowMs, maxAgeMs) {
-  if (!anchor) throw new ProofError('UNTRUSTED', 'no trust anchor: load the network\'s genesis file');
+  if (!anchor) throw new ProofError('UNTRUSTED', ['err.noAnchor', {}]);
   let bundle;
   try {
     bundle = decodeBundle(hex);
   } catch (error) {
-    throw new ProofError('MALFORMED', error.message);
+    throw new ProofError('MALFORMED', error);
   }
-  if (toHex(bundle.key.subarray(1)) !== blIdHex) throw new ProofError('MALFORMED', 'the proof is of another BL');
+  if (toHex(bundle.key.subarray(1)) !== blIdHex) throw new ProofError('MALFORMED', ['err.otherBl', {}]);
   let signers;
   try {
     signers = await checkCertificate(bundle, anchor.chainId, anchor.validators);
     await checkStateProof(bundle);
   } catch (error) {
-    throw new ProofError('UNTRUSTED', error.message);
+    throw new ProofError('UNTRUSTED', error);
   }
   let record;
   try {
     record = decodeRecord(bundle.value);
   } catch (error) {
-    throw new ProofError('MALFORMED', error.message);
+    throw new ProofError('MALFORMED', error);
   }
-  if (record.id !== blIdHex) throw new ProofError('MALFORMED', 'the proof is of another BL');
-  if (record.checksum !== checksum) throw new ProofError('LIED', 'the proven record holds another document checksum');
+  if (record.id !== blIdHex) throw new ProofError('MALFORMED', ['err.otherBl', {}]);
+  if (record.checksum !== checksum) throw new ProofError('LIED', ['err.otherChecksum', {}]);
   const ageMs = Math.max(0, nowMs - bundle.header.timeMs);
   if (ageMs > maxAgeMs) {
-    throw new ProofError('STALE', `stale proof: block ${bundle.header.height} of ${new Date(bundle.header.timeMs).toISOString()} is ${Math.round(ageMs / 1000)} s old, more than the ${Math.round(maxAgeMs / 1000)} s accepted; the node may be replaying an old state`);
+    throw new ProofError('STALE', ['err.stale', { height: bundle.header.height, time: formatTime(bundle.header.timeMs), age: Math.round(ageMs / 1000), max: Math.round(maxAgeMs / 1000) }]);
   }
   return { height: bundle.header.height, timeMs: bundle.header.timeMs, ageMs, signers, record };
 }
@@ -312,26 +316,26 @@ export function proofAgeMaxMs() {
  * what this browser adds exactly (2^53 − 1).
  */
 export function parseGenesis(text, file) {
-  if (text.length > GENESIS_BYTES_MAX) throw new Error(`the file is larger than ${GENESIS_BYTES_MAX} bytes`);
+  if (text.length > GENESIS_BYTES_MAX) throw failure('err.genesisSize', { max: GENESIS_BYTES_MAX });
   let genesis;
   try {
     genesis = JSON.parse(text);
   } catch {
-    throw new Error('the file is not JSON');
+    throw failure('err.genesisNotJson');
   }
-  if (!genesis || typeof genesis.chainId !== 'string' || !genesis.chainId) throw new Error('the file names no chain id');
-  if (!Array.isArray(genesis.validators) || genesis.validators.length === 0) throw new Error('the file names no validator');
+  if (!genesis || typeof genesis.chainId !== 'string' || !genesis.chainId) throw failure('err.genesisNoChain');
+  if (!Array.isArray(genesis.validators) || genesis.validators.length === 0) throw failure('err.genesisNoValidator');
   const validators = [];
   let total = 0;
   for (const v of genesis.validators) {
-    if (!v || typeof v.party !== 'string' || !/^ebl:[0-9a-f]{64}$/.test(v.party)) throw new Error('a validator has no party id (ebl:<64 hex>)');
-    if (!Number.isSafeInteger(v.votingPower) || v.votingPower < 0) throw new Error(`the voting power of ${v.party} is not a whole number this browser adds exactly`);
-    if (validators.some((w) => w.party === v.party)) throw new Error(`validator ${v.party} is named twice`);
+    if (!v || typeof v.party !== 'string' || !/^ebl:[0-9a-f]{64}$/.test(v.party)) throw failure('err.genesisNoParty');
+    if (!Number.isSafeInteger(v.votingPower) || v.votingPower < 0) throw failure('err.genesisPower', { party: v.party });
+    if (validators.some((w) => w.party === v.party)) throw failure('err.genesisTwice', { party: v.party });
     total += v.votingPower;
-    if (!Number.isSafeInteger(total)) throw new Error('the validators\' voting powers overflow');
+    if (!Number.isSafeInteger(total)) throw failure('err.genesisOverflow');
     validators.push({ party: v.party, votingPower: v.votingPower });
   }
-  if (total === 0) throw new Error('the validators hold no voting power');
+  if (total === 0) throw failure('err.genesisNoPower');
   return { file: String(file || 'genesis.json'), chainId: genesis.chainId, validators };
 }
 

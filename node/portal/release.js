@@ -3,7 +3,7 @@
 // signed-in party. The page keeps it current from the event stream.
 
 import { actionArea, containerActions, renderActions } from './actions.js';
-import { fillDetails, formatTime as time, t } from './i18n.js';
+import { fillDetails, formatTime as time, named, t } from './i18n.js';
 
 /** The key of a container on the board. */
 export function containerKey(bl, equipmentReference) {
@@ -44,11 +44,11 @@ export async function containerCard(session, status, blLabel, notice, onChange) 
       const li = document.createElement('li');
       li.dataset.hold = String(hold.id);
       const by = await session.nameOf(hold.placedBy);
-      li.textContent = t('release.hold', { id: hold.id, authority: hold.authority, by, reason: hold.reason, declaration: hold.declarationNumber || '—' });
+      li.textContent = t('release.hold', { id: hold.id, authority: named('authority', hold.authority), by, reason: hold.reason, declaration: hold.declarationNumber || '—' });
       holds.append(li);
     }
     if (r.pickup) rows.push(['release.pickup', t('release.pickupValue', { truck: r.pickup.truckPlate, from: time(r.pickup.slotStartMs), until: time(r.pickup.slotEndMs) })]);
-    if (r.gateOut) rows.push(['release.gateOut', t('release.gateOutValue', { time: time(r.gateOut.timeMs), truck: r.gateOut.truckPlate, seals: r.gateOut.sealNumbers.join(', ') || '—', condition: r.gateOut.condition })]);
+    if (r.gateOut) rows.push(['release.gateOut', t('release.gateOutValue', { time: time(r.gateOut.timeMs), truck: r.gateOut.truckPlate, seals: r.gateOut.sealNumbers.join(', ') || '—', condition: named('condition', r.gateOut.condition) })]);
     if (r.emptyReturn) rows.push(['release.emptyReturn', t('release.emptyReturnValue', { time: time(r.emptyReturn.timeMs), notes: r.emptyReturn.damageNotes || '—' })]);
     if (r.revokedReason) rows.push(['release.revoked', r.revokedReason]);
   }

@@ -1,6 +1,7 @@
 // The signed-in party and what it does with the node: signed reads, the live event stream,
 // the registry, and transactions signed here and submitted.
 
+import { failure } from './i18n.js';
 import { signedGet } from './signing.js';
 import { addSignature, complete } from './tx.js';
 
@@ -130,7 +131,7 @@ export class Session {
 
   /** Adds this party's signature to a transaction another party prepared. */
   async cosign(tx) {
-    if (tx.body.chainId !== this.chainId) throw new Error(`this transaction is for chain ${tx.body.chainId}, not ${this.chainId}`);
+    if (tx.body.chainId !== this.chainId) throw failure('err.txChain', { tx: tx.body.chainId, session: this.chainId });
     return addSignature(tx, this.key);
   }
 }
@@ -141,13 +142,13 @@ export class Session {
  * The id the node computed must be the one signed here.
  */
 export async function submit(id, tx) {
-  if (!complete(tx)) throw new Error('a signer has not signed yet');
+  if (!complete(tx)) throw failure('err.notSigned');
   const response = await fetch('/v1/transactions?wait=true', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(tx),
   });
   const status = await answer(response);
-  if (status.txId !== id) throw new Error(`the node reports transaction ${status.txId}, but this page signed ${id}`);
+  if (status.txId !== id) throw failure('err.otherTx', { node: status.txId, page: id });
   return status;
 }

@@ -2,6 +2,7 @@
 // ebl_ledger::httpsig builds them). The key is read from the PKCS#8 PEM file the user picks and
 // kept in this page's memory only: it is never uploaded, stored or exported.
 
+import { failure } from './i18n.js';
 import { toHex } from './ledger.js';
 
 function base64ToBytes(text) {
@@ -23,7 +24,7 @@ function base64UrlToBytes(text) {
  */
 export async function loadKey(pem) {
   const match = /-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/.exec(pem);
-  if (!match) throw new Error('not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)');
+  if (!match) throw failure('err.notPem');
   const der = base64ToBytes(match[1].replace(/\s+/g, ''));
   // Imported once as extractable only to read the public half (JWK `x`); the key used for
   // signing is a second, non-extractable import.

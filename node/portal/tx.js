@@ -4,6 +4,7 @@
 // computes the id itself, so a node cannot make it sign something other than what it shows.
 // Tested against the Rust encoding by the browser tests.
 
+import { failure } from './i18n.js';
 import { fromHex, sha256, toHex, partyBytes } from './ledger.js';
 
 const encoder = new TextEncoder();
@@ -59,20 +60,20 @@ export class Writer {
     this.chunks.push(Uint8Array.of(n));
   }
   u32(n) {
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`not a u32: ${n}`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw failure('err.notU32', { value: n });
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, n, true);
     this.chunks.push(b);
   }
   u64(n) {
     const big = typeof n === 'bigint' ? n : Number.isSafeInteger(n) ? BigInt(n) : NaN;
-    if (typeof big !== 'bigint' || big < 0n || big > U64_MAX) throw new Error(`not a u64: ${n}`);
+    if (typeof big !== 'bigint' || big < 0n || big > U64_MAX) throw failure('err.notU64', { value: n });
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, big, true);
     this.chunks.push(b);
   }
   string(s) {
-    if (typeof s !== 'string') throw new Error(`not a string: ${s}`);
+    if (typeof s !== 'string') throw failure('err.notString', { value: s });
     const utf8 = encoder.encode(s);
     this.u32(utf8.length);
     this.chunks.push(utf8);
@@ -89,7 +90,7 @@ export class Writer {
 }
 
 function hash32(hex, what) {
-  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/i.test(hex)) throw new Error(`${what} is not 64 hex characters`);
+  if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/i.test(hex)) throw failure('err.notHash', { name: what });
   return fromHex(hex);
 }
 
@@ -102,13 +103,13 @@ function writeValue(w, type, value, name) {
       return writeValue(w, inner, value, name);
     }
     if (kind === 'vec') {
-      if (!Array.isArray(value)) throw new Error(`${name} is not a list`);
+      if (!Array.isArray(value)) throw failure('err.notList', { name });
       w.u32(value.length);
       return value.forEach((v) => writeValue(w, inner, v, name));
     }
     if (kind === 'enum') {
       const index = inner.indexOf(value);
-      if (index < 0) throw new Error(`${name} is not one of ${inner.join(', ')}`);
+      if (index < 0) throw failure('err.notOneOf', { name, values: inner.join(', ') });
       return w.u8(index);
     }
   }
@@ -125,10 +126,10 @@ function writeValue(w, type, value, name) {
     case 'u64':
       return w.u64(value);
     case 'bool':
-      if (typeof value !== 'boolean') throw new Error(`${name} is not true or false`);
+      if (typeof value !== 'boolean') throw failure('err.notBool', { name });
       return w.u8(value ? 1 : 0);
     case 'container':
-      if (!value || typeof value !== 'object') throw new Error(`${name} is not a container`);
+      if (!value || typeof value !== 'object') throw failure('err.notContainer', { name });
       w.bytes(hash32(value.bl, `${name}.bl`));
       return w.string(value.equipmentReference);
     case 'holdTarget':
@@ -140,20 +141,20 @@ function writeValue(w, type, value, name) {
         w.u8(1);
         return w.bytes(hash32(value.bl, `${name}.bl`));
       }
-      throw new Error(`${name} is neither a CONTAINER nor a BL hold target`);
+      throw failure('err.notHoldTarget', { name });
     default:
-      throw new Error(`unknown field type ${type}`);
+      throw failure('err.fieldType', { type });
   }
 }
 
 /** The canonical bytes of a transaction body given as its JSON (`{chainId, nonce, signers, action}`). */
 export function encodeBody(body) {
   const schema = ACTIONS[body.action && body.action.type];
-  if (!schema) throw new Error(`the portal cannot sign a ${body.action && body.action.type} transaction`);
+  if (!schema) throw failure('err.cannotSign', { type: body.action && body.action.type });
   const w = new Writer();
   w.string(body.chainId);
   w.u64(body.nonce);
-  if (!Array.isArray(body.signers) || body.signers.length === 0) throw new Error('a transaction needs a signer');
+  if (!Array.isArray(body.signers) || body.signers.length === 0) throw failure('err.noSigner');
   w.u32(body.signers.length);
   for (const signer of body.signers) w.bytes(partyBytes(signer));
   const [variant, fields] = schema;
@@ -182,7 +183,7 @@ export function signingMessage(idHex) {
  */
 export async function addSignature(tx, key) {
   const at = tx.body.signers.indexOf(key.party);
-  if (at < 0) throw new Error(`${key.party} is not a signer of this transaction`);
+  if (at < 0) throw failure('err.notASigner', { party: key.party });
   const id = await txId(tx.body);
   const signatures = tx.body.signers.map((_, i) => (tx.signatures && tx.signatures[i]) || null);
   signatures[at] = toHex(await key.sign(signingMessage(id)));

@@ -125,8 +125,14 @@ impl Drop for DriverProcess {
 
 impl Browser {
     /// Starts `chromedriver` on a free loopback port and opens a headless Chromium session with
-    /// a 1280x900 window.
+    /// a 1280x900 window, in US English.
     pub async fn start() -> Result<Browser> {
+        Browser::start_in("en-US").await
+    }
+
+    /// [`Browser::start`], with `language` (a BCP 47 tag, e.g. `zh-CN`) as the browser's
+    /// language: its interface and `navigator.languages`.
+    pub async fn start_in(language: &str) -> Result<Browser> {
         let chromedriver = find_chromedriver()?;
         let chrome = find_chrome()?;
         let http = reqwest::Client::builder()
@@ -169,8 +175,9 @@ impl Browser {
                             "--disable-gpu",
                             "--disable-dev-shm-usage",
                             format!("--window-size={w},{h}"),
-                            "--lang=en-US",
+                            format!("--lang={language}"),
                         ],
+                        "prefs": { "intl.accept_languages": language },
                     },
                 },
             },

@@ -1184,7 +1184,8 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
         .expect("pasted");
     banker.find("#cosign-check").await.expect("review").click().await.expect("click");
     let summary = banker.wait_for_text("#cosign-summary", "Pledge to a bank", WAIT).await.expect("summary");
-    for expected in ["Consignee Import GmbH", "Trade Finance Bank", "125000000", "LC-2026-0042"] {
+    // The amount as the bank reads it: with its currency, in the page's language.
+    for expected in ["Consignee Import GmbH", "Trade Finance Bank", "USD", "1,250,000.00", "LC-2026-0042"] {
         assert!(summary.contains(expected), "missing {expected:?} in:\n{summary}");
     }
     screenshots(&banker, &shots, "cosign").await;
@@ -1271,4 +1272,352 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
 
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- The portal in Chinese (zh-CN) -------------------------------------------------------------
+
+/// The two text tables of `node/portal/i18n.js`: `(language, [(key, value)])`, in file order.
+/// The file is read as text: each table opens with `  en: {` or `  'zh-CN': {` and closes with
+/// `  },`, one `'key': 'value',` per line (comments and blank lines between them).
+fn portal_text_tables() -> Vec<(String, Vec<(String, String)>)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../node/portal/i18n.js");
+    let source = std::fs::read_to_string(path).expect("node/portal/i18n.js");
+    let start = source.find("const TEXTS = {\n").expect("the TEXTS object");
+    let mut tables: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut open: Option<(String, Vec<(String, String)>)> = None;
+    for (n, line) in source[start..].lines().enumerate().skip(1) {
+        let at = || format!("i18n.js, line {} of TEXTS: {line:?}", n + 1);
+        let trimmed = line.trim();
+        match open.as_mut() {
+            None if line == "};" => break,
+            None => {
+                let name = line.strip_prefix("  ").and_then(|l| l.strip_suffix(": {"));
+                let name = name.unwrap_or_else(|| panic!("{}: a table", at()));
+                open = Some((name.trim_matches('\'').to_string(), Vec::new()));
+            }
+            Some(_) if line == "  }," => tables.extend(open.take()),
+            Some(_) if trimmed.is_empty() || trimmed.starts_with("//") => {}
+            Some((_, entries)) => {
+                let (key, rest) = js_string(trimmed).unwrap_or_else(|| panic!("{}: a key", at()));
+                let rest = rest.strip_prefix(": ").unwrap_or_else(|| panic!("{}: `: `", at()));
+                let (value, rest) = js_string(rest).unwrap_or_else(|| panic!("{}: a value", at()));
+                assert_eq!(rest, ",", "{}: one entry a line", at());
+                entries.push((key, value));
+            }
+        }
+    }
+    tables
+}
+
+/// A single-quoted JavaScript string at the start of `text` (with `\'` and `\\` escapes): its
+/// value and the rest of `text`.
+fn js_string(text: &str) -> Option<(String, &str)> {
+    let body = text.strip_prefix('\'')?;
+    let mut value = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next()?.1),
+            '\'' => return Some((value, &body[i + 1..])),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+/// The `{name}` placeholders of a text, sorted.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = text
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The zh-CN table has every key of the English one and no other; each Chinese text is there,
+/// fills the same placeholders, and is not simply the English text left in place.
+#[test]
+fn the_chinese_text_table_has_every_english_key_translated() {
+    // zh-CN texts that may equal the English ones: none today. A text that is the same in both
+    // languages (a code, "OK") goes here, with why.
+    const SAME_IN_BOTH: &[&str] = &[];
+    let tables = portal_text_tables();
+    let names: Vec<&str> = tables.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["en", "zh-CN"], "the tables of i18n.js");
+    let (en, zh) = (&tables[0].1, &tables[1].1);
+    assert!(en.len() > 300, "the English table read whole: {} texts", en.len());
+    let keys = |table: &[(String, String)]| -> std::collections::BTreeSet<String> {
+        let set: std::collections::BTreeSet<String> = table.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(set.len(), table.len(), "a key is given twice");
+        set
+    };
+    let (en_keys, zh_keys) = (keys(en), keys(zh));
+    let missing: Vec<_> = en_keys.difference(&zh_keys).collect();
+    let extra: Vec<_> = zh_keys.difference(&en_keys).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "zh-CN lacks {missing:?}; has extra {extra:?}");
+    let english: std::collections::BTreeMap<&str, &str> =
+        en.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for (key, chinese) in zh {
+        let original = english[key.as_str()];
+        assert!(!chinese.trim().is_empty(), "{key}: empty");
+        assert!(
+            chinese != original || SAME_IN_BOTH.contains(&key.as_str()),
+            "{key}: the English text {original:?} left untranslated"
+        );
+        assert_eq!(placeholders(chinese), placeholders(original), "{key}: {chinese:?} vs {original:?}");
+    }
+}
+
+/// Technical names that Chinese trade software keeps in Latin letters, as the zh-CN table does:
+/// the DCSA standard, the JSON format, the SHA-256 hash and RFC 8785 (the canonical JSON the
+/// checksum is taken of). Each is the name of a standard, not English to translate.
+const STANDARD_NAMES: &[&str] = &["DCSA", "JSON", "SHA-256", "RFC"];
+
+/// Fails if the visible text of a zh-CN page holds a word in Latin letters that is not data. Data
+/// are `data` — what the ledger and the user gave in Latin letters (party names, BL references,
+/// container, truck and seal numbers, the chain id, the names of the files the user chose, ISO
+/// codes such as the currency), removed from the text first — and, word by word: ledger ids,
+/// checksums and party ids (8 or more lower-case hex digits, after `ebl:` for a party), the
+/// [`STANDARD_NAMES`], and "English", the name of the switch's other language in that language.
+fn assert_no_english(page: &str, text: &str, data: &[String]) {
+    let mut rest = text.to_string();
+    let mut data: Vec<&String> = data.iter().collect();
+    // Longest first: `PORTALZH0001.json` before `PORTALZH0001`.
+    data.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for datum in data {
+        rest = rest.replace(datum.as_str(), " ");
+    }
+    let word_char = |c: char| c.is_ascii_alphanumeric() || "-_:#.".contains(c);
+    let hex_id = |word: &str| {
+        let hex = word.strip_prefix("ebl:").unwrap_or(word);
+        hex.len() >= 8 && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    };
+    let english: Vec<&str> = rest
+        .split(|c: char| !word_char(c))
+        .map(|w| w.trim_matches(|c: char| ".:-".contains(c)))
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+        .filter(|w| !hex_id(w) && !STANDARD_NAMES.contains(w) && *w != "English")
+        .collect();
+    assert!(english.is_empty(), "English on the {page} page in Chinese: {english:?}\n{text}");
+}
+
+/// The page's visible text.
+async fn visible_text(browser: &Browser) -> String {
+    let text = browser.execute("return document.body.innerText", vec![]).await.expect("innerText");
+    text.as_str().expect("text").to_string()
+}
+
+/// The language the page is in (`<html lang>`).
+async fn page_language(browser: &Browser) -> String {
+    let lang = browser.execute("return document.documentElement.lang", vec![]).await.expect("lang");
+    lang.as_str().unwrap_or_default().to_string()
+}
+
+/// Clicks the header's switch to `language` and waits until every page is drawn in it.
+async fn switch_language(browser: &Browser, language: &str) {
+    browser
+        .find(&format!("#languages button[data-lang='{language}']"))
+        .await
+        .expect("switch")
+        .click()
+        .await
+        .expect("click");
+    browser.wait_for(&format!("body[data-language='{language}']"), WAIT).await.expect("drawn again");
+    assert_eq!(page_language(browser).await, language, "<html lang>");
+}
+
+/// The portal in Chinese. A browser whose language is Chinese gets the zh-CN pages; the switch
+/// in the header turns them to English and back, is remembered across a reload, and redraws a
+/// signed-in page in place. On Verify, My bills of lading and the Release board in Chinese, no
+/// English is left: every word in Latin letters is data (`assert_no_english`). Screenshots:
+/// `verify-zh`, `mine-zh`, `release-zh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_speaks_chinese_on_verify_my_bills_and_the_release_board() {
+    let (net, url) = live_network().await;
+    let cast = &net.cast;
+    let (pledged, released) = ("PORTALZH0001", "PORTALZH0002");
+    let pledged_bl = BlId::new(&cast.carrier.party(), pledged);
+    let released_bl = BlId::new(&cast.carrier.party(), released);
+    let consignee = cast.consignee.party();
+    let steps = vec![
+        (&cast.carrier, to_order(pledged, &cast.shipper, Some(&cast.shipper)), 0),
+        (&cast.carrier, to_order(released, &cast.shipper, Some(&cast.shipper)), 1),
+        (&cast.shipper, Action::EndorseToOrder { bl: pledged_bl, endorsee: consignee }, 0),
+        (&cast.shipper, Action::Transfer { bl: pledged_bl, to: consignee }, 1),
+        (&cast.shipper, Action::EndorseToOrder { bl: released_bl, endorsee: consignee }, 2),
+        (&cast.shipper, Action::Transfer { bl: released_bl, to: consignee }, 3),
+        (&cast.consignee, Action::SurrenderForDelivery { bl: released_bl }, 0),
+        (&cast.carrier, Action::AcceptSurrender { bl: released_bl }, 2),
+    ];
+    commit_in_turn(&net, steps).await;
+    // The consignee pledges the first BL to its bank, which co-signs.
+    let lien = Action::CreateLien(CreateLien {
+        bl: pledged_bl,
+        bank: cast.bank.party(),
+        amount_minor: 125_000_000,
+        currency: "USD".into(),
+        expires_at_ms: 4_000_000_000_000,
+        finance_reference: "LC-2026-0042".into(),
+    });
+    let id = net.submit(0, TestLedger::tx_with_nonce(&[&cast.consignee, &cast.bank], lien, 1));
+    net.wait_for_receipts(&[0, 1, 2, 3], &[id]).await;
+    assert!(net.receipt(1, &id).expect("receipt").error().is_none(), "the lien");
+    // The second BL's container: released, its pickup assigned, then held by customs.
+    let container = ContainerRef::new(released_bl, "NARU3472484");
+    let now = ebl_client::time::now_ms();
+    let steps = vec![
+        (
+            &cast.carrier,
+            Action::IssueReleaseOrder(IssueReleaseOrder {
+                bl: released_bl,
+                equipment_references: vec!["NARU3472484".into()],
+                terminal: cast.terminal.party(),
+                valid_from_ms: now - 3_600_000,
+                valid_until_ms: now + 14 * 86_400_000,
+                charges_settled: true,
+            }),
+            3,
+        ),
+        (
+            &cast.consignee,
+            Action::AssignPickup(AssignPickup {
+                container: container.clone(),
+                truck_plate: "沪A·12345".into(),
+                driver_id_hash: Hash::digest(b"DRV-0042"),
+                slot_start_ms: now,
+                slot_end_ms: now + 8 * 3_600_000,
+                pickup_code_hash: None,
+            }),
+            2,
+        ),
+        (
+            &cast.customs,
+            Action::PlaceHold(PlaceHold {
+                target: HoldTarget::Container(container),
+                authority: HoldAuthority::Customs,
+                reason: "查验".into(),
+                declaration_number: Some("223320260000123456".into()),
+            }),
+            0,
+        ),
+    ];
+    commit_in_turn(&net, steps).await;
+
+    let files = tempfile::tempdir().expect("temp dir");
+    let key_file = files.path().join("consignee.pem");
+    std::fs::write(&key_file, ebl_client::keys::to_pem(&cast.consignee).expect("pem")).expect("write");
+    let genesis = files.path().join("genesis.json");
+    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
+    let document_file = files.path().join(format!("{pledged}.json"));
+    let document = document_for(pledged, TransportDocumentType::Bol, true).to_value().expect("JSON");
+    std::fs::write(&document_file, serde_json::to_string(&document).expect("text")).expect("write");
+    // What the pages show in Latin letters because the ledger or the user gave it so.
+    let mut data: Vec<String> = net.genesis.parties.iter().map(|p| p.legal_name.clone()).collect();
+    data.extend(
+        [
+            pledged,
+            released,
+            "NARU3472484",
+            "沪A·12345",
+            "223320260000123456",
+            "LC-2026-0042",
+            "USD",
+            "genesis.json",
+            &format!("{pledged}.json"),
+            &net.genesis.chain_id,
+        ]
+        .map(str::to_owned),
+    );
+
+    let (shots, _guard) = screenshot_dir();
+    let browser = Browser::start_in("zh-CN").await.expect("headless Chromium");
+    browser.goto(&format!("{url}/#/mine")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    assert_eq!(page_language(&browser).await, "zh-CN", "chosen from the browser's languages");
+    browser.wait_for_text("#nav-mine", "我的提单", WAIT).await.expect("in Chinese");
+    // Other browsers' lists: the first language the portal speaks, any Chinese as zh-CN.
+    for (languages, expected) in [
+        (json!(["de-DE", "zh-TW"]), "zh-CN"),
+        (json!(["zh"]), "zh-CN"),
+        (json!(["en-GB", "zh-CN"]), "en"),
+        (json!(["fr-FR"]), "en"),
+        (json!([]), "en"),
+    ] {
+        let chosen = portal_js(&browser, "i18n.js", "m.languageFor(args[0])", vec![languages.clone()]).await;
+        assert_eq!(chosen, json!(expected), "{languages}");
+    }
+    // The switch: English, still English after a reload, then Chinese again.
+    switch_language(&browser, "en").await;
+    browser.wait_for_text("#nav-mine", "My bills of lading", WAIT).await.expect("in English");
+    browser.goto(&format!("{url}/?again#/mine")).await.expect("reloaded");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    assert_eq!(page_language(&browser).await, "en", "the choice is remembered");
+    switch_language(&browser, "zh-CN").await;
+
+    // My bills of lading: the pledged BL, its lien with the amount in its currency, its history.
+    sign_in(&browser, &key_file).await;
+    browser.wait_for_text("#signed-in-as", "Consignee Import GmbH", WAIT).await.expect("signed in");
+    browser.wait_for("body[data-live='true']", WAIT).await.expect("events replayed");
+    let card = format!("article.bl[data-bl='{}']", pledged_bl.0.to_hex());
+    let text = browser.wait_for_text(&card, "1,250,000.00", WAIT).await.expect("the lien's amount");
+    for expected in [
+        pledged,
+        "已签发",
+        "您持有此提单",
+        "您是被背书人",
+        "已质押给Trade Finance Bank",
+        "USD",
+        "签发，操作方：Ocean Carrier Line",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    // Switched while signed in, the cards are drawn again in place, in each language.
+    switch_language(&browser, "en").await;
+    browser.wait_for_text(&card, "you hold it", WAIT).await.expect("the card in English");
+    switch_language(&browser, "zh-CN").await;
+    browser.wait_for_text(&card, "您持有此提单", WAIT).await.expect("the card in Chinese");
+    let released_card = format!("article.bl[data-bl='{}']", released_bl.0.to_hex());
+    browser.wait_for_text(&released_card, "已交单提货", WAIT).await.expect("the surrendered BL");
+    assert_no_english("My bills of lading", &visible_text(&browser).await, &data);
+    screenshots(&browser, &shots, "mine-zh").await;
+
+    // The release board: the container held by customs, its pickup assigned.
+    browser.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    let key = format!("{}/NARU3472484", released_bl.0.to_hex());
+    board_shows(&browser, &key, "HELD").await;
+    let board = browser.wait_for_text("#release-board", "查验", WAIT).await.expect("the hold");
+    for expected in ["扣留中", "海关", "Customs Authority", "沪A·12345", "已结清", "Container Terminal"]
+    {
+        assert!(board.contains(expected), "missing {expected:?} in:\n{board}");
+    }
+    assert_no_english("Release board", &visible_text(&browser).await, &data);
+    screenshots(&browser, &shots, "release-zh").await;
+
+    // Verify, with the trust anchor loaded and signed in: the proof checked here, in Chinese.
+    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    let path = genesis.canonicalize().expect("absolute").display().to_string();
+    browser.find("#anchor-file").await.expect("anchor input").send_keys(&path).await.expect("upload");
+    browser.find("#anchor-load").await.expect("button").click().await.expect("click");
+    browser.wait_for("#anchor-state[data-anchor='LOADED']", WAIT).await.expect("anchor loaded");
+    let carrier = cast.carrier.party().to_string();
+    let (state, text) = verify_with(&browser, &carrier, pledged, &document_file).await;
+    assert_eq!(state, "VERIFIED", "{text}");
+    for expected in
+        ["核验通过", "已签发", "已在本浏览器中依据您的信任锚（genesis.json）核验", "Consignee Import GmbH"]
+    {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_no_english("Verify", &visible_text(&browser).await, &data);
+    browser
+        .execute("document.querySelector('#verify-result').scrollIntoView()", vec![])
+        .await
+        .expect("scrolled");
+    screenshots(&browser, &shots, "verify-zh").await;
+
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
 }
