@@ -1,5 +1,5 @@
 //! The check of a document against the DCSA eBL 3.0.4 `TransportDocument` schema, driven by the
-//! tables in `schema_tables`.
+//! tables in `schema_tables` (generated from `EBL_v3.0.4.yaml`).
 
 use serde_json::Value;
 
