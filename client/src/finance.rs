@@ -5,8 +5,8 @@
 //! copy, accepted only if its checksum is the proven one). The node's report is kept only as
 //! what "the node says"; where it differs from the proof or from this verdict, the node lied.
 
-use ebl_ledger::dcsa::{DocumentFacts, LcTerms};
-use ebl_ledger::finance::{finance_verdict, FinanceInputs, FinanceVerdict};
+use ebl_ledger::dcsa::DocumentFacts;
+use ebl_ledger::finance::{finance_verdict, FinanceInputs, FinanceVerdict, LcTerms};
 use ebl_ledger::{Hash, PartyId};
 use serde::{Deserialize, Serialize};
 

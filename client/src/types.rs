@@ -1,7 +1,7 @@
 //! The JSON shapes of the REST API (docs/rest-api.md), as the SDK reads them. They also
 //! serialise back, so the CLI's `--json` prints what the node said.
 
-use ebl_ledger::dcsa::{LcTerms, TermCheck};
+use ebl_ledger::finance::{LcTerms, TermCheck};
 use ebl_ledger::records::{HistoryEntry, Lien};
 use ebl_ledger::{BlId, BlStatus, BlockHeader, Hash, PartyId, ReleaseRecord, TxId};
 use serde::{Deserialize, Serialize};

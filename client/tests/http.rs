@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ebl_client::{Client, ClientError, FinanceCheckRequest};
-use ebl_ledger::dcsa::LcTerms;
+use ebl_ledger::finance::LcTerms;
 use ebl_ledger::httpsig::{self, RequestTarget};
 use ebl_ledger::{Action, BlId, Hash, Keypair, Transaction, TxBody, TxId};
 use futures::StreamExt;

@@ -20,7 +20,8 @@ use ebl_client::ebl_ledger::action::{
 use ebl_client::{
     explain_refusal, issue_from_document, secret_hash, Client, FinanceCheckRequest, IssueParties, Trust,
 };
-use ebl_ledger::dcsa::{DocumentFacts, LcTerms};
+use ebl_ledger::dcsa::DocumentFacts;
+use ebl_ledger::finance::LcTerms;
 use ebl_ledger::{Action, BlId, ContainerRef, Keypair, PartyId, Role, RoleSet, TxId};
 
 use crate::net::{copy, Testnet};

@@ -16,7 +16,7 @@ use ebl_client::testkit::{
     bundle_hex, bundle_of_another_set, LyingProxy, ProxyAnswer, ProxyRequest, Rewrite,
 };
 use ebl_client::{issue_from_document, Client, ClientError, FinanceCheckRequest, IssueParties, Trust};
-use ebl_ledger::dcsa::LcTerms;
+use ebl_ledger::finance::LcTerms;
 use ebl_node::testkit::TestNet;
 use serde_json::{json, Value};
 

@@ -7,8 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Json;
 use ebl_ledger::action::IssueBl;
-use ebl_ledger::dcsa::{DocumentFacts, LcTerms, TermCheck, TransportDocumentJson};
-use ebl_ledger::finance::{finance_verdict, FinanceInputs};
+use ebl_ledger::dcsa::{DocumentFacts, TransportDocumentJson};
+use ebl_ledger::finance::{finance_verdict, FinanceInputs, LcTerms, TermCheck};
 use ebl_ledger::records::{HistoryEntry, HoldList, Lien};
 use ebl_ledger::{
     BlId, BlRecord, BlStatus, ContainerRef, Hash, PartyId, PartyRecord, ReleaseRecord, Role, StateKey,

@@ -10,8 +10,7 @@ use ebl_client::{
     explain_refusal, keys, BlRef, CheckedFinance, Client, FinanceCheckRequest, PartialTx, Trust, TxBuilder,
     TxStatus,
 };
-use ebl_ledger::dcsa::LcTerms;
-use ebl_ledger::finance::LienStatus;
+use ebl_ledger::finance::{LcTerms, LienStatus};
 use ebl_ledger::limits::TX_BYTES_MAX;
 use ebl_ledger::{Action, Hash, Keypair, Transaction, TxId};
 use futures::StreamExt;
