@@ -28,8 +28,8 @@ clippy: deps
 	$(CARGO) clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
 	$(CARGO) clippy --manifest-path checks/Cargo.toml --all-targets --locked -- -D warnings
 
-# The README's test command: the source checks (checks/, quick: an Action match with a catch-all arm),
-# then the workspace's tests.
+# The README's test command: the source checks (checks/, quick: an Action match with a catch-all arm,
+# the portal's wire tables against the ledger's types), then the workspace's tests.
 test: test-deps
 	$(CARGO) test --manifest-path checks/Cargo.toml --locked
 	$(CARGO) test --workspace $(CARGO_FLAGS)
