@@ -15,17 +15,23 @@ deps:
 test-deps:
 	@bash scripts/install-deps.sh browser
 
+# checks/ is a crate of its own, outside the workspace (see its Cargo.toml), so each step names it too.
 fmt:
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path checks/Cargo.toml
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path checks/Cargo.toml -- --check
 
 clippy: deps
 	$(CARGO) clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
+	$(CARGO) clippy --manifest-path checks/Cargo.toml --all-targets --locked -- -D warnings
 
-# The README's test command.
+# The README's test command: the source checks (checks/, quick: an Action match with a catch-all arm,
+# the portal's wire tables against the ledger's types), then the workspace's tests.
 test: test-deps
+	$(CARGO) test --manifest-path checks/Cargo.toml --locked
 	$(CARGO) test --workspace $(CARGO_FLAGS)
 
 # The README's first command: build (the same build as `make test`, so the two share it), then run a

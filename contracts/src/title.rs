@@ -205,6 +205,7 @@ pub fn act<R: StateRead + ?Sized>(
     let id = action.title_bl().ok_or(ErrorCode::InvalidInput)?;
     let mut bl = state.bl(&id)?;
     let possessor_before = bl.possessor;
+    let window_before = bl.transfer_from;
     let recipient = match (bl.status, action) {
         // DCSA PINT: once SACC is recorded no further transaction is permitted; MLETR change
         // of medium: a switched-to-paper record is inoperative; a replaced original is spent.
@@ -231,13 +232,50 @@ pub fn act<R: StateRead + ?Sized>(
         (Issued, Action::CreateLien(a)) => lien::create(state, ctx, &mut bl, a),
         // The lienholder may give up its claim at any time before the BL is final.
         (_, Action::ReleaseLien { .. }) => lien::release(ctx, &mut bl),
-        _ => Err(ErrorCode::IllegalTransition.into()),
+        // Every other status: DCSA PINT allows the action only from the statuses above.
+        (
+            _,
+            Action::Transfer { .. }
+            | Action::Endorse { .. }
+            | Action::EndorseToOrder { .. }
+            | Action::BlankEndorse { .. }
+            | Action::Sign { .. }
+            | Action::RejectTransfer { .. }
+            | Action::SurrenderForDelivery { .. }
+            | Action::SurrenderForAmendment { .. }
+            | Action::AcceptSurrender { .. }
+            | Action::RejectSurrender { .. }
+            | Action::SwitchToPaper { .. }
+            | Action::CreateLien(_),
+        ) => Err(ErrorCode::IllegalTransition.into()),
+        // Not an action on an existing BL's title (`title_bl` gave none): `exec` sends these
+        // elsewhere.
+        (
+            _,
+            Action::RegisterParty(_)
+            | Action::SetPartyRoles { .. }
+            | Action::SuspendParty { .. }
+            | Action::ReinstateParty { .. }
+            | Action::Issue(_)
+            | Action::Reissue(_)
+            | Action::IssueReleaseOrder(_)
+            | Action::SettleCharges { .. }
+            | Action::PlaceHold(_)
+            | Action::LiftHold { .. }
+            | Action::DelegateRelease { .. }
+            | Action::RevokeRelease { .. }
+            | Action::AssignPickup(_)
+            | Action::GateOut(_)
+            | Action::EmptyReturn(_),
+        ) => Err(ErrorCode::InvalidInput.into()),
     }?;
     // REJECT is open to a recipient only as its next action on the BL: the window closes when the
     // recipient acts (alone or as co-signer) or possession moves; a bank releasing its lien does not
-    // close it.
+    // close it. An action that opened a new window (a TRANSFER: it names the previous possessor,
+    // never the sender of the window before) keeps it open.
     let recipient_acted = ctx.signed_by(&possessor_before) || bl.possessor != possessor_before;
-    if !matches!(action, Action::Transfer { .. }) && recipient_acted {
+    let opened_window = bl.transfer_from != window_before;
+    if !opened_window && recipient_acted {
         bl.transfer_from = None;
     }
     if bl.possessor != possessor_before {

@@ -580,10 +580,10 @@ fn index_entries(
         // every possessor was indexed with the BL when it became one — as the carrier or
         // `issue_to` of the issue, the `to` of a transfer, the requester of a surrender, or a
         // possessor before — so its entry exists already: not written again for each transfer.
-        let known = match tx.body().action {
-            Action::Transfer { .. } => tx.body().signers.first(),
-            _ => None,
-        };
+        // Not a classification of actions: for any other action (a new one included) `None` is
+        // always right, for the entries are idempotent; this only spares the hot path a write.
+        let known =
+            if let Action::Transfer { .. } = tx.body().action { tx.body().signers.first() } else { None };
         let chain = tx.body().action.info().writes_history;
         for bl in &t.bls {
             entries.push(IndexEntry::BlTx { bl: *bl, height, index });

@@ -607,13 +607,8 @@ async fn admit(state: &ApiState, txs: Vec<Transaction>) -> Result<Vec<Result<TxI
 /// Refuses at the door an ISSUE or REISSUE whose document lacks a DCSA-required field, so the
 /// submitter's nonce is not spent on it (the contract checks the same, deterministically).
 fn check_documents(tx: &Transaction) -> Result<(), ApiError> {
-    let documents: Vec<&ebl_ledger::dcsa::TransportDocumentJson> = match &tx.body.action {
-        ebl_ledger::Action::Issue(a) => vec![&a.document],
-        ebl_ledger::Action::Reissue(r) => r.replacements.iter().map(|a| &a.document).collect(),
-        _ => return Ok(()),
-    };
-    for document in documents {
-        let checked = document.to_value().and_then(|v| ebl_ledger::dcsa::check_required_fields(&v));
+    for issuance in tx.body.action.issuances() {
+        let checked = issuance.document.to_value().and_then(|v| ebl_ledger::dcsa::check_required_fields(&v));
         if let Err(e) = checked {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "DOCUMENT_INVALID", e.to_string()));
         }

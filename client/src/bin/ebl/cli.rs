@@ -1,5 +1,7 @@
-//! The command tree of `ebl` (clap derive). Every action subcommand maps to exactly one
-//! `ebl_ledger::Action` variant (see `plan.rs`).
+//! The command tree of `ebl` (clap derive). The subcommands that submit an action are kept apart
+//! from those that read, in their own enums (`PartyAction`, `BlAction`, `LienCmd`,
+//! `ReleaseAction`) flattened into each group: each maps to exactly one `ebl_ledger::Action`
+//! variant (`plan.rs`), whose `Action::info().cli` names it.
 
 use std::path::PathBuf;
 
@@ -139,6 +141,19 @@ pub enum RoleArg {
 
 #[derive(Debug, Subcommand)]
 pub enum PartyCmd {
+    #[command(flatten)]
+    Act(PartyAction),
+    /// A party's registry record.
+    Show { party: String },
+    /// Every registered party.
+    List,
+    /// A party's next nonce (default: yours).
+    Nonce { party: Option<String> },
+}
+
+/// The registrar's actions.
+#[derive(Debug, Subcommand)]
+pub enum PartyAction {
     /// REGISTER_PARTY: onboard a party (registrar).
     Register {
         /// The party: ebl:<hex>, or a key file to take the public key from.
@@ -168,12 +183,6 @@ pub enum PartyCmd {
     Suspend { party: String },
     /// REINSTATE_PARTY (registrar).
     Reinstate { party: String },
-    /// A party's registry record.
-    Show { party: String },
-    /// Every registered party.
-    List,
-    /// A party's next nonce (default: yours).
-    Nonce { party: Option<String> },
 }
 
 /// The parties an ISSUE names.
@@ -234,6 +243,26 @@ pub enum AmendmentReasonArg {
 pub enum BlCmd {
     /// ISSUE (carrier): one document, or a directory of them.
     Issue(IssueArgs),
+    #[command(flatten)]
+    Act(BlAction),
+    /// The title record.
+    Show { bl: String },
+    /// The signed history.
+    History { bl: String },
+    /// The DCSA TransportDocument as issued.
+    Document {
+        bl: String,
+        /// Write it to FILE instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The release status of every container of the BL.
+    Containers { bl: String },
+}
+
+/// The actions on a BL's title after its issue, and REISSUE.
+#[derive(Debug, Subcommand)]
+pub enum BlAction {
     /// TRANSFER possession (possessor).
     Transfer {
         bl: String,
@@ -296,19 +325,6 @@ pub enum BlCmd {
         #[arg(long)]
         paper_bl_number: String,
     },
-    /// The title record.
-    Show { bl: String },
-    /// The signed history.
-    History { bl: String },
-    /// The DCSA TransportDocument as issued.
-    Document {
-        bl: String,
-        /// Write it to FILE instead of printing it.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-    /// The release status of every container of the BL.
-    Containers { bl: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -393,6 +409,15 @@ pub enum PickupCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ReleaseCmd {
+    #[command(flatten)]
+    Act(ReleaseAction),
+    /// Release status of one container, or of every container of the BL.
+    Status { bl: String, container: Option<String> },
+}
+
+/// The actions of container release.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseAction {
     /// ISSUE_RELEASE_ORDER (carrier).
     Order {
         bl: String,
@@ -453,8 +478,6 @@ pub enum ReleaseCmd {
         #[arg(long, default_value = "")]
         damage_notes: String,
     },
-    /// Release status of one container, or of every container of the BL.
-    Status { bl: String, container: Option<String> },
 }
 
 #[derive(Debug, Args)]

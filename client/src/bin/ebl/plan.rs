@@ -1,5 +1,6 @@
-//! From parsed arguments to the ledger action they ask for: pure, no network, so each mapping
-//! is tested on its own. Reads only the files the arguments name (documents, key files).
+//! From the arguments of an action subcommand to the ledger action it submits: pure, no
+//! network, so each mapping is tested on its own. Reads only the files the arguments name
+//! (documents, key files). `run.rs` calls these from its one dispatch.
 
 use std::path::Path;
 
@@ -12,8 +13,8 @@ use ebl_ledger::action::{
 use ebl_ledger::{Action, BlId, ContainerRef, PartyId, Role, RoleSet};
 
 use crate::cli::{
-    AmendmentReasonArg, AuthorityArg, BlCmd, Command, HoldCmd, LienCmd, PartyCmd, PickupCmd, ReleaseCmd,
-    RoleArg, SurrenderFor,
+    AmendmentReasonArg, AuthorityArg, BlAction, HoldCmd, IssueArgs, LienCmd, PartyAction, PickupCmd,
+    ReleaseAction, RoleArg, SurrenderFor,
 };
 
 /// What the mapping may need besides the arguments.
@@ -35,7 +36,7 @@ pub struct Planned {
 }
 
 impl Planned {
-    fn alone(action: Action) -> Self {
+    pub fn alone(action: Action) -> Self {
         Planned { action, cosigners: Vec::new() }
     }
 }
@@ -102,184 +103,184 @@ pub fn issue_of_file(path: &Path, parties: &IssueParties) -> Result<IssueBl> {
     issue_from_document(&text, parties).with_context(|| format!("{}", path.display()))
 }
 
-/// The action a command asks for, or `None` for a command that only reads.
-pub fn plan(command: &Command, ctx: &PlanCtx) -> Result<Option<Planned>> {
-    let planned = match command {
-        Command::Party(cmd) => match cmd {
-            PartyCmd::Register { party: p, name, roles: r, dcsa_code, lei, uscc } => {
-                Planned::alone(Action::RegisterParty(RegisterParty {
-                    party: party(p)?,
-                    legal_name: name.clone(),
-                    roles: roles(r),
-                    codes: ExternalCodes {
-                        dcsa_party_code: dcsa_code.clone(),
-                        lei: lei.clone(),
-                        uscc: uscc.clone(),
-                    },
-                }))
-            }
-            PartyCmd::Roles { party: p, roles: r } => {
-                Planned::alone(Action::SetPartyRoles { party: party(p)?, roles: roles(r) })
-            }
-            PartyCmd::Suspend { party: p } => Planned::alone(Action::SuspendParty { party: party(p)? }),
-            PartyCmd::Reinstate { party: p } => Planned::alone(Action::ReinstateParty { party: party(p)? }),
-            PartyCmd::Show { .. } | PartyCmd::List | PartyCmd::Nonce { .. } => return Ok(None),
-        },
-        Command::Bl(cmd) => match cmd {
-            BlCmd::Issue(args) => match &args.document {
-                Some(path) => {
-                    Planned::alone(Action::Issue(issue_of_file(path, &issue_parties(&args.parties)?)?))
-                }
-                None => return Ok(None), // --batch: many transactions, see run.rs
+/// What `bl issue` sends: one ISSUE, or (`--batch DIR`) one for each document of a directory.
+#[derive(Debug)]
+pub enum Issuing<'a> {
+    One(Planned),
+    Batch { dir: &'a Path, parties: IssueParties, chunk: usize },
+}
+
+/// `bl issue`: the ISSUE of `--document`, or the batch of `--batch`.
+pub fn issue(args: &IssueArgs) -> Result<Issuing<'_>> {
+    let parties = issue_parties(&args.parties)?;
+    match (&args.document, &args.batch) {
+        (Some(path), None) => Ok(Issuing::One(Planned::alone(Action::Issue(issue_of_file(path, &parties)?)))),
+        (None, Some(dir)) => Ok(Issuing::Batch { dir, parties, chunk: args.chunk }),
+        (Some(_), Some(_)) | (None, None) => bail!("give one of --document FILE and --batch DIR"),
+    }
+}
+
+/// The registrar's actions.
+pub fn party_action(command: &PartyAction) -> Result<Planned> {
+    Ok(Planned::alone(match command {
+        PartyAction::Register { party: p, name, roles: r, dcsa_code, lei, uscc } => {
+            Action::RegisterParty(RegisterParty {
+                party: party(p)?,
+                legal_name: name.clone(),
+                roles: roles(r),
+                codes: ExternalCodes {
+                    dcsa_party_code: dcsa_code.clone(),
+                    lei: lei.clone(),
+                    uscc: uscc.clone(),
+                },
+            })
+        }
+        PartyAction::Roles { party: p, roles: r } => {
+            Action::SetPartyRoles { party: party(p)?, roles: roles(r) }
+        }
+        PartyAction::Suspend { party: p } => Action::SuspendParty { party: party(p)? },
+        PartyAction::Reinstate { party: p } => Action::ReinstateParty { party: party(p)? },
+    }))
+}
+
+/// The actions on an issued BL's title, and REISSUE.
+pub fn bl_action(command: &BlAction) -> Result<Planned> {
+    Ok(Planned::alone(match command {
+        BlAction::Transfer { bl: b, to } => Action::Transfer { bl: bl(b)?, to: party(to)? },
+        BlAction::Endorse { bl: b, to } => Action::Endorse { bl: bl(b)?, endorsee: party(to)? },
+        BlAction::EndorseToOrder { bl: b, to } => Action::EndorseToOrder { bl: bl(b)?, endorsee: party(to)? },
+        BlAction::BlankEndorse { bl: b } => Action::BlankEndorse { bl: bl(b)? },
+        BlAction::Sign { bl: b } => Action::Sign { bl: bl(b)? },
+        BlAction::Reject { bl: b, reason } => Action::RejectTransfer { bl: bl(b)?, reason: reason.clone() },
+        BlAction::Surrender { bl: b, purpose, reason } => match (purpose, reason) {
+            (SurrenderFor::Delivery, None) => Action::SurrenderForDelivery { bl: bl(b)? },
+            (SurrenderFor::Delivery, Some(_)) => bail!("--reason is for a surrender for amendment"),
+            (SurrenderFor::Amendment, None) => bail!("a surrender for amendment needs --reason"),
+            (SurrenderFor::Amendment, Some(r)) => Action::SurrenderForAmendment {
+                bl: bl(b)?,
+                reason: match r {
+                    AmendmentReasonArg::Swtp => AmendmentReason::Swtp,
+                    AmendmentReasonArg::Cod => AmendmentReason::Cod,
+                    AmendmentReasonArg::Swi => AmendmentReason::Swi,
+                    AmendmentReasonArg::Other => AmendmentReason::Other,
+                },
             },
-            BlCmd::Transfer { bl: b, to } => Planned::alone(Action::Transfer { bl: bl(b)?, to: party(to)? }),
-            BlCmd::Endorse { bl: b, to } => {
-                Planned::alone(Action::Endorse { bl: bl(b)?, endorsee: party(to)? })
-            }
-            BlCmd::EndorseToOrder { bl: b, to } => {
-                Planned::alone(Action::EndorseToOrder { bl: bl(b)?, endorsee: party(to)? })
-            }
-            BlCmd::BlankEndorse { bl: b } => Planned::alone(Action::BlankEndorse { bl: bl(b)? }),
-            BlCmd::Sign { bl: b } => Planned::alone(Action::Sign { bl: bl(b)? }),
-            BlCmd::Reject { bl: b, reason } => {
-                Planned::alone(Action::RejectTransfer { bl: bl(b)?, reason: reason.clone() })
-            }
-            BlCmd::Surrender { bl: b, purpose, reason } => match (purpose, reason) {
-                (SurrenderFor::Delivery, None) => Planned::alone(Action::SurrenderForDelivery { bl: bl(b)? }),
-                (SurrenderFor::Delivery, Some(_)) => bail!("--reason is for a surrender for amendment"),
-                (SurrenderFor::Amendment, None) => bail!("a surrender for amendment needs --reason"),
-                (SurrenderFor::Amendment, Some(r)) => Planned::alone(Action::SurrenderForAmendment {
-                    bl: bl(b)?,
-                    reason: match r {
-                        AmendmentReasonArg::Swtp => AmendmentReason::Swtp,
-                        AmendmentReasonArg::Cod => AmendmentReason::Cod,
-                        AmendmentReasonArg::Swi => AmendmentReason::Swi,
-                        AmendmentReasonArg::Other => AmendmentReason::Other,
-                    },
-                }),
-            },
-            BlCmd::AcceptSurrender { bl: b } => Planned::alone(Action::AcceptSurrender { bl: bl(b)? }),
-            BlCmd::RejectSurrender { bl: b, reason } => {
-                Planned::alone(Action::RejectSurrender { bl: bl(b)?, reason: reason.clone() })
-            }
-            BlCmd::Reissue { voided, documents, parties: p } => {
-                let p = issue_parties(p)?;
-                let voided = voided.iter().map(|v| bl(v)).collect::<Result<Vec<_>>>()?;
-                let replacements =
-                    documents.iter().map(|d| issue_of_file(d, &p)).collect::<Result<Vec<_>>>()?;
-                Planned::alone(Action::Reissue(Reissue { voided, replacements }))
-            }
-            BlCmd::SwitchToPaper { bl: b, paper_bl_number } => {
-                Planned::alone(Action::SwitchToPaper { bl: bl(b)?, paper_bl_number: paper_bl_number.clone() })
-            }
-            BlCmd::Show { .. }
-            | BlCmd::History { .. }
-            | BlCmd::Document { .. }
-            | BlCmd::Containers { .. } => return Ok(None),
         },
-        Command::Lien(cmd) => match cmd {
-            LienCmd::Create { bl: b, bank, amount_minor, currency, expires, finance_ref } => {
-                let bank = party(bank).context("--bank")?;
-                let action = Action::CreateLien(CreateLien {
-                    bl: bl(b)?,
-                    bank,
-                    amount_minor: *amount_minor,
-                    currency: currency.to_uppercase(),
-                    expires_at_ms: time_ms(expires, ctx.now_ms).context("--expires")?,
-                    finance_reference: finance_ref.clone(),
-                });
-                // ADR 0004: the party entitled to the goods and the bank both sign.
-                let cosigners = if ctx.me == Some(bank) { Vec::new() } else { vec![bank] };
-                Planned { action, cosigners }
+        BlAction::AcceptSurrender { bl: b } => Action::AcceptSurrender { bl: bl(b)? },
+        BlAction::RejectSurrender { bl: b, reason } => {
+            Action::RejectSurrender { bl: bl(b)?, reason: reason.clone() }
+        }
+        BlAction::Reissue { voided, documents, parties: p } => {
+            let p = issue_parties(p)?;
+            let voided = voided.iter().map(|v| bl(v)).collect::<Result<Vec<_>>>()?;
+            let replacements = documents.iter().map(|d| issue_of_file(d, &p)).collect::<Result<Vec<_>>>()?;
+            Action::Reissue(Reissue { voided, replacements })
+        }
+        BlAction::SwitchToPaper { bl: b, paper_bl_number } => {
+            Action::SwitchToPaper { bl: bl(b)?, paper_bl_number: paper_bl_number.clone() }
+        }
+    }))
+}
+
+/// The lien actions.
+pub fn lien_action(command: &LienCmd, ctx: &PlanCtx) -> Result<Planned> {
+    Ok(match command {
+        LienCmd::Create { bl: b, bank, amount_minor, currency, expires, finance_ref } => {
+            let bank = party(bank).context("--bank")?;
+            let action = Action::CreateLien(CreateLien {
+                bl: bl(b)?,
+                bank,
+                amount_minor: *amount_minor,
+                currency: currency.to_uppercase(),
+                expires_at_ms: time_ms(expires, ctx.now_ms).context("--expires")?,
+                finance_reference: finance_ref.clone(),
+            });
+            // ADR 0004: the party entitled to the goods and the bank both sign.
+            let cosigners = if ctx.me == Some(bank) { Vec::new() } else { vec![bank] };
+            Planned { action, cosigners }
+        }
+        LienCmd::Release { bl: b } => Planned::alone(Action::ReleaseLien { bl: bl(b)? }),
+    })
+}
+
+/// The actions of container release.
+pub fn release_action(command: &ReleaseAction, ctx: &PlanCtx) -> Result<Planned> {
+    Ok(Planned::alone(match command {
+        ReleaseAction::Order { bl: b, containers, terminal, valid_from, valid_until, charges_settled } => {
+            let equipment_references =
+                if containers.is_empty() { ctx.bl_containers.clone() } else { containers.clone() };
+            if equipment_references.is_empty() {
+                bail!("no container to release: name them with --container");
             }
-            LienCmd::Release { bl: b } => Planned::alone(Action::ReleaseLien { bl: bl(b)? }),
-        },
-        Command::Release(cmd) => match cmd {
-            ReleaseCmd::Order { bl: b, containers, terminal, valid_from, valid_until, charges_settled } => {
-                let equipment_references =
-                    if containers.is_empty() { ctx.bl_containers.clone() } else { containers.clone() };
-                if equipment_references.is_empty() {
-                    bail!("no container to release: name them with --container");
-                }
-                let valid_from_ms = match valid_from {
-                    Some(t) => time_ms(t, ctx.now_ms).context("--valid-from")?,
-                    None => ctx.now_ms,
-                };
-                Planned::alone(Action::IssueReleaseOrder(IssueReleaseOrder {
-                    bl: bl(b)?,
-                    equipment_references,
-                    terminal: party(terminal).context("--terminal")?,
-                    valid_from_ms,
-                    valid_until_ms: time_ms(valid_until, ctx.now_ms).context("--valid-until")?,
-                    charges_settled: *charges_settled,
-                }))
-            }
-            ReleaseCmd::SettleCharges { bl: b, container: c } => {
-                Planned::alone(Action::SettleCharges { container: container(b, c)? })
-            }
-            ReleaseCmd::Hold(HoldCmd::Place { bl: b, container: c, authority, reason, declaration }) => {
-                Planned::alone(Action::PlaceHold(PlaceHold {
-                    target: hold_target(b, c.as_deref())?,
-                    authority: match authority {
-                        AuthorityArg::Customs => HoldAuthority::Customs,
-                        AuthorityArg::Terminal => HoldAuthority::Terminal,
-                    },
-                    reason: reason.clone(),
-                    declaration_number: declaration.clone(),
-                }))
-            }
-            ReleaseCmd::Hold(HoldCmd::Lift { bl: b, container: c, hold_id }) => {
-                Planned::alone(Action::LiftHold { target: hold_target(b, c.as_deref())?, hold_id: *hold_id })
-            }
-            ReleaseCmd::Delegate { bl: b, container: c, to } => {
-                Planned::alone(Action::DelegateRelease { container: container(b, c)?, to: party(to)? })
-            }
-            ReleaseCmd::Revoke { bl: b, container: c, reason } => {
-                Planned::alone(Action::RevokeRelease { container: container(b, c)?, reason: reason.clone() })
-            }
-            ReleaseCmd::Pickup(PickupCmd::Assign {
-                bl: b,
-                container: c,
-                truck,
-                driver_id,
-                slot_start,
-                slot_end,
-                pickup_code,
-            }) => Planned::alone(Action::AssignPickup(AssignPickup {
+            let valid_from_ms = match valid_from {
+                Some(t) => time_ms(t, ctx.now_ms).context("--valid-from")?,
+                None => ctx.now_ms,
+            };
+            Action::IssueReleaseOrder(IssueReleaseOrder {
+                bl: bl(b)?,
+                equipment_references,
+                terminal: party(terminal).context("--terminal")?,
+                valid_from_ms,
+                valid_until_ms: time_ms(valid_until, ctx.now_ms).context("--valid-until")?,
+                charges_settled: *charges_settled,
+            })
+        }
+        ReleaseAction::SettleCharges { bl: b, container: c } => {
+            Action::SettleCharges { container: container(b, c)? }
+        }
+        ReleaseAction::Hold(HoldCmd::Place { bl: b, container: c, authority, reason, declaration }) => {
+            Action::PlaceHold(PlaceHold {
+                target: hold_target(b, c.as_deref())?,
+                authority: match authority {
+                    AuthorityArg::Customs => HoldAuthority::Customs,
+                    AuthorityArg::Terminal => HoldAuthority::Terminal,
+                },
+                reason: reason.clone(),
+                declaration_number: declaration.clone(),
+            })
+        }
+        ReleaseAction::Hold(HoldCmd::Lift { bl: b, container: c, hold_id }) => {
+            Action::LiftHold { target: hold_target(b, c.as_deref())?, hold_id: *hold_id }
+        }
+        ReleaseAction::Delegate { bl: b, container: c, to } => {
+            Action::DelegateRelease { container: container(b, c)?, to: party(to)? }
+        }
+        ReleaseAction::Revoke { bl: b, container: c, reason } => {
+            Action::RevokeRelease { container: container(b, c)?, reason: reason.clone() }
+        }
+        ReleaseAction::Pickup(PickupCmd::Assign {
+            bl: b,
+            container: c,
+            truck,
+            driver_id,
+            slot_start,
+            slot_end,
+            pickup_code,
+        }) => Action::AssignPickup(AssignPickup {
+            container: container(b, c)?,
+            truck_plate: truck.clone(),
+            driver_id_hash: secret_hash(driver_id),
+            slot_start_ms: time_ms(slot_start, ctx.now_ms).context("--slot-start")?,
+            slot_end_ms: time_ms(slot_end, ctx.now_ms).context("--slot-end")?,
+            pickup_code_hash: pickup_code.as_deref().map(secret_hash),
+        }),
+        ReleaseAction::GateOut { bl: b, container: c, truck, driver_id, pickup_code, seals, condition } => {
+            Action::GateOut(GateOut {
                 container: container(b, c)?,
                 truck_plate: truck.clone(),
                 driver_id_hash: secret_hash(driver_id),
-                slot_start_ms: time_ms(slot_start, ctx.now_ms).context("--slot-start")?,
-                slot_end_ms: time_ms(slot_end, ctx.now_ms).context("--slot-end")?,
-                pickup_code_hash: pickup_code.as_deref().map(secret_hash),
-            })),
-            ReleaseCmd::GateOut { bl: b, container: c, truck, driver_id, pickup_code, seals, condition } => {
-                Planned::alone(Action::GateOut(GateOut {
-                    container: container(b, c)?,
-                    truck_plate: truck.clone(),
-                    driver_id_hash: secret_hash(driver_id),
-                    pickup_code: pickup_code.clone(),
-                    seal_numbers: seals.clone(),
-                    condition: condition.clone(),
-                }))
-            }
-            ReleaseCmd::EmptyReturn { bl: b, container: c, damage_notes } => {
-                Planned::alone(Action::EmptyReturn(EmptyReturn {
-                    container: container(b, c)?,
-                    damage_notes: damage_notes.clone(),
-                }))
-            }
-            ReleaseCmd::Status { .. } => return Ok(None),
-        },
-        Command::Keygen { .. }
-        | Command::Verify { .. }
-        | Command::FinanceCheck(_)
-        | Command::History { .. }
-        | Command::Watch { .. }
-        | Command::Tx(_)
-        | Command::Status => return Ok(None),
-    };
-    Ok(Some(planned))
+                pickup_code: pickup_code.clone(),
+                seal_numbers: seals.clone(),
+                condition: condition.clone(),
+            })
+        }
+        ReleaseAction::EmptyReturn { bl: b, container: c, damage_notes } => {
+            Action::EmptyReturn(EmptyReturn {
+                container: container(b, c)?,
+                damage_notes: damage_notes.clone(),
+            })
+        }
+    }))
 }
 
 fn hold_target(bl_text: &str, equipment_reference: Option<&str>) -> Result<HoldTarget> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use ebl_client::batch::{chunk_ranges, BATCH_BYTES_MAX, BATCH_TXS_MAX};
 use ebl_client::{
-    explain_refusal, keys, BlRef, CheckedFinance, Client, FinanceCheckRequest, PartialTx, Trust, TxBuilder,
-    TxStatus,
+    explain_refusal, keys, BlRef, CheckedFinance, Client, FinanceCheckRequest, IssueParties, PartialTx,
+    Trust, TxBuilder, TxStatus,
 };
 use ebl_ledger::finance::{LcTerms, LienStatus};
 use ebl_ledger::limits::TX_BYTES_MAX;
@@ -16,9 +16,9 @@ use ebl_ledger::{Action, Hash, Keypair, Transaction, TxId};
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::cli::{BlCmd, Cli, Command, FinanceCheckArgs, PartyCmd, ReleaseCmd, TxCmd};
+use crate::cli::{BlCmd, Cli, Command, FinanceCheckArgs, PartyCmd, ReleaseAction, ReleaseCmd, TxCmd};
 use crate::output::{self, name_of, print_json, who, Names};
-use crate::plan::{self, format_ms, PlanCtx, Planned};
+use crate::plan::{self, format_ms, Issuing, PlanCtx, Planned};
 
 use ebl_client::time::now_ms;
 
@@ -35,20 +35,24 @@ fn ok(success: bool) -> ExitCode {
     }
 }
 
-/// Everything a command runs with.
+/// Everything a command runs with. The node is reached only by the commands that need it, on
+/// first use: `keygen` and `tx cosign` work offline.
 struct App {
     cli: Cli,
+    connection: tokio::sync::OnceCell<Connection>,
+}
+
+/// The node's client (with your key) and the trust anchor of `--genesis`.
+struct Connection {
     client: Client,
     trust: Option<Trust>,
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    // Commands that need no node.
-    match &cli.command {
-        Command::Keygen { out } => return keygen(&cli, out),
-        Command::Tx(TxCmd::Cosign { file, out }) => return cosign(&cli, file, out.as_deref()),
-        _ => {}
-    }
+    App { cli, connection: tokio::sync::OnceCell::new() }.dispatch().await
+}
+
+async fn connect(cli: &Cli) -> Result<Connection> {
     let trust = cli.genesis.as_deref().map(Trust::from_genesis_file).transpose()?;
     let chain_id = match (&trust, &cli.chain_id) {
         (Some(t), Some(c)) if &t.chain_id != c => {
@@ -80,8 +84,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(path) = &cli.key {
         client = client.with_key(keys::load(path)?);
     }
-    let app = App { cli, client, trust };
-    app.dispatch().await
+    Ok(Connection { client, trust })
 }
 
 fn keygen(cli: &Cli, out: &Path) -> Result<ExitCode> {
@@ -165,8 +168,9 @@ impl App {
         self.cli.json
     }
 
-    fn me(&self) -> Result<&Keypair> {
-        self.client
+    async fn me(&self) -> Result<&Keypair> {
+        self.client()
+            .await?
             .key()
             .ok_or_else(|| anyhow!("this command signs: give your key with --key FILE (or EBL_KEY)"))
     }
@@ -175,44 +179,81 @@ impl App {
         self.cli.wait().then(|| Duration::from_millis(self.cli.timeout_ms))
     }
 
+    /// The one dispatch: every command is handled here, by exactly one arm. An action
+    /// subcommand is planned (`plan.rs`) and sent.
     async fn dispatch(&self) -> Result<ExitCode> {
-        let mut ctx = PlanCtx { me: self.client.key_party(), now_ms: now_ms(), bl_containers: Vec::new() };
-        if let Command::Release(ReleaseCmd::Order { bl, containers, .. }) = &self.cli.command {
-            if containers.is_empty() {
-                let listed =
-                    self.client.containers(&plan::bl(bl)?).await.context("listing the BL's containers")?;
-                ctx.bl_containers = listed.containers.into_iter().map(|c| c.equipment_reference).collect();
-            }
-        }
-        if let Some(planned) = plan::plan(&self.cli.command, &ctx)? {
-            return self.send(planned).await;
-        }
         match &self.cli.command {
-            Command::Keygen { .. } => unreachable_command(),
-            Command::Party(cmd) => self.party(cmd).await,
-            Command::Bl(BlCmd::Issue(args)) => match &args.batch {
-                Some(dir) => self.issue_batch(dir, &args.parties, args.chunk).await,
-                None => unreachable_command(),
+            Command::Keygen { out } => keygen(&self.cli, out),
+            Command::Party(PartyCmd::Act(action)) => self.send(plan::party_action(action)?).await,
+            Command::Party(PartyCmd::Show { party }) => self.show_party(party).await,
+            Command::Party(PartyCmd::List) => self.list_parties().await,
+            Command::Party(PartyCmd::Nonce { party }) => self.nonce(party.as_deref()).await,
+            Command::Bl(BlCmd::Issue(args)) => match plan::issue(args)? {
+                Issuing::One(planned) => self.send(planned).await,
+                Issuing::Batch { dir, parties, chunk } => self.issue_batch(dir, &parties, chunk).await,
             },
-            Command::Bl(cmd) => self.bl_read(cmd).await,
-            Command::Lien(_) => unreachable_command(),
+            Command::Bl(BlCmd::Act(action)) => self.send(plan::bl_action(action)?).await,
+            Command::Bl(BlCmd::Show { bl }) => self.show_bl(bl).await,
+            Command::Bl(BlCmd::History { bl }) | Command::History { bl } => self.history(bl).await,
+            Command::Bl(BlCmd::Document { bl, out }) => self.document(bl, out.as_deref()).await,
+            Command::Bl(BlCmd::Containers { bl }) => self.release_status(bl, None).await,
+            Command::Lien(action) => {
+                let ctx = self.plan_ctx().await?;
+                self.send(plan::lien_action(action, &ctx)?).await
+            }
+            Command::Release(ReleaseCmd::Act(action)) => {
+                let mut ctx = self.plan_ctx().await?;
+                if let ReleaseAction::Order { bl, containers, .. } = action {
+                    if containers.is_empty() {
+                        let listed = self
+                            .client()
+                            .await?
+                            .containers(&plan::bl(bl)?)
+                            .await
+                            .context("listing the BL's containers")?;
+                        ctx.bl_containers =
+                            listed.containers.into_iter().map(|c| c.equipment_reference).collect();
+                    }
+                }
+                self.send(plan::release_action(action, &ctx)?).await
+            }
             Command::Release(ReleaseCmd::Status { bl, container }) => {
                 self.release_status(bl, container.as_deref()).await
             }
-            Command::Release(_) => unreachable_command(),
             Command::Verify { bl } => self.verify(bl).await,
             Command::FinanceCheck(args) => self.finance_check(args).await,
-            Command::History { bl } => self.history(bl).await,
             Command::Watch { from_height } => self.watch(*from_height).await,
-            Command::Tx(cmd) => self.tx(cmd).await,
+            Command::Tx(TxCmd::Status { tx_id }) => self.tx_status(tx_id).await,
+            Command::Tx(TxCmd::Sign { action }) => {
+                let text = std::fs::read_to_string(action)
+                    .with_context(|| format!("cannot read {}", action.display()))?;
+                let action = plan::action_of_json(&text).with_context(|| format!("{}", action.display()))?;
+                self.send(Planned::alone(action)).await
+            }
+            Command::Tx(TxCmd::Cosign { file, out }) => cosign(&self.cli, file, out.as_deref()),
+            Command::Tx(TxCmd::Submit { file }) => self.submit_file(file).await,
             Command::Status => self.status().await,
         }
+    }
+
+    /// The node's client, connected on first use.
+    async fn client(&self) -> Result<&Client> {
+        Ok(&self.connection().await?.client)
+    }
+
+    async fn connection(&self) -> Result<&Connection> {
+        self.connection.get_or_try_init(|| connect(&self.cli)).await
+    }
+
+    /// What planning an action needs: the signer and this machine's clock.
+    async fn plan_ctx(&self) -> Result<PlanCtx> {
+        Ok(PlanCtx { me: self.client().await?.key_party(), now_ms: now_ms(), bl_containers: Vec::new() })
     }
 
     /// Signs a planned action with your key (and any local co-signer keys), then submits it,
     /// or saves it for the co-signers.
     async fn send(&self, planned: Planned) -> Result<ExitCode> {
-        let me = self.me()?;
+        let me = self.me().await?;
         let cosign_keys = load_keys(&self.cli.tx.cosign_keys)?;
         let mut cosigners = planned.cosigners.clone();
         for text in &self.cli.tx.cosigners {
@@ -220,12 +261,12 @@ impl App {
         }
         cosigners.extend(cosign_keys.iter().map(|k| k.party()));
         cosigners.retain(|p| *p != me.party());
-        let mut builder =
-            TxBuilder::new(self.client.chain_id(), me.party(), planned.action).cosigners(cosigners);
+        let client = self.client().await?;
+        let mut builder = TxBuilder::new(client.chain_id(), me.party(), planned.action).cosigners(cosigners);
         if let Some(nonce) = self.cli.tx.nonce {
             builder = builder.nonce(nonce);
         }
-        let builder = self.client.resolve_nonce(builder).await?;
+        let builder = client.resolve_nonce(builder).await?;
         let mut keys: Vec<&Keypair> = vec![me];
         keys.extend(cosign_keys.iter());
         let partial = builder.sign_partial(&keys)?;
@@ -266,8 +307,8 @@ impl App {
 
     async fn submit(&self, tx: &Transaction) -> Result<ExitCode> {
         let status = match self.wait() {
-            Some(timeout) => self.client.submit_and_wait(tx, timeout).await?,
-            None => self.client.submit(tx).await?,
+            Some(timeout) => self.client().await?.submit_and_wait(tx, timeout).await?,
+            None => self.client().await?.submit(tx).await?,
         };
         Ok(self.report_tx(&status))
     }
@@ -284,104 +325,90 @@ impl App {
 
     /// Legal names of every registered party (best effort: empty without a key or access).
     async fn names(&self) -> Names {
-        if self.client.key().is_none() {
+        let Ok(client) = self.client().await else { return Names::new() };
+        if client.key().is_none() {
             return Names::new();
         }
-        match self.client.parties().await {
+        match client.parties().await {
             Ok(parties) => parties.into_iter().map(|p| (p.party, p.legal_name)).collect(),
             Err(_) => Names::new(),
         }
     }
 
-    async fn party(&self, cmd: &PartyCmd) -> Result<ExitCode> {
-        match cmd {
-            PartyCmd::Show { party } => {
-                let record = self.client.party(&plan::party(party)?).await?;
-                if self.json() {
-                    print_json(&record);
-                } else {
-                    print_party(&record);
-                }
-            }
-            PartyCmd::List => {
-                let parties = self.client.parties().await?;
-                if self.json() {
-                    print_json(&parties);
-                } else {
-                    for p in &parties {
-                        let roles: Vec<String> = p.roles.iter().map(|r| name_of(&r)).collect();
-                        println!(
-                            "{}  {:<9} {}  [{}]",
-                            p.party,
-                            name_of(&p.status),
-                            p.legal_name,
-                            roles.join(",")
-                        );
-                    }
-                }
-            }
-            PartyCmd::Nonce { party } => {
-                let party = match party {
-                    Some(p) => plan::party(p)?,
-                    None => self.me()?.party(),
-                };
-                let nonces = self.client.nonce(&party).await?;
-                if self.json() {
-                    print_json(&nonces);
-                } else {
-                    println!("{}: next nonce {} (committed {})", nonces.party, nonces.next, nonces.committed);
-                }
-            }
-            _ => return unreachable_command(),
+    async fn show_party(&self, party: &str) -> Result<ExitCode> {
+        let record = self.client().await?.party(&plan::party(party)?).await?;
+        if self.json() {
+            print_json(&record);
+        } else {
+            print_party(&record);
         }
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn bl_read(&self, cmd: &BlCmd) -> Result<ExitCode> {
-        match cmd {
-            BlCmd::Show { bl } => {
-                let record = self.client.bl(&plan::bl(bl)?).await?;
-                if self.json() {
-                    print_json(&record);
-                } else {
-                    output::print_record(&record, &self.names().await);
+    async fn list_parties(&self) -> Result<ExitCode> {
+        let parties = self.client().await?.parties().await?;
+        if self.json() {
+            print_json(&parties);
+        } else {
+            for p in &parties {
+                let roles: Vec<String> = p.roles.iter().map(|r| name_of(&r)).collect();
+                println!("{}  {:<9} {}  [{}]", p.party, name_of(&p.status), p.legal_name, roles.join(","));
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn nonce(&self, party: Option<&str>) -> Result<ExitCode> {
+        let party = match party {
+            Some(p) => plan::party(p)?,
+            None => self.me().await?.party(),
+        };
+        let nonces = self.client().await?.nonce(&party).await?;
+        if self.json() {
+            print_json(&nonces);
+        } else {
+            println!("{}: next nonce {} (committed {})", nonces.party, nonces.next, nonces.committed);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn show_bl(&self, bl: &str) -> Result<ExitCode> {
+        let record = self.client().await?.bl(&plan::bl(bl)?).await?;
+        if self.json() {
+            print_json(&record);
+        } else {
+            output::print_record(&record, &self.names().await);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn document(&self, bl: &str, out: Option<&Path>) -> Result<ExitCode> {
+        let document = self.client().await?.document(&plan::bl(bl)?).await?;
+        let value = document.to_value().map_err(|e| anyhow!("the node's document: {e}"))?;
+        let text = serde_json::to_string_pretty(&value)?;
+        match out {
+            Some(path) => {
+                std::fs::write(path, text + "\n")
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                if !self.json() {
+                    println!("document (checksum {}) written to {}", document.checksum(), path.display());
                 }
             }
-            BlCmd::History { bl } => return self.history(bl).await,
-            BlCmd::Document { bl, out } => {
-                let document = self.client.document(&plan::bl(bl)?).await?;
-                let value = document.to_value().map_err(|e| anyhow!("the node's document: {e}"))?;
-                let text = serde_json::to_string_pretty(&value)?;
-                match out {
-                    Some(path) => {
-                        std::fs::write(path, text + "\n")
-                            .with_context(|| format!("cannot write {}", path.display()))?;
-                        if !self.json() {
-                            println!(
-                                "document (checksum {}) written to {}",
-                                document.checksum(),
-                                path.display()
-                            );
-                        }
-                    }
-                    None => println!("{text}"),
-                }
-            }
-            BlCmd::Containers { bl } => return self.release_status(bl, None).await,
-            _ => return unreachable_command(),
+            None => println!("{text}"),
         }
         Ok(ExitCode::SUCCESS)
     }
 
     async fn history(&self, bl: &str) -> Result<ExitCode> {
         let bl = plan::bl(bl)?;
-        let history = self.client.history(&bl).await?;
+        let client = self.client().await?;
+        let history = client.history(&bl).await?;
         if self.json() {
             print_json(&history);
             return Ok(ExitCode::SUCCESS);
         }
         // The history is kept beside the state tree; the record commits to all of it.
-        let record = self.client.bl(&bl).await?;
+        let record = client.bl(&bl).await?;
         let checked = ebl_ledger::records::verify_history(&record, &history.entries);
         let names = self.names().await;
         println!("history of bl {} ({} entries)", history.bl_id, history.entries.len());
@@ -407,8 +434,8 @@ impl App {
     async fn release_status(&self, bl: &str, container: Option<&str>) -> Result<ExitCode> {
         let bl = plan::bl(bl)?;
         let statuses = match container {
-            Some(c) => vec![self.client.container(&bl, c).await?],
-            None => self.client.containers(&bl).await?.containers,
+            Some(c) => vec![self.client().await?.container(&bl, c).await?],
+            None => self.client().await?.containers(&bl).await?.containers,
         };
         if self.json() {
             match container {
@@ -468,9 +495,10 @@ impl App {
     async fn verify(&self, bl_text: &str) -> Result<ExitCode> {
         let bl_ref: BlRef = bl_text.parse()?;
         let bl = bl_ref.id();
-        let outcome = match &self.trust {
+        let connection = self.connection().await?;
+        let outcome = match &connection.trust {
             None => Err(anyhow!(NO_TRUST_ANCHOR)),
-            Some(trust) => self.client.verify_title(trust, &bl).await.map_err(anyhow::Error::from),
+            Some(trust) => connection.client.verify_title(trust, &bl).await.map_err(anyhow::Error::from),
         };
         match outcome {
             Ok(title) => {
@@ -516,8 +544,9 @@ impl App {
             port_of_discharge: args.port_of_discharge.clone(),
         };
         let lc_terms = (terms != LcTerms::default()).then_some(terms);
-        let trust = self.trust.as_ref().ok_or_else(|| anyhow!(NO_TRUST_ANCHOR))?;
-        let checked = self
+        let connection = self.connection().await?;
+        let trust = connection.trust.as_ref().ok_or_else(|| anyhow!(NO_TRUST_ANCHOR))?;
+        let checked = connection
             .client
             .finance_check_verified(trust, &bl, &FinanceCheckRequest { document, lc_terms })
             .await
@@ -587,7 +616,7 @@ impl App {
     }
 
     async fn watch(&self, from_height: Option<u64>) -> Result<ExitCode> {
-        let mut events = self.client.events(from_height).await?;
+        let mut events = self.client().await?.events(from_height).await?;
         let names = if self.json() { Names::new() } else { self.names().await };
         while let Some(event) = events.next().await {
             let event = event?;
@@ -620,46 +649,31 @@ impl App {
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn tx(&self, cmd: &TxCmd) -> Result<ExitCode> {
-        match cmd {
-            TxCmd::Status { tx_id } => {
-                let id = TxId(
-                    tx_id.parse::<Hash>().map_err(|_| anyhow!("{tx_id:?} is not a 64-hex transaction id"))?,
-                );
-                let status = self.client.tx_status(&id).await?;
-                let (line, success) = output::tx_outcome_line(&status, false);
-                if self.json() {
-                    print_json(&output::tx_json(&status));
-                } else {
-                    println!("{line}");
-                }
-                Ok(ok(success))
-            }
-            TxCmd::Sign { action } => {
-                let text = std::fs::read_to_string(action)
-                    .with_context(|| format!("cannot read {}", action.display()))?;
-                let action = plan::action_of_json(&text).with_context(|| format!("{}", action.display()))?;
-                self.send(Planned { action, cosigners: Vec::new() }).await
-            }
-            TxCmd::Submit { file } => {
-                let partial = read_partial(file)?;
-                if partial.body.chain_id != self.client.chain_id() {
-                    bail!(
-                        "the transaction is for chain {:?}, this node is on {:?}",
-                        partial.body.chain_id,
-                        self.client.chain_id()
-                    );
-                }
-                let tx =
-                    partial.complete().with_context(|| format!("{} cannot be submitted", file.display()))?;
-                self.submit(&tx).await
-            }
-            TxCmd::Cosign { .. } => unreachable_command(),
+    async fn tx_status(&self, tx_id: &str) -> Result<ExitCode> {
+        let id =
+            TxId(tx_id.parse::<Hash>().map_err(|_| anyhow!("{tx_id:?} is not a 64-hex transaction id"))?);
+        let status = self.client().await?.tx_status(&id).await?;
+        let (line, success) = output::tx_outcome_line(&status, false);
+        if self.json() {
+            print_json(&output::tx_json(&status));
+        } else {
+            println!("{line}");
         }
+        Ok(ok(success))
+    }
+
+    async fn submit_file(&self, file: &Path) -> Result<ExitCode> {
+        let partial = read_partial(file)?;
+        let chain_id = self.client().await?.chain_id();
+        if partial.body.chain_id != chain_id {
+            bail!("the transaction is for chain {:?}, this node is on {chain_id:?}", partial.body.chain_id);
+        }
+        let tx = partial.complete().with_context(|| format!("{} cannot be submitted", file.display()))?;
+        self.submit(&tx).await
     }
 
     async fn status(&self) -> Result<ExitCode> {
-        let status = self.client.status().await?;
+        let status = self.client().await?.status().await?;
         if self.json() {
             print_json(&status);
         } else {
@@ -675,14 +689,9 @@ impl App {
 
     /// `bl issue --batch DIR`: every *.json of DIR, signed with consecutive nonces, submitted
     /// in chunks through the batch route, each chunk followed to its commit before the next.
-    async fn issue_batch(
-        &self,
-        dir: &Path,
-        parties: &crate::cli::IssueParties,
-        chunk: usize,
-    ) -> Result<ExitCode> {
-        let me = self.me()?;
-        let issue_parties = plan::issue_parties(parties)?;
+    async fn issue_batch(&self, dir: &Path, issue_parties: &IssueParties, chunk: usize) -> Result<ExitCode> {
+        let me = self.me().await?;
+        let client = self.client().await?;
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read directory {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -695,7 +704,7 @@ impl App {
         let mut results: Vec<BatchItem> = Vec::with_capacity(files.len());
         let mut actions = Vec::new();
         for file in files {
-            match plan::issue_of_file(&file, &issue_parties) {
+            match plan::issue_of_file(&file, issue_parties) {
                 Ok(issue) => {
                     let bl = ebl_ledger::BlId::new(&me.party(), &issue.transport_document_reference);
                     results.push(BatchItem::new(
@@ -729,14 +738,13 @@ impl App {
             // Nonces are asked afresh for each chunk: a chunk refused at the door leaves no gap.
             let mut nonce = match self.cli.tx.nonce {
                 Some(n) if results.iter().all(|r| r.tx_id.is_none()) => n,
-                _ => self.client.nonce(&me.party()).await?.next,
+                _ => client.nonce(&me.party()).await?.next,
             };
             let mut txs = Vec::with_capacity(group.len());
             let mut indices = Vec::with_capacity(group.len());
             for (index, action) in group {
-                let tx = TxBuilder::new(self.client.chain_id(), me.party(), action.clone())
-                    .nonce(nonce)
-                    .sign(&[me])?;
+                let tx =
+                    TxBuilder::new(client.chain_id(), me.party(), action.clone()).nonce(nonce).sign(&[me])?;
                 let size = borsh::object_length(&tx).unwrap_or(usize::MAX);
                 if size > TX_BYTES_MAX {
                     results[*index].refuse(
@@ -751,10 +759,10 @@ impl App {
                 txs.push(tx);
                 indices.push(*index);
             }
-            let start_height = self.client.status().await?.height;
+            let start_height = client.status().await?.height;
             let mut accepted = Vec::new();
             for range in chunk_ranges(&txs, BATCH_TXS_MAX, BATCH_BYTES_MAX) {
-                let answer = self.client.submit_batch(&txs[range.clone()]).await?;
+                let answer = client.submit_batch(&txs[range.clone()]).await?;
                 for (result, index) in answer.results.iter().zip(&indices[range]) {
                     if result.is_accepted() {
                         accepted.push(result.tx_id);
@@ -765,7 +773,7 @@ impl App {
                     }
                 }
             }
-            let committed = self.client.wait_for_txs(&accepted, start_height, timeout).await?;
+            let committed = client.wait_for_txs(&accepted, start_height, timeout).await?;
             for index in &indices {
                 let item = &mut results[*index];
                 let Some(id) = item.tx_id else { continue };
@@ -886,9 +894,4 @@ impl BatchItem {
         self.outcome = Some(code.to_owned());
         self.message = Some(message);
     }
-}
-
-/// A command handled before dispatch reached here; reaching it is a bug, reported as an error.
-fn unreachable_command() -> Result<ExitCode> {
-    Err(anyhow!("internal error: this command is handled elsewhere"))
 }

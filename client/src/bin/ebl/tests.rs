@@ -8,8 +8,8 @@ use ebl_client::ebl_ledger::action::{
 use ebl_client::ebl_ledger::records::TransportDocumentType;
 use ebl_client::ebl_ledger::{Action, BlId, ContainerRef, Hash, Keypair, PartyId, Role, RoleSet};
 
-use crate::cli::{Cli, Command};
-use crate::plan::{self, format_ms, plan, time_ms, PlanCtx, Planned};
+use crate::cli::{BlCmd, Cli, Command, PartyCmd, ReleaseCmd, TxCmd};
+use crate::plan::{self, format_ms, time_ms, Issuing, PlanCtx, Planned};
 
 const NOW_MS: u64 = 1_700_000_000_000;
 
@@ -30,6 +30,35 @@ fn parse(args: &[&str]) -> Cli {
         Ok(cli) => cli,
         Err(e) => panic!("{args:?} does not parse: {e}"),
     }
+}
+
+/// The action a command submits as the dispatch of `run.rs` plans it; `None` for a command
+/// that reads, works offline, or sends a batch or a file.
+fn plan(command: &Command, ctx: &PlanCtx) -> anyhow::Result<Option<Planned>> {
+    Ok(Some(match command {
+        Command::Party(PartyCmd::Act(action)) => plan::party_action(action)?,
+        Command::Bl(BlCmd::Issue(args)) => match plan::issue(args)? {
+            Issuing::One(planned) => planned,
+            Issuing::Batch { .. } => return Ok(None),
+        },
+        Command::Bl(BlCmd::Act(action)) => plan::bl_action(action)?,
+        Command::Lien(action) => plan::lien_action(action, ctx)?,
+        Command::Release(ReleaseCmd::Act(action)) => plan::release_action(action, ctx)?,
+        Command::Keygen { .. }
+        | Command::Party(PartyCmd::Show { .. } | PartyCmd::List | PartyCmd::Nonce { .. })
+        | Command::Bl(
+            BlCmd::Show { .. } | BlCmd::History { .. } | BlCmd::Document { .. } | BlCmd::Containers { .. },
+        )
+        | Command::Release(ReleaseCmd::Status { .. })
+        | Command::Verify { .. }
+        | Command::FinanceCheck(_)
+        | Command::History { .. }
+        | Command::Watch { .. }
+        | Command::Tx(
+            TxCmd::Status { .. } | TxCmd::Sign { .. } | TxCmd::Cosign { .. } | TxCmd::Submit { .. },
+        )
+        | Command::Status => return Ok(None),
+    }))
 }
 
 fn planned_with(args: &[&str], ctx: &PlanCtx) -> Planned {
@@ -533,5 +562,269 @@ fn times_parse_and_print() {
     assert_eq!(format_ms(951_825_600_000), "2000-02-29T12:00:00Z");
     for ms in [0, 86_399_000, 951_825_600_000, 1_735_689_599_000, 4_102_444_800_000] {
         assert_eq!(time_ms(&format_ms(ms), 0).expect("round trip"), ms);
+    }
+}
+
+/// Every JSON `type` of `Action`, in declaration order, as serde lists them when it refuses an
+/// unknown one: the test below then covers a new variant without being told of it.
+fn action_types() -> Vec<String> {
+    let error =
+        serde_json::from_str::<Action>(r#"{"type":"?"}"#).expect_err("no action is of type ?").to_string();
+    let Some((_, expected)) = error.split_once("expected one of ") else {
+        panic!("serde's error no longer lists the variants: {error}");
+    };
+    let types: Vec<String> = expected.split('`').skip(1).step_by(2).map(str::to_owned).collect();
+    assert!(types.len() > 20 && types.iter().any(|t| t == "EMPTY_RETURN"), "{error}");
+    types
+}
+
+const DRIVER: &str = "D-123";
+const PICKUP_CODE: &str = "4711";
+
+fn sample_issue() -> ebl_client::ebl_ledger::action::IssueBl {
+    let parties = ebl_client::IssueParties {
+        issue_to: p(2),
+        shipper: p(2),
+        consignee: None,
+        endorsee: Some(p(3)),
+        agents: vec![p(5)],
+    };
+    plan::issue_of_file(&fixture(), &parties).expect("the fixture issues")
+}
+
+/// One action of each JSON `type`.
+fn sample(json_type: &str) -> Action {
+    let (bl, c) = (bl_id(), ContainerRef::new(bl_id(), "APZU4812090"));
+    match json_type {
+        "REGISTER_PARTY" => Action::RegisterParty(RegisterParty {
+            party: p(3),
+            legal_name: "ACME Bank".into(),
+            roles: RoleSet::of(&[Role::Bank, Role::Trader]),
+            codes: ExternalCodes { dcsa_party_code: Some("ACME".into()), lei: None, uscc: Some("U".into()) },
+        }),
+        "SET_PARTY_ROLES" => Action::SetPartyRoles { party: p(3), roles: RoleSet::of(&[Role::Customs]) },
+        "SUSPEND_PARTY" => Action::SuspendParty { party: p(3) },
+        "REINSTATE_PARTY" => Action::ReinstateParty { party: p(3) },
+        "ISSUE" => Action::Issue(sample_issue()),
+        "TRANSFER" => Action::Transfer { bl, to: p(2) },
+        "ENDORSE" => Action::Endorse { bl, endorsee: p(2) },
+        "ENDORSE_TO_ORDER" => Action::EndorseToOrder { bl, endorsee: p(2) },
+        "BLANK_ENDORSE" => Action::BlankEndorse { bl },
+        "SIGN" => Action::Sign { bl },
+        "REJECT_TRANSFER" => Action::RejectTransfer { bl, reason: "wrong cargo".into() },
+        "SURRENDER_FOR_DELIVERY" => Action::SurrenderForDelivery { bl },
+        "SURRENDER_FOR_AMENDMENT" => Action::SurrenderForAmendment { bl, reason: AmendmentReason::Cod },
+        "ACCEPT_SURRENDER" => Action::AcceptSurrender { bl },
+        "REJECT_SURRENDER" => Action::RejectSurrender { bl, reason: "unpaid".into() },
+        "REISSUE" => Action::Reissue(Reissue {
+            voided: vec![BlId::new(&carrier(), "OLD-A"), BlId::new(&carrier(), "OLD-B")],
+            replacements: vec![sample_issue()],
+        }),
+        "SWITCH_TO_PAPER" => Action::SwitchToPaper { bl, paper_bl_number: "P-77".into() },
+        "CREATE_LIEN" => Action::CreateLien(CreateLien {
+            bl,
+            bank: p(3),
+            amount_minor: 125_000_000,
+            currency: "USD".into(),
+            expires_at_ms: NOW_MS + 1,
+            finance_reference: "LC-1".into(),
+        }),
+        "RELEASE_LIEN" => Action::ReleaseLien { bl },
+        "ISSUE_RELEASE_ORDER" => Action::IssueReleaseOrder(IssueReleaseOrder {
+            bl,
+            equipment_references: vec!["APZU4812090".into(), "MSKU1234565".into()],
+            terminal: p(6),
+            valid_from_ms: NOW_MS + 1,
+            valid_until_ms: NOW_MS + 2,
+            charges_settled: true,
+        }),
+        "SETTLE_CHARGES" => Action::SettleCharges { container: c },
+        "PLACE_HOLD" => Action::PlaceHold(PlaceHold {
+            target: HoldTarget::Container(c),
+            authority: HoldAuthority::Customs,
+            reason: "inspection".into(),
+            declaration_number: Some("5301".into()),
+        }),
+        "LIFT_HOLD" => Action::LiftHold { target: HoldTarget::Bl { bl }, hold_id: 2 },
+        "DELEGATE_RELEASE" => Action::DelegateRelease { container: c, to: p(7) },
+        "REVOKE_RELEASE" => Action::RevokeRelease { container: c, reason: "fraud".into() },
+        "ASSIGN_PICKUP" => Action::AssignPickup(AssignPickup {
+            container: c,
+            truck_plate: "BX-12-AB".into(),
+            driver_id_hash: ebl_client::secret_hash(DRIVER),
+            slot_start_ms: NOW_MS + 1,
+            slot_end_ms: NOW_MS + 2,
+            pickup_code_hash: Some(ebl_client::secret_hash(PICKUP_CODE)),
+        }),
+        "GATE_OUT" => Action::GateOut(GateOut {
+            container: c,
+            truck_plate: "BX-12-AB".into(),
+            driver_id_hash: ebl_client::secret_hash(DRIVER),
+            pickup_code: Some(PICKUP_CODE.into()),
+            seal_numbers: vec!["S1".into(), "S2".into()],
+            condition: "sound".into(),
+        }),
+        "EMPTY_RETURN" => Action::EmptyReturn(EmptyReturn { container: c, damage_notes: "dent".into() }),
+        other => panic!("no sample of a {other} action: add one here, and its arguments to `arguments`"),
+    }
+}
+
+/// The lower-case serde name of a unit enum value: the value clap takes (`bank`, `cod`).
+fn value_name<T: serde::Serialize>(value: &T) -> String {
+    crate::output::name_of(value).to_lowercase()
+}
+
+fn flags<'a>(flag: &str, values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    values.into_iter().flat_map(|v| [flag.to_owned(), v.clone()]).collect()
+}
+
+fn role_args(roles: &RoleSet) -> Vec<String> {
+    roles.iter().flat_map(|r| ["--role".to_owned(), value_name(&r)]).collect()
+}
+
+fn issue_party_args(a: &ebl_client::ebl_ledger::action::IssueBl) -> Vec<String> {
+    let texts = |parties: &[PartyId]| -> Vec<String> { parties.iter().map(PartyId::to_string).collect() };
+    let mut args =
+        vec!["--issue-to".into(), a.issue_to.to_string(), "--shipper".into(), a.shipper.to_string()];
+    args.extend(flags("--consignee", &texts(a.consignee.as_slice())));
+    args.extend(flags("--endorsee", &texts(a.endorsee.as_slice())));
+    args.extend(flags("--agent", &texts(&a.agents)));
+    args
+}
+
+fn container_args(c: &ContainerRef) -> Vec<String> {
+    vec![c.bl.to_string(), c.equipment_reference.clone()]
+}
+
+fn hold_target_args(target: &HoldTarget) -> Vec<String> {
+    match target {
+        HoldTarget::Container(c) => {
+            vec![c.bl.to_string(), "--container".into(), c.equipment_reference.clone()]
+        }
+        HoldTarget::Bl { bl } => vec![bl.to_string()],
+    }
+}
+
+/// The arguments that follow the words of `action.info().cli` for its command to submit
+/// exactly `action` (the documents are the fixture's; a secret is the sample's).
+fn arguments(action: &Action) -> Vec<String> {
+    let s = |text: &str| text.to_owned();
+    let document = || s(fixture().to_str().expect("utf-8 path"));
+    match action {
+        Action::RegisterParty(a) => {
+            let mut args = vec![a.party.to_string(), s("--name"), a.legal_name.clone()];
+            args.extend(role_args(&a.roles));
+            args.extend(flags("--dcsa-code", &a.codes.dcsa_party_code));
+            args.extend(flags("--lei", &a.codes.lei));
+            args.extend(flags("--uscc", &a.codes.uscc));
+            args
+        }
+        Action::SetPartyRoles { party, roles } => [vec![party.to_string()], role_args(roles)].concat(),
+        Action::SuspendParty { party } | Action::ReinstateParty { party } => vec![party.to_string()],
+        Action::Issue(a) => [vec![s("--document"), document()], issue_party_args(a)].concat(),
+        Action::Transfer { bl, to: party }
+        | Action::Endorse { bl, endorsee: party }
+        | Action::EndorseToOrder { bl, endorsee: party } => {
+            vec![bl.to_string(), s("--to"), party.to_string()]
+        }
+        Action::BlankEndorse { bl }
+        | Action::Sign { bl }
+        | Action::SurrenderForDelivery { bl }
+        | Action::AcceptSurrender { bl }
+        | Action::ReleaseLien { bl } => vec![bl.to_string()],
+        Action::RejectTransfer { bl, reason } | Action::RejectSurrender { bl, reason } => {
+            vec![bl.to_string(), s("--reason"), reason.clone()]
+        }
+        Action::SurrenderForAmendment { bl, reason } => {
+            vec![bl.to_string(), s("--reason"), value_name(reason)]
+        }
+        Action::Reissue(r) => {
+            let voided: Vec<String> = r.voided.iter().map(BlId::to_string).collect();
+            let documents: Vec<String> = r.replacements.iter().map(|_| document()).collect();
+            let mut args = [flags("--voided", &voided), flags("--document", &documents)].concat();
+            args.extend(r.replacements.first().map(issue_party_args).unwrap_or_default());
+            args
+        }
+        Action::SwitchToPaper { bl, paper_bl_number } => {
+            vec![bl.to_string(), s("--paper-bl-number"), paper_bl_number.clone()]
+        }
+        Action::CreateLien(a) => vec![
+            a.bl.to_string(),
+            s("--bank"),
+            a.bank.to_string(),
+            s("--amount-minor"),
+            a.amount_minor.to_string(),
+            s("--currency"),
+            a.currency.clone(),
+            s("--expires"),
+            a.expires_at_ms.to_string(),
+            s("--finance-ref"),
+            a.finance_reference.clone(),
+        ],
+        Action::IssueReleaseOrder(a) => {
+            let mut args = vec![a.bl.to_string()];
+            args.extend(flags("--container", &a.equipment_references));
+            args.extend([s("--terminal"), a.terminal.to_string()]);
+            args.extend([s("--valid-from"), a.valid_from_ms.to_string()]);
+            args.extend([s("--valid-until"), a.valid_until_ms.to_string()]);
+            args.extend(a.charges_settled.then(|| s("--charges-settled")));
+            args
+        }
+        Action::SettleCharges { container } => container_args(container),
+        Action::PlaceHold(a) => {
+            let mut args = hold_target_args(&a.target);
+            args.extend([s("--authority"), value_name(&a.authority), s("--reason"), a.reason.clone()]);
+            args.extend(flags("--declaration", &a.declaration_number));
+            args
+        }
+        Action::LiftHold { target, hold_id } => {
+            [hold_target_args(target), vec![s("--hold-id"), hold_id.to_string()]].concat()
+        }
+        Action::DelegateRelease { container, to } => {
+            [container_args(container), vec![s("--to"), to.to_string()]].concat()
+        }
+        Action::RevokeRelease { container, reason } => {
+            [container_args(container), vec![s("--reason"), reason.clone()]].concat()
+        }
+        Action::AssignPickup(a) => {
+            let mut args = container_args(&a.container);
+            args.extend([s("--truck"), a.truck_plate.clone(), s("--driver-id"), s(DRIVER)]);
+            args.extend([
+                s("--slot-start"),
+                a.slot_start_ms.to_string(),
+                s("--slot-end"),
+                a.slot_end_ms.to_string(),
+            ]);
+            args.extend(
+                a.pickup_code_hash.map(|_| [s("--pickup-code"), s(PICKUP_CODE)]).into_iter().flatten(),
+            );
+            args
+        }
+        Action::GateOut(a) => {
+            let mut args = container_args(&a.container);
+            args.extend([s("--truck"), a.truck_plate.clone(), s("--driver-id"), s(DRIVER)]);
+            args.extend(flags("--pickup-code", &a.pickup_code));
+            args.extend(flags("--seal", &a.seal_numbers));
+            args.extend([s("--condition"), a.condition.clone()]);
+            args
+        }
+        Action::EmptyReturn(a) => {
+            [container_args(&a.container), vec![s("--damage-notes"), a.damage_notes.clone()]].concat()
+        }
+    }
+}
+
+/// The action table and the CLI cannot drift: for every `Action` variant, the words of its
+/// `info().cli` followed by its arguments parse (clap) into the command that submits exactly it.
+#[test]
+fn every_action_is_submitted_by_the_command_its_table_row_names() {
+    for json_type in action_types() {
+        let action = sample(&json_type);
+        let info = action.info();
+        assert_eq!(info.json_type, json_type);
+        let mut args: Vec<String> = info.cli.split_whitespace().map(str::to_owned).collect();
+        args.extend(arguments(&action));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(planned_with(&args, &ctx()).action, action, "`ebl {}`", args.join(" "));
     }
 }
