@@ -466,8 +466,7 @@ fn the_portal_hashes_and_decodes_as_the_ledger_writes() {
 
     // decodeBundle: the proven key is a BL's.
     let bl_key = borsh_bytes(&StateKey::Bl(BlId(Hash::ZERO)));
-    let check =
-        format!("if (variant !== {}) throw new Error('the proof bundle is not of a BL record');", bl_key[0]);
+    let check = format!("if (variant !== {}) throw failure('err.notBlBundle');", bl_key[0]);
     assert!(proof.contains(&check), "proof.js reads a BL's state key as variant {}", bl_key[0]);
 
     // decodeRecord reads a BlRecord field by field, in declaration order.
