@@ -34,7 +34,8 @@ pub struct StatusResponse {
     pub state_root: Hash,
     pub time_ms: u64,
     pub mempool_txs: u64,
-    /// The genesis validators and their voting power.
+    /// The genesis validators and their voting power (empty from a node older than this field).
+    #[serde(default)]
     pub validators: Vec<ValidatorEntry>,
 }
 
