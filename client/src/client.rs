@@ -5,6 +5,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ebl_api::sse::SseParser;
+use ebl_api::{
+    BatchResponse, BlockSummary, ContainerStatus, Containers, ErrorBody, FinanceCheckRequest, FinanceReport,
+    Health, History, LedgerEvent, Nonces, PartyList, ProofResponse, PublicVerification, StatusResponse,
+    TxOutcome, TxStatus,
+};
 use ebl_ledger::dcsa::{DocumentFacts, TransportDocumentJson};
 use ebl_ledger::{
     Action, BlId, BlRecord, Hash, Keypair, PartyId, PartyRecord, ProofBundle, Transaction, TxId,
@@ -18,9 +24,7 @@ use crate::builder::TxBuilder;
 use crate::error::{ClientError, Disagreement, Result};
 use crate::finance::{judge, CheckedFinance, Presented};
 use crate::signing::{authority_of, sign_request};
-use crate::sse::SseParser;
 use crate::trust::{check_fresh, decode_bundle, Trust, VerifiedTitle, PROOF_AGE_MAX_MS};
-use crate::types::*;
 
 /// Default timeout of one request, in milliseconds (not of an event stream).
 pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
@@ -265,7 +269,7 @@ impl Client {
     }
 
     /// `GET /v1/status`: chain id and committed tip.
-    pub async fn status(&self) -> Result<NodeStatus> {
+    pub async fn status(&self) -> Result<StatusResponse> {
         self.get("/v1/status", false).await
     }
 
@@ -344,7 +348,7 @@ impl Client {
         tx_ids: &[TxId],
         after_height: u64,
         timeout: Duration,
-    ) -> Result<BTreeMap<TxId, (u64, String)>> {
+    ) -> Result<BTreeMap<TxId, (u64, TxOutcome)>> {
         let mut wanted: BTreeSet<TxId> = tx_ids.iter().copied().collect();
         let mut found = BTreeMap::new();
         let mut next = after_height + 1;
@@ -355,7 +359,7 @@ impl Client {
                 let block = self.block(next).await?;
                 for (id, outcome) in block.tx_ids.iter().zip(&block.outcomes) {
                     if wanted.remove(id) {
-                        found.insert(*id, (block.height, outcome.clone()));
+                        found.insert(*id, (block.height, *outcome));
                     }
                 }
                 next += 1;
@@ -668,16 +672,16 @@ mod tests {
     #[tokio::test]
     async fn events_are_typed_across_chunk_boundaries() {
         let event = LedgerEvent {
-            kind: "TRANSFERRED".into(),
+            kind: ebl_ledger::action::EventKind::Transferred,
             height: 7,
             index: 0,
             tx_id: TxId(Hash::digest(b"tx")),
-            action: "TRANSFER".into(),
+            action: ebl_api::ActionName::Transfer,
             actor: Keypair::from_seed([1; 32]).party(),
             bl_id: Some(BlId(Hash::digest(b"bl"))),
             equipment_reference: None,
             equipment_references: Vec::new(),
-            outcome: "SUCCESS".into(),
+            outcome: TxOutcome::Success,
         };
         let text = format!(
             ": ping\n\nevent: TRANSFERRED\nid: 7.0\ndata: {}\n\nevent: X\ndata: not json\n\n",

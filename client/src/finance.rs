@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Disagreement, Result};
 use crate::trust::VerifiedTitle;
-use crate::types::FinanceReport;
+use ebl_api::FinanceReport;
 
 /// A finance check whose verdict this client computed itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,20 +23,27 @@ pub mod error;
 pub mod finance;
 pub mod keys;
 pub mod signing;
-pub mod sse;
 #[cfg(feature = "test-utils")]
 pub mod testkit;
 pub mod time;
 pub mod trust;
-pub mod types;
 
 pub use actions::{explain_refusal, issue_from, issue_from_document, secret_hash, BlRef, IssueParties};
 pub use builder::{PartialTx, TxBuilder};
 pub use client::{typed_events, Client, EventStream};
+/// The REST API's bodies (`ebl-api`, shared with the node), as the SDK reads and the CLI's
+/// `--json` prints them.
+pub use ebl_api::{
+    ActionName, BatchResponse, BatchResult, BlockSummary, CarrierEntry, CarrierList, ContainerState,
+    ContainerStatus, Containers, Disclosure, ErrorBody, FinanceCheckRequest, FinanceReport, Health, History,
+    LedgerEvent, NamedParty, Nonces, PartyList, ProofResponse, PublicVerification, StatusResponse, TxOutcome,
+    TxState, TxStatus, ValidatorEntry,
+};
 pub use error::{BuildError, ClientError, Disagreement, Result, TitleError};
 pub use finance::CheckedFinance;
 pub use trust::{check_fresh, decode_bundle, Trust, VerifiedTitle, PROOF_AGE_MAX_MS};
-pub use types::*;
 
+/// The REST API's types, request signatures (`httpsig`) and event-stream parser (`sse`).
+pub use ebl_api;
 /// The ledger types the SDK speaks in.
 pub use ebl_ledger;

@@ -1,9 +1,9 @@
 //! Request signatures (RFC 9421, ed25519) for the signed and authorised routes. The signature
-//! base is `ebl_ledger::httpsig`, shared with the node; this module adds what a client draws
+//! base is `ebl_api::httpsig`, shared with the node; this module adds what a client draws
 //! from its surroundings: the clock, a random nonce, and the authority (`Host`) of the node's
 //! URL, which the signature covers so that it is good on that node only.
 
-use ebl_ledger::httpsig::{self, RequestTarget, SignatureParams};
+use ebl_api::httpsig::{self, RequestTarget, SignatureParams};
 use ebl_ledger::Keypair;
 
 use crate::error::{ClientError, Result};

@@ -5,10 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ebl_client::{Client, ClientError, FinanceCheckRequest};
+use ebl_api::httpsig::{self, RequestTarget};
+use ebl_client::{Client, ClientError, ContainerState, FinanceCheckRequest};
+use ebl_ledger::action::EventKind;
 use ebl_ledger::finance::LcTerms;
-use ebl_ledger::httpsig::{self, RequestTarget};
-use ebl_ledger::{Action, BlId, Hash, Keypair, Transaction, TxBody, TxId};
+use ebl_ledger::{Action, BlId, ErrorCode, Hash, Keypair, Transaction, TxBody, TxId};
 use futures::StreamExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -198,7 +199,7 @@ async fn authorised_reads_are_signed_by_the_clients_key() {
     let client = Client::new(&url, CHAIN).expect("client").with_key(me());
     assert!(client.parties().await.expect("parties").is_empty());
     let container = client.container(&bl(), "AB C").await.expect("container");
-    assert_eq!(container.status, "NOT_RELEASED");
+    assert_eq!(container.status, ContainerState::NotReleased);
     let request = FinanceCheckRequest {
         document: Some(json!({"transportDocumentReference": "X"})),
         lc_terms: Some(LcTerms { to_order_of_bank: Some(true), ..LcTerms::default() }),
@@ -251,7 +252,7 @@ async fn execute_takes_the_next_nonce_and_waits_for_the_commit() {
         .await
         .expect("committed");
     assert!(status.is_committed() && !status.is_success());
-    assert_eq!(status.refusal(), Some("NOT_POSSESSOR"));
+    assert_eq!(status.refusal(), Some(ErrorCode::NotPossessor));
     let seen = seen.lock().expect("log").clone();
     assert_eq!(seen[0].path, format!("/v1/parties/{}/nonce", me().party()));
     assert_eq!(seen[0].signer(), me().party());
@@ -325,8 +326,8 @@ async fn events_arrive_typed_whatever_the_chunking() {
     let (url, seen) = node(script).await;
     let client = Client::new(&url, CHAIN).expect("client").with_key(me());
     let events: Vec<_> = client.events(Some(4)).await.expect("stream").collect().await;
-    let kinds: Vec<String> = events.into_iter().map(|e| e.expect("event").kind).collect();
-    assert_eq!(kinds, vec!["TRANSFERRED", "REFUSED"]);
+    let kinds: Vec<EventKind> = events.into_iter().map(|e| e.expect("event").kind).collect();
+    assert_eq!(kinds, vec![EventKind::Transferred, EventKind::Refused]);
     let seen = seen.lock().expect("log").clone();
     assert_eq!(seen[0].query.as_deref(), Some("fromHeight=4"));
     assert_eq!(seen[0].signer(), me().party());

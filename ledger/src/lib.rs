@@ -19,7 +19,6 @@ pub mod encoding;
 pub mod error;
 pub mod finance;
 pub mod hash;
-pub mod httpsig;
 pub mod keys;
 pub mod limits;
 pub mod merkle;

@@ -138,11 +138,11 @@ pub struct TxEvent {
     pub tx_id: ebl_ledger::TxId,
     /// How many of `touched.parties` (its first ones) signed the transaction.
     pub signers: usize,
-    pub action: &'static str,
+    pub action: ebl_api::ActionName,
     /// The action's event kind (`TRANSFERRED`, …), for a successful transaction.
     pub kind: EventKind,
     /// `None` for success, else the refusal code.
-    pub refused: Option<&'static str>,
+    pub refused: Option<ebl_ledger::ErrorCode>,
     pub touched: Touched,
 }
 
@@ -183,9 +183,9 @@ impl BlockEvents {
                 index,
                 tx_id: receipt.tx_id,
                 signers: tx.body.signers.len(),
-                action: tx.body.action.name(),
+                action: ebl_api::ActionName::of(&tx.body.action),
                 kind: tx.body.action.event_kind(),
-                refused: receipt.error().map(|c| c.code()),
+                refused: receipt.error(),
                 touched,
             })
             .collect();

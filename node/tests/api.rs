@@ -9,11 +9,12 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
+use ebl_api::httpsig::{self, RequestTarget, SignatureParams};
+use ebl_api::{StatusResponse, TxOutcome, TxStatus};
 use ebl_contracts::testkit::{to_order, TestLedger};
 use ebl_ledger::action::{Action, CreateLien, HoldAuthority, HoldTarget, IssueReleaseOrder, PlaceHold};
-use ebl_ledger::httpsig::{self, RequestTarget, SignatureParams};
 use ebl_ledger::{BlId, BlRecord, ContainerRef, Keypair, ProofBundle, Transaction};
-use ebl_node::api::{router, ApiOptions, OwnAuthorities, StatusResponse, TxStatus};
+use ebl_node::api::{router, ApiOptions, OwnAuthorities};
 use ebl_node::testkit::{test_api_options, TestNet};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -181,7 +182,7 @@ async fn a_bl_is_followed_from_issue_to_release_with_signed_reads_and_a_finance_
 
     let (status, body) = api.call("GET", &format!("/v1/transactions/{}", issue.id()), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(serde_json::from_value::<TxStatus>(body).expect("status").outcome.as_deref(), Some("SUCCESS"));
+    assert_eq!(serde_json::from_value::<TxStatus>(body).expect("status").outcome, Some(TxOutcome::Success));
 
     // The record, the document as issued, the proof bundle, for a party on the chain.
     let record = api.title(&c.shipper, bl).await;

@@ -626,7 +626,7 @@ async fn submit_and_wait(net: &Testnet, batches: &[(usize, Vec<Transaction>)]) -
     let mut acks = Vec::with_capacity(ids.len());
     for id in &ids {
         let Some((height, outcome)) = found.get(id) else { bail!("set-up transaction {id} not committed") };
-        ensure!(outcome == "SUCCESS", "set-up transaction {id} refused: {outcome}");
+        ensure!(outcome.is_success(), "set-up transaction {id} refused: {outcome}");
         acks.push(Ack { tx_id: *id, height: *height });
     }
     // The next step may submit to any node, and a node admits a transaction only against its own
@@ -748,12 +748,12 @@ async fn follow(
                 }
                 t.commit_us[k] = seen_at;
                 t.height[k] = block.height;
-                t.success[k] = outcome == "SUCCESS";
+                t.success[k] = outcome.is_success();
                 counters.committed.fetch_add(1, Ordering::Relaxed);
                 if t.success[k] {
                     counters.committed_ok.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    *t.refusal_codes.entry(outcome.clone()).or_default() += 1;
+                    *t.refusal_codes.entry(outcome.to_string()).or_default() += 1;
                 }
             }
             next += 1;

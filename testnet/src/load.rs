@@ -111,7 +111,7 @@ async fn prepare(net: &Testnet, lanes: usize, tag: &str) -> Result<(Vec<Lane>, V
         let Some((height, outcome)) = found.get(id) else {
             bail!("load set-up: {id} not committed within 60 s")
         };
-        if outcome != "SUCCESS" {
+        if !outcome.is_success() {
             bail!("load set-up: {id} refused with {outcome}");
         }
         acks.push(Ack { tx_id: *id, height: *height });
@@ -209,7 +209,7 @@ impl Worker {
             bail!("{} not committed within {COMMIT_WAIT:?}", tx.id());
         };
         self.record(|r| r.acked.push(Ack { tx_id: tx.id(), height }));
-        if outcome == "SUCCESS" {
+        if outcome.is_success() {
             self.record(|r| r.transfers += 1);
             self.lane.nonces[from] += 1;
             self.lane.holder = to;

@@ -19,7 +19,6 @@ use ebl_node::storage::Storage;
 use serde::Serialize;
 use tokio::time::Instant;
 
-
 /// What a replay measured.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -21,7 +21,7 @@ use ebl_client::{
     explain_refusal, issue_from_document, secret_hash, Client, FinanceCheckRequest, IssueParties, Trust,
 };
 use ebl_ledger::dcsa::DocumentFacts;
-use ebl_ledger::finance::LcTerms;
+use ebl_ledger::finance::{LcTerms, LienStatus};
 use ebl_ledger::{Action, BlId, ContainerRef, Keypair, PartyId, Role, RoleSet, TxId};
 
 use crate::net::{copy, Testnet};
@@ -69,6 +69,11 @@ struct Story<'a> {
 
 /// The non-validator parties: saved under `<dir>/parties/<name>.pem` so a user can act as them
 /// with the `ebl` CLI afterwards.
+/// The JSON name of a lien status (`HELD_BY_OTHER_BANK`), as the API sends it.
+fn wire_name(status: &LienStatus) -> String {
+    serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 fn party_key(dir: &Path, name: &str) -> Result<Keypair> {
     let parties = dir.join("parties");
     std::fs::create_dir_all(&parties)?;
@@ -110,11 +115,11 @@ impl Story<'_> {
         let client = self.client(name)?;
         let tx = client.sign(client.builder(action)?, &[]).await?;
         let status = client.submit_and_wait(&tx, STEP_TIMEOUT).await?;
-        let (Some(height), Some(outcome)) = (status.height, status.outcome.clone()) else {
+        let (Some(height), Some(outcome)) = (status.height, status.outcome) else {
             bail!("{name} {code}: not committed within {STEP_TIMEOUT:?} ({})", status.status);
         };
-        if outcome != "SUCCESS" {
-            let why = explain_refusal(&outcome).unwrap_or("");
+        if let Some(code) = outcome.refusal() {
+            let why = explain_refusal(code.code()).unwrap_or("");
             bail!("{name} {code} was refused: {outcome} {why}");
         }
         let nodes: Vec<usize> = (0..self.net.len()).collect();
@@ -159,7 +164,7 @@ impl Story<'_> {
     }
 
     async fn container_status(&mut self, reader: &str, bl: &BlId, equipment: &str) -> Result<String> {
-        let status = self.client(reader)?.container(bl, equipment).await?.status;
+        let status = self.client(reader)?.container(bl, equipment).await?.status.to_string();
         (self.say)(format!("         container {equipment} as {reader} sees it: {status}"));
         Ok(status)
     }
@@ -299,7 +304,8 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         .await?;
     (story.say)(format!(
         "         finance check by the bank: passed={}, lien {}",
-        check.passed, check.lien_status
+        check.passed,
+        wire_name(&check.lien_status)
     ));
     if !check.passed {
         bail!("the bank's finance check failed: {:?}", check.failures);
@@ -310,9 +316,9 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         .await?;
     (story.say)(format!(
         "         finance check by a second bank presenting the same document: passed={}, lien {} — double financing refused",
-        second.passed, second.lien_status
+        second.passed, wire_name(&second.lien_status)
     ));
-    if second.passed || second.lien_status != "HELD_BY_OTHER_BANK" {
+    if second.passed || second.lien_status != LienStatus::HeldByOtherBank {
         bail!("the second bank's finance check should fail with HELD_BY_OTHER_BANK: {second:?}");
     }
     story.steps.push(Step {
@@ -320,7 +326,7 @@ pub async fn run(net: &Testnet, say: &mut dyn FnMut(String)) -> Result<Demo> {
         action_code: "FINANCE_CHECK".into(),
         tx_id: None,
         height: second.height,
-        outcome: second.lien_status.clone(),
+        outcome: wire_name(&second.lien_status),
     });
     story.act("bank", Action::ReleaseLien { bl }, "lien released: the LC is paid").await?;
     let consignee = story.party("consignee")?;

@@ -27,9 +27,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use ebl_client::ebl_api::sse::SseParser;
 use ebl_client::ebl_ledger::action::{ExternalCodes, RegisterParty};
 use ebl_client::signing::{authority_of, sign_request};
-use ebl_client::sse::SseParser;
 use ebl_client::{issue_from_document, Client, IssueParties, LedgerEvent, TxBuilder};
 use ebl_ledger::{Action, BlId, Keypair, PartyId, Role, RoleSet, Transaction, TxId};
 use ebl_testnet::net::copy;
@@ -231,7 +231,7 @@ impl Setup {
             let Some((height, outcome)) = found.get(id) else {
                 bail!("set-up: {id} not committed in {PATIENCE:?}")
             };
-            ensure!(outcome == "SUCCESS", "set-up: {id} refused with {outcome}");
+            ensure!(outcome.is_success(), "set-up: {id} refused with {outcome}");
             acks.push(Ack { tx_id: *id, height: *height });
         }
         Ok(acks)
@@ -490,7 +490,7 @@ async fn probe(url: &str, chain_id: &str, legit: &mut Legit, acks: &mut Vec<Ack>
             bail!("the transfer was not committed within {PROBE_COMMIT_WAIT:?}")
         };
         acks.push(Ack { tx_id: tx.id(), height });
-        ensure!(outcome == "SUCCESS", "the transfer was refused: {outcome}");
+        ensure!(outcome.is_success(), "the transfer was refused: {outcome}");
         let committed = Instant::now();
         out.commit_ms = Some((committed - start).as_millis());
         legit.nonces[from] += 1;

@@ -3,7 +3,7 @@
 //! `Host` the request was sent to, which must be one of this node's names, `rpc.authorities`);
 //! and how often: token buckets per party and per address.
 //!
-//! The signature scheme itself (signature base, header syntax) is `ebl_ledger::httpsig`, shared
+//! The signature scheme itself (signature base, header syntax) is `ebl_api::httpsig`, shared
 //! with the SDK; this module adds what needs the node: its clock, its memory of nonces and the
 //! party registry.
 
@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
-use ebl_ledger::httpsig::{self, RequestTarget};
+use ebl_api::httpsig::{self, RequestTarget};
 use ebl_ledger::{PartyId, PartyRecord, Role, StateKey};
 
 use super::ApiError;

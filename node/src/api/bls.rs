@@ -6,15 +6,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Json;
+use ebl_api::{
+    CarrierEntry, CarrierList, ContainerState, ContainerStatus, Containers, Disclosure, FinanceCheckRequest,
+    FinanceReport, History, HistoryQuery, NamedParty, Nonces, PartyList, ProofResponse, PublicVerification,
+    VerifyQuery, HISTORY_PAGE_MAX,
+};
 use ebl_ledger::action::IssueBl;
 use ebl_ledger::dcsa::{DocumentFacts, TransportDocumentJson};
-use ebl_ledger::finance::{finance_verdict, FinanceInputs, LcTerms, TermCheck};
-use ebl_ledger::records::{HistoryEntry, HoldList, Lien};
-use ebl_ledger::{
-    BlId, BlRecord, BlStatus, ContainerRef, Hash, PartyId, PartyRecord, ReleaseRecord, Role, StateKey,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use ebl_ledger::finance::{finance_verdict, FinanceInputs};
+use ebl_ledger::records::{HistoryEntry, HoldList};
+use ebl_ledger::{BlId, BlRecord, ContainerRef, PartyId, PartyRecord, ReleaseRecord, Role, StateKey};
 
 use super::auth::Caller;
 use super::{not_found, parse_hash, ApiError, ApiState, Signed};
@@ -97,13 +98,6 @@ impl BlView {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PartyList {
-    #[schema(value_type = Vec<Object>)]
-    pub parties: Vec<PartyRecord>,
-}
-
 /// Every registered party (the party registry).
 #[utoipa::path(get, path = "/v1/parties", tag = "parties",
     responses((status = 200, body = PartyList), (status = 401, body = super::ErrorBody)))]
@@ -132,17 +126,6 @@ pub async fn party(
         .state(&StateKey::Party(id))
         .map(Json)
         .ok_or_else(|| not_found("UNKNOWN_PARTY_ID", format!("{id} is not registered")))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Nonces {
-    #[schema(value_type = String)]
-    pub party: PartyId,
-    /// The next nonce the committed state expects.
-    pub committed: u64,
-    /// The next nonce counting this node's pending transactions: what to sign next.
-    pub next: u64,
 }
 
 /// The nonce a party's next transaction should carry.
@@ -174,32 +157,6 @@ pub async fn bl(
     let view = BlView::load(&state.node, parse_bl(&bl_id)?)?;
     view.authorise(&state.node, &caller)?;
     Ok(Json(view.record))
-}
-
-/// History entries one page holds at most (and by default).
-pub const HISTORY_PAGE_MAX: u32 = 200;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HistoryQuery {
-    /// The first entry's `seq` (default 0, the ISSUE).
-    pub from_seq: Option<u32>,
-    /// Entries in the page, 1 to `HISTORY_PAGE_MAX` (the default).
-    pub limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct History {
-    #[schema(value_type = String)]
-    pub bl_id: BlId,
-    /// Entries in the whole history (the record's `historyLen`).
-    pub history_len: u32,
-    /// Oldest first, from `fromSeq`; each entry's `prev` is the hash of the one before.
-    #[schema(value_type = Vec<Object>)]
-    pub entries: Vec<HistoryEntry>,
-    /// The `fromSeq` of the next page; absent on the last.
-    pub next_seq: Option<u32>,
 }
 
 /// The BL's signed history: the endorsement chain, hash-chained, each entry naming its
@@ -248,14 +205,6 @@ pub async fn document(
     Ok(Json(issue.document))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProofResponse {
-    pub height: u64,
-    /// Hex of the borsh `ProofBundle`: record, JMT proof, block header, commit certificate.
-    pub bundle: String,
-}
-
 fn proof_hex(node: &NodeView, key: &StateKey) -> Result<(u64, String), ApiError> {
     let bundle = node.prove(key).ok_or_else(|| {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NO_PROOF_YET", "no committed block to prove against")
@@ -279,39 +228,15 @@ pub async fn proof(
     Ok(Json(ProofResponse { height, bundle }))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerStatus {
-    pub equipment_reference: String,
-    #[schema(value_type = String)]
-    pub container_id: Hash,
-    /// `NOT_RELEASED`, or the DESIGN §6 state (`HELD`, `AVAILABLE`, `GATED_OUT`, …).
-    pub status: String,
-    #[schema(value_type = Option<Object>)]
-    pub release: Option<ReleaseRecord>,
-}
-
 fn container_status(node: &NodeView, bl: BlId, equipment_reference: &str) -> ContainerStatus {
     let container = ContainerRef::new(bl, equipment_reference);
     let id = container.id();
     let release: Option<ReleaseRecord> = node.state(&StateKey::Release(id));
-    let status = match &release {
-        None => "NOT_RELEASED".to_string(),
-        Some(r) => {
-            let holds: HoldList = node.state(&StateKey::BlHolds(bl)).unwrap_or_default();
-            let status = r.status(&holds, node.tip().time_ms);
-            serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-        }
-    };
+    let status = ContainerState::from(release.as_ref().map(|r| {
+        let holds: HoldList = node.state(&StateKey::BlHolds(bl)).unwrap_or_default();
+        r.status(&holds, node.tip().time_ms)
+    }));
     ContainerStatus { equipment_reference: equipment_reference.to_owned(), container_id: id, status, release }
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Containers {
-    #[schema(value_type = String)]
-    pub bl_id: BlId,
-    pub containers: Vec<ContainerStatus>,
 }
 
 /// The release status of every container (`equipmentReference`) of the BL's document.
@@ -366,56 +291,6 @@ pub async fn container(
     Ok(Json(status))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct VerifyQuery {
-    /// The checksum of the document the caller holds (64 hex).
-    pub checksum: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PublicVerification {
-    #[schema(value_type = String)]
-    pub bl_id: BlId,
-    pub found: bool,
-    #[schema(value_type = Option<String>)]
-    pub status: Option<BlStatus>,
-    /// Whether the presented checksum is the ledger's (absent when none was presented). The
-    /// ledger's checksum itself is never told: presenting it is what proves the caller holds
-    /// the document.
-    pub checksum_matches: Option<bool>,
-    /// The committed height this answer reflects.
-    pub height: u64,
-    /// Who the BL names and where it stands, only to a caller who presented the matching
-    /// checksum: whoever holds the document can read those names in it anyway.
-    pub disclosed: Option<Disclosure>,
-}
-
-/// A party by id and, when registered, legal name.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NamedParty {
-    #[schema(value_type = String)]
-    pub party: PartyId,
-    pub legal_name: Option<String>,
-}
-
-/// What a holder of the document learns from the ledger.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Disclosure {
-    pub transport_document_reference: String,
-    pub carrier: NamedParty,
-    pub possessor: NamedParty,
-    pub endorsee: Option<NamedParty>,
-    pub lien_active: bool,
-    pub issued_height: u64,
-    /// The height of the last action on the BL, and that block's time (ms since the epoch).
-    pub updated_height: u64,
-    pub updated_time_ms: Option<u64>,
-}
-
 fn named(node: &NodeView, party: PartyId) -> NamedParty {
     let record: Option<PartyRecord> = node.state(&StateKey::Party(party));
     NamedParty { party, legal_name: record.map(|r| r.legal_name) }
@@ -432,22 +307,6 @@ fn disclosure(node: &NodeView, record: &BlRecord) -> Disclosure {
         updated_height: record.updated_height,
         updated_time_ms: node.storage().block_time_ms(record.updated_height).ok().flatten(),
     }
-}
-
-/// A carrier of the registry: whom a BL's id is derived from, with its reference.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CarrierEntry {
-    #[schema(value_type = String)]
-    pub party: PartyId,
-    pub legal_name: String,
-    pub dcsa_party_code: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CarrierList {
-    pub carriers: Vec<CarrierEntry>,
 }
 
 /// The active carriers (public: a BL's id is derived from its carrier and reference, so a
@@ -497,53 +356,6 @@ pub async fn verify(
             .filter(|r| presented == Some(r.document_checksum))
             .map(|r| disclosure(&state.node, r)),
     }))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FinanceCheckRequest {
-    /// The DCSA TransportDocument presented to the bank.
-    #[schema(value_type = Option<Object>)]
-    pub document: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    pub lc_terms: Option<LcTerms>,
-}
-
-/// Whether the BL carries a binding lien, and whose (the ledger's type, shared with clients).
-pub use ebl_ledger::finance::LienStatus;
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FinanceReport {
-    #[schema(value_type = String)]
-    pub bl_id: BlId,
-    #[schema(value_type = String)]
-    pub bank: PartyId,
-    pub height: u64,
-    pub passed: bool,
-    /// The ISSUE transaction is signed by the issuing carrier's key (checked again here).
-    pub carrier_signature_valid: bool,
-    /// The presented document's checksum is the ledger's (`null`: none presented).
-    pub checksum_matches: Option<bool>,
-    /// The BL is ISSUED: one live original, not surrendered, voided, switched or pending.
-    pub one_live_original: bool,
-    #[schema(value_type = String)]
-    pub status: BlStatus,
-    #[schema(value_type = String)]
-    pub possessor: PartyId,
-    #[schema(value_type = Option<String>)]
-    pub endorsee: Option<PartyId>,
-    #[schema(value_type = Option<Object>)]
-    pub lien: Option<Lien>,
-    /// `NONE`, `HELD_BY_THIS_BANK` or `HELD_BY_OTHER_BANK`.
-    #[schema(value_type = String)]
-    pub lien_status: LienStatus,
-    #[schema(value_type = Vec<Object>)]
-    pub terms: Vec<TermCheck>,
-    /// Why it did not pass, one sentence each.
-    pub failures: Vec<String>,
-    /// Hex of the borsh `ProofBundle` of the record.
-    pub proof: String,
 }
 
 /// The trade-finance check a bank runs before financing against a BL.

@@ -9,12 +9,11 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use ebl_api::{EventsQuery, LedgerEvent, TxOutcome};
 use ebl_ledger::action::EventKind;
-use ebl_ledger::{BlId, PartyId, TxId};
+use ebl_ledger::PartyId;
 use futures::stream::{self, Stream};
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::bls::{may_read_bl, release_party};
@@ -85,30 +84,6 @@ impl Drop for StreamSlot {
     }
 }
 
-/// One event, as the `data` of an SSE message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LedgerEvent {
-    /// `ISSUED`, `TRANSFERRED`, `SURRENDER_ACCEPTED`, `HOLD_PLACED`, `GATED_OUT`, … (docs/rest-api.md).
-    pub kind: String,
-    pub height: u64,
-    pub index: u32,
-    #[schema(value_type = String)]
-    pub tx_id: TxId,
-    /// The action's stable name (`TRANSFER`, `SACC`, …).
-    pub action: String,
-    #[schema(value_type = String)]
-    pub actor: PartyId,
-    #[schema(value_type = Option<String>)]
-    pub bl_id: Option<BlId>,
-    pub equipment_reference: Option<String>,
-    /// Every container the action names (a release order names several; `equipmentReference`
-    /// is the first).
-    pub equipment_references: Vec<String>,
-    /// `SUCCESS` or the refusal code.
-    pub outcome: String,
-}
-
 /// The events of block `height` that `caller` may see: its own transactions (refusals too),
 /// and the successful ones on BLs it may read, naming it, or on containers whose release it
 /// takes part in (their terminal, right holder, earlier right holders). Filtered from what the
@@ -131,26 +106,19 @@ pub fn events_of_block(node: &NodeView, height: u64, caller: &Caller) -> Vec<Led
             continue;
         }
         out.push(LedgerEvent {
-            kind: if tx.success() { tx.kind } else { EventKind::Refused }.as_str().to_string(),
+            kind: if tx.success() { tx.kind } else { EventKind::Refused },
             height,
             index: tx.index,
             tx_id: tx.tx_id,
-            action: tx.action.to_string(),
+            action: tx.action,
             actor: tx.actor().unwrap_or(caller.party),
             bl_id: t.bls.first().copied(),
             equipment_reference: t.containers.first().map(|c| c.equipment_reference.clone()),
             equipment_references: t.containers.iter().map(|c| c.equipment_reference.clone()).collect(),
-            outcome: tx.refused.unwrap_or("SUCCESS").to_string(),
+            outcome: TxOutcome::from(tx.refused),
         });
     }
     out
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EventsQuery {
-    /// Replay from this height (at most `REPLAY_BLOCKS_MAX` blocks back), then follow live.
-    pub from_height: Option<u64>,
 }
 
 struct Follow {
@@ -199,7 +167,7 @@ pub async fn events(
         loop {
             if let Some(event) = f.pending.pop_front() {
                 let message = Event::default()
-                    .event(event.kind.clone())
+                    .event(event.kind.as_str())
                     .id(format!("{}.{}", event.height, event.index))
                     .json_data(&event)
                     .unwrap_or_else(|_| Event::default().comment("unencodable event"));

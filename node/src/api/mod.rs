@@ -16,11 +16,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use ebl_ledger::{BlockHeader, Hash, PartyId, Transaction, TxId};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use ebl_api::{
+    BatchResponse, BatchResult, BlockSummary, ErrorBody, Health, StatusResponse, SubmitQuery, TxOutcome,
+    TxState, TxStatus, ValidatorEntry,
+};
+use ebl_ledger::{Hash, Transaction, TxId};
 use tower_http::limit::RequestBodyLimitLayer;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -62,7 +64,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "code": self.code, "message": self.message }))).into_response()
+        (self.status, Json(ErrorBody { code: self.code.to_owned(), message: self.message })).into_response()
     }
 }
 
@@ -106,14 +108,6 @@ pub(crate) fn parse_hash(text: &str, what: &str) -> Result<Hash, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "BAD_ID", format!("{what} {text:?} is not 64 hex digits"))
     })
-}
-
-/// The `{code, message}` body of every error.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable: clients match on it (docs/rest-api.md lists them).
-    pub code: String,
-    pub message: String,
 }
 
 /// How the REST layer is set up: bounds, the signature window and the rate limits.
@@ -319,41 +313,10 @@ async fn openapi_json(State(state): State<ApiState>) -> Response {
     ([(CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Health {
-    pub status: String,
-    pub height: u64,
-}
-
 /// Liveness: the node answers and its committed height.
 #[utoipa::path(get, path = "/healthz", tag = "node", responses((status = 200, body = Health)))]
 async fn healthz(State(node): State<NodeView>) -> Json<Health> {
     Json(Health { status: "ok".into(), height: node.tip().height })
-}
-
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusResponse {
-    pub chain_id: String,
-    pub height: u64,
-    #[schema(value_type = String)]
-    pub block_hash: Hash,
-    #[schema(value_type = String)]
-    pub state_root: Hash,
-    pub time_ms: u64,
-    pub mempool_txs: usize,
-    /// The genesis validators and their voting power.
-    pub validators: Vec<ValidatorEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ValidatorEntry {
-    #[schema(value_type = String)]
-    pub party: PartyId,
-    pub voting_power: u64,
-    /// The operator's legal name, when the validator is also a registered party.
-    pub legal_name: Option<String>,
 }
 
 /// The node's chain and committed tip.
@@ -366,7 +329,7 @@ async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
         block_hash: tip.block_hash,
         state_root: tip.state_root,
         time_ms: tip.time_ms,
-        mempool_txs: node.mempool_len(),
+        mempool_txs: u64::try_from(node.mempool_len()).unwrap_or(u64::MAX),
         validators: node
             .validators()
             .iter()
@@ -379,36 +342,6 @@ async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
             })
             .collect(),
     })
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SubmitQuery {
-    /// Answer only once the transaction is committed (or `timeoutMs` passed).
-    #[serde(default)]
-    wait: bool,
-    timeout_ms: Option<u64>,
-}
-
-/// A transaction's state as the API reports it.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TxStatus {
-    #[schema(value_type = String)]
-    pub tx_id: TxId,
-    /// `PENDING` (in this node's mempool), `COMMITTED`.
-    pub status: String,
-    pub height: Option<u64>,
-    /// `SUCCESS`, or the stable code of the refusal.
-    pub outcome: Option<String>,
-}
-
-fn committed(tx_id: TxId, height: u64, receipt: &ebl_ledger::Receipt) -> TxStatus {
-    let outcome = match receipt.error() {
-        None => "SUCCESS".to_string(),
-        Some(code) => code.code().to_string(),
-    };
-    TxStatus { tx_id, status: "COMMITTED".into(), height: Some(height), outcome: Some(outcome) }
 }
 
 /// Submits one signed transaction (JSON); with `wait=true`, answers once it is committed.
@@ -431,7 +364,7 @@ async fn submit(
     let tx_id = admit(&state, vec![tx]).await?.into_iter().next().ok_or_else(|| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "admission gave no result")
     })??;
-    let pending = TxStatus { tx_id, status: "PENDING".into(), height: None, outcome: None };
+    let pending = TxStatus::pending(tx_id);
     if !query.wait {
         return Ok((StatusCode::ACCEPTED, Json(pending)));
     }
@@ -439,7 +372,7 @@ async fn submit(
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         if let Some((height, receipt)) = node.receipt(&tx_id) {
-            return Ok((StatusCode::OK, Json(committed(tx_id, height, &receipt))));
+            return Ok((StatusCode::OK, Json(TxStatus::committed(tx_id, height, &receipt))));
         }
         match tokio::time::timeout_at(deadline, commits.recv()).await {
             Err(_) => return Ok((StatusCode::ACCEPTED, Json(pending))),
@@ -466,26 +399,12 @@ async fn transaction(
 ) -> Result<Json<TxStatus>, ApiError> {
     let tx_id = TxId(parse_hash(&tx_id, "transaction id")?);
     if let Some((height, receipt)) = node.receipt(&tx_id) {
-        return Ok(Json(committed(tx_id, height, &receipt)));
+        return Ok(Json(TxStatus::committed(tx_id, height, &receipt)));
     }
     if node.in_mempool(&tx_id) {
-        return Ok(Json(TxStatus { tx_id, status: "PENDING".into(), height: None, outcome: None }));
+        return Ok(Json(TxStatus::pending(tx_id)));
     }
     Err(not_found("UNKNOWN_TX", format!("transaction {tx_id} is neither committed nor pending here")))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BlockSummary {
-    pub height: u64,
-    #[schema(value_type = String)]
-    pub block_hash: Hash,
-    #[schema(value_type = Object)]
-    pub header: BlockHeader,
-    #[schema(value_type = Vec<String>)]
-    pub tx_ids: Vec<TxId>,
-    /// `SUCCESS` or the refusal code, per transaction.
-    pub outcomes: Vec<String>,
 }
 
 /// A committed block: header, transaction ids and outcomes. Transaction bodies are not served
@@ -515,28 +434,9 @@ async fn block(
         height,
         block_hash,
         tx_ids: receipts.iter().map(|r| r.tx_id).collect(),
-        outcomes: receipts.iter().map(|r| r.error().map_or("SUCCESS", |c| c.code()).to_string()).collect(),
+        outcomes: receipts.iter().map(TxOutcome::of).collect(),
         header,
     }))
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResult {
-    #[schema(value_type = String)]
-    pub tx_id: TxId,
-    /// `PENDING` when admitted.
-    pub status: Option<String>,
-    pub code: Option<String>,
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    pub accepted: usize,
-    /// In input order.
-    pub results: Vec<BatchResult>,
 }
 
 /// Submits many signed transactions at once: the body is borsh `Vec<Transaction>`
@@ -580,7 +480,7 @@ async fn submit_batch(
         .into_iter()
         .zip(admit(&state, txs).await?)
         .map(|(tx_id, result)| match result {
-            Ok(_) => BatchResult { tx_id, status: Some("PENDING".into()), code: None, message: None },
+            Ok(_) => BatchResult { tx_id, status: Some(TxState::Pending), code: None, message: None },
             Err(e) => {
                 BatchResult { tx_id, status: None, code: Some(e.code().into()), message: Some(e.to_string()) }
             }

@@ -136,7 +136,7 @@ pub fn tx_outcome_line(status: &TxStatus, waited: bool) -> (String, bool) {
     match status.refusal() {
         None => (format!("COMMITTED at height {height}: SUCCESS (tx {id})"), true),
         Some(code) => {
-            let meaning = explain_refusal(code).map(|m| format!(": {m}")).unwrap_or_default();
+            let meaning = explain_refusal(code.code()).map(|m| format!(": {m}")).unwrap_or_default();
             (format!("REFUSED at height {height}: {code}{meaning} (tx {id})"), false)
         }
     }
@@ -146,7 +146,7 @@ pub fn tx_outcome_line(status: &TxStatus, waited: bool) -> (String, bool) {
 pub fn tx_json(status: &TxStatus) -> serde_json::Value {
     let mut value = serde_json::to_value(status).unwrap_or_default();
     if let (Some(code), Some(object)) = (status.refusal(), value.as_object_mut()) {
-        if let Some(meaning) = explain_refusal(code) {
+        if let Some(meaning) = explain_refusal(code.code()) {
             object.insert("explanation".into(), meaning.into());
         }
     }
@@ -196,28 +196,29 @@ pub fn hint(error: &anyhow::Error) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ebl_client::ebl_ledger::{Hash, TxId};
+    use ebl_client::ebl_ledger::{ErrorCode, Hash, TxId};
+    use ebl_client::{TxOutcome, TxState};
 
     #[test]
     fn outcomes_read_as_sentences() {
         let mut status = TxStatus {
             tx_id: TxId(Hash::ZERO),
-            status: "COMMITTED".into(),
+            status: TxState::Committed,
             height: Some(9),
-            outcome: Some("SUCCESS".into()),
+            outcome: Some(TxOutcome::Success),
         };
         assert_eq!(
             tx_outcome_line(&status, true),
             (format!("COMMITTED at height 9: SUCCESS (tx {})", Hash::ZERO), true)
         );
-        status.outcome = Some("NOT_POSSESSOR".into());
+        status.outcome = Some(TxOutcome::Refused(ErrorCode::NotPossessor));
         let (line, ok) = tx_outcome_line(&status, true);
         assert!(
             !ok && line.starts_with("REFUSED at height 9: NOT_POSSESSOR: only the BL's possessor"),
             "{line}"
         );
         assert_eq!(tx_json(&status)["explanation"], "only the BL's possessor may do this");
-        status.status = "PENDING".into();
+        status.status = TxState::Pending;
         assert!(tx_outcome_line(&status, false).1);
         assert!(!tx_outcome_line(&status, true).1);
     }

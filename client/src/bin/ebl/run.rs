@@ -627,7 +627,7 @@ impl App {
                     "{}.{} {} {} by {}",
                     event.height,
                     event.index,
-                    event.kind,
+                    event.kind.as_str(),
                     event.action,
                     who(&event.actor, &names)
                 );
@@ -637,9 +637,8 @@ impl App {
                 if let Some(e) = &event.equipment_reference {
                     line.push_str(&format!(" container {e}"));
                 }
-                if event.outcome != "SUCCESS" {
-                    let meaning =
-                        explain_refusal(&event.outcome).map(|m| format!(" ({m})")).unwrap_or_default();
+                if let Some(code) = event.outcome.refusal() {
+                    let meaning = explain_refusal(code.code()).map(|m| format!(" ({m})")).unwrap_or_default();
                     line.push_str(&format!(" outcome {}{meaning}", event.outcome));
                 }
                 line.push_str(&format!(" tx {}", event.tx_id));
@@ -683,6 +682,10 @@ impl App {
             println!("state root  {}", status.state_root);
             println!("block time  {}", format_ms(status.time_ms));
             println!("mempool     {} transactions", status.mempool_txs);
+            for v in &status.validators {
+                let name = v.legal_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+                println!("validator   {}{name}, voting power {}", v.party, v.voting_power);
+            }
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -779,8 +782,8 @@ impl App {
                 let Some(id) = item.tx_id else { continue };
                 if let Some((height, outcome)) = committed.get(&id) {
                     item.height = Some(*height);
-                    item.status = if outcome == "SUCCESS" { "COMMITTED" } else { "REFUSED" }.into();
-                    item.outcome = Some(outcome.clone());
+                    item.status = if outcome.is_success() { "COMMITTED" } else { "REFUSED" }.into();
+                    item.outcome = Some(outcome.to_string());
                     bar.inc(1);
                 } else if item.status == "PENDING" && accepted.contains(&id) {
                     item.status = "NOT_COMMITTED".into();
