@@ -181,9 +181,14 @@ pub struct ActionInfo {
     pub event: EventKind,
     /// The `ebl` command that submits it (`bl transfer`, `release hold place`).
     pub cli: &'static str,
+}
+
+impl ActionInfo {
     /// Whether it writes the history of the BLs it touches (ISSUE, REISSUE and the title and
     /// lien actions): the parties it names are then on those BLs' chains (DESIGN §7).
-    pub writes_history: bool,
+    pub fn writes_history(&self) -> bool {
+        matches!(self.family, Family::Title | Family::Lien)
+    }
 }
 
 const fn row(
@@ -193,8 +198,7 @@ const fn row(
     event: EventKind,
     cli: &'static str,
 ) -> ActionInfo {
-    let writes_history = matches!(family, Family::Title | Family::Lien);
-    ActionInfo { name, json_type, family, event, cli, writes_history }
+    ActionInfo { name, json_type, family, event, cli }
 }
 
 impl Action {

@@ -584,7 +584,7 @@ fn index_entries(
         // always right, for the entries are idempotent; this only spares the hot path a write.
         let known =
             if let Action::Transfer { .. } = tx.body().action { tx.body().signers.first() } else { None };
-        let chain = tx.body().action.info().writes_history;
+        let chain = tx.body().action.info().writes_history();
         for bl in &t.bls {
             entries.push(IndexEntry::BlTx { bl: *bl, height, index });
             if chain {
