@@ -1,41 +1,38 @@
-//! A minimal W3C WebDriver client for the browser tests of the node's web portal.
+//! The browser of the web portal's tests: headless Chromium driven through `chromedriver` with
+//! the [`fantoccini`] WebDriver client.
 //!
 //! [`Browser::start`] runs a `chromedriver` process on a free loopback port and opens one
-//! headless Chromium session through it; [`Browser`] and [`Element`] then speak the W3C
-//! WebDriver protocol (JSON over plain HTTP to `127.0.0.1`, never anything else) for the few
-//! commands the portal tests need: navigate, find, wait, type, upload a file, click, run a
-//! script, resize the window to a phone's width and take a screenshot.
+//! headless Chromium session through it; the [`Browser`] is then a [`fantoccini::Client`] (it
+//! dereferences to one), plus the few waits the tests need with a deadline and a message that
+//! names what was awaited. Everything goes over plain HTTP to `127.0.0.1`, never anywhere else.
 //!
 //! Binaries: `chromedriver` comes from the `CHROMEDRIVER` environment variable, else from
 //! `PATH`; Chromium from `CHROME_BIN`, else `/usr/bin/chromium`. On Debian both come with
 //! `apt-get install chromium chromium-driver`.
 //!
-//! Every HTTP request has a timeout, every wait a deadline, and dropping a [`Browser`] kills
-//! its `chromedriver` and Chromium (they run in a process group of their own: killing
-//! chromedriver alone would orphan the browser), so a failing test can neither hang nor leave
-//! processes behind. [`Browser::quit`] is the clean way out: it also lets chromedriver remove
-//! Chromium's temporary profile.
+//! Every wait has a deadline, chromedriver bounds each script and page load, and dropping a
+//! [`Browser`] kills its `chromedriver` and Chromium (they run in a process group of their own:
+//! killing chromedriver alone would orphan the browser), so a failing test can neither hang nor
+//! leave processes behind. [`Browser::quit`] is the clean way out: it also lets chromedriver
+//! remove Chromium's temporary profile.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
+use std::ops::Deref;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use base64::Engine as _;
-use reqwest::Method;
+pub use fantoccini::elements::Element;
+pub use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use tokio::time::{sleep, Instant};
-
-/// The key under which WebDriver carries an element's id: the W3C "web element identifier"
-/// as the specification defines it, and as chromedriver answers.
-pub const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+use tokio::time::{sleep, timeout, Instant};
 
 /// Window size of a fresh session: a desktop.
 const DESKTOP: (u32, u32) = (1280, 900);
-/// Bound on every HTTP request to chromedriver.
+/// Bound on each request of the launcher to chromedriver (its status, its shutdown), and on
+/// opening and closing the session.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bound on chromedriver answering `/status` as ready after it was started.
 const DRIVER_READY: Duration = Duration::from_secs(20);
@@ -45,35 +42,23 @@ const DRIVER_ATTEMPTS: usize = 3;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Polling interval of every wait.
 const POLL: Duration = Duration::from_millis(100);
-/// Script and page-load timeouts of the session: below [`HTTP_TIMEOUT`], so that a slow script
-/// or page is reported by WebDriver itself rather than as a bare HTTP timeout.
+/// Script and page-load timeouts of the session: a slow script or page is reported by WebDriver
+/// itself instead of holding a test.
 const SESSION_TIMEOUT_MS: u64 = 25_000;
 /// Where Chromium is looked for when `CHROME_BIN` is not set.
 const DEFAULT_CHROME: &str = "/usr/bin/chromium";
 const INSTALL_HINT: &str =
     "install Chromium and its driver (Debian: `apt-get install chromium chromium-driver`)";
 
-/// One headless Chromium session, and the `chromedriver` process that serves it.
+/// One headless Chromium session (a [`fantoccini::Client`]), and the `chromedriver` process
+/// that serves it.
 #[derive(Debug)]
 pub struct Browser {
-    session: Session,
+    client: Client,
     /// `http://127.0.0.1:N`, chromedriver itself.
     base: String,
-    driver: DriverProcess,
-}
-
-/// An element of the current page, as found by [`Browser::find`] or [`Browser::wait_for`].
-#[derive(Debug, Clone)]
-pub struct Element {
-    session: Session,
-    id: String,
-}
-
-/// The HTTP client and the URL of one WebDriver session (`http://127.0.0.1:N/session/ID`).
-#[derive(Debug, Clone)]
-struct Session {
     http: reqwest::Client,
-    url: String,
+    driver: DriverProcess,
 }
 
 /// The `chromedriver` child process, leader of a process group that Chromium joins; the whole
@@ -158,58 +143,33 @@ impl Browser {
         };
 
         let (w, h) = DESKTOP;
-        let capabilities = json!({
-            "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "chrome",
-                    "timeouts": {
-                        "script": SESSION_TIMEOUT_MS,
-                        "pageLoad": SESSION_TIMEOUT_MS,
-                        "implicit": 0,
-                    },
-                    "goog:chromeOptions": {
-                        "binary": chrome.to_string_lossy(),
-                        "args": [
-                            "--headless=new",
-                            "--no-sandbox",
-                            "--disable-gpu",
-                            "--disable-dev-shm-usage",
-                            format!("--window-size={w},{h}"),
-                            format!("--lang={language}"),
-                        ],
-                        "prefs": { "intl.accept_languages": language },
-                    },
-                },
-            },
+        let options = json!({
+            "binary": chrome.to_string_lossy(),
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                format!("--window-size={w},{h}"),
+                format!("--lang={language}"),
+            ],
+            "prefs": { "intl.accept_languages": language },
         });
+        let mut capabilities = fantoccini::wd::Capabilities::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "timeouts".into(),
+            json!({ "script": SESSION_TIMEOUT_MS, "pageLoad": SESSION_TIMEOUT_MS, "implicit": 0 }),
+        );
+        capabilities.insert("goog:chromeOptions".into(), options);
+        // Plain HTTP to 127.0.0.1: no TLS.
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_connect_timeout(Some(HTTP_TIMEOUT));
+        let session =
+            fantoccini::ClientBuilder::new(connector).capabilities(capabilities).connect(&base).await;
         // `driver` is dropped (killed) if the session cannot be created.
-        let value = send(&http, Method::POST, &format!("{base}/session"), Some(capabilities), "new session")
-            .await
-            .with_context(|| format!("starting Chromium ({})", chrome.display()))?;
-        let id = value
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .ok_or_else(|| anyhow!("WebDriver new session: no sessionId in {value}"))?;
-        Ok(Browser { session: Session { http, url: format!("{base}/session/{id}") }, base, driver })
-    }
-
-    /// Navigates to `url` and waits for the page to load.
-    pub async fn goto(&self, url: &str) -> Result<()> {
-        self.session
-            .post("/url", json!({ "url": url }), "navigate to")
-            .await
-            .with_context(|| format!("loading {url}"))?;
-        Ok(())
-    }
-
-    /// The first element matching the CSS selector; fails at once if there is none.
-    pub async fn find(&self, css: &str) -> Result<Element> {
-        let value = self
-            .session
-            .post("/element", json!({ "using": "css selector", "value": css }), "find element")
-            .await
-            .with_context(|| format!("finding {css:?}"))?;
-        Element::from_reference(self.session.clone(), &value)
+        let client = session.with_context(|| format!("starting Chromium ({})", chrome.display()))?;
+        Ok(Browser { client, base, http, driver })
     }
 
     /// Polls (every 100 ms) until an element matching the CSS selector is present and
@@ -217,13 +177,13 @@ impl Browser {
     pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<Element> {
         let deadline = Instant::now() + timeout;
         loop {
-            let last = match self.find(css).await {
+            let last = match self.client.find(Locator::Css(css)).await {
                 Ok(element) => match element.is_displayed().await {
                     Ok(true) => return Ok(element),
                     Ok(false) => "present but not displayed".to_string(),
-                    Err(e) => format!("{e:#}"),
+                    Err(e) => e.to_string(),
                 },
-                Err(e) => format!("{e:#}"),
+                Err(e) => e.to_string(),
             };
             if Instant::now() >= deadline {
                 bail!("timed out after {timeout:?} waiting for {css:?} to be displayed; last: {last}");
@@ -239,13 +199,13 @@ impl Browser {
         let mut last_text: Option<String> = None;
         let mut last_error = String::new();
         loop {
-            match self.find(css).await {
+            match self.client.find(Locator::Css(css)).await {
                 Ok(element) => match element.text().await {
                     Ok(text) if text.contains(needle) => return Ok(text),
                     Ok(text) => last_text = Some(text),
-                    Err(e) => last_error = format!("{e:#}"),
+                    Err(e) => last_error = e.to_string(),
                 },
-                Err(e) => last_error = format!("{e:#}"),
+                Err(e) => last_error = e.to_string(),
             }
             if Instant::now() >= deadline {
                 let seen = match &last_text {
@@ -258,61 +218,33 @@ impl Browser {
         }
     }
 
-    /// Runs `script` as the body of a function called with `args` (`arguments[i]`); returns
-    /// what it returns. Pass elements with [`Element::to_arg`].
-    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value> {
-        self.session.post("/execute/sync", json!({ "script": script, "args": args }), "execute script").await
-    }
-
-    /// Like [`Browser::execute`], but the script ends by calling its last argument (a callback)
-    /// with the result, which may happen later (after a timer, a promise, a fetch).
-    pub async fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value> {
-        self.session
-            .post("/execute/async", json!({ "script": script, "args": args }), "execute async script")
-            .await
-    }
-
-    /// Resizes the window (e.g. 390x844 for a phone).
-    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
-        self.session
-            .post("/window/rect", json!({ "width": width, "height": height }), "set window rect")
-            .await?;
-        Ok(())
-    }
-
     /// Takes a screenshot of the viewport and writes it to `path` as PNG.
-    pub async fn screenshot(&self, path: &Path) -> Result<()> {
-        let value = self.session.get("/screenshot", "take screenshot").await?;
-        let encoded = value
-            .as_str()
-            .ok_or_else(|| anyhow!("WebDriver take screenshot: expected a base64 string, got {value}"))?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .context("WebDriver take screenshot: invalid base64")?;
+    pub async fn save_screenshot(&self, path: &Path) -> Result<()> {
+        let png = self.client.screenshot().await.context("taking a screenshot")?;
         std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
-    }
-
-    /// The URL of the current page.
-    pub async fn url(&self) -> Result<String> {
-        let value = self.session.get("/url", "get current url").await?;
-        value
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("WebDriver get current url: expected a string, got {value}"))
     }
 
     /// Closes the session (and Chromium) and stops `chromedriver`: politely first, so that it
     /// removes Chromium's temporary profile, then by killing whatever is left.
     pub async fn quit(mut self) -> Result<()> {
-        let deleted =
-            send(&self.session.http, Method::DELETE, &self.session.url, None, "delete session").await;
+        let closed = timeout(HTTP_TIMEOUT, self.client.clone().close()).await;
         // chromedriver's own command: exit once the browsers are closed. The answer may never
         // come (it is exiting); only the exit counts.
-        let shutdown = format!("{}/shutdown", self.base);
-        let _ = send(&self.session.http, Method::GET, &shutdown, None, "shutdown").await;
+        let _ = self.http.get(format!("{}/shutdown", self.base)).send().await;
         self.driver.wait_exit(SHUTDOWN_GRACE).await;
         self.driver.kill();
-        deleted.map(drop)
+        match closed {
+            Ok(result) => result.context("closing the WebDriver session"),
+            Err(_) => Err(anyhow!("closing the WebDriver session took more than {HTTP_TIMEOUT:?}")),
+        }
+    }
+}
+
+impl Deref for Browser {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
     }
 }
 
@@ -322,140 +254,9 @@ impl Drop for Browser {
     }
 }
 
-impl Element {
-    fn from_reference(session: Session, value: &Value) -> Result<Element> {
-        let id = value
-            .get(ELEMENT_KEY)
-            .and_then(Value::as_str)
-            .ok_or_else(|| anyhow!("WebDriver: not an element reference: {value}"))?;
-        Ok(Element { session, id: id.to_owned() })
-    }
-
-    /// The element as an argument of [`Browser::execute`] (`arguments[i]` is then the DOM
-    /// element).
-    pub fn to_arg(&self) -> Value {
-        json!({ ELEMENT_KEY: self.id })
-    }
-
-    fn path(&self, command: &str) -> String {
-        format!("/element/{}{command}", encode_segment(&self.id))
-    }
-
-    pub async fn click(&self) -> Result<()> {
-        self.session.post(&self.path("/click"), json!({}), "element click").await?;
-        Ok(())
-    }
-
-    /// Types `text` into the element; for `<input type=file>`, `text` is the absolute path of
-    /// the file to upload.
-    pub async fn send_keys(&self, text: &str) -> Result<()> {
-        self.session.post(&self.path("/value"), json!({ "text": text }), "element send keys").await?;
-        Ok(())
-    }
-
-    pub async fn clear(&self) -> Result<()> {
-        self.session.post(&self.path("/clear"), json!({}), "element clear").await?;
-        Ok(())
-    }
-
-    /// The rendered text of the element.
-    pub async fn text(&self) -> Result<String> {
-        let value = self.session.get(&self.path("/text"), "get element text").await?;
-        value
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("WebDriver get element text: expected a string, got {value}"))
-    }
-
-    /// The DOM property `name` (e.g. `value`, `checked`, `disabled`): `None` if it is null or
-    /// undefined, a string as is, anything else as JSON text (`true`, `3`).
-    pub async fn attribute(&self, name: &str) -> Result<Option<String>> {
-        let path = self.path(&format!("/property/{}", encode_segment(name)));
-        let value = self
-            .session
-            .get(&path, "get element property")
-            .await
-            .with_context(|| format!("reading property {name:?}"))?;
-        Ok(match value {
-            Value::Null => None,
-            Value::String(s) => Some(s),
-            other => Some(other.to_string()),
-        })
-    }
-
-    /// Selects the option with value `value` of a `<select>`: sets `.value` and dispatches
-    /// `input` and `change` events as a user's choice would.
-    pub async fn select_by_value(&self, value: &str) -> Result<()> {
-        const SCRIPT: &str = r#"
-            const [select, value] = arguments;
-            if (!(select instanceof HTMLSelectElement)) {
-                throw new Error("not a <select>: <" + select.tagName.toLowerCase() + ">");
-            }
-            if (!Array.from(select.options).some((o) => o.value === value)) {
-                throw new Error("no <option> with value " + JSON.stringify(value));
-            }
-            select.value = value;
-            select.dispatchEvent(new Event("input", { bubbles: true }));
-            select.dispatchEvent(new Event("change", { bubbles: true }));
-        "#;
-        self.session
-            .post(
-                "/execute/sync",
-                json!({ "script": SCRIPT, "args": [self.to_arg(), value] }),
-                "select by value",
-            )
-            .await
-            .with_context(|| format!("selecting {value:?}"))?;
-        Ok(())
-    }
-
-    async fn is_displayed(&self) -> Result<bool> {
-        let value = self.session.get(&self.path("/displayed"), "is element displayed").await?;
-        value
-            .as_bool()
-            .ok_or_else(|| anyhow!("WebDriver is element displayed: expected a boolean, got {value}"))
-    }
-}
-
-impl Session {
-    async fn get(&self, path: &str, command: &str) -> Result<Value> {
-        send(&self.http, Method::GET, &format!("{}{path}", self.url), None, command).await
-    }
-
-    async fn post(&self, path: &str, body: Value, command: &str) -> Result<Value> {
-        send(&self.http, Method::POST, &format!("{}{path}", self.url), Some(body), command).await
-    }
-}
-
-/// Sends one WebDriver command and returns the `value` of its answer; a WebDriver error
-/// (`value.error`, `value.message`) becomes an error naming `command`.
-async fn send(
-    http: &reqwest::Client,
-    method: Method,
-    url: &str,
-    body: Option<Value>,
-    command: &str,
-) -> Result<Value> {
-    let mut request = http.request(method, url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response =
-        request.send().await.with_context(|| format!("WebDriver {command}: request to {url} failed"))?;
-    let status = response.status();
-    let text =
-        response.text().await.with_context(|| format!("WebDriver {command}: reading the answer failed"))?;
-    let answer: Value = serde_json::from_str(&text)
-        .map_err(|_| anyhow!("WebDriver {command}: HTTP {status}, not JSON: {}", truncate(&text, 300)))?;
-    let value = answer.get("value").cloned().unwrap_or(Value::Null);
-    if let Some(error) = value.get("error").and_then(Value::as_str) {
-        let message = value.get("message").and_then(Value::as_str).unwrap_or("");
-        bail!("WebDriver {command} failed: {error}: {}", truncate(message, 1000));
-    }
-    if !status.is_success() {
-        bail!("WebDriver {command}: HTTP {status}: {}", truncate(&text, 300));
-    }
-    Ok(value)
+/// `element` as an argument of [`Client::execute`] (`arguments[i]` is then the DOM element).
+pub fn arg(element: &Element) -> Result<Value> {
+    serde_json::to_value(element).context("an element as a script argument")
 }
 
 /// Starts chromedriver on a free port and waits until it is ready; returns the process and its
@@ -477,18 +278,15 @@ async fn start_driver(http: &reqwest::Client, chromedriver: &Path) -> Result<(Dr
         .with_context(|| format!("running {}", chromedriver.display()))?;
     let mut driver = DriverProcess { child: Some(child) };
     let base = format!("http://127.0.0.1:{port}");
-    let status_url = format!("{base}/status");
     let deadline = Instant::now() + DRIVER_READY;
     let mut last = String::from("no answer yet");
     loop {
         if let Some(status) = driver.exited() {
             bail!("chromedriver on port {port} exited ({status}); last: {last}");
         }
-        match send(http, Method::GET, &status_url, None, "status").await {
-            Ok(value) if value.get("ready").and_then(Value::as_bool) == Some(true) => {
-                return Ok((driver, base));
-            }
-            Ok(value) => last = format!("not ready: {value}"),
+        match ready(http, &base).await {
+            Ok(true) => return Ok((driver, base)),
+            Ok(false) => last = "not ready".to_string(),
             Err(e) => last = format!("{e:#}"),
         }
         if Instant::now() >= deadline {
@@ -497,6 +295,12 @@ async fn start_driver(http: &reqwest::Client, chromedriver: &Path) -> Result<(Dr
         }
         sleep(POLL).await;
     }
+}
+
+/// Whether chromedriver at `base` says it is ready (`GET /status`, `value.ready`).
+async fn ready(http: &reqwest::Client, base: &str) -> Result<bool> {
+    let answer: Value = http.get(format!("{base}/status")).send().await?.json().await?;
+    Ok(answer["value"]["ready"].as_bool() == Some(true))
 }
 
 fn find_chromedriver() -> Result<PathBuf> {
@@ -531,24 +335,4 @@ fn find_program(name: &OsString) -> Option<PathBuf> {
     }
     let dirs = std::env::var_os("PATH")?;
     std::env::split_paths(&dirs).map(|dir| dir.join(&path)).find(|candidate| candidate.is_file())
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, for one URL path segment.
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }

@@ -18,7 +18,7 @@ use ebl_ledger::action::{
 use ebl_ledger::records::{BlId, BlRecord, ContainerRef, StateKey, TransportDocumentType};
 use ebl_ledger::{Action, Hash, Keypair, Transaction, TxBody};
 use ebl_node::testkit::TestNet;
-use ebl_tests::webdriver::Browser;
+use ebl_tests::webdriver::{arg, Browser, Locator};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -45,7 +45,7 @@ async fn screenshots(browser: &Browser, dir: &Path, name: &str) {
         browser.set_window_size(width, height).await.expect("window size");
         tokio::time::sleep(Duration::from_millis(300)).await;
         let path = dir.join(format!("{name}-{suffix}.png"));
-        browser.screenshot(&path).await.expect("screenshot");
+        browser.save_screenshot(&path).await.expect("screenshot");
         let bytes = std::fs::read(&path).expect("screenshot written");
         assert!(bytes.starts_with(b"\x89PNG"), "{} is a PNG", path.display());
     }
@@ -53,23 +53,29 @@ async fn screenshots(browser: &Browser, dir: &Path, name: &str) {
 }
 
 async fn verify_with(browser: &Browser, carrier: &str, reference: &str, file: &Path) -> (String, String) {
-    browser.find("#carrier").await.expect("carrier").select_by_value(carrier).await.expect("carrier chosen");
-    let input = browser.find("#reference").await.expect("reference");
+    browser
+        .find(Locator::Css("#carrier"))
+        .await
+        .expect("carrier")
+        .select_by_value(carrier)
+        .await
+        .expect("carrier chosen");
+    let input = browser.find(Locator::Css("#reference")).await.expect("reference");
     input.clear().await.expect("clear");
     input.send_keys(reference).await.expect("reference typed");
     let path = file.canonicalize().expect("absolute path");
     browser
-        .find("#document")
+        .find(Locator::Css("#document"))
         .await
         .expect("file input")
         .send_keys(&path.display().to_string())
         .await
         .expect("upload");
-    browser.find("#verify-submit").await.expect("button").click().await.expect("click");
+    browser.find(Locator::Css("#verify-submit")).await.expect("button").click().await.expect("click");
     // The outcome replaces "Checking…" once the node has answered.
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let outcome = browser.find("#verify-outcome").await.expect("outcome");
+        let outcome = browser.find(Locator::Css("#verify-outcome")).await.expect("outcome");
         let state = browser
             .execute("return document.querySelector('#verify-outcome').dataset.outcome || ''", vec![])
             .await
@@ -77,7 +83,13 @@ async fn verify_with(browser: &Browser, carrier: &str, reference: &str, file: &P
         let state = state.as_str().unwrap_or_default().to_string();
         if !state.is_empty() && state != "WORKING" {
             let text = outcome.text().await.expect("outcome text");
-            let details = browser.find("#verify-details").await.expect("details").text().await.expect("text");
+            let details = browser
+                .find(Locator::Css("#verify-details"))
+                .await
+                .expect("details")
+                .text()
+                .await
+                .expect("text");
             return (state, format!("{text}\n{details}"));
         }
         assert!(tokio::time::Instant::now() < deadline, "no verification outcome within {WAIT:?}");
@@ -262,7 +274,7 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
     browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
     sign_in(&browser, &key_file).await;
     browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
-    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
     load_anchor(&browser, &genesis).await;
     let carrier = cast.carrier.party().to_string();
@@ -315,9 +327,9 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
     assert!(text.contains("is not a validator"), "{text}");
     screenshots(&browser, &shots, "verify-lying-node").await;
     // The pages are switched by their links: the signed-in session lives in the page.
-    browser.find("#nav-network").await.expect("nav").click().await.expect("to network");
+    browser.find(Locator::Css("#nav-network")).await.expect("nav").click().await.expect("to network");
     browser.wait_for_text("#network-summary", "ANOTHER CHAIN OR VALIDATOR SET", WAIT).await.expect("flagged");
-    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
     assert_eq!(anchor_state(&browser).await.0, "LOADED", "the anchor is kept in the browser");
 
@@ -369,7 +381,7 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
     assert!(text.contains("Consignee"), "{text}");
 
     // Forgotten, the anchor is gone and nothing is called verified.
-    browser.find("#anchor-forget").await.expect("forget").click().await.expect("click");
+    browser.find(Locator::Css("#anchor-forget")).await.expect("forget").click().await.expect("click");
     browser.wait_for_text("#anchor-state", "No trust anchor", WAIT).await.expect("forgotten");
     let (state, text) = verify_with(&browser, &carrier, reference, &copy).await;
     assert_eq!(state, "UNVERIFIED", "{text}");
@@ -622,7 +634,7 @@ async fn a_party_signs_in_with_its_key_and_its_browser_signed_requests_cannot_be
     let copy = files.path().join("mine.json");
     let document = document_for(mine, TransportDocumentType::Bol, true).to_value().expect("JSON");
     std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
-    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
     let genesis = files.path().join("genesis.json");
     std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
@@ -990,8 +1002,14 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
 /// Loads the genesis file `file` as the page's trust anchor (on the Verify page).
 async fn load_anchor(browser: &Browser, file: &Path) {
     let path = file.canonicalize().expect("absolute").display().to_string();
-    browser.find("#anchor-file").await.expect("anchor input").send_keys(&path).await.expect("upload");
-    browser.find("#anchor-load").await.expect("button").click().await.expect("click");
+    browser
+        .find(Locator::Css("#anchor-file"))
+        .await
+        .expect("anchor input")
+        .send_keys(&path)
+        .await
+        .expect("upload");
+    browser.find(Locator::Css("#anchor-load")).await.expect("button").click().await.expect("click");
     let text = browser
         .wait_for_text("#anchor-state", "Trust anchor: loaded from", WAIT)
         .await
@@ -1009,14 +1027,14 @@ async fn anchor_state(browser: &Browser) -> (String, String) {
 }
 
 async fn anchor_text(browser: &Browser) -> String {
-    browser.find("#anchor-state").await.expect("anchor state").text().await.expect("text")
+    browser.find(Locator::Css("#anchor-state")).await.expect("anchor state").text().await.expect("text")
 }
 
 /// Signs `browser` in on the "My bills of lading" page with the PEM key in `file`.
 async fn sign_in(browser: &Browser, file: &Path) {
     let path = file.canonicalize().expect("absolute").display().to_string();
-    browser.find("#key-file").await.expect("key input").send_keys(&path).await.expect("upload");
-    browser.find("#sign-in").await.expect("button").click().await.expect("click");
+    browser.find(Locator::Css("#key-file")).await.expect("key input").send_keys(&path).await.expect("upload");
+    browser.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
 }
 
 /// A browser at the portal's "My bills of lading" page, signed in as `key` (written to `dir`),
@@ -1046,8 +1064,11 @@ async fn fill_and_submit(browser: &Browser, scope: &str, action: &str, fill: &[(
     let form = format!("{scope} form.action-form[data-action='{action}']");
     browser.wait_for(&form, WAIT).await.expect("the form opens");
     for (name, value) in fill {
-        let field = browser.find(&format!("{form} [name='{name}']")).await.expect("field");
-        let tag = browser.execute("return arguments[0].tagName", vec![field.to_arg()]).await.expect("tag");
+        let field = browser.find(Locator::Css(&format!("{form} [name='{name}']"))).await.expect("field");
+        let tag = browser
+            .execute("return arguments[0].tagName", vec![arg(&field).expect("element")])
+            .await
+            .expect("tag");
         if tag == json!("SELECT") {
             field.select_by_value(value).await.expect("option");
         } else {
@@ -1056,7 +1077,7 @@ async fn fill_and_submit(browser: &Browser, scope: &str, action: &str, fill: &[(
         }
     }
     browser
-        .find(&format!("{form} button[type='submit']"))
+        .find(Locator::Css(&format!("{form} button[type='submit']")))
         .await
         .expect("submit")
         .click()
@@ -1139,10 +1160,13 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     for offered in ["ENDORSE", "BLANK_ENDORSE", "SURRENDER_FOR_DELIVERY", "CREATE_LIEN", "REJECT_TRANSFER"] {
-        consignee.find(&format!("{card} button[data-action='{offered}']")).await.expect(offered);
+        consignee
+            .find(Locator::Css(&format!("{card} button[data-action='{offered}']")))
+            .await
+            .expect(offered);
     }
     consignee
-        .find(&format!("{card} button[data-action='BLANK_ENDORSE']"))
+        .find(Locator::Css(&format!("{card} button[data-action='BLANK_ENDORSE']")))
         .await
         .expect("button")
         .click()
@@ -1177,19 +1201,19 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
         .await
         .expect("the co-signing request");
     let banker = signed_in(&url, files.path(), &cast.bank, "Trade Finance Bank").await;
-    banker.find("#cosign summary").await.expect("co-sign").click().await.expect("open");
+    banker.find(Locator::Css("#cosign summary")).await.expect("co-sign").click().await.expect("open");
     banker
         .execute("document.querySelector('#cosign-input').value = arguments[0]", vec![request])
         .await
         .expect("pasted");
-    banker.find("#cosign-check").await.expect("review").click().await.expect("click");
+    banker.find(Locator::Css("#cosign-check")).await.expect("review").click().await.expect("click");
     let summary = banker.wait_for_text("#cosign-summary", "Pledge to a bank", WAIT).await.expect("summary");
     // The amount as the bank reads it: with its currency, in the page's language.
     for expected in ["Consignee Import GmbH", "Trade Finance Bank", "USD", "1,250,000.00", "LC-2026-0042"] {
         assert!(summary.contains(expected), "missing {expected:?} in:\n{summary}");
     }
     screenshots(&banker, &shots, "cosign").await;
-    banker.find("#cosign-submit").await.expect("sign").click().await.expect("click");
+    banker.find(Locator::Css("#cosign-submit")).await.expect("sign").click().await.expect("click");
     banker
         .wait_for("#cosign-review .action-result[data-outcome='SUCCESS']", WAIT)
         .await
@@ -1228,11 +1252,11 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
     let key = format!("{id}/NARU3472484");
     let scope = format!("article.container[data-container='{key}']");
     let customs = signed_in(&url, files.path(), &cast.customs, "Customs Authority").await;
-    customs.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    customs.find(Locator::Css("#nav-release")).await.expect("nav").click().await.expect("to the board");
     board_shows(&customs, &key, "AVAILABLE").await;
     let fill = [("reason", "documentary check"), ("declarationNumber", "223320260000123456")];
     act(&customs, &scope, "PLACE_HOLD", &fill).await;
-    consignee.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    consignee.find(Locator::Css("#nav-release")).await.expect("nav").click().await.expect("to the board");
     board_shows(&consignee, &key, "HELD").await;
     consignee.wait_for_text("#release-board", "documentary check", WAIT).await.expect("the hold");
     screenshots(&consignee, &shots, "release-held").await;
@@ -1243,7 +1267,7 @@ async fn a_consignee_endorses_and_surrenders_the_carrier_accepts_and_the_release
 
     // The terminal's board shows the container it was released to, live.
     let terminal = signed_in(&url, files.path(), &cast.terminal, "Container Terminal").await;
-    terminal.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    terminal.find(Locator::Css("#nav-release")).await.expect("nav").click().await.expect("to the board");
     board_shows(&terminal, &key, "AVAILABLE").await;
     act(&consignee, &scope, "ASSIGN_PICKUP", &[("truckPlate", "SH-A12345"), ("driverId", "DRV-0042")]).await;
     board_shows(&consignee, &key, "PICKUP_ASSIGNED").await;
@@ -1419,7 +1443,7 @@ async fn page_language(browser: &Browser) -> String {
 /// Clicks the header's switch to `language` and waits until every page is drawn in it.
 async fn switch_language(browser: &Browser, language: &str) {
     browser
-        .find(&format!("#languages button[data-lang='{language}']"))
+        .find(Locator::Css(&format!("#languages button[data-lang='{language}']")))
         .await
         .expect("switch")
         .click()
@@ -1585,7 +1609,7 @@ async fn the_portal_speaks_chinese_on_verify_my_bills_and_the_release_board() {
     screenshots(&browser, &shots, "mine-zh").await;
 
     // The release board: the container held by customs, its pickup assigned.
-    browser.find("#nav-release").await.expect("nav").click().await.expect("to the board");
+    browser.find(Locator::Css("#nav-release")).await.expect("nav").click().await.expect("to the board");
     let key = format!("{}/NARU3472484", released_bl.0.to_hex());
     board_shows(&browser, &key, "HELD").await;
     let board = browser.wait_for_text("#release-board", "查验", WAIT).await.expect("the hold");
@@ -1597,11 +1621,17 @@ async fn the_portal_speaks_chinese_on_verify_my_bills_and_the_release_board() {
     screenshots(&browser, &shots, "release-zh").await;
 
     // Verify, with the trust anchor loaded and signed in: the proof checked here, in Chinese.
-    browser.find("#nav-verify").await.expect("nav").click().await.expect("to verify");
+    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
     let path = genesis.canonicalize().expect("absolute").display().to_string();
-    browser.find("#anchor-file").await.expect("anchor input").send_keys(&path).await.expect("upload");
-    browser.find("#anchor-load").await.expect("button").click().await.expect("click");
+    browser
+        .find(Locator::Css("#anchor-file"))
+        .await
+        .expect("anchor input")
+        .send_keys(&path)
+        .await
+        .expect("upload");
+    browser.find(Locator::Css("#anchor-load")).await.expect("button").click().await.expect("click");
     browser.wait_for("#anchor-state[data-anchor='LOADED']", WAIT).await.expect("anchor loaded");
     let carrier = cast.carrier.party().to_string();
     let (state, text) = verify_with(&browser, &carrier, pledged, &document_file).await;

@@ -1,12 +1,12 @@
-//! Self-test of the WebDriver client (`ebl_tests::webdriver`) against headless Chromium: a
-//! `data:` page with a form, typing, a file upload, a click, waits, scripts, a phone-sized
+//! Self-test of the portal tests' browser (`ebl_tests::webdriver`: chromedriver started here,
+//! driven with fantoccini) against headless Chromium: a `data:` page with a form, typing, a file upload, a click, waits, scripts, a phone-sized
 //! window and a screenshot. Needs `chromium` and `chromedriver` (Debian: `apt-get install
 //! chromium chromium-driver`).
 
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use ebl_tests::webdriver::Browser;
+use ebl_tests::webdriver::{arg, Browser, Locator};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -70,37 +70,37 @@ async fn webdriver_drives_headless_chromium() -> Result<()> {
 
 async fn scenario(browser: &Browser, dir: &std::path::Path, upload: &std::path::Path) -> Result<()> {
     browser.goto(&data_url(PAGE)).await?;
-    ensure!(browser.url().await?.starts_with("data:text/html"), "url() after goto");
+    ensure!(browser.current_url().await?.as_str().starts_with("data:text/html"), "url after goto");
 
     // The desktop size a session starts with.
     let width = browser.execute("return window.innerWidth;", vec![]).await?;
     ensure!(width == json!(1280), "desktop innerWidth is {width}");
 
     // find: at once, and failing at once for an absent element.
-    ensure!(browser.find("#no-such-element").await.is_err(), "find of an absent element");
+    ensure!(browser.find(Locator::Css("#no-such-element")).await.is_err(), "find of an absent element");
     let name = browser.wait_for("#name", WAIT).await?;
     name.send_keys("wrong").await?;
     name.clear().await?;
     name.send_keys("Maersk Line").await?;
-    ensure!(name.attribute("value").await? == Some("Maersk Line".to_string()), "value property after typing");
-    ensure!(name.attribute("noSuchProperty").await?.is_none(), "undefined property");
+    ensure!(name.prop("value").await? == Some("Maersk Line".to_string()), "value property after typing");
+    ensure!(name.prop("noSuchProperty").await?.is_none(), "undefined property");
     ensure!(
-        browser.find("#go").await?.attribute("disabled").await? == Some("false".to_string()),
+        browser.find(Locator::Css("#go")).await?.prop("disabled").await? == Some("false".to_string()),
         "a boolean property comes back as JSON text"
     );
 
     // Upload: the absolute path of a file sent to <input type=file>.
     let upload_path = upload.to_str().context("temp path is not UTF-8")?;
-    browser.find("#file").await?.send_keys(upload_path).await?;
+    browser.find(Locator::Css("#file")).await?.send_keys(upload_path).await?;
 
-    browser.find("#kind").await?.select_by_value("sw").await?;
+    browser.find(Locator::Css("#kind")).await?.select_by_value("sw").await?;
     browser.wait_for_text("#kind-out", "kind=sw", WAIT).await?;
     ensure!(
-        browser.find("#kind").await?.select_by_value("nope").await.is_err(),
+        browser.find(Locator::Css("#kind")).await?.select_by_value("nope").await.is_err(),
         "selecting a value no option has"
     );
 
-    browser.find("#go").await?.click().await?;
+    browser.find(Locator::Css("#go")).await?.click().await?;
     let text = browser.wait_for_text("#out", "content=", WAIT).await?;
     ensure!(
         text == "name=Maersk Line; file=manifest.txt; content=hello from a file",
@@ -120,11 +120,11 @@ async fn scenario(browser: &Browser, dir: &std::path::Path, upload: &std::path::
     );
 
     // Scripts return JS values; elements go in as arguments.
-    let out = browser.find("#out").await?;
+    let out = browser.find(Locator::Css("#out")).await?;
     let value = browser
         .execute(
             "return [arguments[0] + 1, document.title, { ok: true }, arguments[1].id];",
-            vec![json!(41), out.to_arg()],
+            vec![json!(41), arg(&out)?],
         )
         .await?;
     ensure!(value == json!([42, "webdriver self-test", { "ok": true }, "out"]), "execute returned {value}");
@@ -137,14 +137,14 @@ async fn scenario(browser: &Browser, dir: &std::path::Path, upload: &std::path::
         .await
         .err()
         .context("a throwing script should fail")?;
-    ensure!(format!("{err:#}").contains("execute script"), "error names the command: {err:#}");
+    ensure!(format!("{err:#}").contains("boom"), "the error carries the script's: {err:#}");
 
     // Phone width, then a screenshot.
     browser.set_window_size(390, 844).await?;
     let width = browser.execute("return window.innerWidth;", vec![]).await?;
     ensure!(width == json!(390), "phone innerWidth is {width}");
     let shot = dir.join("phone.png");
-    browser.screenshot(&shot).await?;
+    browser.save_screenshot(&shot).await?;
     let png = std::fs::read(&shot)?;
     ensure!(png.len() > 24 && png[..8] == PNG_MAGIC, "not a PNG ({} bytes)", png.len());
     let png_width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
