@@ -113,6 +113,8 @@ action_names! {
     AssignPickup => "ASSIGN_PICKUP",
     GateOut => "GATE_OUT",
     EmptyReturn => "EMPTY_RETURN",
+    ProposeValidatorChange => "PROPOSE_VALIDATOR_CHANGE",
+    ApproveValidatorChange => "APPROVE_VALIDATOR_CHANGE",
 }
 
 impl From<&Action> for ActionName {

@@ -44,7 +44,9 @@ pub use bls::{
     VerifyQuery, HISTORY_PAGE_MAX,
 };
 pub use events::{ActionName, EventsQuery, LedgerEvent};
-pub use node::{BlockSummary, ErrorBody, Health, StatusResponse, ValidatorEntry};
+pub use node::{
+    BlockSummary, ErrorBody, Health, StatusResponse, ValidatorEntry, ValidatorsResponse, EPOCHS_SERVED_MAX,
+};
 pub use tx::{BatchResponse, BatchResult, SubmitQuery, TxOutcome, TxState, TxStatus};
 
 /// The ledger's enums the API speaks in.

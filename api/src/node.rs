@@ -1,5 +1,6 @@
 //! The node itself: errors, health, status and blocks.
 
+use ebl_ledger::governance::{ValidatorEpoch, ValidatorProposal};
 use ebl_ledger::{BlockHeader, Hash, PartyId, TxId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,15 +40,44 @@ pub struct StatusResponse {
     pub validators: Vec<ValidatorEntry>,
 }
 
-/// One validator of the genesis.
+/// One validator of the genesis: three keys of its own (ADR 0019).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidatorEntry {
+    pub name: String,
+    /// Signs its votes: the key certificates name and a block header's `proposer` is.
     #[schema(value_type = String)]
-    pub party: PartyId,
+    pub consensus_key: PartyId,
+    /// Its libp2p identity.
+    #[schema(value_type = String)]
+    pub node_key: PartyId,
+    /// The registered party that runs it.
+    #[schema(value_type = String)]
+    pub operator: PartyId,
     pub voting_power: u64,
-    /// The operator's legal name, when the validator is also a registered party.
+    /// The operator's legal name, from the party registry.
     pub legal_name: Option<String>,
+}
+
+/// Most epochs `GET /v1/validators` serves: the newest ones.
+pub const EPOCHS_SERVED_MAX: usize = 128;
+
+/// `GET /v1/validators`: the validator set's history (ADR 0019) and the proposals open to change
+/// it, from the committed state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorsResponse {
+    /// The committed height read.
+    pub height: u64,
+    /// The epoch that runs the next height.
+    pub current_epoch: u64,
+    /// The newest epochs, oldest first (at most [`EPOCHS_SERVED_MAX`]): each set, the height it
+    /// runs from, the height that approved it and the proposal that made it.
+    #[schema(value_type = Vec<Object>)]
+    pub epochs: Vec<ValidatorEpoch>,
+    /// Proposals open against the newest epoch, with their approvals.
+    #[schema(value_type = Vec<Object>)]
+    pub open_proposals: Vec<ValidatorProposal>,
 }
 
 /// `GET /v1/blocks/{height}`: header, transaction ids and outcomes (no transaction bodies).

@@ -164,6 +164,21 @@ pub fn explain_refusal(code: &str) -> Option<&'static str> {
         ErrorCode::AlreadySigned => {
             "the possessor signed already during its possession (one SIGN per possession)"
         }
+        ErrorCode::NotAValidator => "the signer does not operate a validator of the current set",
+        ErrorCode::UnknownProposal => {
+            "no open proposal has this id (in effect, made void by another change, or expired)"
+        }
+        ErrorCode::AlreadyApproved => "this operator approved the proposal already",
+        ErrorCode::ChangePending => {
+            "an approved validator change is not in force yet; try again in a few blocks"
+        }
+        ErrorCode::ValidatorExists => "the validator, its operator or one of its keys is in the set already",
+        ErrorCode::UnknownValidator => "no validator of the set has this consensus key",
+        ErrorCode::ValidatorSetTooSmall => "the set would have fewer than four validators",
+        ErrorCode::PowerChangeTooLarge => {
+            "the change moves a third of the voting power or more at once; make it in steps"
+        }
+        ErrorCode::KeyInUse => "the key is already a party's or a validator's key (one key, one use)",
     })
 }
 

@@ -9,7 +9,7 @@ use ebl_api::sse::SseParser;
 use ebl_api::{
     BatchResponse, BlockSummary, ContainerStatus, Containers, ErrorBody, FinanceCheckRequest, FinanceReport,
     Health, History, LedgerEvent, Nonces, PartyList, ProofResponse, PublicVerification, StatusResponse,
-    TxOutcome, TxStatus,
+    TxOutcome, TxStatus, ValidatorsResponse,
 };
 use ebl_ledger::dcsa::{DocumentFacts, TransportDocumentJson};
 use ebl_ledger::{
@@ -271,6 +271,11 @@ impl Client {
     /// `GET /v1/status`: chain id and committed tip.
     pub async fn status(&self) -> Result<StatusResponse> {
         self.get("/v1/status", false).await
+    }
+
+    /// `GET /v1/validators`: the validator set's epochs and the open proposals to change it.
+    pub async fn validators(&self) -> Result<ValidatorsResponse> {
+        self.get("/v1/validators", false).await
     }
 
     /// `GET /v1/blocks/{height}`.

@@ -37,7 +37,7 @@ pub use ebl_api::{
     ActionName, BatchResponse, BatchResult, BlockSummary, CarrierEntry, CarrierList, ContainerState,
     ContainerStatus, Containers, Disclosure, ErrorBody, FinanceCheckRequest, FinanceReport, Health, History,
     LedgerEvent, NamedParty, Nonces, PartyList, ProofResponse, PublicVerification, StatusResponse, TxOutcome,
-    TxState, TxStatus, ValidatorEntry,
+    TxState, TxStatus, ValidatorEntry, ValidatorsResponse,
 };
 pub use error::{BuildError, ClientError, Disagreement, Result, TitleError};
 pub use finance::CheckedFinance;

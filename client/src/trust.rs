@@ -29,10 +29,12 @@ struct GenesisAnchor {
     validators: Vec<GenesisValidator>,
 }
 
+/// A genesis validator as a client needs it: the consensus key certificates name, and its power
+/// (its operator and node key are other keys, ignored here).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct GenesisValidator {
-    party: PartyId,
+    consensus_key: PartyId,
     voting_power: u64,
 }
 
@@ -86,7 +88,7 @@ impl Trust {
             return Err("the genesis names no validator".into());
         }
         let validators: Vec<(PartyId, u64)> =
-            anchor.validators.into_iter().map(|v| (v.party, v.voting_power)).collect();
+            anchor.validators.into_iter().map(|v| (v.consensus_key, v.voting_power)).collect();
         Trust::checked(anchor.chain_id, validators)
     }
 
@@ -184,7 +186,7 @@ mod tests {
     fn genesis_anchor_reads_chain_and_validators_and_ignores_the_rest() {
         let a = ebl_ledger::Keypair::for_test("v0").party();
         let json = format!(
-            r#"{{"chainId":"ebl-test","genesisTimeMs":1,"validators":[{{"name":"carrier","party":"{a}","votingPower":3,"p2pAddress":"/ip4/127.0.0.1/tcp/1"}}],"parties":[]}}"#
+            r#"{{"chainId":"ebl-test","genesisTimeMs":1,"validators":[{{"name":"carrier","consensusKey":"{a}","votingPower":3,"p2pAddress":"/ip4/127.0.0.1/tcp/1"}}],"parties":[]}}"#
         );
         let trust = Trust::from_genesis_json(json.as_bytes()).expect("anchor");
         assert_eq!(trust, Trust::new("ebl-test", vec![(a, 3)]));
@@ -199,7 +201,7 @@ mod tests {
         let genesis = |validators: &[(PartyId, u64)]| {
             let list: Vec<String> = validators
                 .iter()
-                .map(|(p, power)| format!(r#"{{"party":"{p}","votingPower":{power}}}"#))
+                .map(|(p, power)| format!(r#"{{"consensusKey":"{p}","votingPower":{power}}}"#))
                 .collect();
             format!(r#"{{"chainId":"c","validators":[{}]}}"#, list.join(","))
         };

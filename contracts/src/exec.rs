@@ -6,7 +6,7 @@ use ebl_ledger::{ErrorCode, Outcome, PartyId, Receipt, StateRead, StoreError, Tx
 use thiserror::Error;
 
 use crate::overlay::{merge, Overlay, WriteSet};
-use crate::{parties, release, title, Fail};
+use crate::{governance, parties, release, title, Fail};
 
 /// What the state machine knows of the block it executes in. The only clock is `time_ms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,9 @@ fn dispatch<R: StateRead + ?Sized>(
         Action::AssignPickup(a) => release::assign_pickup(state, ctx, a),
         Action::GateOut(a) => release::gate_out(state, ctx, a),
         Action::EmptyReturn(a) => release::empty_return(state, ctx, a),
+
+        Action::ProposeValidatorChange { change } => governance::propose(state, ctx, change),
+        Action::ApproveValidatorChange { proposal } => governance::approve(state, ctx, *proposal),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use ebl_ledger::action::RegisterParty;
+use ebl_ledger::governance::{valid_entry, Governance, ValidatorEpoch, ValidatorInfo, VALIDATORS_MAX};
 use ebl_ledger::limits::CHAIN_ID_BYTES_MAX;
 use ebl_ledger::records::{PartyRecord, PartyStatus, Role, StateKey};
 use ebl_ledger::{encoding, PartyId};
@@ -20,6 +21,9 @@ pub struct Genesis {
     /// Milliseconds since the Unix epoch; the first block's time must not be earlier.
     pub genesis_time_ms: u64,
     pub parties: Vec<RegisterParty>,
+    /// The validator set of epoch 0 (none for a ledger no one governs: the contracts' tests).
+    #[serde(default)]
+    pub validators: Vec<ValidatorInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -32,9 +36,55 @@ pub enum GenesisError {
     DuplicateParty(PartyId),
     #[error("party {party} is invalid: {code}")]
     InvalidParty { party: PartyId, code: ebl_ledger::ErrorCode },
+    #[error("more than {VALIDATORS_MAX} validators")]
+    TooManyValidators,
+    #[error("validator {0:?} is invalid: a name and an address within bounds, some voting power, three valid keys that differ")]
+    InvalidValidator(String),
+    #[error("validator {0:?} shares a key or its operator with another validator")]
+    DuplicateValidator(String),
+    #[error("the operator of validator {0:?} is not a genesis party")]
+    OperatorNotParty(String),
+    #[error("the consensus or node key of validator {0:?} is a party's key")]
+    ValidatorKeyIsParty(String),
+    #[error("the validators' voting powers overflow a 64-bit sum")]
+    PowerOverflow,
 }
 
 impl Genesis {
+    /// The genesis validator set, checked: each entry valid, no key or operator shared, every
+    /// operator a genesis party, no validator key a party's. `None` without validators.
+    pub fn epoch_zero(&self) -> Result<Option<ValidatorEpoch>, GenesisError> {
+        if self.validators.is_empty() {
+            return Ok(None);
+        }
+        if self.validators.len() > VALIDATORS_MAX {
+            return Err(GenesisError::TooManyValidators);
+        }
+        let mut keys = BTreeSet::new();
+        for v in &self.validators {
+            if !valid_entry(v) {
+                return Err(GenesisError::InvalidValidator(v.name.clone()));
+            }
+            if ![v.operator, v.consensus_key, v.node_key].iter().all(|k| keys.insert(*k)) {
+                return Err(GenesisError::DuplicateValidator(v.name.clone()));
+            }
+            if !self.parties.iter().any(|p| p.party == v.operator) {
+                return Err(GenesisError::OperatorNotParty(v.name.clone()));
+            }
+            if self.parties.iter().any(|p| p.party == v.consensus_key || p.party == v.node_key) {
+                return Err(GenesisError::ValidatorKeyIsParty(v.name.clone()));
+            }
+        }
+        let mut validators = self.validators.clone();
+        validators.sort_by_key(|v| v.consensus_key);
+        let epoch =
+            ValidatorEpoch { epoch: 0, effective_height: 0, approved_height: 0, proposal: None, validators };
+        if epoch.total_power().is_none() {
+            return Err(GenesisError::PowerOverflow);
+        }
+        Ok(Some(epoch))
+    }
+
     /// The writes that make the genesis state (version 0 of the state tree).
     pub fn writes(&self) -> Result<WriteSet, GenesisError> {
         let id = &self.chain_id;
@@ -61,6 +111,10 @@ impl Genesis {
             };
             writes.insert(StateKey::Party(p.party), Some(encoding::encode(&record)));
             writes.insert(StateKey::Nonce(p.party), Some(encoding::encode(&0u64)));
+        }
+        if let Some(epoch) = self.epoch_zero()? {
+            writes.insert(StateKey::ValidatorEpoch(0), Some(encoding::encode(&epoch)));
+            writes.insert(StateKey::Governance, Some(encoding::encode(&Governance::default())));
         }
         Ok(writes)
     }

@@ -14,6 +14,7 @@
 
 mod exec;
 pub mod genesis;
+mod governance;
 mod lien;
 pub mod overlay;
 mod parties;

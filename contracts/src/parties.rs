@@ -45,6 +45,8 @@ pub fn register<R: StateRead + ?Sized>(
     registrar(state, ctx)?;
     check_registration(p)?;
     require(state.party(&p.party)?.is_none(), ErrorCode::PartyExists)?;
+    // One key, one use: a validator's consensus or node key is nobody's party key.
+    require(!crate::governance::is_validator_key(state, &p.party)?, ErrorCode::KeyInUse)?;
     let record = PartyRecord {
         party: p.party,
         legal_name: p.legal_name.clone(),

@@ -100,6 +100,7 @@ impl Cast {
                     codes: ExternalCodes::default(),
                 })
                 .collect(),
+            validators: Vec::new(),
         }
     }
 }

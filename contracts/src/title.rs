@@ -266,7 +266,9 @@ pub fn act<R: StateRead + ?Sized>(
             | Action::RevokeRelease { .. }
             | Action::AssignPickup(_)
             | Action::GateOut(_)
-            | Action::EmptyReturn(_),
+            | Action::EmptyReturn(_)
+            | Action::ProposeValidatorChange { .. }
+            | Action::ApproveValidatorChange { .. },
         ) => Err(ErrorCode::InvalidInput.into()),
     }?;
     // REJECT is open to a recipient only as its next action on the BL: the window closes when the

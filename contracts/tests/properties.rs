@@ -230,7 +230,10 @@ impl World {
                 StateKey::Party(id) => {
                     world.parties.insert(*id, decode(bytes));
                 }
-                StateKey::Nonce(_) | StateKey::BlHistory(..) => {}
+                StateKey::Nonce(_)
+                | StateKey::BlHistory(..)
+                | StateKey::ValidatorEpoch(_)
+                | StateKey::Governance => {}
             }
         }
         world
@@ -462,6 +465,8 @@ impl<'c> Run<'c> {
             Action::SetPartyRoles { party, .. }
             | Action::SuspendParty { party }
             | Action::ReinstateParty { party } => self.name(party).to_owned(),
+            Action::ProposeValidatorChange { change } => format!("{change:?}"),
+            Action::ApproveValidatorChange { proposal } => format!("#{proposal}"),
         };
         format!(
             "block {}: {} {} {target} -> {outcome}",
@@ -1158,6 +1163,14 @@ impl<'c> Run<'c> {
                     let new: ReleaseRecord = post.get(key).expect("reads").expect("a written release exists");
                     let old: Option<ReleaseRecord> = pre.get(key).expect("reads");
                     check_release(&mut self.gated_out, &pre, old.as_ref(), &new, tx)?;
+                }
+                StateKey::ValidatorEpoch(_) | StateKey::Governance => {
+                    prop_assert_eq!(
+                        tx.body.action.info().family,
+                        ebl_ledger::action::Family::Governance,
+                        "{} wrote the validator set",
+                        name
+                    );
                 }
                 StateKey::Nonce(_) | StateKey::Party(_) | StateKey::BlHolds(_) => {}
             }

@@ -12,6 +12,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::dcsa::TransportDocumentJson;
+use crate::governance::ValidatorChange;
 use crate::hash::Hash;
 use crate::keys::PartyId;
 use crate::records::{BlId, ContainerRef, Role, RoleSet, TransportDocumentType};
@@ -55,6 +56,10 @@ pub enum Action {
     AssignPickup(AssignPickup),
     GateOut(GateOut),
     EmptyReturn(EmptyReturn),
+
+    // ---- validator-set governance (the operators of validators) ----
+    ProposeValidatorChange { change: ValidatorChange },
+    ApproveValidatorChange { proposal: u64 },
 }
 
 /// The kind of event a committed transaction produces: the `kind` of the event streams
@@ -87,13 +92,15 @@ pub enum EventKind {
     PickupAssigned,
     GatedOut,
     EmptyReturned,
+    ValidatorChangeProposed,
+    ValidatorChangeApproved,
     /// A transaction refused: its `outcome` says why. No action produces it when it succeeds.
     Refused,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 25] = [
+    pub const ALL: [EventKind; 27] = [
         EventKind::PartyRegistered,
         EventKind::PartyRolesSet,
         EventKind::PartySuspended,
@@ -118,6 +125,8 @@ impl EventKind {
         EventKind::PickupAssigned,
         EventKind::GatedOut,
         EventKind::EmptyReturned,
+        EventKind::ValidatorChangeProposed,
+        EventKind::ValidatorChangeApproved,
         EventKind::Refused,
     ];
 
@@ -148,6 +157,8 @@ impl EventKind {
             EventKind::PickupAssigned => "PICKUP_ASSIGNED",
             EventKind::GatedOut => "GATED_OUT",
             EventKind::EmptyReturned => "EMPTY_RETURNED",
+            EventKind::ValidatorChangeProposed => "VALIDATOR_CHANGE_PROPOSED",
+            EventKind::ValidatorChangeApproved => "VALIDATOR_CHANGE_APPROVED",
             EventKind::Refused => "REFUSED",
         }
     }
@@ -164,6 +175,8 @@ pub enum Family {
     Lien,
     /// The release of containers.
     Release,
+    /// The validator set (its operators' actions).
+    Governance,
 }
 
 /// Everything the layers above the ledger say about one kind of action, in one table
@@ -205,7 +218,7 @@ impl Action {
     /// This action's row of the action table.
     pub fn info(&self) -> ActionInfo {
         use EventKind as E;
-        use Family::{Lien, Parties, Release, Title};
+        use Family::{Governance, Lien, Parties, Release, Title};
         match self {
             Action::RegisterParty(_) => {
                 row("REGISTER_PARTY", "REGISTER_PARTY", Parties, E::PartyRegistered, "party register")
@@ -285,6 +298,20 @@ impl Action {
             Action::EmptyReturn(_) => {
                 row("EMPTY_RETURN", "EMPTY_RETURN", Release, E::EmptyReturned, "release empty-return")
             }
+            Action::ProposeValidatorChange { .. } => row(
+                "PROPOSE_VALIDATOR_CHANGE",
+                "PROPOSE_VALIDATOR_CHANGE",
+                Governance,
+                E::ValidatorChangeProposed,
+                "governance propose",
+            ),
+            Action::ApproveValidatorChange { .. } => row(
+                "APPROVE_VALIDATOR_CHANGE",
+                "APPROVE_VALIDATOR_CHANGE",
+                Governance,
+                E::ValidatorChangeApproved,
+                "governance approve",
+            ),
         }
     }
 
@@ -329,7 +356,9 @@ impl Action {
             | Action::RevokeRelease { .. }
             | Action::AssignPickup(_)
             | Action::GateOut(_)
-            | Action::EmptyReturn(_) => None,
+            | Action::EmptyReturn(_)
+            | Action::ProposeValidatorChange { .. }
+            | Action::ApproveValidatorChange { .. } => None,
         }
     }
 
@@ -363,7 +392,9 @@ impl Action {
             | Action::RevokeRelease { .. }
             | Action::AssignPickup(_)
             | Action::GateOut(_)
-            | Action::EmptyReturn(_) => &[],
+            | Action::EmptyReturn(_)
+            | Action::ProposeValidatorChange { .. }
+            | Action::ApproveValidatorChange { .. } => &[],
         }
     }
 
@@ -413,9 +444,11 @@ impl Action {
                 HoldTarget::Container(c) => t.containers.push(c.clone()),
                 HoldTarget::Bl { bl } => t.bls.push(*bl),
             },
-            // Party roles and status change no BL; these title actions act on the BL
-            // `title_bl` gave and name no one new.
+            // Party roles and status and the validator set change no BL; these title actions
+            // act on the BL `title_bl` gave and name no one new.
             Action::SetPartyRoles { .. }
+            | Action::ProposeValidatorChange { .. }
+            | Action::ApproveValidatorChange { .. }
             | Action::SuspendParty { .. }
             | Action::ReinstateParty { .. }
             | Action::BlankEndorse { .. }

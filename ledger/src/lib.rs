@@ -18,6 +18,7 @@ pub mod ed25519;
 pub mod encoding;
 pub mod error;
 pub mod finance;
+pub mod governance;
 pub mod hash;
 pub mod keys;
 pub mod limits;

@@ -70,10 +70,29 @@ pub enum ErrorCode {
     DocumentMismatch,
     /// The possessor signed already during its possession (one SIGN per possession).
     AlreadySigned,
+    /// The signer is not the operator of a validator of the set the change governs.
+    NotAValidator,
+    /// No open proposal has this id: never made, already in effect, void because another
+    /// change took its epoch's place, or expired.
+    UnknownProposal,
+    /// This operator approved the proposal already.
+    AlreadyApproved,
+    /// An approved validator change is not yet in force; propose or approve after it is.
+    ChangePending,
+    /// The validator, its operator or one of its keys is in the set already.
+    ValidatorExists,
+    /// No validator of the set has this consensus key.
+    UnknownValidator,
+    /// The change would leave fewer validators than the minimum (four: f = 1).
+    ValidatorSetTooSmall,
+    /// The change moves a third of the voting power or more at once.
+    PowerChangeTooLarge,
+    /// The key is a registered party's key or a validator's: one key, one use.
+    KeyInUse,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::InvalidInput,
         ErrorCode::WrongRole,
         ErrorCode::NotAuthorized,
@@ -112,6 +131,15 @@ impl ErrorCode {
         ErrorCode::DocumentInvalid,
         ErrorCode::DocumentMismatch,
         ErrorCode::AlreadySigned,
+        ErrorCode::NotAValidator,
+        ErrorCode::UnknownProposal,
+        ErrorCode::AlreadyApproved,
+        ErrorCode::ChangePending,
+        ErrorCode::ValidatorExists,
+        ErrorCode::UnknownValidator,
+        ErrorCode::ValidatorSetTooSmall,
+        ErrorCode::PowerChangeTooLarge,
+        ErrorCode::KeyInUse,
     ];
 
     /// The stable text form served by the API and printed by the CLI.
@@ -155,6 +183,15 @@ impl ErrorCode {
             ErrorCode::DocumentInvalid => "DOCUMENT_INVALID",
             ErrorCode::DocumentMismatch => "DOCUMENT_MISMATCH",
             ErrorCode::AlreadySigned => "ALREADY_SIGNED",
+            ErrorCode::NotAValidator => "NOT_A_VALIDATOR",
+            ErrorCode::UnknownProposal => "UNKNOWN_PROPOSAL",
+            ErrorCode::AlreadyApproved => "ALREADY_APPROVED",
+            ErrorCode::ChangePending => "CHANGE_PENDING",
+            ErrorCode::ValidatorExists => "VALIDATOR_EXISTS",
+            ErrorCode::UnknownValidator => "UNKNOWN_VALIDATOR",
+            ErrorCode::ValidatorSetTooSmall => "VALIDATOR_SET_TOO_SMALL",
+            ErrorCode::PowerChangeTooLarge => "POWER_CHANGE_TOO_LARGE",
+            ErrorCode::KeyInUse => "KEY_IN_USE",
         }
     }
 }

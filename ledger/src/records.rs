@@ -464,6 +464,10 @@ pub enum StateKey {
     BlHolds(BlId),
     /// A container release, by [`ContainerRef::id`].
     Release(Hash),
+    /// The validator set of an epoch ([`ValidatorEpoch`](crate::governance::ValidatorEpoch)).
+    ValidatorEpoch(u64),
+    /// The governance record ([`Governance`](crate::governance::Governance)).
+    Governance,
 }
 
 impl StateKey {

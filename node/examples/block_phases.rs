@@ -19,7 +19,7 @@ use ebl_ledger::action::{ExternalCodes, RegisterParty};
 use ebl_ledger::records::{Role, RoleSet};
 use ebl_ledger::{Action, BlId, Keypair, Transaction, TxBody, VerifiedTx};
 use ebl_node::app::{App, BlockLimits, PreparedBlock};
-use ebl_node::genesis::{GenesisFile, ValidatorEntry};
+use ebl_node::genesis::{GenesisFile, ValidatorInfo};
 use ebl_node::storage::Storage;
 
 const TRADERS: usize = 400;
@@ -36,9 +36,11 @@ fn genesis(cast: &Cast, traders: &[Keypair]) -> GenesisFile {
         codes: ExternalCodes::default(),
     }));
     // The application never reads the validator set; a genesis file names at least one.
-    let validators = vec![ValidatorEntry {
+    let validators = vec![ValidatorInfo {
         name: "carrier".into(),
-        party: cast.carrier.party(),
+        operator: cast.carrier.party(),
+        consensus_key: Keypair::for_test("carrier/consensus").party(),
+        node_key: Keypair::for_test("carrier/node").party(),
         voting_power: 1,
         p2p_address: "/ip4/127.0.0.1/tcp/27000".into(),
     }];

@@ -629,14 +629,14 @@ async function refreshNetwork() {
     const list = $('#network-validators');
     list.replaceChildren();
     for (const v of status.validators) {
-      const last = blocks.find((b) => b.header.proposer === v.party);
+      const last = blocks.find((b) => b.header.proposer === v.consensusKey);
       const li = document.createElement('li');
-      li.dataset.party = v.party;
+      li.dataset.party = v.consensusKey;
       const name = document.createElement('strong');
-      name.textContent = v.legalName || t('common.unknownName');
+      name.textContent = `${v.name} · ${v.legalName || t('common.unknownName')}`;
       const id = document.createElement('span');
       id.className = 'mono';
-      id.textContent = ` ${v.party.slice(0, 16)}… `;
+      id.textContent = ` ${v.consensusKey.slice(0, 16)}… `;
       const state = last ? t('network.proposed', { height: last.height }) : t('network.silent', { count: blocks.length });
       li.dataset.health = last ? 'PROPOSING' : 'SILENT';
       li.append(name, id, document.createTextNode(`· ${t('network.power', { power: v.votingPower })} · ${state}`));

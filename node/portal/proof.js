@@ -310,7 +310,9 @@ export function proofAgeMaxMs() {
 }
 
 /**
- * The anchor in the text of a genesis file: `{file, chainId, validators: [{party, votingPower}]}`.
+ * The anchor in the text of a genesis file: `{file, chainId, validators: [{party, votingPower}]}`,
+ * `party` being each validator's consensus key (`consensusKey` in the file: the key certificates
+ * name; its operator and node keys are other keys).
  * Throws when it could not make a block final or could be fooled: no validator, one named twice,
  * a voting power that is not an exact whole number here, or powers that sum to zero or beyond
  * what this browser adds exactly (2^53 − 1).
@@ -328,12 +330,13 @@ export function parseGenesis(text, file) {
   const validators = [];
   let total = 0;
   for (const v of genesis.validators) {
-    if (!v || typeof v.party !== 'string' || !/^ebl:[0-9a-f]{64}$/.test(v.party)) throw failure('err.genesisNoParty');
-    if (!Number.isSafeInteger(v.votingPower) || v.votingPower < 0) throw failure('err.genesisPower', { party: v.party });
-    if (validators.some((w) => w.party === v.party)) throw failure('err.genesisTwice', { party: v.party });
+    const key = v && v.consensusKey;
+    if (typeof key !== 'string' || !/^ebl:[0-9a-f]{64}$/.test(key)) throw failure('err.genesisNoParty');
+    if (!Number.isSafeInteger(v.votingPower) || v.votingPower < 0) throw failure('err.genesisPower', { party: key });
+    if (validators.some((w) => w.party === key)) throw failure('err.genesisTwice', { party: key });
     total += v.votingPower;
     if (!Number.isSafeInteger(total)) throw failure('err.genesisOverflow');
-    validators.push({ party: v.party, votingPower: v.votingPower });
+    validators.push({ party: key, votingPower: v.votingPower });
   }
   if (total === 0) throw failure('err.genesisNoPower');
   return { file: String(file || 'genesis.json'), chainId: genesis.chainId, validators };
@@ -349,7 +352,8 @@ export function loadAnchor() {
   }
   if (!kept) return null;
   try {
-    return parseGenesis(JSON.stringify({ chainId: kept.chainId, validators: kept.validators }), kept.file);
+    const validators = (kept.validators || []).map((v) => ({ consensusKey: v.party, votingPower: v.votingPower }));
+    return parseGenesis(JSON.stringify({ chainId: kept.chainId, validators }), kept.file);
   } catch {
     return null;
   }
@@ -368,7 +372,7 @@ export function forgetAnchor() {
 /** Whether the node's own account of the network (`/v1/status`) is the anchor's. */
 export function sameNetwork(anchor, status) {
   if (!anchor || !status || status.chainId !== anchor.chainId) return false;
-  const theirs = (status.validators || []).map((v) => `${v.party}:${v.votingPower}`).sort();
+  const theirs = (status.validators || []).map((v) => `${v.consensusKey}:${v.votingPower}`).sort();
   const ours = anchor.validators.map((v) => `${v.party}:${v.votingPower}`).sort();
   return theirs.length === ours.length && theirs.every((x, i) => x === ours[i]);
 }

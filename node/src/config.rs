@@ -23,7 +23,12 @@ pub struct NodeSection {
     pub moniker: String,
     /// RocksDB and consensus data. Relative paths are relative to the configuration file.
     pub data_dir: PathBuf,
+    /// The node key: its libp2p identity (peer id). Never signs a vote or a transaction.
     pub key_file: PathBuf,
+    /// The consensus key of a validator: signs its votes and proposals. A node without one is
+    /// an observer: it follows, verifies and serves the chain but never votes (ADR 0019).
+    #[serde(default)]
+    pub consensus_key_file: Option<PathBuf>,
     pub genesis_file: PathBuf,
 }
 
@@ -239,6 +244,7 @@ impl NodeConfig {
                 moniker: moniker.into(),
                 data_dir: "data".into(),
                 key_file: "node_key.json".into(),
+                consensus_key_file: Some("consensus_key.json".into()),
                 genesis_file: "genesis.json".into(),
             },
             p2p: P2pSection { listen_addr: p2p_listen.into(), persistent_peers: Vec::new() },
@@ -289,7 +295,11 @@ impl NodeConfig {
         let text = std::fs::read_to_string(path).map_err(read_err)?;
         let mut config = Self::parse(&text, env)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut config.node.data_dir, &mut config.node.key_file, &mut config.node.genesis_file] {
+        let consensus = config.node.consensus_key_file.iter_mut();
+        for p in [&mut config.node.data_dir, &mut config.node.key_file, &mut config.node.genesis_file]
+            .into_iter()
+            .chain(consensus)
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

@@ -6,33 +6,23 @@ use std::path::Path;
 
 use ebl_contracts::Genesis;
 use ebl_ledger::action::RegisterParty;
+pub use ebl_ledger::governance::ValidatorInfo;
+use ebl_ledger::governance::VALIDATORS_MAX;
 use ebl_ledger::{Hash, PartyId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Largest genesis file read, in bytes.
 pub const GENESIS_BYTES_MAX: usize = 16 * 1024 * 1024;
-/// Most validators a network may have.
-pub const VALIDATORS_MAX: usize = 100;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ValidatorEntry {
-    /// A human name for logs ("carrier", "bank", …).
-    pub name: String,
-    /// The validator's key: it signs votes, and proposes blocks under this party id.
-    pub party: PartyId,
-    pub voting_power: u64,
-    /// Where its peers reach it (a libp2p multiaddr).
-    pub p2p_address: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenesisFile {
     pub chain_id: String,
     pub genesis_time_ms: u64,
-    pub validators: Vec<ValidatorEntry>,
+    /// Epoch 0 of the validator set: each with its operator (a party below), consensus key and
+    /// node key, three distinct keys (ADR 0019).
+    pub validators: Vec<ValidatorInfo>,
     pub parties: Vec<RegisterParty>,
 }
 
@@ -46,14 +36,6 @@ pub enum GenesisFileError {
     Json(String),
     #[error("genesis names no validator, or more than {VALIDATORS_MAX}")]
     ValidatorCount,
-    #[error("validator {0} appears twice")]
-    DuplicateValidator(PartyId),
-    #[error("validator {0} has no voting power")]
-    NoPower(PartyId),
-    #[error("validator {0} is not among the genesis parties")]
-    ValidatorNotParty(PartyId),
-    #[error("total voting power overflows")]
-    PowerOverflow,
     #[error(transparent)]
     Ledger(#[from] ebl_contracts::GenesisError),
 }
@@ -79,23 +61,11 @@ impl GenesisFile {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Checks the validator set and the ledger genesis.
+    /// Checks the validator set and the ledger genesis (which checks each validator: valid and
+    /// distinct keys, an operator among the parties, no validator key a party's).
     pub fn validate(&self) -> Result<(), GenesisFileError> {
         if self.validators.is_empty() || self.validators.len() > VALIDATORS_MAX {
             return Err(GenesisFileError::ValidatorCount);
-        }
-        let mut total: u64 = 0;
-        for (i, v) in self.validators.iter().enumerate() {
-            if self.validators[..i].iter().any(|w| w.party == v.party) {
-                return Err(GenesisFileError::DuplicateValidator(v.party));
-            }
-            if v.voting_power == 0 {
-                return Err(GenesisFileError::NoPower(v.party));
-            }
-            total = total.checked_add(v.voting_power).ok_or(GenesisFileError::PowerOverflow)?;
-            if !self.parties.iter().any(|p| p.party == v.party) {
-                return Err(GenesisFileError::ValidatorNotParty(v.party));
-            }
         }
         self.ledger_genesis().writes()?;
         Ok(())
@@ -107,6 +77,7 @@ impl GenesisFile {
             chain_id: self.chain_id.clone(),
             genesis_time_ms: self.genesis_time_ms,
             parties: self.parties.clone(),
+            validators: self.validators.clone(),
         }
     }
 
@@ -122,6 +93,11 @@ impl GenesisFile {
     pub fn total_voting_power(&self) -> u64 {
         self.validators.iter().map(|v| v.voting_power).sum()
     }
+
+    /// The genesis validators as (consensus key, voting power): what a client trusts first.
+    pub fn powers(&self) -> Vec<(PartyId, u64)> {
+        self.validators.iter().map(|v| (v.consensus_key, v.voting_power)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -135,9 +111,11 @@ mod tests {
         GenesisFile {
             chain_id: g.chain_id,
             genesis_time_ms: g.genesis_time_ms,
-            validators: vec![ValidatorEntry {
+            validators: vec![ValidatorInfo {
                 name: "carrier".into(),
-                party: cast.carrier.party(),
+                operator: cast.carrier.party(),
+                consensus_key: ebl_ledger::Keypair::for_test("carrier/consensus").party(),
+                node_key: ebl_ledger::Keypair::for_test("carrier/node").party(),
                 voting_power: 1,
                 p2p_address: "/ip4/127.0.0.1/tcp/27000".into(),
             }],
@@ -160,15 +138,26 @@ mod tests {
         let mut none = sample();
         none.validators.clear();
         assert!(matches!(none.validate(), Err(GenesisFileError::ValidatorCount)));
+        let ledger = |file: GenesisFile| match file.validate() {
+            Err(GenesisFileError::Ledger(e)) => e,
+            other => panic!("expected a ledger genesis error, got {other:?}"),
+        };
+        use ebl_contracts::GenesisError as G;
         let mut twice = sample();
         twice.validators.push(twice.validators[0].clone());
-        assert!(matches!(twice.validate(), Err(GenesisFileError::DuplicateValidator(_))));
+        assert!(matches!(ledger(twice), G::DuplicateValidator(_)));
         let mut powerless = sample();
         powerless.validators[0].voting_power = 0;
-        assert!(matches!(powerless.validate(), Err(GenesisFileError::NoPower(_))));
+        assert!(matches!(ledger(powerless), G::InvalidValidator(_)));
         let mut stranger = sample();
-        stranger.validators[0].party = Cast::new().stranger.party();
-        assert!(matches!(stranger.validate(), Err(GenesisFileError::ValidatorNotParty(_))));
+        stranger.validators[0].operator = Cast::new().stranger.party();
+        assert!(matches!(ledger(stranger), G::OperatorNotParty(_)));
+        let mut one_key = sample();
+        one_key.validators[0].consensus_key = one_key.validators[0].operator;
+        assert!(matches!(ledger(one_key), G::InvalidValidator(_)));
+        let mut party_key = sample();
+        party_key.validators[0].node_key = Cast::new().bank.party();
+        assert!(matches!(ledger(party_key), G::ValidatorKeyIsParty(_)));
         assert!(matches!(GenesisFile::from_json(b"{"), Err(GenesisFileError::Json(_))));
         let unknown_field = file_with_extra_field();
         assert!(matches!(GenesisFile::from_json(unknown_field.as_bytes()), Err(GenesisFileError::Json(_))));

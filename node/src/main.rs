@@ -14,7 +14,7 @@ use ebl_ledger::action::{ExternalCodes, RegisterParty};
 use ebl_ledger::{Role, RoleSet};
 use ebl_node::app::App;
 use ebl_node::config::NodeConfig;
-use ebl_node::genesis::{GenesisFile, ValidatorEntry};
+use ebl_node::genesis::{GenesisFile, ValidatorInfo};
 use ebl_node::keys;
 use ebl_node::storage::Storage;
 
@@ -34,7 +34,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a node home: a new validator key (node_key.json) and a configuration (config.toml).
+    /// Create a node home: three new keys — the node key (node_key.json, its libp2p identity),
+    /// the consensus key (consensus_key.json, signs votes; not with --observer) and the operator
+    /// key (operator_key.json, the organisation's party: signs governance transactions; keep it
+    /// off the node once the network runs) — and a configuration (config.toml).
     Init {
         /// The node's home directory.
         #[arg(long, env = "EBL_HOME")]
@@ -49,6 +52,9 @@ enum Command {
         /// A genesis file to copy into the home.
         #[arg(long)]
         genesis: Option<PathBuf>,
+        /// An observer: no consensus key; it follows, verifies and serves the chain, never votes.
+        #[arg(long)]
+        observer: bool,
     },
     /// Run the node: open the database, join the network, take part in consensus.
     Run {
@@ -56,7 +62,8 @@ enum Command {
         home: PathBuf,
     },
     /// Write the genesis of a new network into each validator's home: every `--validator` home
-    /// (made by `init`) becomes a validator of power 1 and a registered party with the roles given.
+    /// (made by `init`) becomes a validator of power 1, and its operator a registered party with
+    /// the roles given.
     Genesis {
         /// The network's chain id; transactions signed for another chain are refused.
         #[arg(long)]
@@ -73,6 +80,9 @@ enum Command {
     },
 }
 
+/// Where `init` writes the operator's key, beside the configuration.
+const OPERATOR_KEY_FILE: &str = "operator_key.json";
+
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -80,8 +90,8 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Init { home, moniker, p2p_listen, rpc_listen, genesis } => {
-            init(&home, &moniker, &p2p_listen, &rpc_listen, genesis.as_deref())
+        Command::Init { home, moniker, p2p_listen, rpc_listen, genesis, observer } => {
+            init(&home, &moniker, &p2p_listen, &rpc_listen, genesis.as_deref(), observer)
         }
         Command::Inspect { home } => inspect(&home),
         Command::Run { home } => run(&home),
@@ -95,22 +105,39 @@ fn init(
     p2p_listen: &str,
     rpc_listen: &str,
     genesis: Option<&Path>,
+    observer: bool,
 ) -> Result<()> {
     let config_path = home.join("config.toml");
     if config_path.exists() {
         bail!("{} exists already: this home is initialised", config_path.display());
     }
     std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
-    let config = NodeConfig::new(moniker, p2p_listen, rpc_listen);
-    let key = keys::generate()?;
-    keys::save(&key, &home.join(&config.node.key_file))?;
+    let mut config = NodeConfig::new(moniker, p2p_listen, rpc_listen);
+    let node_key = keys::generate()?;
+    keys::save(&node_key, &home.join(&config.node.key_file))?;
+    let operator = keys::generate()?;
+    keys::save(&operator, &home.join(OPERATOR_KEY_FILE))?;
+    let consensus = if observer {
+        config.node.consensus_key_file = None;
+        None
+    } else {
+        let key = keys::generate()?;
+        let path = config.node.consensus_key_file.clone().unwrap_or_else(|| "consensus_key.json".into());
+        keys::save(&key, &home.join(path))?;
+        Some(key)
+    };
     if let Some(genesis) = genesis {
         let file = GenesisFile::load(genesis)?;
         std::fs::write(home.join(&config.node.genesis_file), file.to_json())?;
     }
     std::fs::write(&config_path, config.to_toml())?;
     println!("initialised {} in {}", moniker, home.display());
-    println!("validator key: {}", key.party());
+    println!("node key:      {}", node_key.party());
+    match &consensus {
+        Some(key) => println!("consensus key: {}", key.party()),
+        None => println!("consensus key: none (an observer)"),
+    }
+    println!("operator key:  {} ({})", operator.party(), home.join(OPERATOR_KEY_FILE).display());
     Ok(())
 }
 
@@ -152,15 +179,24 @@ fn genesis(chain_id: &str, validators: &[String]) -> Result<()> {
         let config = NodeConfig::load(&home.join("config.toml"), std::env::vars()).with_context(|| {
             format!("reading the configuration in {} (run `ebl-node init` first)", home.display())
         })?;
-        let key = keys::load(&config.node.key_file)?;
-        entries.push(ValidatorEntry {
+        let node_key = keys::load(&config.node.key_file)?;
+        let consensus_file = config
+            .node
+            .consensus_key_file
+            .as_deref()
+            .with_context(|| format!("{} is an observer (no consensus key)", home.display()))?;
+        let consensus_key = keys::load(consensus_file)?;
+        let operator = keys::load(&home.join(OPERATOR_KEY_FILE))?;
+        entries.push(ValidatorInfo {
             name: config.node.moniker.clone(),
-            party: key.party(),
+            operator: operator.party(),
+            consensus_key: consensus_key.party(),
+            node_key: node_key.party(),
             voting_power: 1,
             p2p_address: config.p2p.listen_addr.clone(),
         });
         parties.push(RegisterParty {
-            party: key.party(),
+            party: operator.party(),
             legal_name: config.node.moniker.clone(),
             roles: RoleSet::of(&roles),
             codes: ExternalCodes::default(),

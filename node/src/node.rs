@@ -48,7 +48,10 @@ const PROVE_ATTEMPTS: usize = 8;
 pub struct NodeOptions {
     pub config: NodeConfig,
     pub genesis: GenesisFile,
-    pub key: Keypair,
+    /// The node key: its libp2p identity.
+    pub node_key: Keypair,
+    /// The consensus key of a validator; `None` for an observer, which never votes.
+    pub consensus_key: Option<Keypair>,
     /// A Byzantine proposer, for fault tests only.
     pub tamper: Option<Tamper>,
 }
@@ -56,7 +59,8 @@ pub struct NodeOptions {
 /// A running node. It dereferences to its [`NodeView`], which the REST layer shares.
 #[derive(Debug)]
 pub struct Node {
-    party: PartyId,
+    node_id: PartyId,
+    consensus_key: Option<PartyId>,
     view: NodeView,
     consensus: Option<ConsensusHandle>,
 }
@@ -68,7 +72,8 @@ pub struct NodeView {
     chain_id: String,
     storage: Storage,
     shared: Arc<Shared>,
-    validators: Vec<(PartyId, u64)>,
+    validators: Vec<crate::genesis::ValidatorInfo>,
+    powers: Vec<(PartyId, u64)>,
 }
 
 impl std::ops::Deref for Node {
@@ -83,10 +88,11 @@ impl Node {
     /// Opens the database (checking its invariants and writing the genesis state if new),
     /// starts consensus and returns at once; the node joins the network in the background.
     pub async fn start(options: NodeOptions) -> Result<Node, StartError> {
-        let NodeOptions { config, genesis, key, tamper } = options;
+        let NodeOptions { config, genesis, node_key, consensus_key, tamper } = options;
         let storage = Storage::open_with(&config.node.data_dir, &config.storage_options())?;
         let app = App::open(storage.clone(), &genesis)?;
-        let party = key.party();
+        let node_id = node_key.party();
+        let consensus = consensus_key.as_ref().map(Keypair::party);
         let validators = ValidatorSet::from_genesis(&genesis);
         let (events, _) = broadcast::channel(EVENTS_BUFFER);
         let shared = Arc::new(Shared {
@@ -99,7 +105,7 @@ impl Node {
             dropped_peers: Mutex::new(Default::default()),
         });
         let params = ConsensusParams {
-            engine: EngineConfig::new(&config, &genesis, &party)?,
+            engine: EngineConfig::new(&config, &genesis, &node_id)?,
             driver: DriverSettings {
                 limits: BlockLimits {
                     txs_max: config.consensus.block_txs_max,
@@ -113,16 +119,31 @@ impl Node {
             gossip_interval: Duration::from_millis(config.consensus.gossip_interval_ms),
             tamper,
         };
-        let handle = consensus::start(&genesis.chain_id, validators, &key, app, shared.clone(), params)
-            .await
-            .map_err(|e| StartError::Engine(e.to_string()))?;
-        let validators = genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
-        let view = NodeView { chain_id: genesis.chain_id, storage, shared, validators };
-        Ok(Node { party, view, consensus: Some(handle) })
+        let handle = consensus::start(
+            &genesis.chain_id,
+            validators,
+            &node_key,
+            consensus_key.as_ref(),
+            app,
+            shared.clone(),
+            params,
+        )
+        .await
+        .map_err(|e| StartError::Engine(e.to_string()))?;
+        let powers = genesis.powers();
+        let view =
+            NodeView { chain_id: genesis.chain_id, storage, shared, validators: genesis.validators, powers };
+        Ok(Node { node_id, consensus_key: consensus, view, consensus: Some(handle) })
     }
 
-    pub fn party(&self) -> PartyId {
-        self.party
+    /// The node key (its libp2p identity).
+    pub fn node_id(&self) -> PartyId {
+        self.node_id
+    }
+
+    /// Its consensus key, if it is a validator.
+    pub fn consensus_key(&self) -> Option<PartyId> {
+        self.consensus_key
     }
 
     /// A handle on this node's state and mempool that outlives borrows (for the REST layer).
@@ -156,8 +177,14 @@ impl Node {
 }
 
 impl NodeView {
-    /// The genesis validators and their voting power: what a client trusts.
+    /// The genesis validators and their voting power (consensus key, power): what a client
+    /// trusts.
     pub fn validators(&self) -> &[(PartyId, u64)] {
+        &self.powers
+    }
+
+    /// The genesis validators with their names, operators and keys.
+    pub fn validator_infos(&self) -> &[crate::genesis::ValidatorInfo] {
         &self.validators
     }
 
@@ -357,7 +384,8 @@ pub fn run_home(home: &std::path::Path, thread_name: &str, tamper: Option<Tamper
     use anyhow::{bail, Context};
     let config = crate::config::NodeConfig::load(&home.join("config.toml"), std::env::vars())?;
     let genesis = crate::genesis::GenesisFile::load(&config.node.genesis_file)?;
-    let key = crate::keys::load(&config.node.key_file)?;
+    let node_key = crate::keys::load(&config.node.key_file)?;
+    let consensus_key = config.node.consensus_key_file.as_deref().map(crate::keys::load).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name(thread_name)
@@ -367,9 +395,12 @@ pub fn run_home(home: &std::path::Path, thread_name: &str, tamper: Option<Tamper
         let moniker = config.node.moniker.clone();
         let rpc = config.rpc.clone();
         let mut node =
-            Node::start(NodeOptions { config, genesis, key, tamper }).await.context("starting the node")?;
+            Node::start(NodeOptions { config, genesis, node_key, consensus_key, tamper })
+                .await
+                .context("starting the node")?;
         let tip = node.tip();
-        tracing::info!(%moniker, party = %node.party(), height = tip.height, ?tamper, "node started");
+        let consensus_key = node.consensus_key().map(|k| k.to_string());
+        tracing::info!(%moniker, node = %node.node_id(), ?consensus_key, height = tip.height, ?tamper, "node started");
         let api = crate::api::router(node.view(), crate::api::ApiOptions::from_config(&rpc)?);
         let limits = crate::api::server::ServeLimits {
             connections_max: rpc.connections_max,

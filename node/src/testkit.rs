@@ -11,7 +11,7 @@ use ebl_ledger::{Hash, Keypair, Receipt, Transaction, TxId};
 use tempfile::TempDir;
 
 use crate::config::NodeConfig;
-use crate::genesis::{GenesisFile, ValidatorEntry};
+use crate::genesis::{GenesisFile, ValidatorInfo};
 use crate::node::{Node, NodeOptions, Tamper};
 use crate::ports::PortReservation;
 
@@ -23,10 +23,21 @@ pub fn reserve_port() -> PortReservation {
     PortReservation::new().expect("a free port on loopback")
 }
 
-/// The validators of test networks, in order: the carrier, the bank, customs, the terminal, then
-/// a registrar (a fifth validator when one is asked for).
+/// The operators of the validators of test networks, in order: the carrier, the bank, customs,
+/// the terminal, then a registrar (a fifth validator when one is asked for). Each validator's
+/// consensus and node keys are keys of their own ([`consensus_key`], [`node_key`]).
 pub fn validator_keys(cast: &Cast) -> Vec<&Keypair> {
     vec![&cast.carrier, &cast.bank, &cast.customs, &cast.terminal, &cast.registrar]
+}
+
+/// The consensus key of test validator `i`.
+pub fn consensus_key(i: usize) -> Keypair {
+    Keypair::for_test(&format!("validator-{i}/consensus"))
+}
+
+/// The node key of test node `i`.
+pub fn node_key(i: usize) -> Keypair {
+    Keypair::for_test(&format!("validator-{i}/node"))
 }
 
 /// A configuration with round timeouts short enough for tests on loopback.
@@ -34,6 +45,7 @@ pub fn test_config(moniker: &str, p2p_port: u16, dir: &std::path::Path) -> NodeC
     let mut config = NodeConfig::new(moniker, &format!("/ip4/127.0.0.1/tcp/{p2p_port}"), "127.0.0.1:0");
     config.node.data_dir = dir.join("data");
     config.node.key_file = dir.join("node_key.json");
+    config.node.consensus_key_file = Some(dir.join("consensus_key.json"));
     config.node.genesis_file = dir.join("genesis.json");
     config.consensus.timeout_propose_ms = 1_500;
     config.consensus.timeout_prevote_ms = 500;
@@ -54,7 +66,10 @@ pub struct Slot {
     pub port: u16,
     /// Holds `port` until the node first starts.
     pub reservation: PortReservation,
-    pub seed: [u8; 32],
+    /// The seed of its node key (libp2p identity).
+    pub node_seed: [u8; 32],
+    /// The seed of its consensus key (`None`: an observer).
+    pub consensus_seed: Option<[u8; 32]>,
     pub node: Option<Node>,
     pub tamper: Option<Tamper>,
 }
@@ -100,9 +115,11 @@ impl TestNet {
             let reservation = reserve_port();
             let port = reservation.port();
             let name = format!("validator-{i}");
-            entries.push(ValidatorEntry {
+            entries.push(ValidatorInfo {
                 name: name.clone(),
-                party: key.party(),
+                operator: key.party(),
+                consensus_key: consensus_key(i).party(),
+                node_key: node_key(i).party(),
                 voting_power: 1,
                 p2p_address: format!("/ip4/127.0.0.1/tcp/{port}"),
             });
@@ -111,7 +128,8 @@ impl TestNet {
                 dir: tempfile::tempdir().expect("temp dir"),
                 port,
                 reservation,
-                seed: key.seed(),
+                node_seed: node_key(i).seed(),
+                consensus_seed: Some(consensus_key(i).seed()),
                 node: None,
                 tamper: None,
             });
@@ -124,6 +142,37 @@ impl TestNet {
         };
         genesis.validate().expect("valid test genesis");
         TestNet { cast, genesis, slots, servers: Vec::new() }
+    }
+
+    /// Adds node `i = slots.len()` with a consensus key of its own that no set names yet (a
+    /// validator to be, once a governance change adds it: [`TestNet::validator_info`]); it is
+    /// not started. Its peers are the genesis validators, as an operator's new node would have.
+    pub fn add_node(&mut self) -> usize {
+        let i = self.slots.len();
+        let reservation = reserve_port();
+        self.slots.push(Slot {
+            name: format!("validator-{i}"),
+            dir: tempfile::tempdir().expect("temp dir"),
+            port: reservation.port(),
+            reservation,
+            node_seed: node_key(i).seed(),
+            consensus_seed: Some(consensus_key(i).seed()),
+            node: None,
+            tamper: None,
+        });
+        i
+    }
+
+    /// What a governance change names to add node `i` as a validator run by `operator`.
+    pub fn validator_info(&self, i: usize, operator: &Keypair) -> ValidatorInfo {
+        ValidatorInfo {
+            name: self.slots[i].name.clone(),
+            operator: operator.party(),
+            consensus_key: consensus_key(i).party(),
+            node_key: node_key(i).party(),
+            voting_power: 1,
+            p2p_address: format!("/ip4/127.0.0.1/tcp/{}", self.slots[i].port),
+        }
     }
 
     /// Makes validator `i` a Byzantine proposer from its next start.
@@ -141,7 +190,8 @@ impl TestNet {
         let options = NodeOptions {
             config,
             genesis: self.genesis.clone(),
-            key: Keypair::from_seed(slot.seed),
+            node_key: Keypair::from_seed(slot.node_seed),
+            consensus_key: slot.consensus_seed.map(Keypair::from_seed),
             tamper: slot.tamper,
         };
         slot.node = Some(Node::start(options).await.expect("node starts"));
@@ -153,7 +203,8 @@ impl TestNet {
         }
     }
 
-    /// Writes validator `i`'s home (config.toml, genesis.json, node_key.json) for an `ebl-node
+    /// Writes validator `i`'s home (config.toml, genesis.json, node_key.json, consensus_key.json)
+    /// for an `ebl-node
     /// run --home` process (its port is released for it); returns the home.
     pub fn write_home(&mut self, i: usize) -> std::path::PathBuf {
         let slot = &mut self.slots[i];
@@ -164,7 +215,11 @@ impl TestNet {
         std::fs::write(home.join("genesis.json"), self.genesis.to_json()).expect("write genesis");
         let key_file = home.join("node_key.json");
         if !key_file.exists() {
-            crate::keys::save(&Keypair::from_seed(slot.seed), &key_file).expect("write key");
+            crate::keys::save(&Keypair::from_seed(slot.node_seed), &key_file).expect("write key");
+        }
+        let consensus_file = home.join("consensus_key.json");
+        if let (Some(seed), false) = (slot.consensus_seed, consensus_file.exists()) {
+            crate::keys::save(&Keypair::from_seed(seed), &consensus_file).expect("write key");
         }
         home
     }
@@ -235,12 +290,17 @@ impl TestNet {
     }
 
     /// Asserts that the running `nodes` hold the same block hash, state root and certificate
-    /// block hash at every height up to the lowest tip among them; returns that height.
+    /// block hash at every height up to the lowest tip among them, each certificate proving its
+    /// block final for the validator set of its height (the epochs of the ledger); returns that
+    /// height.
     pub fn expect_same_state(&self, nodes: &[usize]) -> u64 {
         let top = nodes.iter().map(|i| self.node(*i).tip().height).min().unwrap_or(0);
-        let validators: Vec<(ebl_ledger::PartyId, u64)> =
-            self.genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
+        let state = ebl_ledger::StateTree::new(self.node(nodes[0]).storage().clone());
+        let epochs = ebl_ledger::governance::read_epochs(&state).expect("the validator epochs");
         for h in 1..=top {
+            let validators = ebl_ledger::governance::epoch_of_height(&epochs, h)
+                .unwrap_or_else(|| panic!("no epoch runs height {h}"))
+                .powers();
             let first = self.node(nodes[0]).block(h).expect("block stored");
             for i in nodes {
                 let block = self.node(*i).block(h).expect("block stored");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ebl_contracts::testkit::{to_order, Cast, CHAIN_ID, GENESIS_TIME_MS};
 use ebl_ledger::{Action, BlId, ErrorCode, Hash, Keypair, Transaction, TxBody, TxError, VerifiedTx};
 use ebl_node::app::{App, BlockError, BlockLimits, NodeError};
-use ebl_node::genesis::{GenesisFile, ValidatorEntry};
+use ebl_node::genesis::{GenesisFile, ValidatorInfo};
 use ebl_node::storage::Storage;
 use tempfile::TempDir;
 
@@ -18,9 +18,11 @@ fn genesis(cast: &Cast) -> GenesisFile {
     let validators = [&cast.carrier, &cast.bank, &cast.customs, &cast.terminal]
         .iter()
         .enumerate()
-        .map(|(i, k)| ValidatorEntry {
+        .map(|(i, k)| ValidatorInfo {
             name: format!("validator-{i}"),
-            party: k.party(),
+            operator: k.party(),
+            consensus_key: Keypair::for_test(&format!("validator-{i}/consensus")).party(),
+            node_key: Keypair::for_test(&format!("validator-{i}/node")).party(),
             voting_power: 1,
             p2p_address: format!("/ip4/127.0.0.1/tcp/{}", 27000 + i),
         })

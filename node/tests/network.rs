@@ -95,8 +95,7 @@ async fn four_validators_commit_a_thousand_transactions_submitted_to_different_n
     assert!(top >= 4, "several blocks were committed, not {top}");
     // Any node's proof of a BL's title checks out against the genesis validators alone, and a
     // changed record or a certificate of another height does not.
-    let genesis_set: Vec<(ebl_ledger::PartyId, u64)> =
-        net.genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
+    let genesis_set = net.genesis.powers();
     let key = StateKey::Bl(BlId::new(&net.cast.carrier.party(), &reference(7)));
     let bundle = net.node(2).prove(&key).expect("proof bundle");
     bundle.verify(&net.genesis.chain_id, &genesis_set).expect("a genuine bundle verifies");
@@ -220,7 +219,7 @@ async fn byzantine_proposer_is_refused(fault: Tamper) {
     // Over at least two of the Byzantine validator's turns (one height in four).
     net.wait_until_height(&all, 9).await;
     let top = net.expect_same_state(&all);
-    let byzantine = net.node(0).party();
+    let byzantine = net.node(0).consensus_key().expect("a validator");
     for h in 1..=top {
         let block = net.node(1).block(h).expect("block");
         assert_ne!(
@@ -257,7 +256,8 @@ async fn a_peer_whose_key_is_not_in_the_genesis_cannot_connect() {
     let stranger = Node::start(NodeOptions {
         config,
         genesis: net.genesis.clone(),
-        key: Keypair::from_seed(net.cast.stranger.seed()),
+        node_key: Keypair::from_seed(net.cast.stranger.seed()),
+        consensus_key: None,
         tamper: None,
     })
     .await

@@ -3,8 +3,10 @@
 //!
 //! * every node's chain links by parent hash, and any two nodes have the same block at every
 //!   height both hold (no fork);
-//! * every block's commit certificate proves it final for the genesis validators (more than two
-//!   thirds of the voting power, each signature checked);
+//! * every block's commit certificate proves it final for the validator set of its height (more
+//!   than two thirds of the voting power, each signature checked): the genesis set until a
+//!   governance change, then each epoch from its effective height (ADR 0019), as the ledger of
+//!   the longest chain records them;
 //! * replaying every block from the genesis on a new, empty database — re-executing each
 //!   transaction and recomputing each root — gives each header's state root and each stored
 //!   receipt;
@@ -15,7 +17,8 @@ use std::collections::BTreeMap;
 
 use crate::{Ack, Testnet};
 use anyhow::{bail, ensure, Context, Result};
-use ebl_ledger::{Certificate, Hash, PartyId};
+use ebl_ledger::governance::{epoch_of_height, read_epochs, ValidatorEpoch};
+use ebl_ledger::{Certificate, Hash, PartyId, StateTree};
 use ebl_node::app::App;
 use ebl_node::genesis::GenesisFile;
 use ebl_node::storage::Storage;
@@ -42,8 +45,6 @@ struct NodeChain {
 /// on each of them.
 pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
     let genesis = GenesisFile::load(&net.genesis_file())?;
-    let validators: Vec<(PartyId, u64)> =
-        genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
     let mut chains = Vec::new();
     for node in net.nodes() {
         let storage = Storage::open(&node.data_dir())
@@ -51,6 +52,22 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
         let tip = storage.tip()?.with_context(|| format!("{} has no genesis", node.name))?.height;
         chains.push(NodeChain { name: node.name.clone(), tip, storage });
     }
+
+    // The validator set of every height: the epochs the longest chain's state holds (every epoch
+    // is kept), checked against the genesis file's set for epoch 0.
+    let longest = chains.iter().max_by_key(|c| c.tip).context("no nodes")?;
+    let epochs = read_epochs(&StateTree::new(longest.storage.clone()))?;
+    let genesis_set = genesis.powers();
+    ensure!(
+        epochs.first().map(ValidatorEpoch::powers).as_ref().map(|p| sorted(p.clone()))
+            == Some(sorted(genesis_set.clone())),
+        "the ledger's epoch 0 is not the genesis file's validator set"
+    );
+    let set_of = |h: u64| -> Result<Vec<(PartyId, u64)>> {
+        Ok(epoch_of_height(&epochs, h)
+            .with_context(|| format!("no validator epoch runs height {h}"))?
+            .powers())
+    };
 
     // Per node: the chain links, every certificate holds; and one hash per height across nodes.
     let mut hashes: BTreeMap<u64, (Hash, String)> = BTreeMap::new();
@@ -81,7 +98,7 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
                 ebl_ledger::encoding::decode(&bytes, ebl_node::storage::layout::CERTIFICATE_BYTES_MAX)
                     .with_context(|| format!("{}: certificate {h} does not decode", chain.name))?;
             certificate
-                .verify(&genesis.chain_id, &validators, &block.header)
+                .verify(&genesis.chain_id, &set_of(h)?, &block.header)
                 .with_context(|| format!("{}: certificate of block {h}", chain.name))?;
             match hashes.get(&h) {
                 Some((other, who)) if *other != hash => {
@@ -97,7 +114,6 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
     }
 
     // Replay the longest chain from the genesis on an empty database.
-    let longest = chains.iter().max_by_key(|c| c.tip).context("no nodes")?;
     let scratch = tempfile::tempdir()?;
     let mut app = App::open(Storage::open(scratch.path())?, &genesis)?;
     for h in 1..=longest.tip {
@@ -151,4 +167,10 @@ pub fn check_network(net: &Testnet, acked: &[Ack]) -> Result<ChainSummary> {
         replayed: longest.tip,
         acked: acked.len(),
     })
+}
+
+/// `powers` in key order, to compare sets listed in different orders.
+fn sorted(mut powers: Vec<(PartyId, u64)>) -> Vec<(PartyId, u64)> {
+    powers.sort();
+    powers
 }

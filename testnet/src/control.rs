@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use ebl_ledger::Role;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -35,6 +36,8 @@ pub enum Request {
     Partition { a: Vec<String>, b: Vec<String> },
     Heal,
     Down,
+    AddValidator { name: String, roles: Vec<Role> },
+    RemoveValidator { name: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +157,27 @@ pub async fn handle(net: &mut Testnet, request: &Request) -> Result<Response> {
         Request::Down => {
             net.stop_all().await?;
             Response::ok("every validator stopped; the network is down")
+        }
+        Request::AddValidator { name, roles } => {
+            let (i, epoch) = net.add_validator(name, roles).await?;
+            Response::ok(format!(
+                "{} joined: epoch {} (proposal {:?}, approved at height {}) runs from height {} with {} validators",
+                net.node(i).name,
+                epoch.epoch,
+                epoch.proposal.unwrap_or_default(),
+                epoch.approved_height,
+                epoch.effective_height,
+                epoch.validators.len()
+            ))
+        }
+        Request::RemoveValidator { name } => {
+            let epoch = net.remove_validator(name).await?;
+            Response::ok(format!(
+                "{name} left the set: epoch {} runs from height {} with {} validators (its node still runs; stop it when you like)",
+                epoch.epoch,
+                epoch.effective_height,
+                epoch.validators.len()
+            ))
         }
     })
 }

@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod check;
 pub mod control;
+pub mod governance;
 pub mod load;
 pub mod net;
 pub mod procfs;

@@ -73,6 +73,18 @@ enum Command {
     Heal,
     /// Stop every validator and the network.
     Down,
+    /// Add a validator by governance: its node is created and started (it syncs), its
+    /// organisation registered, the change proposed by one operator and approved by the others;
+    /// returns once the new set runs.
+    AddValidator {
+        name: String,
+        /// The new organisation's roles on the ledger.
+        #[arg(long = "role", value_parser = parse_role, default_value = "TERMINAL")]
+        roles: Vec<ebl_ledger::Role>,
+    },
+    /// Remove a validator from the set by governance (its node keeps running: its votes no
+    /// longer count).
+    RemoveValidator { name: String },
     /// Benchmark fresh networks (one per run) and write report.json, report.md and latency.svg.
     Bench(BenchArgs),
     /// Replay a chain on a new database and report the time and CPU it took (validation and
@@ -188,6 +200,8 @@ fn main() -> Result<()> {
             Command::Partition { a, b } => Request::Partition { a: vec![a], b: vec![b] },
             Command::Heal => Request::Heal,
             Command::Down => Request::Down,
+            Command::AddValidator { name, roles } => Request::AddValidator { name, roles },
+            Command::RemoveValidator { name } => Request::RemoveValidator { name },
             Command::Bench(args) => return bench(&cli.dir, args).await,
             Command::Replay { home, chain, save, into, blocks, from, json } => {
                 let source = ChainSource { home, saved: chain, save, blocks };
@@ -460,7 +474,7 @@ fn print_guide(net: &Testnet, bl: Option<ebl_ledger::BlId>) {
         );
     }
     println!(
-        "Keys: validators' in {dir}/<name>/node_key.json (PEM copies in {dir}/parties/<name>.pem); traders' and the haulier's in {dir}/parties/*.pem"
+        "Keys: organisations' in {dir}/<name>/operator_key.json (PEM copies in {dir}/parties/<name>.pem); traders' and the haulier's in {dir}/parties/*.pem"
     );
     let customs = net.nodes().get(2).unwrap_or(&net.nodes()[0]);
     let what = bl.map(|bl| format!("verify {bl}")).unwrap_or_else(|| "status".into());
@@ -468,7 +482,7 @@ fn print_guide(net: &Testnet, bl: Option<ebl_ledger::BlId>) {
         "Act as a party with the CLI, e.g. verify the title as customs (proof checked on your machine):"
     );
     println!(
-        "  {ebl} --node {} --key {}/node_key.json --genesis {} {what}",
+        "  {ebl} --node {} --key {}/operator_key.json --genesis {} {what}",
         customs.url(),
         customs.home.display(),
         net.genesis_file().display()
@@ -487,4 +501,11 @@ fn print_guide(net: &Testnet, bl: Option<ebl_ledger::BlId>) {
         println!("  {me} --dir {dir} {cmd}");
     }
     println!("Ctrl-C stops the network.");
+}
+
+/// A ledger role by its name (`TERMINAL`, `bank`, …).
+fn parse_role(text: &str) -> Result<ebl_ledger::Role, String> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_uppercase())).map_err(|_| {
+        format!("unknown role {text:?} (CARRIER, BANK, CUSTOMS, TERMINAL, TRADER, HAULIER, REGISTRAR)")
+    })
 }

@@ -77,7 +77,10 @@ impl NetSpec {
 pub struct NodeInfo {
     pub name: String,
     pub roles: String,
+    /// The organisation's party (the validator's operator): its business key.
     pub party: PartyId,
+    /// The node key (libp2p identity), a key of its own; the consensus key is a third.
+    pub node_id: PartyId,
     pub home: PathBuf,
     pub p2p_port: u16,
     pub rpc_port: u16,
@@ -87,8 +90,9 @@ impl NodeInfo {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.rpc_port)
     }
+    /// The organisation's party key (`ebl-node init` writes it beside the node's keys).
     pub fn key_file(&self) -> PathBuf {
-        self.home.join("node_key.json")
+        self.home.join("operator_key.json")
     }
     pub fn log_file(&self) -> PathBuf {
         self.home.join("node.log")
@@ -186,15 +190,16 @@ impl Testnet {
                     format!("127.0.0.1:{rpc_port}"),
                 ],
             )?;
-            let key = ebl_client::keys::load(&home.join("node_key.json"))?;
-            // A PEM copy of the validator's party key, to sign in to the web portal as it.
+            let key = ebl_client::keys::load(&home.join("operator_key.json"))?;
+            let node_id = ebl_client::keys::load(&home.join("node_key.json"))?.party();
+            // A PEM copy of the organisation's party key, to sign in to the web portal as it.
             let pem = parties.join(format!("{name}.pem"));
             if !pem.exists() {
                 ebl_client::keys::save_pem(&key, &pem)?;
             }
             let party = key.party();
             specs.push(format!("{}:{roles}", home.display()));
-            nodes.push(NodeInfo { name, roles: roles.into(), party, home, p2p_port, rpc_port });
+            nodes.push(NodeInfo { name, roles: roles.into(), party, node_id, home, p2p_port, rpc_port });
         }
         let mut args = vec!["genesis".to_string(), "--chain-id".into(), spec.chain_id.clone()];
         for s in specs {
@@ -208,7 +213,7 @@ impl Testnet {
         for (i, node) in nodes.iter().enumerate() {
             let mut peers = Vec::new();
             for (j, other) in nodes.iter().enumerate().filter(|(j, _)| *j != i) {
-                let peer = peer_id(&other.party)?;
+                let peer = peer_id(&other.node_id)?;
                 peers.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", relays.port(i, j)));
             }
             route_through_relays(&node.home.join("config.toml"), &peers, spec.production_limits)?;
@@ -244,7 +249,7 @@ impl Testnet {
     pub fn genesis_file(&self) -> PathBuf {
         self.nodes[0].home.join("genesis.json")
     }
-    /// Validator `i`'s key.
+    /// The party key of validator `i`'s organisation.
     pub fn key(&self, i: usize) -> Result<Keypair> {
         Ok(ebl_client::keys::load(&self.nodes[i].key_file())?)
     }
@@ -255,6 +260,55 @@ impl Testnet {
             Some(key) => client.with_key(key),
             None => client,
         })
+    }
+
+    /// Creates node `name` (`ebl-node init` with the network's genesis: three keys of its own) on
+    /// free ports, not started; it dials the genesis validators directly (no relay). Returns its
+    /// index. The governance that makes it a validator is `governance.rs`'s.
+    pub(crate) fn create_node(&mut self, name: &str, roles: &str) -> Result<usize> {
+        if self.nodes.iter().any(|n| n.name == name) {
+            bail!("a node named {name:?} exists already");
+        }
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            bail!("a node name is letters, digits and '-', not {name:?}");
+        }
+        let held = vec![PortReservation::new()?, PortReservation::new()?];
+        let (p2p_port, rpc_port) = (held[0].port(), held[1].port());
+        let home = self.dir.join(name);
+        run_node_tool(
+            &self.spec.node_bin,
+            &[
+                "init".into(),
+                "--home".into(),
+                home.display().to_string(),
+                "--moniker".into(),
+                name.into(),
+                "--p2p-listen".into(),
+                format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+                "--rpc-listen".into(),
+                format!("127.0.0.1:{rpc_port}"),
+                "--genesis".into(),
+                self.genesis_file().display().to_string(),
+            ],
+        )?;
+        route_through_relays(&home.join("config.toml"), &[], self.spec.production_limits)?;
+        let party = ebl_client::keys::load(&home.join("operator_key.json"))?.party();
+        let node_id = ebl_client::keys::load(&home.join("node_key.json"))?.party();
+        self.nodes.push(NodeInfo {
+            name: name.into(),
+            roles: roles.into(),
+            party,
+            node_id,
+            home,
+            p2p_port,
+            rpc_port,
+        });
+        self.processes.push(None);
+        // Reservations are by index (none for a network on fixed ports).
+        self.reservations.resize_with(self.nodes.len() - 1, Vec::new);
+        self.reservations.push(held);
+        std::fs::write(self.dir.join("testnet.json"), serde_json::to_string_pretty(&self.nodes)?)?;
+        Ok(self.nodes.len() - 1)
     }
 
     /// The index of a validator named by its name or its index.
@@ -502,7 +556,7 @@ pub fn copy(key: &Keypair) -> Keypair {
     Keypair::from_seed(key.seed())
 }
 
-/// The libp2p peer id of a validator's key (what its peers dial it as).
+/// The libp2p peer id of a node key (what its peers dial it as).
 pub fn peer_id(party: &PartyId) -> Result<libp2p_identity::PeerId> {
     let key = libp2p_identity::ed25519::PublicKey::try_from_bytes(&party.0)
         .map_err(|e| anyhow::anyhow!("{party} is not an ed25519 key: {e}"))?;

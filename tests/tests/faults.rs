@@ -15,6 +15,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use ebl_ledger::Role;
 use ebl_testnet::{find_node_binary, Ack, Load, NetSpec, Testnet};
 use ebl_tests::check::{check_network, ChainSummary};
 
@@ -83,8 +84,9 @@ async fn highest(net: &Testnet, nodes: &[usize]) -> u64 {
 /// chains and the acknowledged commits.
 async fn finish(net: &mut Testnet, acked: &[Ack]) -> Result<ChainSummary> {
     net.heal();
-    let top = highest(net, &ALL).await;
-    net.wait_for_height(&ALL, top, PATIENCE).await.context("converging before the check")?;
+    let all: Vec<usize> = (0..net.len()).collect();
+    let top = highest(net, &all).await;
+    net.wait_for_height(&all, top, PATIENCE).await.context("converging before the check")?;
     net.stop_all().await?;
     let summary = check_network(net, acked)?;
     ensure!(summary.tips.iter().all(|&t| t >= top), "a node lost blocks: {summary:?}, top {top}");
@@ -114,6 +116,66 @@ fn a_validator_killed_under_load_restarts_catches_up_and_nothing_acknowledged_is
         (net, result)
     });
     assert!(summary.acked >= 50, "{summary:?}");
+}
+
+/// The validator set changes by governance under a steady load of transfers (issue 31): a fifth
+/// validator joins (its node starts and syncs first; its signature is in certificates from the
+/// effective height on, never before), one of the original four is removed (stopping it then
+/// changes nothing), and the four left tolerate one more crash. The chain checker verifies every
+/// certificate against the set of its own height.
+#[test]
+fn the_validator_set_changes_by_governance_under_load() {
+    run("governance", |mut net| async move {
+        let result = async {
+            let load = Load::start(&net, 2, "G").await?;
+            load.wait_for_transfers(10, PATIENCE).await?;
+            let (fifth, joined) = net.add_validator("terminal2", &[Role::Terminal]).await?;
+            ensure!(joined.validators.len() == 5, "{joined:?}");
+            net.wait_for_height(&[fifth], joined.effective_height + 5, PATIENCE)
+                .await
+                .context("the fifth runs")?;
+            load.wait_for_transfers(10, PATIENCE).await.context("five validators go on under load")?;
+            let left = net.remove_validator("bank").await?;
+            ensure!(left.validators.len() == 4, "{left:?}");
+            net.stop(1).await?;
+            load.wait_for_transfers(10, PATIENCE).await.context("the removed validator stopped")?;
+            net.kill(2)?;
+            load.wait_for_transfers(10, PATIENCE).await.context("one more crash: 3 of the 4 go on")?;
+            let report = load.stop().await;
+            // Both come back (the removed one as a node that follows) and catch up.
+            for i in [1, 2] {
+                net.start(i)?;
+                net.wait_ready(i, PATIENCE).await?;
+            }
+            let summary = finish(&mut net, &report.acked).await?;
+            let consensus = |i: usize| -> Result<ebl_ledger::PartyId> {
+                Ok(ebl_client::keys::load(&net.node(i).home.join("consensus_key.json"))?.party())
+            };
+            let (newcomer, removed) = (consensus(fifth)?, consensus(1)?);
+            let storage = ebl_node::storage::Storage::open(&net.node(0).data_dir())?;
+            let signers = |h: u64| -> Result<Vec<ebl_ledger::PartyId>> {
+                let bytes = storage.certificate(h)?.context("certificate")?;
+                let certificate: ebl_ledger::Certificate =
+                    ebl_ledger::encoding::decode(&bytes, ebl_node::storage::layout::CERTIFICATE_BYTES_MAX)?;
+                Ok(certificate.signatures.iter().map(|(p, _)| *p).collect())
+            };
+            let tip = summary.tips[0];
+            for h in 1..joined.effective_height {
+                ensure!(!signers(h)?.contains(&newcomer), "the fifth signed height {h}, before its epoch");
+            }
+            let mut signed = 0;
+            for h in joined.effective_height..left.effective_height {
+                signed += usize::from(signers(h)?.contains(&newcomer));
+            }
+            ensure!(signed > 0, "the fifth signed no certificate from height {}", joined.effective_height);
+            for h in left.effective_height..=tip {
+                ensure!(!signers(h)?.contains(&removed), "the removed validator's signature counted at {h}");
+            }
+            Ok(summary)
+        }
+        .await;
+        (net, result)
+    });
 }
 
 /// A validator frozen (SIGSTOP) for longer than a round timeout misses blocks; thawed, it

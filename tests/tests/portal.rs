@@ -918,7 +918,7 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
         .genesis
         .validators
         .iter()
-        .map(|v| json!({"party": v.party, "votingPower": v.voting_power}))
+        .map(|v| json!({"party": v.consensus_key, "votingPower": v.voting_power}))
         .collect();
     let check = |bytes: Vec<u8>| {
         let (browser, chain, validators) = (&browser, chain.clone(), validators.clone());
@@ -939,8 +939,7 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
             .await
         }
     };
-    let trusted: Vec<(ebl_ledger::PartyId, u64)> =
-        net.genesis.validators.iter().map(|v| (v.party, v.voting_power)).collect();
+    let trusted = net.genesis.powers();
     bundle.verify(&chain, &trusted).expect("the bundle verifies in Rust");
     let bytes = ebl_ledger::encoding::encode(&bundle);
     let checked = check(bytes.clone()).await;
@@ -970,7 +969,7 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
     )
     .await;
     assert!(stale.as_str().is_some_and(|e| e.starts_with("STALE: stale proof")), "{stale}");
-    assert_eq!(checked["signers"], json!([net.genesis.validators[0].party]), "{checked}");
+    assert_eq!(checked["signers"], json!([net.genesis.validators[0].consensus_key]), "{checked}");
     let mut tampered_value = bundle.clone();
     if let Some(value) = tampered_value.value.as_mut() {
         let last = value.len() - 1;

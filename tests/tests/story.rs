@@ -12,7 +12,7 @@ use std::process::Command;
 
 use ebl_ledger::dcsa::DocumentFacts;
 use ebl_ledger::{BlId, Keypair};
-use ebl_node::testkit::{validator_keys, TestNet};
+use ebl_node::testkit::{consensus_key, validator_keys, TestNet};
 use serde_json::Value;
 
 const DOCUMENT: &str = include_str!("../../ledger/tests/fixtures/dcsa/regularSTDExample.json");
@@ -166,12 +166,19 @@ async fn the_full_story_through_the_cli_against_four_validators() {
     let status = story.ebl(&c.shipper, &["status"]).await;
     assert_eq!(status.code, 0, "{status:?}");
     let validators = status.json["validators"].as_array().expect("validators");
-    let mut listed: Vec<&str> = validators.iter().filter_map(|v| v["party"].as_str()).collect();
-    let mut expected: Vec<String> = validator_keys(c).iter().take(4).map(|k| k.party().to_string()).collect();
+    let mut listed: Vec<&str> = validators.iter().filter_map(|v| v["consensusKey"].as_str()).collect();
+    let mut expected: Vec<String> = (0..4).map(|i| consensus_key(i).party().to_string()).collect();
     listed.sort_unstable();
     expected.sort_unstable();
     assert_eq!(listed, expected, "{status:?}");
     assert!(validators.iter().all(|v| v["votingPower"] == 1), "{status:?}");
+    // Each run by its organisation: the operator is the registered party, a key of its own.
+    let mut operators: Vec<&str> = validators.iter().filter_map(|v| v["operator"].as_str()).collect();
+    let mut organisations: Vec<String> =
+        validator_keys(c).iter().take(4).map(|k| k.party().to_string()).collect();
+    operators.sort_unstable();
+    organisations.sort_unstable();
+    assert_eq!(operators, organisations, "{status:?}");
 
     // Endorsed to order of the bank and handed over; the bank takes a lien.
     story.act(&c.shipper, &["bl", "endorse-to-order", bl, "--to", &party(&c.bank)]).await;

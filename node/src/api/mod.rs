@@ -18,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use ebl_api::{
     BatchResponse, BatchResult, BlockSummary, ErrorBody, Health, StatusResponse, SubmitQuery, TxOutcome,
-    TxState, TxStatus, ValidatorEntry,
+    TxState, TxStatus, ValidatorEntry, ValidatorsResponse, EPOCHS_SERVED_MAX,
 };
+use ebl_ledger::governance::{Governance, RecentEpochs, ValidatorEpoch};
 use ebl_ledger::{Hash, Transaction, TxId};
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
@@ -275,6 +276,7 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(metrics::metrics))
         .routes(routes!(openapi_json))
         .routes(routes!(status))
+        .routes(routes!(validators))
         .routes(routes!(submit))
         .routes(routes!(submit_batch))
         .routes(routes!(transaction))
@@ -319,6 +321,33 @@ async fn healthz(State(node): State<NodeView>) -> Json<Health> {
     Json(Health { status: "ok".into(), height: node.tip().height })
 }
 
+/// The validator set's epochs and the open proposals to change it (ADR 0019).
+#[utoipa::path(get, path = "/v1/validators", tag = "node", responses((status = 200, body = ValidatorsResponse)))]
+async fn validators(State(node): State<NodeView>) -> Result<Json<ValidatorsResponse>, ApiError> {
+    let tip = node.tip();
+    let state = ebl_ledger::StateTree::new(node.storage().clone());
+    let store = |e: ebl_ledger::StoreError| {
+        tracing::error!(error = %e, "the validator epochs are unreadable");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the validator epochs are unreadable")
+    };
+    let governance: Governance = node.state(&ebl_ledger::StateKey::Governance).unwrap_or_default();
+    let first = governance.latest_epoch.saturating_sub(EPOCHS_SERVED_MAX as u64 - 1);
+    let mut epochs = Vec::new();
+    for k in first..=governance.latest_epoch {
+        if let Some(epoch) = node.state::<ValidatorEpoch>(&ebl_ledger::StateKey::ValidatorEpoch(k)) {
+            epochs.push(epoch);
+        }
+    }
+    let recent = RecentEpochs::read(&state).map_err(store)?;
+    let current_epoch = recent.as_ref().and_then(|r| r.at(tip.height + 1)).map_or(0, |e| e.epoch);
+    Ok(Json(ValidatorsResponse {
+        height: tip.height,
+        current_epoch,
+        epochs,
+        open_proposals: governance.open,
+    }))
+}
+
 /// The node's chain and committed tip.
 #[utoipa::path(get, path = "/v1/status", tag = "node", responses((status = 200, body = StatusResponse)))]
 async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
@@ -331,13 +360,16 @@ async fn status(State(node): State<NodeView>) -> Json<StatusResponse> {
         time_ms: tip.time_ms,
         mempool_txs: u64::try_from(node.mempool_len()).unwrap_or(u64::MAX),
         validators: node
-            .validators()
+            .validator_infos()
             .iter()
-            .map(|(party, voting_power)| ValidatorEntry {
-                party: *party,
-                voting_power: *voting_power,
+            .map(|v| ValidatorEntry {
+                name: v.name.clone(),
+                consensus_key: v.consensus_key,
+                node_key: v.node_key,
+                operator: v.operator,
+                voting_power: v.voting_power,
                 legal_name: node
-                    .state::<ebl_ledger::PartyRecord>(&ebl_ledger::StateKey::Party(*party))
+                    .state::<ebl_ledger::PartyRecord>(&ebl_ledger::StateKey::Party(v.operator))
                     .map(|r| r.legal_name),
             })
             .collect(),

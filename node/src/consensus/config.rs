@@ -19,11 +19,9 @@ use malachitebft_app_channel::app::config::{
     ConsensusConfig, DiscoveryConfig, NodeConfig as EngineNodeConfig, P2pConfig, ProtocolNames,
     PubSubProtocol, ValuePayload, ValueSyncConfig,
 };
-use malachitebft_app_channel::app::engine::host::HeightParams;
 use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 
-use super::context::{EblContext, ValidatorSet};
 use super::signing::peer_id_of;
 use crate::config::{ConfigError, NodeConfig};
 use crate::genesis::GenesisFile;
@@ -90,8 +88,8 @@ pub fn persistent_peers(
         by_peer.push((peer.to_owned(), addr.to_owned(), text.as_str()));
     }
     let mut peers = Vec::new();
-    for v in genesis.validators.iter().filter(|v| v.party != *me) {
-        let peer = peer_id_of(&v.party)
+    for v in genesis.validators.iter().filter(|v| v.node_key != *me) {
+        let peer = peer_id_of(&v.node_key)
             .ok_or_else(|| ConfigError::Invalid(format!("validator {} is not an ed25519 key", v.name)))?
             .to_string();
         let base = by_peer
@@ -106,8 +104,8 @@ pub fn persistent_peers(
         let known = genesis
             .validators
             .iter()
-            .filter(|v| v.party != *me)
-            .any(|v| peer_id_of(&v.party).is_some_and(|id| id.to_string() == *peer));
+            .filter(|v| v.node_key != *me)
+            .any(|v| peer_id_of(&v.node_key).is_some_and(|id| id.to_string() == *peer));
         if !known {
             return Err(ConfigError::Invalid(format!(
                 "p2p.persistent_peers entry {text:?} is not another validator of the genesis"
@@ -179,24 +177,21 @@ pub fn timeouts(config: &NodeConfig) -> LinearTimeouts {
     }
 }
 
-/// The parameters of every height: the genesis validators (the set never changes yet).
-pub fn height_params(validators: &ValidatorSet, timeouts: LinearTimeouts) -> HeightParams<EblContext> {
-    HeightParams::new(validators.clone(), timeouts, None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genesis::ValidatorEntry;
+    use crate::genesis::ValidatorInfo;
     use ebl_ledger::Keypair;
 
     fn genesis(keys: &[Keypair]) -> GenesisFile {
         let validators = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| ValidatorEntry {
+            .map(|(i, k)| ValidatorInfo {
                 name: format!("v{i}"),
-                party: k.party(),
+                operator: Keypair::for_test(&format!("v{i}/operator")).party(),
+                consensus_key: Keypair::for_test(&format!("v{i}/consensus")).party(),
+                node_key: k.party(),
                 voting_power: 1,
                 p2p_address: format!("/ip4/127.0.0.1/tcp/{}", 27000 + i),
             })

@@ -96,8 +96,11 @@ impl mcore::Value for BlockHash {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validator {
     pub address: ValidatorAddress,
+    /// Its consensus key (the address is the same key).
     pub public_key: PartyId,
     pub voting_power: VotingPower,
+    /// Its node key: the libp2p identity its messages come from.
+    pub node_key: PartyId,
 }
 
 impl mcore::Validator<EblContext> for Validator {
@@ -128,17 +131,27 @@ impl ValidatorSet {
     }
 
     pub fn from_genesis(genesis: &GenesisFile) -> Self {
+        Self::of(&genesis.validators)
+    }
+
+    /// The set of a ledger epoch's validators.
+    pub fn of(validators: &[ebl_ledger::governance::ValidatorInfo]) -> Self {
         Self::new(
-            genesis
-                .validators
+            validators
                 .iter()
                 .map(|v| Validator {
-                    address: ValidatorAddress(v.party),
-                    public_key: v.party,
+                    address: ValidatorAddress(v.consensus_key),
+                    public_key: v.consensus_key,
                     voting_power: v.voting_power,
+                    node_key: v.node_key,
                 })
                 .collect(),
         )
+    }
+
+    /// Every validator of `self` and of `other` (once each).
+    pub fn union(&self, other: &ValidatorSet) -> Self {
+        Self::new(self.validators.iter().chain(other.validators.iter()).cloned().collect())
     }
 
     pub fn validators(&self) -> &[Validator] {
@@ -448,6 +461,7 @@ mod tests {
                     address: ValidatorAddress(PartyId([*b; 32])),
                     public_key: PartyId([*b; 32]),
                     voting_power: *p,
+                    node_key: PartyId([!*b; 32]),
                 })
                 .collect(),
         )

@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use ebl_ledger::{Hash, Keypair, PartyId, StateKey, StateRead, StateTree, TxId, VerifiedTx};
 use malachitebft_app_channel::app::consensus::VoteExtensionError;
-use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
 use malachitebft_app_channel::app::types::core::{
     CommitCertificate, Context, LinearTimeouts, Round, Validity,
@@ -49,6 +49,9 @@ use crate::verifier::VerifyPool;
 
 #[cfg(feature = "test-utils")]
 mod byzantine;
+pub mod membership;
+
+pub use membership::Membership;
 
 /// Heights ahead of the next one whose blocks are kept until their parent commits.
 pub const LOOKAHEAD_HEIGHTS: u64 = 4;
@@ -266,10 +269,11 @@ pub struct Driver {
     ctx: EblContext,
     app: App,
     key: Keypair,
+    /// The set of the height consensus runs ([`Driver::next_params`]).
     validators: ValidatorSet,
+    /// The sets of the newest two epochs of the ledger, and the peers dialled for them.
+    membership: Membership,
     config: DriverSettings,
-    /// The parameters of every height (the genesis set never changes yet).
-    params: HeightParams<EblContext>,
     shared: Arc<Shared>,
     network: mpsc::Sender<NetworkMsg<EblContext>>,
     /// Blocks this node built, by `(height, round)`: proposed again if asked again.
@@ -329,26 +333,19 @@ impl Driver {
         app: App,
         key: Keypair,
         validators: ValidatorSet,
+        membership: Membership,
         config: DriverSettings,
         shared: Arc<Shared>,
         network: mpsc::Sender<NetworkMsg<EblContext>>,
         tamper: Option<Tamper>,
     ) -> Self {
-        let params = super::config::height_params(&validators, config.timeouts);
-        let peers = validators
-            .validators()
-            .iter()
-            .filter_map(|v| {
-                let libp2p = super::signing::peer_id_of(&v.public_key)?;
-                Some((v.public_key, PeerId::from_bytes(&libp2p.to_bytes()).ok()?))
-            })
-            .collect();
+        let peers = membership::proposer_peers(&validators);
         Driver {
-            params,
             ctx,
             app,
             key,
             validators,
+            membership,
             config,
             shared,
             network,
@@ -409,9 +406,10 @@ impl Driver {
     fn handle(&mut self, msg: AppMsg<EblContext>) {
         match msg {
             AppMsg::ConsensusReady { reply } => {
+                self.refresh_membership();
                 let start = BlockHeight(self.next_height());
                 info!(height = start.0, "consensus ready");
-                let _ = reply.send((start, self.params.clone()));
+                let _ = reply.send((start, self.next_params()));
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(height = height.0, %round, %proposer, ?role, "round started");
@@ -470,8 +468,9 @@ impl Driver {
                     warn!(height = certificate.height.0, ?evidence, "misbehaviour observed");
                     self.shared.stats().evidence_reported += 1;
                 }
+                self.refresh_membership();
                 let next = BlockHeight(self.next_height());
-                let params = self.params.clone();
+                let params = self.next_params();
                 let answer = if next.0 > certificate.height.0 {
                     Next::Start(next, params)
                 } else {
@@ -704,14 +703,18 @@ impl Driver {
             }
             content => StreamMessage { content, ..message },
         };
-        let received =
-            match self.reassembler.add(self.ctx.chain_id(), &self.validators, publisher, message)? {
-                Ok(received) => received,
-                Err(e) => {
-                    warn!(%publisher, error = %e, "dropped a proposal stream");
-                    return None;
-                }
-            };
+        let received = match self.reassembler.add(
+            self.ctx.chain_id(),
+            &self.membership.union().clone(),
+            publisher,
+            message,
+        )? {
+            Ok(received) => received,
+            Err(e) => {
+                warn!(%publisher, error = %e, "dropped a proposal stream");
+                return None;
+            }
+        };
         let (height, round) = (received.init.height, received.init.round);
         let next = self.next_height();
         let current = if self.round.0 == next { self.round.1 } else { 0 };
@@ -756,8 +759,10 @@ impl Driver {
     /// equivocation: logged with the validator's name and counted.
     fn take_stream(&mut self, publisher: PeerId, received: &ReceivedBlock) -> bool {
         let (height, round) = (received.init.height, received.init.round);
-        let proposer =
-            self.ctx.select_proposer(&self.validators, BlockHeight(height), Round::new(round)).public_key;
+        let proposer = self
+            .ctx
+            .select_proposer(self.membership.at(height), BlockHeight(height), Round::new(round))
+            .public_key;
         if received.init.proposer != proposer || self.peers.get(&proposer) != Some(&publisher) {
             warn!(%publisher, height, round, claimed = %received.init.proposer.short(), proposer = %proposer.short(), "dropped a proposal stream not published by the round's proposer");
             self.shared.stats().streams_refused += 1;
@@ -799,7 +804,7 @@ impl Driver {
         let ReceivedBlock { init, block, fin, .. } = received;
         let hash = block.hash();
         let proposer = ValidatorAddress(init.proposer);
-        self.validators.get(&init.proposer)?;
+        self.membership.at(init.height).get(&init.proposer)?;
         let validity = if self.prepared.contains_key(&hash) {
             Validity::Valid
         } else {

@@ -58,8 +58,10 @@ pub enum Tamper {
     Equivocate,
     /// Puts transactions of its own signed with a torsion component in `R` into every block it
     /// builds: valid under the ledger's rule, accepted by a cofactorless batch check only in some
-    /// compositions (attack (e)).
-    TorsionSignature,
+    /// compositions (attack (e)). They are signed by the party whose key seed this is — the
+    /// validator's operator: a consensus key is no party (ADR 0019), so its transactions would
+    /// never be included.
+    TorsionSignature { party_seed: [u8; 32] },
 }
 
 /// A production build has no fault to apply: no value of `Tamper` exists, so every
@@ -108,7 +110,10 @@ fn tamper(fault: Tamper, key: &Keypair, chain_id: &str, mut prepared: PreparedBl
             block.header.tx_root = ebl_ledger::block::tx_root(&block.txs);
         }
         // The validator-side attacks build valid blocks; what they do is in `driver::byzantine`.
-        Tamper::FloodAlternatives | Tamper::FloodBatches | Tamper::Equivocate | Tamper::TorsionSignature => {}
+        Tamper::FloodAlternatives
+        | Tamper::FloodBatches
+        | Tamper::Equivocate
+        | Tamper::TorsionSignature { .. } => {}
     }
     prepared
 }
@@ -137,22 +142,28 @@ impl std::fmt::Debug for ConsensusHandle {
     }
 }
 
-/// Starts consensus for the validator `key` over `app`. Must be called on a multi-threaded
-/// tokio runtime.
+/// Starts consensus over `app` for the node whose libp2p identity is `node_key`: a validator
+/// when `consensus_key` is one of the set's, else a node that follows without voting. Must be
+/// called on a multi-threaded tokio runtime.
 pub async fn start(
     chain_id: &str,
     validators: ValidatorSet,
-    key: &Keypair,
+    node_key: &Keypair,
+    consensus_key: Option<&Keypair>,
     app: App,
     shared: Arc<Shared>,
     params: ConsensusParams,
 ) -> eyre::Result<ConsensusHandle> {
     let ctx = EblContext::new(chain_id);
+    let net_key = NetKeypair::ed25519_from_bytes(node_key.seed())?;
+    // An observer signs nothing: its "consensus key" is its node key, in no validator set.
+    let key = consensus_key.unwrap_or(node_key);
     let seed = key.seed();
-    let net_key = NetKeypair::ed25519_from_bytes(seed)?;
     let address = ValidatorAddress(key.party());
     let signer = EblSigner::new(chain_id, seed);
     let verifier = EblVerifier::new(chain_id, validators.clone());
+    let proof_set = verifier.validators();
+    let dialled = params.engine.consensus.p2p.persistent_peers.clone();
     let identity = malachitebft_app_channel::app::engine::network::NetworkIdentity::new(
         params.engine.moniker.clone(),
         net_key,
@@ -162,7 +173,9 @@ pub async fn start(
         std::fs::create_dir_all(parent)?;
     }
     check_listen_addr(&params.engine.consensus.p2p.listen_addr.to_string())?;
-    let consensus_ctx = if validators.get(&key.party()).is_some() {
+    // A node with a consensus key runs as a validator whether or not the set names it yet: the
+    // engine votes only at heights whose set does (a change may add it later).
+    let consensus_ctx = if consensus_key.is_some() {
         ConsensusContext::new_validator(address, Box::new(verifier), Box::new(signer))
     } else {
         ConsensusContext::new_full_node(address, Box::new(verifier))
@@ -179,11 +192,19 @@ pub async fn start(
     .await?;
     let network = channels.network.clone();
     let busy_at = params.driver.limits.txs_max;
+    let membership = driver::Membership::new(
+        validators.clone(),
+        proof_set,
+        node_key.party(),
+        &dialled,
+        channels.net_requests.clone(),
+    );
     let driver = Driver::new(
         ctx,
         app,
         Keypair::from_seed(seed),
         validators,
+        membership,
         params.driver,
         shared.clone(),
         network.clone(),

@@ -1,6 +1,8 @@
 //! The validator's signer and every node's verifier of consensus messages. The bytes signed are
 //! built by `ebl_ledger::certificate`, shared with clients that check commit certificates.
 
+use std::sync::{Arc, RwLock};
+
 use async_trait::async_trait;
 use ebl_ledger::certificate::{proposal_signing_bytes, vote_signing_bytes, VoteKind};
 use ebl_ledger::{Keypair, PartyId};
@@ -102,18 +104,25 @@ impl Signer<EblContext> for EblSigner {
     }
 }
 
-/// Verifies consensus messages — votes, proposals, validator proofs — for the validators of the
-/// genesis set, with the ledger's one signature rule (`PartyId::verify`: ZIP-215, ADR 0015), the
-/// rule clients apply to the commit certificates these votes make.
+/// Verifies consensus messages — votes, proposals, validator proofs — with the ledger's one
+/// signature rule (`PartyId::verify`: ZIP-215, ADR 0015), the rule clients apply to the commit
+/// certificates these votes make. Votes and proposals are checked against the key the engine
+/// found in the set of their height; validator proofs against the validators of the newest two
+/// epochs, which the driver keeps current ([`EblVerifier::validators`]).
 #[derive(Debug, Clone)]
 pub struct EblVerifier {
     chain_id: String,
-    validators: ValidatorSet,
+    validators: Arc<RwLock<ValidatorSet>>,
 }
 
 impl EblVerifier {
     pub fn new(chain_id: &str, validators: ValidatorSet) -> Self {
-        EblVerifier { chain_id: chain_id.into(), validators }
+        EblVerifier { chain_id: chain_id.into(), validators: Arc::new(RwLock::new(validators)) }
+    }
+
+    /// The set validator proofs are checked against, shared with the driver that updates it.
+    pub fn validators(&self) -> Arc<RwLock<ValidatorSet>> {
+        self.validators.clone()
     }
 }
 
@@ -151,8 +160,11 @@ impl Verifier<EblContext> for EblVerifier {
         Ok(VerificationResult::Invalid)
     }
 
-    /// A validator proof binds a genesis validator's key to the libp2p peer id derived from
-    /// that same key; anything else is refused and the peer disconnected.
+    /// A validator proof binds a validator's consensus key to the libp2p peer id of its node key
+    /// (both in the validator set); a proof naming a validator's key from another peer is refused
+    /// and the peer disconnected. A key in no recent set (a node that will validate once a change
+    /// adds it) is only checked for its signature: the proof gives it no vote, and who may
+    /// connect at all is the allow-list's decision (`persistent_peers_only`).
     async fn verify_validator_proof(
         &self,
         proof: &ValidatorProof<EblContext>,
@@ -161,9 +173,15 @@ impl Verifier<EblContext> for EblVerifier {
             return Ok(VerificationResult::Invalid);
         };
         let party = PartyId(key);
-        let expected = peer_id_of(&party).map(|p| p.to_bytes());
-        if self.validators.get(&party).is_none() || expected.as_deref() != Some(proof.peer_id.as_slice()) {
-            return Ok(VerificationResult::Invalid);
+        let node_key = {
+            let set = self.validators.read().unwrap_or_else(|p| p.into_inner());
+            set.get(&party).map(|v| v.node_key)
+        };
+        if let Some(node_key) = node_key {
+            let expected = peer_id_of(&node_key).map(|p| p.to_bytes());
+            if expected.as_deref() != Some(proof.peer_id.as_slice()) {
+                return Ok(VerificationResult::Invalid);
+            }
         }
         Ok(verdict(&party, &proof.preimage(), &proof.signature))
     }
@@ -206,6 +224,7 @@ mod tests {
             address: ValidatorAddress(party),
             public_key: party,
             voting_power: 1,
+            node_key: Keypair::from_seed([8; 32]).party(),
         }]);
         let ours = EblVerifier::new("chain-a", set.clone());
         let theirs = EblVerifier::new("chain-b", set);
@@ -224,22 +243,28 @@ mod tests {
     }
 
     #[test]
-    fn validator_proofs_bind_a_genesis_key_to_its_own_peer_id() {
+    fn validator_proofs_bind_a_consensus_key_to_the_peer_id_of_its_node_key() {
         let signer = EblSigner::new("c", [9; 32]);
         let party = signer.party();
+        let node = Keypair::from_seed([11; 32]).party();
         let set = ValidatorSet::new(vec![Validator {
             address: ValidatorAddress(party),
             public_key: party,
             voting_power: 1,
+            node_key: node,
         }]);
         let verifier = EblVerifier::new("c", set);
         let stranger = EblSigner::new("c", [10; 32]);
         rt().block_on(async {
-            let peer = peer_id_of(&party).expect("key").to_bytes();
+            let peer = peer_id_of(&node).expect("key").to_bytes();
             let proof = signer.sign_validator_proof(party.0.to_vec(), peer.clone()).await.expect("sign");
             assert!(verifier.verify_validator_proof(&proof).await.expect("verify").is_valid());
             let wrong_peer = peer_id_of(&stranger.party()).expect("key").to_bytes();
             let proof = signer.sign_validator_proof(party.0.to_vec(), wrong_peer).await.expect("sign");
+            assert!(verifier.verify_validator_proof(&proof).await.expect("verify").is_invalid());
+            // The peer id of the consensus key itself is not the validator's node.
+            let own_peer = peer_id_of(&party).expect("key").to_bytes();
+            let proof = signer.sign_validator_proof(party.0.to_vec(), own_peer).await.expect("sign");
             assert!(verifier.verify_validator_proof(&proof).await.expect("verify").is_invalid());
             let outsider = stranger
                 .sign_validator_proof(
@@ -248,6 +273,26 @@ mod tests {
                 )
                 .await
                 .expect("sign");
+            // A key in no set: its own signature is all there is to check (it gets no vote).
+            assert!(verifier.verify_validator_proof(&outsider).await.expect("verify").is_valid());
+            let forged = signer
+                .sign_validator_proof(
+                    stranger.party().0.to_vec(),
+                    peer_id_of(&stranger.party()).expect("key").to_bytes(),
+                )
+                .await
+                .expect("sign");
+            assert!(verifier.verify_validator_proof(&forged).await.expect("verify").is_invalid());
+            // Once a change adds it with another node key, its old peer is refused.
+            let newcomer = Validator {
+                address: ValidatorAddress(stranger.party()),
+                public_key: stranger.party(),
+                voting_power: 1,
+                node_key: Keypair::from_seed([12; 32]).party(),
+            };
+            let shared = verifier.validators();
+            let grown = shared.read().expect("set").union(&ValidatorSet::new(vec![newcomer]));
+            *shared.write().expect("set") = grown;
             assert!(verifier.verify_validator_proof(&outsider).await.expect("verify").is_invalid());
         });
     }

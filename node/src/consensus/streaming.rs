@@ -218,6 +218,7 @@ mod tests {
                     address: ValidatorAddress(k.party()),
                     public_key: k.party(),
                     voting_power: 1,
+                    node_key: k.party(),
                 })
                 .collect(),
         )

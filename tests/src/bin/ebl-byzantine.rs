@@ -11,13 +11,15 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use ebl_node::node::Tamper;
 
-/// The behaviour named on the command line.
-fn tamper(name: &str) -> Result<Tamper> {
+/// The behaviour named on the command line (the torsion proposer signs as the home's operator).
+fn tamper(name: &str, home: &std::path::Path) -> Result<Tamper> {
     Ok(match name {
         "flood-alternatives" => Tamper::FloodAlternatives,
         "flood-batches" => Tamper::FloodBatches,
         "equivocate" => Tamper::Equivocate,
-        "torsion-signature" => Tamper::TorsionSignature,
+        "torsion-signature" => Tamper::TorsionSignature {
+            party_seed: ebl_node::keys::load(&home.join("operator_key.json"))?.seed(),
+        },
         "wrong-state-root" => Tamper::WrongStateRoot,
         "bad-signature" => Tamper::BadSignature,
         other => bail!("unknown --tamper {other:?}"),
@@ -32,7 +34,9 @@ fn main() -> Result<()> {
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (home, fault) = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["run", "--home", home, "--tamper", mode] => (PathBuf::from(home), tamper(mode)?),
+        ["run", "--home", home, "--tamper", mode] => {
+            (PathBuf::from(home), tamper(mode, std::path::Path::new(home))?)
+        }
         _ => bail!("usage: ebl-byzantine run --home DIR --tamper MODE"),
     };
     ebl_node::node::run_home(&home, "ebl-byzantine", Some(fault))

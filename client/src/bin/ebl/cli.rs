@@ -106,6 +106,9 @@ pub enum Command {
     /// Container release: orders, holds, delegation, pickup, gate-out, empty return.
     #[command(subcommand)]
     Release(ReleaseCmd),
+    /// The validator set: its history, and its operators' proposals and approvals (ADR 0019).
+    #[command(subcommand)]
+    Governance(GovernanceCmd),
     /// Verify a BL's title locally: proof bundle checked against the genesis validators (needs
     /// --genesis) and for freshness (--max-proof-age).
     Verify { bl: String },
@@ -149,6 +152,60 @@ pub enum PartyCmd {
     List,
     /// A party's next nonce (default: yours).
     Nonce { party: Option<String> },
+}
+
+/// The validator set's governance.
+#[derive(Debug, Subcommand)]
+pub enum GovernanceCmd {
+    #[command(flatten)]
+    Act(GovernanceAction),
+    /// The validator set of each epoch, the epoch in force and the open proposals.
+    Show,
+}
+
+/// The validator operators' actions: a change takes effect once operators of validators holding
+/// more than two thirds of the voting power approved it (the proposer's approval counts).
+#[derive(Debug, Subcommand)]
+pub enum GovernanceAction {
+    /// PROPOSE_VALIDATOR_CHANGE: propose a change to the validator set (your key: an operator's).
+    #[command(subcommand)]
+    Propose(ValidatorChangeArg),
+    /// APPROVE_VALIDATOR_CHANGE: approve an open proposal by its id.
+    Approve { proposal: u64 },
+}
+
+/// A change to the validator set.
+#[derive(Debug, Subcommand)]
+pub enum ValidatorChangeArg {
+    /// Add a validator: its operator (a registered party), consensus key and node key, all
+    /// distinct, its voting power and p2p address.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        consensus_key: String,
+        #[arg(long)]
+        node_key: String,
+        #[arg(long, default_value_t = 1)]
+        power: u64,
+        /// Where its peers reach it, e.g. /ip4/10.0.0.5/tcp/27000.
+        #[arg(long)]
+        p2p_address: String,
+    },
+    /// Change a validator's voting power.
+    SetPower {
+        #[arg(long)]
+        consensus_key: String,
+        #[arg(long)]
+        power: u64,
+    },
+    /// Remove a validator.
+    Remove {
+        #[arg(long)]
+        consensus_key: String,
+    },
 }
 
 /// The registrar's actions.

@@ -10,11 +10,12 @@ use ebl_ledger::action::{
     AmendmentReason, AssignPickup, CreateLien, EmptyReturn, ExternalCodes, GateOut, HoldAuthority,
     HoldTarget, IssueBl, IssueReleaseOrder, PlaceHold, RegisterParty, Reissue,
 };
+use ebl_ledger::governance::{ValidatorChange, ValidatorInfo};
 use ebl_ledger::{Action, BlId, ContainerRef, PartyId, Role, RoleSet};
 
 use crate::cli::{
-    AmendmentReasonArg, AuthorityArg, BlAction, HoldCmd, IssueArgs, LienCmd, PartyAction, PickupCmd,
-    ReleaseAction, RoleArg, SurrenderFor,
+    AmendmentReasonArg, AuthorityArg, BlAction, GovernanceAction, HoldCmd, IssueArgs, LienCmd, PartyAction,
+    PickupCmd, ReleaseAction, RoleArg, SurrenderFor, ValidatorChangeArg,
 };
 
 /// What the mapping may need besides the arguments.
@@ -140,6 +141,33 @@ pub fn party_action(command: &PartyAction) -> Result<Planned> {
         }
         PartyAction::Suspend { party: p } => Action::SuspendParty { party: party(p)? },
         PartyAction::Reinstate { party: p } => Action::ReinstateParty { party: party(p)? },
+    }))
+}
+
+/// The validator operators' actions.
+pub fn governance_action(command: &GovernanceAction) -> Result<Planned> {
+    Ok(Planned::alone(match command {
+        GovernanceAction::Propose(change) => Action::ProposeValidatorChange {
+            change: match change {
+                ValidatorChangeArg::Add { name, operator, consensus_key, node_key, power, p2p_address } => {
+                    ValidatorChange::Add(ValidatorInfo {
+                        name: name.clone(),
+                        operator: party(operator)?,
+                        consensus_key: party(consensus_key)?,
+                        node_key: party(node_key)?,
+                        voting_power: *power,
+                        p2p_address: p2p_address.clone(),
+                    })
+                }
+                ValidatorChangeArg::SetPower { consensus_key, power } => {
+                    ValidatorChange::SetPower { consensus_key: party(consensus_key)?, voting_power: *power }
+                }
+                ValidatorChangeArg::Remove { consensus_key } => {
+                    ValidatorChange::Remove { consensus_key: party(consensus_key)? }
+                }
+            },
+        },
+        GovernanceAction::Approve { proposal } => Action::ApproveValidatorChange { proposal: *proposal },
     }))
 }
 

@@ -16,7 +16,9 @@ use ebl_ledger::{Action, Hash, Keypair, Transaction, TxId};
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::cli::{BlCmd, Cli, Command, FinanceCheckArgs, PartyCmd, ReleaseAction, ReleaseCmd, TxCmd};
+use crate::cli::{
+    BlCmd, Cli, Command, FinanceCheckArgs, GovernanceCmd, PartyCmd, ReleaseAction, ReleaseCmd, TxCmd,
+};
 use crate::output::{self, name_of, print_json, who, Names};
 use crate::plan::{self, format_ms, Issuing, PlanCtx, Planned};
 
@@ -217,6 +219,10 @@ impl App {
                 }
                 self.send(plan::release_action(action, &ctx)?).await
             }
+            Command::Governance(GovernanceCmd::Act(action)) => {
+                self.send(plan::governance_action(action)?).await
+            }
+            Command::Governance(GovernanceCmd::Show) => self.governance().await,
             Command::Release(ReleaseCmd::Status { bl, container }) => {
                 self.release_status(bl, container.as_deref()).await
             }
@@ -671,6 +677,37 @@ impl App {
         self.submit(&tx).await
     }
 
+    /// `governance show`: each epoch's set, the one in force, the open proposals.
+    async fn governance(&self) -> Result<ExitCode> {
+        let answer = self.client().await?.validators().await?;
+        if self.json() {
+            print_json(&answer);
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("height {}: epoch {} runs the next height", answer.height, answer.current_epoch);
+        for epoch in &answer.epochs {
+            let origin = match epoch.proposal {
+                Some(id) => format!("proposal {id}, approved at {}", epoch.approved_height),
+                None => "genesis".to_owned(),
+            };
+            println!("epoch {} from height {} ({origin})", epoch.epoch, epoch.effective_height);
+            for v in &epoch.validators {
+                println!("  {} {} power {} operator {}", v.name, v.consensus_key, v.voting_power, v.operator);
+            }
+        }
+        for p in &answer.open_proposals {
+            println!(
+                "open proposal {} on epoch {} by {}: {:?}; approved by {} operator(s)",
+                p.id,
+                p.epoch,
+                p.proposer,
+                p.change,
+                p.approvals.len()
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
     async fn status(&self) -> Result<ExitCode> {
         let status = self.client().await?.status().await?;
         if self.json() {
@@ -683,8 +720,11 @@ impl App {
             println!("block time  {}", format_ms(status.time_ms));
             println!("mempool     {} transactions", status.mempool_txs);
             for v in &status.validators {
-                let name = v.legal_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-                println!("validator   {}{name}, voting power {}", v.party, v.voting_power);
+                let operator = v.legal_name.as_deref().map(|n| format!(", run by {n}")).unwrap_or_default();
+                println!(
+                    "validator   {} {}{operator}, voting power {}",
+                    v.name, v.consensus_key, v.voting_power
+                );
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -5,10 +5,11 @@ use ebl_client::ebl_ledger::action::{
     AmendmentReason, AssignPickup, CreateLien, EmptyReturn, ExternalCodes, GateOut, HoldAuthority,
     HoldTarget, IssueReleaseOrder, PlaceHold, RegisterParty, Reissue,
 };
+use ebl_client::ebl_ledger::governance::{ValidatorChange, ValidatorInfo};
 use ebl_client::ebl_ledger::records::TransportDocumentType;
 use ebl_client::ebl_ledger::{Action, BlId, ContainerRef, Hash, Keypair, PartyId, Role, RoleSet};
 
-use crate::cli::{BlCmd, Cli, Command, PartyCmd, ReleaseCmd, TxCmd};
+use crate::cli::{BlCmd, Cli, Command, GovernanceCmd, PartyCmd, ReleaseCmd, TxCmd};
 use crate::plan::{self, format_ms, time_ms, Issuing, PlanCtx, Planned};
 
 const NOW_MS: u64 = 1_700_000_000_000;
@@ -44,6 +45,8 @@ fn plan(command: &Command, ctx: &PlanCtx) -> anyhow::Result<Option<Planned>> {
         Command::Bl(BlCmd::Act(action)) => plan::bl_action(action)?,
         Command::Lien(action) => plan::lien_action(action, ctx)?,
         Command::Release(ReleaseCmd::Act(action)) => plan::release_action(action, ctx)?,
+        Command::Governance(GovernanceCmd::Act(action)) => plan::governance_action(action)?,
+        Command::Governance(GovernanceCmd::Show) => return Ok(None),
         Command::Keygen { .. }
         | Command::Party(PartyCmd::Show { .. } | PartyCmd::List | PartyCmd::Nonce { .. })
         | Command::Bl(
@@ -665,6 +668,17 @@ fn sample(json_type: &str) -> Action {
             condition: "sound".into(),
         }),
         "EMPTY_RETURN" => Action::EmptyReturn(EmptyReturn { container: c, damage_notes: "dent".into() }),
+        "PROPOSE_VALIDATOR_CHANGE" => Action::ProposeValidatorChange {
+            change: ValidatorChange::Add(ValidatorInfo {
+                name: "hamburg".into(),
+                operator: p(4),
+                consensus_key: p(6),
+                node_key: p(7),
+                voting_power: 3,
+                p2p_address: "/ip4/10.0.0.5/tcp/27000".into(),
+            }),
+        },
+        "APPROVE_VALIDATOR_CHANGE" => Action::ApproveValidatorChange { proposal: 17 },
         other => panic!("no sample of a {other} action: add one here, and its arguments to `arguments`"),
     }
 }
@@ -811,6 +825,34 @@ fn arguments(action: &Action) -> Vec<String> {
         Action::EmptyReturn(a) => {
             [container_args(&a.container), vec![s("--damage-notes"), a.damage_notes.clone()]].concat()
         }
+        Action::ProposeValidatorChange { change } => match change {
+            ValidatorChange::Add(v) => vec![
+                s("add"),
+                s("--name"),
+                v.name.clone(),
+                s("--operator"),
+                v.operator.to_string(),
+                s("--consensus-key"),
+                v.consensus_key.to_string(),
+                s("--node-key"),
+                v.node_key.to_string(),
+                s("--power"),
+                v.voting_power.to_string(),
+                s("--p2p-address"),
+                v.p2p_address.clone(),
+            ],
+            ValidatorChange::SetPower { consensus_key, voting_power } => vec![
+                s("set-power"),
+                s("--consensus-key"),
+                consensus_key.to_string(),
+                s("--power"),
+                voting_power.to_string(),
+            ],
+            ValidatorChange::Remove { consensus_key } => {
+                vec![s("remove"), s("--consensus-key"), consensus_key.to_string()]
+            }
+        },
+        Action::ApproveValidatorChange { proposal } => vec![proposal.to_string()],
     }
 }
 

@@ -64,12 +64,11 @@ impl Driver {
     /// The torsion proposer's own transactions, at the head of the block it builds: valid under
     /// the ledger's rule (the cofactor removes the torsion), each at its next nonce.
     pub(super) fn byzantine_candidates(&self, candidates: &mut Vec<VerifiedTx>) {
-        if self.tamper != Some(Tamper::TorsionSignature) {
+        let Some(Tamper::TorsionSignature { party_seed: seed }) = self.tamper else {
             return;
-        }
-        let me = self.key.party();
+        };
+        let me = ebl_ledger::Keypair::from_seed(seed).party();
         let Some(next) = self.nonces().next_nonce(&me) else { return };
-        let seed = self.key.seed();
         let mut crafted = Vec::new();
         for nonce in next..next + TORSION_TXS {
             let body = TxBody {
