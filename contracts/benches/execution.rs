@@ -51,14 +51,20 @@ fn fixture() -> Fixture {
     let cast = Cast::new();
     let holders: Vec<Keypair> =
         (0..HOLDERS).map(|i| Keypair::for_test(&format!("bench trader {i}"))).collect();
-    let Genesis { chain_id, genesis_time_ms, mut parties, validators } = cast.genesis();
+    let Genesis { chain_id, genesis_time_ms, mut parties, validators, registrar_quorum } = cast.genesis();
     parties.extend(holders.iter().enumerate().map(|(i, k)| RegisterParty {
         party: k.party(),
         legal_name: format!("Bench Trader {i:03} Ltd"),
         roles: RoleSet::of(&[Role::Trader]),
         codes: ExternalCodes::default(),
     }));
-    let mut ledger = TestLedger::from_genesis(Genesis { chain_id, genesis_time_ms, parties, validators });
+    let mut ledger = TestLedger::from_genesis(Genesis {
+        chain_id,
+        genesis_time_ms,
+        parties,
+        validators,
+        registrar_quorum,
+    });
 
     // Issue the BLs to order, endorsed in blank (bearer), in full setup blocks.
     let carrier_nonce = ledger.nonce(&cast.carrier.party());

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use ebl_ledger::action::RegisterParty;
 use ebl_ledger::governance::{valid_entry, Governance, ValidatorEpoch, ValidatorInfo, VALIDATORS_MAX};
 use ebl_ledger::limits::CHAIN_ID_BYTES_MAX;
-use ebl_ledger::records::{PartyRecord, PartyStatus, Role, StateKey};
+use ebl_ledger::limits::TX_SIGNERS_MAX;
+use ebl_ledger::records::{PartyRecord, PartyStatus, Registry, Role, StateKey, REGISTRARS_MAX};
 use ebl_ledger::{encoding, PartyId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -24,6 +25,14 @@ pub struct Genesis {
     /// The validator set of epoch 0 (none for a ledger no one governs: the contracts' tests).
     #[serde(default)]
     pub validators: Vec<ValidatorInfo>,
+    /// How many distinct registrars sign each registrar action (1 to the genesis registrars'
+    /// number, at most `TX_SIGNERS_MAX`).
+    #[serde(default = "one")]
+    pub registrar_quorum: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -48,6 +57,10 @@ pub enum GenesisError {
     ValidatorKeyIsParty(String),
     #[error("the validators' voting powers overflow a 64-bit sum")]
     PowerOverflow,
+    #[error("the registrar quorum must be 1 to the number of genesis registrars ({registrars}) and at most {TX_SIGNERS_MAX}")]
+    RegistrarQuorum { registrars: usize },
+    #[error("more than {REGISTRARS_MAX} registrars")]
+    TooManyRegistrars,
 }
 
 impl Genesis {
@@ -112,6 +125,18 @@ impl Genesis {
             writes.insert(StateKey::Party(p.party), Some(encoding::encode(&record)));
             writes.insert(StateKey::Nonce(p.party), Some(encoding::encode(&0u64)));
         }
+        let mut registrars: Vec<PartyId> =
+            self.parties.iter().filter(|p| p.roles.contains(Role::Registrar)).map(|p| p.party).collect();
+        registrars.sort();
+        if registrars.len() > REGISTRARS_MAX {
+            return Err(GenesisError::TooManyRegistrars);
+        }
+        let quorum = self.registrar_quorum as usize;
+        if quorum == 0 || quorum > registrars.len() || quorum > TX_SIGNERS_MAX {
+            return Err(GenesisError::RegistrarQuorum { registrars: registrars.len() });
+        }
+        let registry = Registry { quorum: self.registrar_quorum, registrars };
+        writes.insert(StateKey::Registry, Some(encoding::encode(&registry)));
         if let Some(epoch) = self.epoch_zero()? {
             writes.insert(StateKey::ValidatorEpoch(0), Some(encoding::encode(&epoch)));
             writes.insert(StateKey::Governance, Some(encoding::encode(&Governance::default())));

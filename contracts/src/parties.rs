@@ -1,19 +1,61 @@
-//! Party registry: the registrar (the network operator, e.g. a port community system)
-//! onboards parties, sets their roles, suspends and reinstates them.
+//! Party registry: the registrars (the network operator, e.g. a port community system, and
+//! whoever else holds the role) onboard parties, set their roles, suspend and reinstate them.
+//!
+//! Every registrar action needs the signatures of the registry's quorum of distinct active
+//! registrars on one transaction (M of N, from genesis; 1 for a demo network), as a Fabric
+//! configuration update carries the signatures its policy needs. No action may leave fewer
+//! active registrars than the quorum, or make one registrar the only one (`LAST_REGISTRAR`).
 
 use ebl_ledger::action::RegisterParty;
 use ebl_ledger::limits::{CODE_CHARS_MAX, PARTY_NAME_CHARS_MAX};
-use ebl_ledger::records::{PartyRecord, PartyStatus, Role, RoleSet, StateKey};
+use ebl_ledger::records::{PartyRecord, PartyStatus, Registry, Role, RoleSet, StateKey, REGISTRARS_MAX};
 use ebl_ledger::{ErrorCode, PartyId, StateRead};
 
 use crate::exec::TxCtx;
 use crate::overlay::Overlay;
 use crate::{require, validate, Fail};
 
-/// Only a registrar may change the registry.
+/// Only registrars may change the registry: the submitter is one, and the signers include the
+/// quorum of distinct active registrars (the envelope checked each signature and that every
+/// signer is an active party).
 fn registrar<R: StateRead + ?Sized>(state: &Overlay<'_, R>, ctx: &TxCtx<'_>) -> Result<(), Fail> {
     let me = state.party(&ctx.submitter)?.ok_or(ErrorCode::UnknownParty)?;
-    require(me.has_role(Role::Registrar), ErrorCode::WrongRole)
+    require(me.has_role(Role::Registrar), ErrorCode::WrongRole)?;
+    let registry = registry(state)?;
+    let signed = registry.registrars.iter().filter(|r| ctx.signed_by(r)).count();
+    require(signed >= registry.quorum as usize, ErrorCode::MissingCosigner)
+}
+
+/// The registry's rule. A ledger made before it had one (none exists) reads as quorum 1.
+fn registry<R: StateRead + ?Sized>(state: &Overlay<'_, R>) -> Result<Registry, Fail> {
+    Ok(state.get(&StateKey::Registry)?.unwrap_or(Registry { quorum: 1, registrars: Vec::new() }))
+}
+
+/// Records that `record` is (or is no longer) an active registrar, refusing a change that would
+/// leave fewer active registrars than the quorum, or one alone where there were more.
+fn track_registrar<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    record: &PartyRecord,
+) -> Result<(), Fail> {
+    let Some(mut registry) = state.get::<Registry>(&StateKey::Registry)? else { return Ok(()) };
+    let before = registry.registrars.len();
+    let active = record.is_active() && record.has_role(Role::Registrar);
+    match (registry.registrars.binary_search(&record.party), active) {
+        (Ok(i), false) => {
+            registry.registrars.remove(i);
+        }
+        (Err(i), true) => {
+            require(registry.registrars.len() < REGISTRARS_MAX, ErrorCode::LimitReached)?;
+            registry.registrars.insert(i, record.party);
+        }
+        (Ok(_), true) | (Err(_), false) => return Ok(()),
+    }
+    let after = registry.registrars.len();
+    if after < before {
+        require(after >= registry.quorum as usize && (after >= 2 || before < 2), ErrorCode::LastRegistrar)?;
+    }
+    state.put(StateKey::Registry, &registry);
+    Ok(())
 }
 
 fn roles_ok(roles: RoleSet) -> bool {
@@ -57,7 +99,7 @@ pub fn register<R: StateRead + ?Sized>(
     };
     state.put(StateKey::Party(p.party), &record);
     state.put(StateKey::Nonce(p.party), &0u64);
-    Ok(())
+    track_registrar(state, &record)
 }
 
 fn existing<R: StateRead + ?Sized>(state: &Overlay<'_, R>, party: &PartyId) -> Result<PartyRecord, Fail> {
@@ -77,7 +119,7 @@ pub fn set_roles<R: StateRead + ?Sized>(
     require(*party != ctx.submitter || roles.contains(Role::Registrar), ErrorCode::NotAuthorized)?;
     record.roles = roles;
     state.put(StateKey::Party(*party), &record);
-    Ok(())
+    track_registrar(state, &record)
 }
 
 /// SUSPEND_PARTY: a suspended party can neither act nor receive. A registrar may not suspend
@@ -112,7 +154,7 @@ fn set_status<R: StateRead + ?Sized>(
     require(record.status == from, ErrorCode::IllegalTransition)?;
     record.status = to;
     state.put(StateKey::Party(*party), &record);
-    Ok(())
+    track_registrar(state, &record)
 }
 
 /// A party that exists and is active, as a recipient of title or of a right.

@@ -101,6 +101,7 @@ impl Cast {
                 })
                 .collect(),
             validators: Vec::new(),
+            registrar_quorum: 1,
         }
     }
 }

@@ -42,10 +42,13 @@ fn status(ledger: &TestLedger, party: &Keypair) -> PartyStatus {
     ledger.party(&party.party()).expect("party registered").status
 }
 
-/// A second registrar, so that the first can be suspended or stripped by someone.
+/// A second registrar, so that the first can be suspended or stripped by someone, and a third,
+/// so that two remain (no registrar may be left alone: `LAST_REGISTRAR`).
 fn second_registrar(ledger: &mut TestLedger, cast: &Cast) -> Keypair {
     let registrar2 = Keypair::for_test("registrar2");
     ledger.ok(&cast.registrar, register(&registrar2, "Backup Registrar", &[Role::Registrar]));
+    let registrar3 = Keypair::for_test("registrar3");
+    ledger.ok(&cast.registrar, register(&registrar3, "Third Registrar", &[Role::Registrar]));
     registrar2
 }
 
@@ -322,6 +325,84 @@ fn a_registrar_may_not_drop_its_own_registrar_role_but_may_add_to_it() {
     let registrar2 = second_registrar(&mut ledger, &cast);
     ledger.ok(&registrar2, Action::SetPartyRoles { party: me, roles: Role::Customs.into() });
     ledger.assert_refused(&[&cast.registrar], register_with(|_| {}), ErrorCode::WrongRole);
+}
+
+// ---------------------------------------------------------------- the registrar quorum
+
+#[test]
+fn a_registrar_cannot_suspend_or_strip_the_last_other_registrar() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let registrar2 = Keypair::for_test("registrar2");
+    ledger.ok(&cast.registrar, register(&registrar2, "Backup Registrar", &[Role::Registrar]));
+    let other = registrar2.party();
+    ledger.assert_refused(
+        &[&cast.registrar],
+        Action::SuspendParty { party: other },
+        ErrorCode::LastRegistrar,
+    );
+    ledger.assert_refused(
+        &[&cast.registrar],
+        Action::SetPartyRoles { party: other, roles: Role::Customs.into() },
+        ErrorCode::LastRegistrar,
+    );
+    assert_eq!(status(&ledger, &registrar2), PartyStatus::Active);
+    // With a third, one may go.
+    let registrar3 = Keypair::for_test("registrar3");
+    ledger.ok(&cast.registrar, register(&registrar3, "Third Registrar", &[Role::Registrar]));
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: other });
+    ledger.assert_refused(
+        &[&cast.registrar],
+        Action::SuspendParty { party: registrar3.party() },
+        ErrorCode::LastRegistrar,
+    );
+}
+
+/// A genesis with three registrars and a quorum of two.
+fn two_of_three() -> (Cast, Keypair, Keypair, TestLedger) {
+    let cast = Cast::new();
+    let (r2, r3) = (Keypair::for_test("registrar2"), Keypair::for_test("registrar3"));
+    let mut genesis = cast.genesis();
+    genesis.parties.push(registration(r2.party(), "Backup Registrar", &[Role::Registrar]));
+    genesis.parties.push(registration(r3.party(), "Third Registrar", &[Role::Registrar]));
+    genesis.registrar_quorum = 2;
+    let ledger = TestLedger::from_genesis(genesis);
+    (cast, r2, r3, ledger)
+}
+
+#[test]
+fn with_a_quorum_of_two_every_registrar_action_needs_two_registrars_signatures() {
+    let (cast, r2, r3, mut ledger) = two_of_three();
+    // One registrar alone, or with a co-signer that is no registrar: refused.
+    ledger.assert_refused(&[&cast.registrar], register_with(|_| {}), ErrorCode::MissingCosigner);
+    ledger.assert_refused(&[&cast.registrar, &cast.bank], register_with(|_| {}), ErrorCode::MissingCosigner);
+    let suspend = Action::SuspendParty { party: cast.shipper.party() };
+    ledger.assert_refused(&[&r2], suspend.clone(), ErrorCode::MissingCosigner);
+    // Two of them: done.
+    ledger.ok_multi(&[&cast.registrar, &r2], register_with(|_| {}));
+    ledger.ok_multi(&[&r2, &r3], suspend);
+    assert_eq!(status(&ledger, &cast.shipper), PartyStatus::Suspended);
+    // A non-registrar submitting with two registrars co-signing is still not a registrar.
+    let reinstate = Action::ReinstateParty { party: cast.shipper.party() };
+    ledger.assert_refused(&[&cast.bank, &r2, &r3], reinstate.clone(), ErrorCode::WrongRole);
+    ledger.ok_multi(&[&r3, &cast.registrar], reinstate);
+    // Suspending one leaves two, the quorum; suspending another would leave one.
+    ledger.ok_multi(&[&cast.registrar, &r2], Action::SuspendParty { party: r3.party() });
+    ledger.assert_refused(
+        &[&cast.registrar, &r2],
+        Action::SuspendParty { party: r2.party() },
+        ErrorCode::LastRegistrar,
+    );
+}
+
+#[test]
+fn a_quorum_larger_than_the_genesis_registrars_is_refused() {
+    let cast = Cast::new();
+    let mut genesis = cast.genesis();
+    genesis.registrar_quorum = 2;
+    assert!(matches!(genesis.writes(), Err(ebl_contracts::GenesisError::RegistrarQuorum { registrars: 1 })));
+    genesis.registrar_quorum = 0;
+    assert!(genesis.writes().is_err());
 }
 
 // ---------------------------------------------------------------- SUSPEND_PARTY

@@ -233,7 +233,8 @@ impl World {
                 StateKey::Nonce(_)
                 | StateKey::BlHistory(..)
                 | StateKey::ValidatorEpoch(_)
-                | StateKey::Governance => {}
+                | StateKey::Governance
+                | StateKey::Registry => {}
             }
         }
         world
@@ -1169,6 +1170,14 @@ impl<'c> Run<'c> {
                         tx.body.action.info().family,
                         ebl_ledger::action::Family::Governance,
                         "{} wrote the validator set",
+                        name
+                    );
+                }
+                StateKey::Registry => {
+                    prop_assert_eq!(
+                        tx.body.action.info().family,
+                        ebl_ledger::action::Family::Parties,
+                        "{} wrote the registry",
                         name
                     );
                 }

@@ -89,10 +89,13 @@ pub enum ErrorCode {
     PowerChangeTooLarge,
     /// The key is a registered party's key or a validator's: one key, one use.
     KeyInUse,
+    /// The change would leave fewer active registrars than the registry's quorum, or one
+    /// registrar alone where there were more.
+    LastRegistrar,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 47] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::InvalidInput,
         ErrorCode::WrongRole,
         ErrorCode::NotAuthorized,
@@ -140,6 +143,7 @@ impl ErrorCode {
         ErrorCode::ValidatorSetTooSmall,
         ErrorCode::PowerChangeTooLarge,
         ErrorCode::KeyInUse,
+        ErrorCode::LastRegistrar,
     ];
 
     /// The stable text form served by the API and printed by the CLI.
@@ -192,6 +196,7 @@ impl ErrorCode {
             ErrorCode::ValidatorSetTooSmall => "VALIDATOR_SET_TOO_SMALL",
             ErrorCode::PowerChangeTooLarge => "POWER_CHANGE_TOO_LARGE",
             ErrorCode::KeyInUse => "KEY_IN_USE",
+            ErrorCode::LastRegistrar => "LAST_REGISTRAR",
         }
     }
 }

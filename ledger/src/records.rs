@@ -126,6 +126,21 @@ impl PartyRecord {
     }
 }
 
+/// Most active registrars a network may have (a registrar quorum is at most
+/// [`TX_SIGNERS_MAX`](crate::limits::TX_SIGNERS_MAX), the signatures one transaction carries).
+pub const REGISTRARS_MAX: usize = 32;
+
+/// The registry's rule (state key `Registry`, ADR 0019): every registrar action needs the
+/// signatures of `quorum` distinct active registrars on one transaction, and no action may leave
+/// fewer active registrars than the quorum, or one registrar alone where there were more.
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registry {
+    pub quorum: u32,
+    /// The active parties with the REGISTRAR role, sorted.
+    pub registrars: Vec<PartyId>,
+}
+
 /// DCSA `transportDocumentTypeCode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub enum TransportDocumentType {
@@ -468,6 +483,8 @@ pub enum StateKey {
     ValidatorEpoch(u64),
     /// The governance record ([`Governance`](crate::governance::Governance)).
     Governance,
+    /// The registry's quorum and its active registrars ([`Registry`]).
+    Registry,
 }
 
 impl StateKey {

@@ -44,7 +44,13 @@ fn genesis(cast: &Cast, traders: &[Keypair]) -> GenesisFile {
         voting_power: 1,
         p2p_address: "/ip4/127.0.0.1/tcp/27000".into(),
     }];
-    GenesisFile { chain_id: g.chain_id, genesis_time_ms: g.genesis_time_ms, validators, parties: g.parties }
+    GenesisFile {
+        chain_id: g.chain_id,
+        genesis_time_ms: g.genesis_time_ms,
+        validators,
+        parties: g.parties,
+        registrar_quorum: 1,
+    }
 }
 
 fn reference(i: usize) -> String {

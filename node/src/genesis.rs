@@ -24,6 +24,13 @@ pub struct GenesisFile {
     /// node key, three distinct keys (ADR 0019).
     pub validators: Vec<ValidatorInfo>,
     pub parties: Vec<RegisterParty>,
+    /// How many distinct registrars sign each registrar action (default 1: a demo network).
+    #[serde(default = "one")]
+    pub registrar_quorum: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Error)]
@@ -78,6 +85,7 @@ impl GenesisFile {
             genesis_time_ms: self.genesis_time_ms,
             parties: self.parties.clone(),
             validators: self.validators.clone(),
+            registrar_quorum: self.registrar_quorum,
         }
     }
 
@@ -120,6 +128,7 @@ mod tests {
                 p2p_address: "/ip4/127.0.0.1/tcp/27000".into(),
             }],
             parties: g.parties,
+            registrar_quorum: 1,
         }
     }
 

@@ -72,6 +72,9 @@ enum Command {
         /// TERMINAL, TRADER, HAULIER, REGISTRAR).
         #[arg(long = "validator", required = true)]
         validators: Vec<String>,
+        /// How many distinct registrars must sign each registrar action (M of N; 1 for a demo).
+        #[arg(long, default_value_t = 1)]
+        registrar_quorum: u32,
     },
     /// Open the node's database, check its invariants and print the committed tip.
     Inspect {
@@ -95,7 +98,9 @@ fn main() -> Result<()> {
         }
         Command::Inspect { home } => inspect(&home),
         Command::Run { home } => run(&home),
-        Command::Genesis { chain_id, validators } => genesis(&chain_id, &validators),
+        Command::Genesis { chain_id, validators, registrar_quorum } => {
+            genesis(&chain_id, &validators, registrar_quorum)
+        }
     }
 }
 
@@ -160,7 +165,7 @@ fn run(home: &Path) -> Result<()> {
     ebl_node::node::run_home(home, "ebl-node", None)
 }
 
-fn genesis(chain_id: &str, validators: &[String]) -> Result<()> {
+fn genesis(chain_id: &str, validators: &[String], registrar_quorum: u32) -> Result<()> {
     let mut homes = Vec::new();
     let mut entries = Vec::new();
     let mut parties = Vec::new();
@@ -208,6 +213,7 @@ fn genesis(chain_id: &str, validators: &[String]) -> Result<()> {
         genesis_time_ms: ebl_node::consensus::driver::now_ms(),
         validators: entries,
         parties,
+        registrar_quorum,
     };
     file.validate()?;
     for path in &homes {

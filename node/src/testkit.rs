@@ -139,6 +139,7 @@ impl TestNet {
             genesis_time_ms: g.genesis_time_ms,
             validators: entries,
             parties: g.parties,
+            registrar_quorum: 1,
         };
         genesis.validate().expect("valid test genesis");
         TestNet { cast, genesis, slots, servers: Vec::new() }

@@ -27,7 +27,13 @@ fn genesis(cast: &Cast) -> GenesisFile {
             p2p_address: format!("/ip4/127.0.0.1/tcp/{}", 27000 + i),
         })
         .collect();
-    GenesisFile { chain_id: g.chain_id, genesis_time_ms: g.genesis_time_ms, validators, parties: g.parties }
+    GenesisFile {
+        chain_id: g.chain_id,
+        genesis_time_ms: g.genesis_time_ms,
+        validators,
+        parties: g.parties,
+        registrar_quorum: 1,
+    }
 }
 
 /// A validator with its own database in a temporary directory.

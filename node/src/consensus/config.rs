@@ -196,7 +196,13 @@ mod tests {
                 p2p_address: format!("/ip4/127.0.0.1/tcp/{}", 27000 + i),
             })
             .collect();
-        GenesisFile { chain_id: "ebl-test".into(), genesis_time_ms: 0, validators, parties: Vec::new() }
+        GenesisFile {
+            chain_id: "ebl-test".into(),
+            genesis_time_ms: 0,
+            validators,
+            parties: Vec::new(),
+            registrar_quorum: 1,
+        }
     }
 
     #[test]
