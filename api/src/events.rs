@@ -115,6 +115,8 @@ action_names! {
     EmptyReturn => "EMPTY_RETURN",
     ProposeValidatorChange => "PROPOSE_VALIDATOR_CHANGE",
     ApproveValidatorChange => "APPROVE_VALIDATOR_CHANGE",
+    AllowObserver => "ALLOW_OBSERVER",
+    RemoveObserver => "REMOVE_OBSERVER",
 }
 
 impl From<&Action> for ActionName {

@@ -179,6 +179,7 @@ pub fn explain_refusal(code: &str) -> Option<&'static str> {
             "the change moves a third of the voting power or more at once; make it in steps"
         }
         ErrorCode::KeyInUse => "the key is already a party's or a validator's key (one key, one use)",
+        ErrorCode::UnknownObserver => "no observer has this node key",
         ErrorCode::LastRegistrar => {
             "the change would leave fewer registrars than the quorum, or one registrar alone"
         }

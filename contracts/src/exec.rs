@@ -144,6 +144,8 @@ fn dispatch<R: StateRead + ?Sized>(
 
         Action::ProposeValidatorChange { change } => governance::propose(state, ctx, change),
         Action::ApproveValidatorChange { proposal } => governance::approve(state, ctx, *proposal),
+        Action::AllowObserver(o) => parties::allow_observer(state, ctx, o),
+        Action::RemoveObserver { node_key } => parties::remove_observer(state, ctx, node_key),
     }
 }
 

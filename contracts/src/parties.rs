@@ -7,6 +7,7 @@
 //! active registrars than the quorum, or make one registrar the only one (`LAST_REGISTRAR`).
 
 use ebl_ledger::action::RegisterParty;
+use ebl_ledger::governance::{Observer, Observers, OBSERVERS_MAX, VALIDATOR_NAME_CHARS_MAX};
 use ebl_ledger::limits::{CODE_CHARS_MAX, PARTY_NAME_CHARS_MAX};
 use ebl_ledger::records::{PartyRecord, PartyStatus, Registry, Role, RoleSet, StateKey, REGISTRARS_MAX};
 use ebl_ledger::{ErrorCode, PartyId, StateRead};
@@ -155,6 +156,45 @@ fn set_status<R: StateRead + ?Sized>(
     record.status = to;
     state.put(StateKey::Party(*party), &record);
     track_registrar(state, &record)
+}
+
+/// ALLOW_OBSERVER (registrar quorum): validators accept the node as a peer. Its node key is no
+/// party's, validator's or other observer's key (`KEY_IN_USE`).
+pub fn allow_observer<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    observer: &Observer,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    let name_ok = !observer.name.trim().is_empty()
+        && observer.name.chars().count() <= VALIDATOR_NAME_CHARS_MAX
+        && !observer.name.chars().any(char::is_control);
+    validate::ensure(name_ok && observer.node_key.is_valid_key())?;
+    let key = observer.node_key;
+    require(state.party(&key)?.is_none(), ErrorCode::KeyInUse)?;
+    require(!crate::governance::is_validator_key(state, &key)?, ErrorCode::KeyInUse)?;
+    let mut list: Observers = state.get(&StateKey::Observers)?.unwrap_or_default();
+    let Err(i) = list.0.binary_search_by(|o| o.node_key.cmp(&key)) else {
+        return Err(ErrorCode::KeyInUse.into());
+    };
+    require(list.0.len() < OBSERVERS_MAX, ErrorCode::LimitReached)?;
+    list.0.insert(i, observer.clone());
+    state.put(StateKey::Observers, &list);
+    Ok(())
+}
+
+/// REMOVE_OBSERVER (registrar quorum): validators drop the node.
+pub fn remove_observer<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    node_key: &PartyId,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    let mut list: Observers = state.get(&StateKey::Observers)?.unwrap_or_default();
+    let i = list.0.binary_search_by(|o| o.node_key.cmp(node_key)).map_err(|_| ErrorCode::UnknownObserver)?;
+    list.0.remove(i);
+    state.put(StateKey::Observers, &list);
+    Ok(())
 }
 
 /// A party that exists and is active, as a recipient of title or of a right.

@@ -268,7 +268,9 @@ pub fn act<R: StateRead + ?Sized>(
             | Action::GateOut(_)
             | Action::EmptyReturn(_)
             | Action::ProposeValidatorChange { .. }
-            | Action::ApproveValidatorChange { .. },
+            | Action::ApproveValidatorChange { .. }
+            | Action::AllowObserver(_)
+            | Action::RemoveObserver { .. },
         ) => Err(ErrorCode::InvalidInput.into()),
     }?;
     // REJECT is open to a recipient only as its next action on the BL: the window closes when the

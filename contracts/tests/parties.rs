@@ -610,3 +610,61 @@ fn an_unregistered_co_signer_makes_the_action_fail() {
     let action = Action::Transfer { bl, to: cast.consignee.party() };
     ledger.assert_refused(&[&cast.shipper, &cast.stranger], action, ErrorCode::UnknownParty);
 }
+
+// ---------------------------------------------------------------- ALLOW_OBSERVER, REMOVE_OBSERVER
+
+fn observer(label: &str) -> ebl_ledger::governance::Observer {
+    ebl_ledger::governance::Observer {
+        name: format!("{label} node"),
+        node_key: Keypair::for_test(label).party(),
+    }
+}
+
+fn observers(ledger: &TestLedger) -> Vec<ebl_ledger::governance::Observer> {
+    ledger
+        .get::<ebl_ledger::governance::Observers>(&ebl_ledger::records::StateKey::Observers)
+        .unwrap_or_default()
+        .0
+}
+
+#[test]
+fn registrars_list_and_remove_observers_and_nobody_else_may() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bank_node = observer("bank-node");
+    ledger.assert_refused(&[&cast.bank], Action::AllowObserver(bank_node.clone()), ErrorCode::WrongRole);
+    ledger.ok(&cast.registrar, Action::AllowObserver(bank_node.clone()));
+    assert_eq!(observers(&ledger), vec![bank_node.clone()]);
+    // Twice, a party's key, an empty name: refused.
+    ledger.assert_refused(&[&cast.registrar], Action::AllowObserver(bank_node.clone()), ErrorCode::KeyInUse);
+    let party_key = ebl_ledger::governance::Observer { name: "x".into(), node_key: cast.bank.party() };
+    ledger.assert_refused(&[&cast.registrar], Action::AllowObserver(party_key), ErrorCode::KeyInUse);
+    let mut unnamed = observer("customs-node");
+    unnamed.name.clear();
+    ledger.assert_refused(&[&cast.registrar], Action::AllowObserver(unnamed), ErrorCode::InvalidInput);
+    // An observer's key cannot be registered as a party.
+    ledger.assert_refused(
+        &[&cast.registrar],
+        Action::RegisterParty(registration(bank_node.node_key, "Squatter Ltd", &[Role::Trader])),
+        ErrorCode::KeyInUse,
+    );
+    // Removal: by a registrar only, of a listed observer only.
+    let remove = Action::RemoveObserver { node_key: bank_node.node_key };
+    ledger.assert_refused(&[&cast.bank], remove.clone(), ErrorCode::WrongRole);
+    ledger.ok(&cast.registrar, remove.clone());
+    assert!(observers(&ledger).is_empty());
+    ledger.assert_refused(&[&cast.registrar], remove, ErrorCode::UnknownObserver);
+}
+
+#[test]
+fn with_a_quorum_of_two_an_observer_needs_two_registrars() {
+    let (cast, r2, _, mut ledger) = two_of_three();
+    let node = observer("bank-node");
+    ledger.assert_refused(
+        &[&cast.registrar],
+        Action::AllowObserver(node.clone()),
+        ErrorCode::MissingCosigner,
+    );
+    ledger.ok_multi(&[&cast.registrar, &r2], Action::AllowObserver(node.clone()));
+    assert_eq!(observers(&ledger), vec![node]);
+}

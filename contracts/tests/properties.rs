@@ -234,7 +234,8 @@ impl World {
                 | StateKey::BlHistory(..)
                 | StateKey::ValidatorEpoch(_)
                 | StateKey::Governance
-                | StateKey::Registry => {}
+                | StateKey::Registry
+                | StateKey::Observers => {}
             }
         }
         world
@@ -468,6 +469,8 @@ impl<'c> Run<'c> {
             | Action::ReinstateParty { party } => self.name(party).to_owned(),
             Action::ProposeValidatorChange { change } => format!("{change:?}"),
             Action::ApproveValidatorChange { proposal } => format!("#{proposal}"),
+            Action::AllowObserver(o) => o.name.clone(),
+            Action::RemoveObserver { node_key } => node_key.short(),
         };
         format!(
             "block {}: {} {} {target} -> {outcome}",
@@ -1173,7 +1176,7 @@ impl<'c> Run<'c> {
                         name
                     );
                 }
-                StateKey::Registry => {
+                StateKey::Registry | StateKey::Observers => {
                     prop_assert_eq!(
                         tx.body.action.info().family,
                         ebl_ledger::action::Family::Parties,

@@ -12,7 +12,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::dcsa::TransportDocumentJson;
-use crate::governance::ValidatorChange;
+use crate::governance::{Observer, ValidatorChange};
 use crate::hash::Hash;
 use crate::keys::PartyId;
 use crate::records::{BlId, ContainerRef, Role, RoleSet, TransportDocumentType};
@@ -60,6 +60,10 @@ pub enum Action {
     // ---- validator-set governance (the operators of validators) ----
     ProposeValidatorChange { change: ValidatorChange },
     ApproveValidatorChange { proposal: u64 },
+
+    // ---- observers (the registrar quorum) ----
+    AllowObserver(Observer),
+    RemoveObserver { node_key: PartyId },
 }
 
 /// The kind of event a committed transaction produces: the `kind` of the event streams
@@ -94,13 +98,15 @@ pub enum EventKind {
     EmptyReturned,
     ValidatorChangeProposed,
     ValidatorChangeApproved,
+    ObserverAllowed,
+    ObserverRemoved,
     /// A transaction refused: its `outcome` says why. No action produces it when it succeeds.
     Refused,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 27] = [
+    pub const ALL: [EventKind; 29] = [
         EventKind::PartyRegistered,
         EventKind::PartyRolesSet,
         EventKind::PartySuspended,
@@ -127,6 +133,8 @@ impl EventKind {
         EventKind::EmptyReturned,
         EventKind::ValidatorChangeProposed,
         EventKind::ValidatorChangeApproved,
+        EventKind::ObserverAllowed,
+        EventKind::ObserverRemoved,
         EventKind::Refused,
     ];
 
@@ -159,6 +167,8 @@ impl EventKind {
             EventKind::EmptyReturned => "EMPTY_RETURNED",
             EventKind::ValidatorChangeProposed => "VALIDATOR_CHANGE_PROPOSED",
             EventKind::ValidatorChangeApproved => "VALIDATOR_CHANGE_APPROVED",
+            EventKind::ObserverAllowed => "OBSERVER_ALLOWED",
+            EventKind::ObserverRemoved => "OBSERVER_REMOVED",
             EventKind::Refused => "REFUSED",
         }
     }
@@ -312,6 +322,12 @@ impl Action {
                 E::ValidatorChangeApproved,
                 "governance approve",
             ),
+            Action::AllowObserver(_) => {
+                row("ALLOW_OBSERVER", "ALLOW_OBSERVER", Parties, E::ObserverAllowed, "observer allow")
+            }
+            Action::RemoveObserver { .. } => {
+                row("REMOVE_OBSERVER", "REMOVE_OBSERVER", Parties, E::ObserverRemoved, "observer remove")
+            }
         }
     }
 
@@ -358,7 +374,9 @@ impl Action {
             | Action::GateOut(_)
             | Action::EmptyReturn(_)
             | Action::ProposeValidatorChange { .. }
-            | Action::ApproveValidatorChange { .. } => None,
+            | Action::ApproveValidatorChange { .. }
+            | Action::AllowObserver(_)
+            | Action::RemoveObserver { .. } => None,
         }
     }
 
@@ -394,7 +412,9 @@ impl Action {
             | Action::GateOut(_)
             | Action::EmptyReturn(_)
             | Action::ProposeValidatorChange { .. }
-            | Action::ApproveValidatorChange { .. } => &[],
+            | Action::ApproveValidatorChange { .. }
+            | Action::AllowObserver(_)
+            | Action::RemoveObserver { .. } => &[],
         }
     }
 
@@ -449,6 +469,8 @@ impl Action {
             Action::SetPartyRoles { .. }
             | Action::ProposeValidatorChange { .. }
             | Action::ApproveValidatorChange { .. }
+            | Action::AllowObserver(_)
+            | Action::RemoveObserver { .. }
             | Action::SuspendParty { .. }
             | Action::ReinstateParty { .. }
             | Action::BlankEndorse { .. }

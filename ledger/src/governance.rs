@@ -243,6 +243,32 @@ pub fn has_quorum(set: &ValidatorEpoch, approvals: &[PartyId]) -> bool {
     3 * approved > 2 * u128::from(total)
 }
 
+/// Most observers the ledger lists.
+pub const OBSERVERS_MAX: usize = 64;
+
+/// A node that follows, verifies and serves the chain without voting (a bank's or customs'
+/// own node), which validators accept as a peer (state key `Observers`, kept by the registrar
+/// quorum).
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Observer {
+    /// A human name ("bank-b node", …).
+    pub name: String,
+    /// Its node key: the libp2p identity validators accept.
+    pub node_key: PartyId,
+}
+
+/// The observer list, sorted by node key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Observers(pub Vec<Observer>);
+
+impl Observers {
+    /// Reads the list from `state` (empty when none was ever allowed).
+    pub fn read<R: StateRead + ?Sized>(state: &R) -> Result<Observers, StoreError> {
+        Ok(read_record(state, &StateKey::Observers)?.unwrap_or_default())
+    }
+}
+
 /// Largest stored epoch or governance record decoded: 100 validators of bounded fields, and as
 /// many open proposals, with room.
 pub const GOVERNANCE_RECORD_BYTES_MAX: usize = 256 * 1024;

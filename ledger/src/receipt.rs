@@ -92,10 +92,12 @@ pub enum ErrorCode {
     /// The change would leave fewer active registrars than the registry's quorum, or one
     /// registrar alone where there were more.
     LastRegistrar,
+    /// No observer has this node key.
+    UnknownObserver,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 49] = [
         ErrorCode::InvalidInput,
         ErrorCode::WrongRole,
         ErrorCode::NotAuthorized,
@@ -144,6 +146,7 @@ impl ErrorCode {
         ErrorCode::PowerChangeTooLarge,
         ErrorCode::KeyInUse,
         ErrorCode::LastRegistrar,
+        ErrorCode::UnknownObserver,
     ];
 
     /// The stable text form served by the API and printed by the CLI.
@@ -197,6 +200,7 @@ impl ErrorCode {
             ErrorCode::PowerChangeTooLarge => "POWER_CHANGE_TOO_LARGE",
             ErrorCode::KeyInUse => "KEY_IN_USE",
             ErrorCode::LastRegistrar => "LAST_REGISTRAR",
+            ErrorCode::UnknownObserver => "UNKNOWN_OBSERVER",
         }
     }
 }

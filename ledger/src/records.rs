@@ -485,6 +485,8 @@ pub enum StateKey {
     Governance,
     /// The registry's quorum and its active registrars ([`Registry`]).
     Registry,
+    /// The nodes validators accept besides each other ([`Observers`](crate::governance::Observers)).
+    Observers,
 }
 
 impl StateKey {

@@ -145,10 +145,11 @@ impl TestNet {
         TestNet { cast, genesis, slots, servers: Vec::new() }
     }
 
-    /// Adds node `i = slots.len()` with a consensus key of its own that no set names yet (a
-    /// validator to be, once a governance change adds it: [`TestNet::validator_info`]); it is
-    /// not started. Its peers are the genesis validators, as an operator's new node would have.
-    pub fn add_node(&mut self) -> usize {
+    /// Adds node `i = slots.len()`, not started: with `validator`, with a consensus key of its
+    /// own that no set names yet (a validator to be, once a governance change adds it:
+    /// [`TestNet::validator_info`]); without, an observer (no consensus key). Its peers are the
+    /// genesis validators, as an operator's new node would have.
+    pub fn add_node(&mut self, validator: bool) -> usize {
         let i = self.slots.len();
         let reservation = reserve_port();
         self.slots.push(Slot {
@@ -157,7 +158,7 @@ impl TestNet {
             port: reservation.port(),
             reservation,
             node_seed: node_key(i).seed(),
-            consensus_seed: Some(consensus_key(i).seed()),
+            consensus_seed: validator.then(|| consensus_key(i).seed()),
             node: None,
             tamper: None,
         });

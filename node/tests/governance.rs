@@ -11,8 +11,9 @@
 use std::time::Duration;
 
 use ebl_contracts::testkit::{to_order, TestLedger};
-use ebl_ledger::governance::{Governance, RecentEpochs, ValidatorChange, EFFECT_DELAY_HEIGHTS};
+use ebl_ledger::governance::{Governance, Observer, RecentEpochs, ValidatorChange, EFFECT_DELAY_HEIGHTS};
 use ebl_ledger::{Action, Keypair, StateKey, Transaction, TxId};
+use ebl_node::consensus::signing::peer_id_of;
 use ebl_node::testkit::{consensus_key, TestNet};
 
 /// The load: BLs issued by the second carrier (no validator's operator, so its nonces are its own).
@@ -84,8 +85,12 @@ fn signed_by(net: &TestNet, on: usize, height: u64, key: &Keypair) -> bool {
     certificate.signatures.iter().any(|(party, _)| *party == key.party())
 }
 
+/// One network at a time; an async lock, since each test holds it across its awaits.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_validator_joins_by_governance_and_an_original_one_leaves() {
+    let _serial = SERIAL.lock().await;
     let mut net = TestNet::new(4);
     net.start_all().await;
     let original = [0, 1, 2, 3];
@@ -93,7 +98,7 @@ async fn a_fifth_validator_joins_by_governance_and_an_original_one_leaves() {
     let mut sent = load_until(&net, &original, &mut next, 0, 3).await;
 
     // The fifth node starts first and syncs; no set names its consensus key yet, so it never votes.
-    let fifth = net.add_node();
+    let fifth = net.add_node(true);
     net.start(fifth).await;
     let operator = Keypair::from_seed(net.cast.registrar.seed());
     let info = net.validator_info(fifth, &operator);
@@ -147,5 +152,51 @@ async fn a_fifth_validator_joins_by_governance_and_an_original_one_leaves() {
     }
     net.wait_for_receipts(&three, &sent).await;
     net.expect_same_state(&three);
+    net.shutdown().await;
+}
+
+/// An observer (a node with no consensus key) is refused by every validator until the registrars
+/// list its node key; then it syncs, verifies and serves proofs a client checks against the
+/// genesis file alone, and it never signs anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_is_refused_until_listed_then_follows_and_serves_proofs_without_voting() {
+    let _serial = SERIAL.lock().await;
+    let mut net = TestNet::new(4);
+    net.start_all().await;
+    let original = [0, 1, 2, 3];
+    let mut next = 0;
+    let mut sent = load_until(&net, &original, &mut next, 0, 3).await;
+    let observer = net.add_node(false);
+    net.start(observer).await;
+    let start = net.node(0).tip().height;
+    sent.extend(load_until(&net, &original, &mut next, 0, start + 6).await);
+    assert_eq!(net.node(observer).tip().height, 0, "an unlisted observer learnt nothing");
+    let peer = peer_id_of(&ebl_node::testkit::node_key(observer).party()).expect("key").to_string();
+    for i in original {
+        assert!(!net.node(i).peers().await.contains(&peer), "validator {i} accepted an unlisted observer");
+    }
+
+    // The registrar lists it (a quorum of one here); it catches up.
+    let registrar = Keypair::from_seed(net.cast.registrar.seed());
+    let allow = Action::AllowObserver(Observer {
+        name: "bank-b node".into(),
+        node_key: ebl_node::testkit::node_key(observer).party(),
+    });
+    let listed_at = commit(&net, 0, &original, governance_tx(&net, 0, &registrar, allow)).await;
+    sent.extend(load_until(&net, &original, &mut next, observer, listed_at + 5).await);
+    net.wait_for_receipts(&[observer], &sent).await;
+    net.expect_same_state(&[0, observer]);
+
+    // It serves a proof of a title that checks out against the genesis validators alone.
+    let bl = ebl_ledger::BlId::new(&net.cast.carrier2.party(), "GOV00000");
+    let bundle = net.node(observer).prove(&StateKey::Bl(bl)).expect("a proof from the observer");
+    bundle.verify(&net.genesis.chain_id, &net.genesis.powers()).expect("verified against the genesis");
+    // It has no consensus key and signs nothing: no certificate names a key outside the set.
+    assert_eq!(net.node(observer).consensus_key(), None);
+    let validators = net.genesis.powers();
+    for h in 1..=net.node(observer).tip().height {
+        let certificate = net.node(observer).certificate(h).expect("certificate");
+        assert!(certificate.signatures.iter().all(|(p, _)| validators.iter().any(|(v, _)| v == p)));
+    }
     net.shutdown().await;
 }

@@ -38,6 +38,7 @@ pub enum Request {
     Down,
     AddValidator { name: String, roles: Vec<Role> },
     RemoveValidator { name: String },
+    AddObserver { name: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +169,14 @@ pub async fn handle(net: &mut Testnet, request: &Request) -> Result<Response> {
                 epoch.approved_height,
                 epoch.effective_height,
                 epoch.validators.len()
+            ))
+        }
+        Request::AddObserver { name } => {
+            let i = net.add_observer(name).await?;
+            Response::ok(format!(
+                "{} follows the chain without voting (listed by the registrar); REST at {}",
+                net.node(i).name,
+                net.node(i).url()
             ))
         }
         Request::RemoveValidator { name } => {

@@ -2,14 +2,15 @@
 //! newcomer's node is created and started first (it syncs), its operator is registered by the
 //! registrar, the change is proposed by one validator's operator and approved by the others until
 //! more than two thirds of the power approved it, and the call returns once the new set runs.
-//! `ebl-testnet add-validator` and `remove-validator` use these, as do the multi-process tests.
+//! `ebl-testnet add-validator`, `remove-validator` and `add-observer` use these, as do the
+//! multi-process tests.
 
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use ebl_client::{TxOutcome, ValidatorsResponse};
 use ebl_ledger::action::{ExternalCodes, RegisterParty};
-use ebl_ledger::governance::{ValidatorChange, ValidatorEpoch, ValidatorInfo};
+use ebl_ledger::governance::{Observer, ValidatorChange, ValidatorEpoch, ValidatorInfo};
 use ebl_ledger::{Action, PartyId, Role, RoleSet};
 
 use crate::Testnet;
@@ -23,7 +24,7 @@ impl Testnet {
     /// approved. Returns its index and the epoch that added it, once that epoch runs.
     pub async fn add_validator(&mut self, name: &str, roles: &[Role]) -> Result<(usize, ValidatorEpoch)> {
         let role_names: Vec<String> = roles.iter().map(|r| format!("{r:?}").to_uppercase()).collect();
-        let i = self.create_node(name, &role_names.join(","))?;
+        let i = self.create_node(name, &role_names.join(","), false)?;
         self.start(i)?;
         self.wait_ready(i, crate::net::START_TIMEOUT).await?;
         let node = self.node(i).clone();
@@ -47,6 +48,21 @@ impl Testnet {
         };
         let epoch = self.govern(ValidatorChange::Add(info)).await?;
         Ok((i, epoch))
+    }
+
+    /// Adds observer `name`: a node with no consensus key, listed by the registrar (validators
+    /// then accept it), started; returns its index once it has caught up with the first node.
+    pub async fn add_observer(&mut self, name: &str) -> Result<usize> {
+        let i = self.create_node(name, "", true)?;
+        let node_key = self.node(i).node_id;
+        let registrar = self.registrar()?;
+        let observer = Observer { name: name.into(), node_key };
+        self.act(registrar, Action::AllowObserver(observer)).await.context("listing the observer")?;
+        self.start(i)?;
+        self.wait_ready(i, crate::net::START_TIMEOUT).await?;
+        let top = self.height(registrar).await.context("the registrar's node answers")?;
+        self.wait_for_height(&[i], top, GOVERNANCE_WAIT).await.context("the observer catches up")?;
+        Ok(i)
     }
 
     /// Removes validator `name` from the set; returns the epoch without it, once it runs. The
@@ -97,8 +113,10 @@ impl Testnet {
         self.act(proposer, Action::ProposeValidatorChange { change: change.clone() })
             .await
             .context("proposing")?;
+        // Read where it was committed (another node may be a block behind).
         let proposal = self
-            .validator_set()
+            .client(proposer, None)?
+            .validators()
             .await?
             .open_proposals
             .iter()
@@ -106,13 +124,14 @@ impl Testnet {
             .map(|p| p.id)
             .context("the proposal is not open")?;
         for &approver in approvers {
-            let set = self.validator_set().await?;
+            let set = self.client(approver, None)?.validators().await?;
             if set.epochs.last().map(|e| e.epoch) != Some(newest.epoch) {
                 break;
             }
             self.act(approver, Action::ApproveValidatorChange { proposal }).await.context("approving")?;
         }
-        let after = self.validator_set().await?;
+        let last = approvers.last().copied().unwrap_or(proposer);
+        let after = self.client(last, None)?.validators().await?;
         let epoch = after.epochs.last().context("no epoch")?.clone();
         ensure!(
             epoch.epoch == newest.epoch + 1 && epoch.proposal == Some(proposal),

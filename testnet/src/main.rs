@@ -85,6 +85,9 @@ enum Command {
     /// Remove a validator from the set by governance (its node keeps running: its votes no
     /// longer count).
     RemoveValidator { name: String },
+    /// Add an observer: a node with no consensus key that the registrar lists, which syncs,
+    /// verifies and serves the chain without voting.
+    AddObserver { name: String },
     /// Benchmark fresh networks (one per run) and write report.json, report.md and latency.svg.
     Bench(BenchArgs),
     /// Replay a chain on a new database and report the time and CPU it took (validation and
@@ -202,6 +205,7 @@ fn main() -> Result<()> {
             Command::Down => Request::Down,
             Command::AddValidator { name, roles } => Request::AddValidator { name, roles },
             Command::RemoveValidator { name } => Request::RemoveValidator { name },
+            Command::AddObserver { name } => Request::AddObserver { name },
             Command::Bench(args) => return bench(&cli.dir, args).await,
             Command::Replay { home, chain, save, into, blocks, from, json } => {
                 let source = ChainSource { home, saved: chain, save, blocks };

@@ -265,7 +265,7 @@ impl Testnet {
     /// Creates node `name` (`ebl-node init` with the network's genesis: three keys of its own) on
     /// free ports, not started; it dials the genesis validators directly (no relay). Returns its
     /// index. The governance that makes it a validator is `governance.rs`'s.
-    pub(crate) fn create_node(&mut self, name: &str, roles: &str) -> Result<usize> {
+    pub(crate) fn create_node(&mut self, name: &str, roles: &str, observer: bool) -> Result<usize> {
         if self.nodes.iter().any(|n| n.name == name) {
             bail!("a node named {name:?} exists already");
         }
@@ -275,22 +275,23 @@ impl Testnet {
         let held = vec![PortReservation::new()?, PortReservation::new()?];
         let (p2p_port, rpc_port) = (held[0].port(), held[1].port());
         let home = self.dir.join(name);
-        run_node_tool(
-            &self.spec.node_bin,
-            &[
-                "init".into(),
-                "--home".into(),
-                home.display().to_string(),
-                "--moniker".into(),
-                name.into(),
-                "--p2p-listen".into(),
-                format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-                "--rpc-listen".into(),
-                format!("127.0.0.1:{rpc_port}"),
-                "--genesis".into(),
-                self.genesis_file().display().to_string(),
-            ],
-        )?;
+        let mut args: Vec<String> = vec![
+            "init".into(),
+            "--home".into(),
+            home.display().to_string(),
+            "--moniker".into(),
+            name.into(),
+            "--p2p-listen".into(),
+            format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+            "--rpc-listen".into(),
+            format!("127.0.0.1:{rpc_port}"),
+            "--genesis".into(),
+            self.genesis_file().display().to_string(),
+        ];
+        if observer {
+            args.push("--observer".into());
+        }
+        run_node_tool(&self.spec.node_bin, &args)?;
         route_through_relays(&home.join("config.toml"), &[], self.spec.production_limits)?;
         let party = ebl_client::keys::load(&home.join("operator_key.json"))?.party();
         let node_id = ebl_client::keys::load(&home.join("node_key.json"))?.party();

@@ -121,14 +121,16 @@ fn a_validator_killed_under_load_restarts_catches_up_and_nothing_acknowledged_is
 /// The validator set changes by governance under a steady load of transfers (issue 31): a fifth
 /// validator joins (its node starts and syncs first; its signature is in certificates from the
 /// effective height on, never before), one of the original four is removed (stopping it then
-/// changes nothing), and the four left tolerate one more crash. The chain checker verifies every
-/// certificate against the set of its own height.
+/// changes nothing), and the four left tolerate one more crash. An observer listed by the
+/// registrar follows it all without voting. The chain checker verifies every node's chain, the
+/// observer's included, each certificate against the set of its own height.
 #[test]
 fn the_validator_set_changes_by_governance_under_load() {
     run("governance", |mut net| async move {
         let result = async {
             let load = Load::start(&net, 2, "G").await?;
             load.wait_for_transfers(10, PATIENCE).await?;
+            let observer = net.add_observer("bank-b").await?;
             let (fifth, joined) = net.add_validator("terminal2", &[Role::Terminal]).await?;
             ensure!(joined.validators.len() == 5, "{joined:?}");
             net.wait_for_height(&[fifth], joined.effective_height + 5, PATIENCE)
@@ -160,6 +162,15 @@ fn the_validator_set_changes_by_governance_under_load() {
                 Ok(certificate.signatures.iter().map(|(p, _)| *p).collect())
             };
             let tip = summary.tips[0];
+            ensure!(
+                summary.tips[observer] > left.effective_height,
+                "the observer follows past the last change: {:?}",
+                summary.tips
+            );
+            ensure!(
+                !net.node(observer).home.join("consensus_key.json").exists(),
+                "an observer has no consensus key"
+            );
             for h in 1..joined.effective_height {
                 ensure!(!signers(h)?.contains(&newcomer), "the fifth signed height {h}, before its epoch");
             }

@@ -109,6 +109,10 @@ pub enum Command {
     /// The validator set: its history, and its operators' proposals and approvals (ADR 0019).
     #[command(subcommand)]
     Governance(GovernanceCmd),
+    /// Observers: nodes that follow and serve the chain without voting, which validators accept
+    /// once the registrar quorum lists them.
+    #[command(subcommand)]
+    Observer(ObserverAction),
     /// Verify a BL's title locally: proof bundle checked against the genesis validators (needs
     /// --genesis) and for freshness (--max-proof-age).
     Verify { bl: String },
@@ -152,6 +156,20 @@ pub enum PartyCmd {
     List,
     /// A party's next nonce (default: yours).
     Nonce { party: Option<String> },
+}
+
+/// The registrars' observer list (with M > 1 registrars, sign with `ebl tx sign` and `cosign`).
+#[derive(Debug, Subcommand)]
+pub enum ObserverAction {
+    /// ALLOW_OBSERVER: validators accept this node key as a peer.
+    Allow {
+        /// Its node key (ebl:<hex>, or its node_key.json).
+        node_key: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// REMOVE_OBSERVER: validators drop it.
+    Remove { node_key: String },
 }
 
 /// The validator set's governance.

@@ -10,12 +10,12 @@ use ebl_ledger::action::{
     AmendmentReason, AssignPickup, CreateLien, EmptyReturn, ExternalCodes, GateOut, HoldAuthority,
     HoldTarget, IssueBl, IssueReleaseOrder, PlaceHold, RegisterParty, Reissue,
 };
-use ebl_ledger::governance::{ValidatorChange, ValidatorInfo};
+use ebl_ledger::governance::{Observer, ValidatorChange, ValidatorInfo};
 use ebl_ledger::{Action, BlId, ContainerRef, PartyId, Role, RoleSet};
 
 use crate::cli::{
-    AmendmentReasonArg, AuthorityArg, BlAction, GovernanceAction, HoldCmd, IssueArgs, LienCmd, PartyAction,
-    PickupCmd, ReleaseAction, RoleArg, SurrenderFor, ValidatorChangeArg,
+    AmendmentReasonArg, AuthorityArg, BlAction, GovernanceAction, HoldCmd, IssueArgs, LienCmd,
+    ObserverAction, PartyAction, PickupCmd, ReleaseAction, RoleArg, SurrenderFor, ValidatorChangeArg,
 };
 
 /// What the mapping may need besides the arguments.
@@ -141,6 +141,16 @@ pub fn party_action(command: &PartyAction) -> Result<Planned> {
         }
         PartyAction::Suspend { party: p } => Action::SuspendParty { party: party(p)? },
         PartyAction::Reinstate { party: p } => Action::ReinstateParty { party: party(p)? },
+    }))
+}
+
+/// The registrars' observer list.
+pub fn observer_action(command: &ObserverAction) -> Result<Planned> {
+    Ok(Planned::alone(match command {
+        ObserverAction::Allow { node_key, name } => {
+            Action::AllowObserver(Observer { name: name.clone(), node_key: party(node_key)? })
+        }
+        ObserverAction::Remove { node_key } => Action::RemoveObserver { node_key: party(node_key)? },
     }))
 }
 

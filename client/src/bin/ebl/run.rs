@@ -223,6 +223,7 @@ impl App {
                 self.send(plan::governance_action(action)?).await
             }
             Command::Governance(GovernanceCmd::Show) => self.governance().await,
+            Command::Observer(action) => self.send(plan::observer_action(action)?).await,
             Command::Release(ReleaseCmd::Status { bl, container }) => {
                 self.release_status(bl, container.as_deref()).await
             }

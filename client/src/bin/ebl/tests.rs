@@ -47,6 +47,7 @@ fn plan(command: &Command, ctx: &PlanCtx) -> anyhow::Result<Option<Planned>> {
         Command::Release(ReleaseCmd::Act(action)) => plan::release_action(action, ctx)?,
         Command::Governance(GovernanceCmd::Act(action)) => plan::governance_action(action)?,
         Command::Governance(GovernanceCmd::Show) => return Ok(None),
+        Command::Observer(action) => plan::observer_action(action)?,
         Command::Keygen { .. }
         | Command::Party(PartyCmd::Show { .. } | PartyCmd::List | PartyCmd::Nonce { .. })
         | Command::Bl(
@@ -679,6 +680,11 @@ fn sample(json_type: &str) -> Action {
             }),
         },
         "APPROVE_VALIDATOR_CHANGE" => Action::ApproveValidatorChange { proposal: 17 },
+        "ALLOW_OBSERVER" => Action::AllowObserver(ebl_client::ebl_ledger::governance::Observer {
+            name: "bank-b node".into(),
+            node_key: p(8),
+        }),
+        "REMOVE_OBSERVER" => Action::RemoveObserver { node_key: p(8) },
         other => panic!("no sample of a {other} action: add one here, and its arguments to `arguments`"),
     }
 }
@@ -853,6 +859,8 @@ fn arguments(action: &Action) -> Vec<String> {
             }
         },
         Action::ApproveValidatorChange { proposal } => vec![proposal.to_string()],
+        Action::AllowObserver(o) => vec![o.node_key.to_string(), s("--name"), o.name.clone()],
+        Action::RemoveObserver { node_key } => vec![node_key.to_string()],
     }
 }
 

@@ -6,8 +6,10 @@
 //! the tip always knows the set of the next height and of the one after it. A node that syncs
 //! commits the blocks in order and so changes sets exactly where the network did.
 //!
-//! The libp2p allow-list follows: the validators of both epochs are the persistent peers, added
-//! and removed at run time; with `persistent_peers_only` nobody else is accepted. A joining
+//! The libp2p allow-list follows: the validators of both epochs, and the observers the registrars
+//! list on the ledger (by peer id alone: an observer dials in, it need not be reachable), are the
+//! persistent peers, added and removed at run time; with `persistent_peers_only` nobody else is
+//! accepted. A joining
 //! validator is dialled from the approval on, so it is connected (and synced) when its first
 //! height starts; a removed one stays a peer while its epoch is the one before the newest (it
 //! can still sync and serve), and is dropped at the next change.
@@ -15,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use ebl_ledger::governance::RecentEpochs;
+use ebl_ledger::governance::{Observers, RecentEpochs};
 use ebl_ledger::PartyId;
 use malachitebft_app_channel::app::engine::host::HeightParams;
 use malachitebft_app_channel::app::engine::network::PersistentPeersOp;
@@ -34,6 +36,8 @@ pub struct Membership {
     /// The epochs read at the last commit (`None` until read, and on a ledger without validators:
     /// then the genesis set runs every height).
     epochs: Option<RecentEpochs>,
+    /// The observer list read at the last commit.
+    observers: Observers,
     newest: ValidatorSet,
     before: Option<ValidatorSet>,
     /// Both, for checks that precede knowing a message's height (a stream's builder).
@@ -66,6 +70,7 @@ impl Membership {
             .collect();
         Membership {
             epochs: None,
+            observers: Observers::default(),
             union: genesis.clone(),
             newest: genesis,
             before: None,
@@ -91,12 +96,15 @@ impl Membership {
         &self.union
     }
 
-    /// Takes the epochs of the committed state; returns whether the sets changed.
-    fn update(&mut self, epochs: RecentEpochs) -> bool {
+    /// Takes the epochs and the observers of the committed state; returns whether the sets
+    /// changed (the peers are updated either way).
+    fn update(&mut self, epochs: RecentEpochs, observers: Observers) -> bool {
         let known = self.epochs.as_ref().map(|e| (e.newest.epoch, e.newest.effective_height));
-        if known == Some((epochs.newest.epoch, epochs.newest.effective_height)) {
+        let sets_changed = known != Some((epochs.newest.epoch, epochs.newest.effective_height));
+        if !sets_changed && observers == self.observers {
             return false;
         }
+        self.observers = observers;
         self.newest = ValidatorSet::of(&epochs.newest.validators);
         self.before = epochs.before.as_ref().map(|b| ValidatorSet::of(&b.validators));
         self.union = match &self.before {
@@ -104,28 +112,32 @@ impl Membership {
             None => self.newest.clone(),
         };
         *self.proof_set.write().unwrap_or_else(|p| p.into_inner()) = self.union.clone();
-        let addresses: BTreeMap<PartyId, String> = epochs
-            .before
-            .iter()
-            .chain(std::iter::once(&epochs.newest))
-            .flat_map(|e| e.validators.iter().map(|v| (v.node_key, v.p2p_address.clone())))
-            .collect();
+        let mut addresses: BTreeMap<PartyId, Option<String>> =
+            self.observers.0.iter().map(|o| (o.node_key, None)).collect();
+        addresses.extend(
+            epochs
+                .before
+                .iter()
+                .chain(std::iter::once(&epochs.newest))
+                .flat_map(|e| e.validators.iter().map(|v| (v.node_key, Some(v.p2p_address.clone())))),
+        );
         self.epochs = Some(epochs);
         self.dial(&addresses);
-        true
+        sets_changed
     }
 
-    /// Makes the persistent peers the nodes of `addresses` (node key → its p2p address).
-    fn dial(&mut self, addresses: &BTreeMap<PartyId, String>) {
+    /// Makes the persistent peers the nodes of `addresses` (node key → its p2p address; `None`
+    /// for an observer, accepted by peer id and never dialled).
+    fn dial(&mut self, addresses: &BTreeMap<PartyId, Option<String>>) {
         let mut wanted = BTreeMap::new();
         for (node, address) in addresses.iter().filter(|(node, _)| **node != self.me) {
             let Some(peer) = peer_id_of(node) else { continue };
-            wanted.insert(peer.to_string(), address.as_str());
+            wanted.insert(peer.to_string(), address.as_deref().unwrap_or(""));
         }
         let gone: Vec<String> = self.dialled.keys().filter(|p| !wanted.contains_key(*p)).cloned().collect();
         for peer in gone {
             if let Some(addr) = self.dialled.remove(&peer) {
-                info!(%peer, "no longer a validator: removed from the persistent peers");
+                info!(%peer, "no longer a validator or observer: removed from the persistent peers");
                 self.request(PersistentPeersOp::Remove(addr));
             }
         }
@@ -136,7 +148,7 @@ impl Membership {
             let text = format!("{}/p2p/{peer}", address.trim_end_matches('/'));
             match text.parse::<Multiaddr>() {
                 Ok(addr) => {
-                    info!(%peer, %addr, "a validator of a new epoch: added to the persistent peers");
+                    info!(%peer, %addr, "a validator of a new epoch or an observer: added to the persistent peers");
                     self.dialled.insert(peer, addr.clone());
                     self.request(PersistentPeersOp::Add(addr));
                 }
@@ -161,15 +173,16 @@ impl Driver {
     /// Reads the newest two epochs from the committed state and, when they changed, takes the
     /// new sets, the proposers' peer ids and the persistent peers.
     pub(super) fn refresh_membership(&mut self) {
-        match RecentEpochs::read(&self.app.state()) {
-            Ok(Some(epochs)) => {
+        let state = self.app.state();
+        match RecentEpochs::read(&state).and_then(|e| Ok((e, Observers::read(&state)?))) {
+            Ok((Some(epochs), observers)) => {
                 let (epoch, effective) = (epochs.newest.epoch, epochs.newest.effective_height);
-                if self.membership.update(epochs) {
+                if self.membership.update(epochs, observers) {
                     info!(epoch, effective_height = effective, "validator sets read from the ledger");
                     self.peers = proposer_peers(self.membership.union());
                 }
             }
-            Ok(None) => {}
+            Ok((None, _)) => {}
             Err(e) => warn!(error = %e, "cannot read the validator epochs; the sets stay as they were"),
         }
     }
