@@ -88,14 +88,24 @@ fn signed_by(net: &TestNet, on: usize, height: u64, key: &Keypair) -> bool {
 /// One network at a time; an async lock, since each test holds it across its awaits.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The four genesis validators.
+const ORIGINAL: [usize; 4] = [0, 1, 2, 3];
+
+/// Four validators started and committing a steady stream of BLs up to height 3: the network,
+/// the issues sent and the number of the next one.
+async fn loaded_network() -> (TestNet, Vec<TxId>, u64) {
+    let mut net = TestNet::new(4);
+    net.start_all().await;
+    let mut next = 0;
+    let sent = load_until(&net, &ORIGINAL, &mut next, 0, 3).await;
+    (net, sent, next)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_validator_joins_by_governance_and_an_original_one_leaves() {
     let _serial = SERIAL.lock().await;
-    let mut net = TestNet::new(4);
-    net.start_all().await;
-    let original = [0, 1, 2, 3];
-    let mut next = 0;
-    let mut sent = load_until(&net, &original, &mut next, 0, 3).await;
+    let (mut net, mut sent, mut next) = loaded_network().await;
+    let original = ORIGINAL;
 
     // The fifth node starts first and syncs; no set names its consensus key yet, so it never votes.
     let fifth = net.add_node(true);
@@ -161,11 +171,8 @@ async fn a_fifth_validator_joins_by_governance_and_an_original_one_leaves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_observer_is_refused_until_listed_then_follows_and_serves_proofs_without_voting() {
     let _serial = SERIAL.lock().await;
-    let mut net = TestNet::new(4);
-    net.start_all().await;
-    let original = [0, 1, 2, 3];
-    let mut next = 0;
-    let mut sent = load_until(&net, &original, &mut next, 0, 3).await;
+    let (mut net, mut sent, mut next) = loaded_network().await;
+    let original = ORIGINAL;
     let observer = net.add_node(false);
     net.start(observer).await;
     let start = net.node(0).tip().height;

@@ -998,8 +998,9 @@ async fn the_browser_signs_transactions_the_ledger_verifies_and_forgeries_are_re
     net.shutdown().await;
 }
 
-/// Loads the genesis file `file` as the page's trust anchor (on the Verify page).
-async fn load_anchor(browser: &Browser, file: &Path) {
+/// Uploads the genesis file `file` as the page's trust anchor (on the Verify page) and waits
+/// until the page holds it, in any language.
+async fn upload_anchor(browser: &Browser, file: &Path) {
     let path = file.canonicalize().expect("absolute").display().to_string();
     browser
         .find(Locator::Css("#anchor-file"))
@@ -1009,6 +1010,12 @@ async fn load_anchor(browser: &Browser, file: &Path) {
         .await
         .expect("upload");
     browser.find(Locator::Css("#anchor-load")).await.expect("button").click().await.expect("click");
+    browser.wait_for("#anchor-state[data-anchor='LOADED']", WAIT).await.expect("anchor loaded");
+}
+
+/// Loads the genesis file `file` as the page's trust anchor (on the Verify page, in English).
+async fn load_anchor(browser: &Browser, file: &Path) {
+    upload_anchor(browser, file).await;
     let text = browser
         .wait_for_text("#anchor-state", "Trust anchor: loaded from", WAIT)
         .await
@@ -1622,16 +1629,7 @@ async fn the_portal_speaks_chinese_on_verify_my_bills_and_the_release_board() {
     // Verify, with the trust anchor loaded and signed in: the proof checked here, in Chinese.
     browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
     browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
-    let path = genesis.canonicalize().expect("absolute").display().to_string();
-    browser
-        .find(Locator::Css("#anchor-file"))
-        .await
-        .expect("anchor input")
-        .send_keys(&path)
-        .await
-        .expect("upload");
-    browser.find(Locator::Css("#anchor-load")).await.expect("button").click().await.expect("click");
-    browser.wait_for("#anchor-state[data-anchor='LOADED']", WAIT).await.expect("anchor loaded");
+    upload_anchor(&browser, &genesis).await;
     let carrier = cast.carrier.party().to_string();
     let (state, text) = verify_with(&browser, &carrier, pledged, &document_file).await;
     assert_eq!(state, "VERIFIED", "{text}");
