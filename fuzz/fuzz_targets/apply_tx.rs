@@ -197,6 +197,15 @@ impl World {
             Action::AssignPickup(a) => self.container(&mut a.container),
             Action::GateOut(a) => self.container(&mut a.container),
             Action::EmptyReturn(a) => self.container(&mut a.container),
+            // The fuzz genesis names no validator: these are refused NOT_A_VALIDATOR, and an
+            // operator is snapped to a party so that a refusal is not only for a stranger.
+            Action::ProposeValidatorChange { change } => match change {
+                ebl_ledger::governance::ValidatorChange::Add(v) => self.party(&mut v.operator),
+                ebl_ledger::governance::ValidatorChange::SetPower { .. }
+                | ebl_ledger::governance::ValidatorChange::Remove { .. } => {}
+            },
+            Action::ApproveValidatorChange { .. } | Action::AllowObserver(_) => {}
+            Action::RemoveObserver { node_key } => self.party(node_key),
         }
     }
 
