@@ -10,8 +10,8 @@
 //! height from the newest two epochs.
 
 use ebl_ledger::governance::{
-    apply_change, has_quorum, ChangeError, Governance, Observers, ValidatorChange, ValidatorEpoch,
-    ValidatorProposal, EFFECT_DELAY_HEIGHTS, PROPOSAL_LIFETIME_HEIGHTS,
+    apply_change, has_quorum, ChangeError, Governance, ValidatorChange, ValidatorEpoch, ValidatorProposal,
+    EFFECT_DELAY_HEIGHTS, PROPOSAL_LIFETIME_HEIGHTS,
 };
 use ebl_ledger::records::StateKey;
 use ebl_ledger::{ErrorCode, PartyId, StateRead};
@@ -70,8 +70,7 @@ fn check_keys<R: StateRead + ?Sized>(state: &Overlay<'_, R>, change: &ValidatorC
         for key in [v.consensus_key, v.node_key] {
             require(state.party(&key)?.is_none(), ErrorCode::KeyInUse)?;
         }
-        let observers: Observers = state.get(&StateKey::Observers)?.unwrap_or_default();
-        require(!observers.0.iter().any(|o| o.node_key == v.node_key), ErrorCode::KeyInUse)?;
+        require(!state.observers()?.0.iter().any(|o| o.node_key == v.node_key), ErrorCode::KeyInUse)?;
     }
     Ok(())
 }
@@ -147,12 +146,11 @@ fn settle<R: StateRead + ?Sized>(
 
 /// Whether `key` is a key of a validator of the newest set or an observer's node key (a party
 /// may not take one: one key, one use).
-pub(crate) fn is_validator_key<R: StateRead + ?Sized>(
+pub(crate) fn validator_or_observer_key<R: StateRead + ?Sized>(
     state: &Overlay<'_, R>,
     key: &PartyId,
 ) -> Result<bool, Fail> {
-    let observers: Observers = state.get(&StateKey::Observers)?.unwrap_or_default();
-    if observers.0.iter().any(|o| o.node_key == *key) {
+    if state.observers()?.0.iter().any(|o| o.node_key == *key) {
         return Ok(true);
     }
     let Some(governance) = state.get::<Governance>(&StateKey::Governance)? else { return Ok(false) };

@@ -105,6 +105,11 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
         self.get(&StateKey::Nonce(*party))
     }
 
+    /// The observer list (empty when none was ever allowed).
+    pub fn observers(&self) -> Result<ebl_ledger::governance::Observers, StoreError> {
+        Ok(self.get(&StateKey::Observers)?.unwrap_or_default())
+    }
+
     pub fn bl(&self, bl: &BlId) -> Result<BlRecord, Fail> {
         self.get(&StateKey::Bl(*bl))?.ok_or(Fail::Refused(ebl_ledger::ErrorCode::UnknownBl))
     }

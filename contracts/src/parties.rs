@@ -7,7 +7,7 @@
 //! active registrars than the quorum, or make one registrar the only one (`LAST_REGISTRAR`).
 
 use ebl_ledger::action::RegisterParty;
-use ebl_ledger::governance::{Observer, Observers, OBSERVERS_MAX, VALIDATOR_NAME_CHARS_MAX};
+use ebl_ledger::governance::{Observer, OBSERVERS_MAX, VALIDATOR_NAME_CHARS_MAX};
 use ebl_ledger::limits::{CODE_CHARS_MAX, PARTY_NAME_CHARS_MAX};
 use ebl_ledger::records::{PartyRecord, PartyStatus, Registry, Role, RoleSet, StateKey, REGISTRARS_MAX};
 use ebl_ledger::{ErrorCode, PartyId, StateRead};
@@ -89,7 +89,7 @@ pub fn register<R: StateRead + ?Sized>(
     check_registration(p)?;
     require(state.party(&p.party)?.is_none(), ErrorCode::PartyExists)?;
     // One key, one use: a validator's consensus or node key is nobody's party key.
-    require(!crate::governance::is_validator_key(state, &p.party)?, ErrorCode::KeyInUse)?;
+    require(!crate::governance::validator_or_observer_key(state, &p.party)?, ErrorCode::KeyInUse)?;
     let record = PartyRecord {
         party: p.party,
         legal_name: p.legal_name.clone(),
@@ -172,8 +172,8 @@ pub fn allow_observer<R: StateRead + ?Sized>(
     validate::ensure(name_ok && observer.node_key.is_valid_key())?;
     let key = observer.node_key;
     require(state.party(&key)?.is_none(), ErrorCode::KeyInUse)?;
-    require(!crate::governance::is_validator_key(state, &key)?, ErrorCode::KeyInUse)?;
-    let mut list: Observers = state.get(&StateKey::Observers)?.unwrap_or_default();
+    require(!crate::governance::validator_or_observer_key(state, &key)?, ErrorCode::KeyInUse)?;
+    let mut list = state.observers()?;
     let Err(i) = list.0.binary_search_by(|o| o.node_key.cmp(&key)) else {
         return Err(ErrorCode::KeyInUse.into());
     };
@@ -190,7 +190,7 @@ pub fn remove_observer<R: StateRead + ?Sized>(
     node_key: &PartyId,
 ) -> Result<(), Fail> {
     registrar(state, ctx)?;
-    let mut list: Observers = state.get(&StateKey::Observers)?.unwrap_or_default();
+    let mut list = state.observers()?;
     let i = list.0.binary_search_by(|o| o.node_key.cmp(node_key)).map_err(|_| ErrorCode::UnknownObserver)?;
     list.0.remove(i);
     state.put(StateKey::Observers, &list);

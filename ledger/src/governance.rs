@@ -64,18 +64,6 @@ pub enum ValidatorChange {
     Remove { consensus_key: PartyId },
 }
 
-impl ValidatorChange {
-    /// The validator the change is about.
-    pub fn consensus_key(&self) -> PartyId {
-        match self {
-            ValidatorChange::Add(v) => v.consensus_key,
-            ValidatorChange::SetPower { consensus_key, .. } | ValidatorChange::Remove { consensus_key } => {
-                *consensus_key
-            }
-        }
-    }
-}
-
 /// A validator set and the heights it runs from (state key `ValidatorEpoch(epoch)`).
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -20,7 +20,7 @@ use ebl_api::{
     BatchResponse, BatchResult, BlockSummary, ErrorBody, Health, StatusResponse, SubmitQuery, TxOutcome,
     TxState, TxStatus, ValidatorEntry, ValidatorsResponse, EPOCHS_SERVED_MAX,
 };
-use ebl_ledger::governance::{Governance, RecentEpochs, ValidatorEpoch};
+use ebl_ledger::governance::{epoch_of_height, Governance, ValidatorEpoch};
 use ebl_ledger::{Hash, Transaction, TxId};
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
@@ -323,13 +323,8 @@ async fn healthz(State(node): State<NodeView>) -> Json<Health> {
 
 /// The validator set's epochs and the open proposals to change it (ADR 0019).
 #[utoipa::path(get, path = "/v1/validators", tag = "node", responses((status = 200, body = ValidatorsResponse)))]
-async fn validators(State(node): State<NodeView>) -> Result<Json<ValidatorsResponse>, ApiError> {
+async fn validators(State(node): State<NodeView>) -> Json<ValidatorsResponse> {
     let tip = node.tip();
-    let state = ebl_ledger::StateTree::new(node.storage().clone());
-    let store = |e: ebl_ledger::StoreError| {
-        tracing::error!(error = %e, "the validator epochs are unreadable");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "STORE", "the validator epochs are unreadable")
-    };
     let governance: Governance = node.state(&ebl_ledger::StateKey::Governance).unwrap_or_default();
     let first = governance.latest_epoch.saturating_sub(EPOCHS_SERVED_MAX as u64 - 1);
     let mut epochs = Vec::new();
@@ -338,14 +333,8 @@ async fn validators(State(node): State<NodeView>) -> Result<Json<ValidatorsRespo
             epochs.push(epoch);
         }
     }
-    let recent = RecentEpochs::read(&state).map_err(store)?;
-    let current_epoch = recent.as_ref().and_then(|r| r.at(tip.height + 1)).map_or(0, |e| e.epoch);
-    Ok(Json(ValidatorsResponse {
-        height: tip.height,
-        current_epoch,
-        epochs,
-        open_proposals: governance.open,
-    }))
+    let current_epoch = epoch_of_height(&epochs, tip.height + 1).map_or(0, |e| e.epoch);
+    Json(ValidatorsResponse { height: tip.height, current_epoch, epochs, open_proposals: governance.open })
 }
 
 /// The node's chain and committed tip.
