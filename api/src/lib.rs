@@ -45,7 +45,8 @@ pub use bls::{
 };
 pub use events::{ActionName, EventsQuery, LedgerEvent};
 pub use node::{
-    BlockSummary, ErrorBody, Health, StatusResponse, ValidatorEntry, ValidatorsResponse, EPOCHS_SERVED_MAX,
+    BlockSummary, EpochChainQuery, EpochChainResponse, EpochLink, ErrorBody, Health, StatusResponse,
+    ValidatorEntry, ValidatorsResponse, EPOCHS_SERVED_MAX, EPOCH_LINKS_SERVED_MAX,
 };
 pub use tx::{BatchResponse, BatchResult, SubmitQuery, TxOutcome, TxState, TxStatus};
 

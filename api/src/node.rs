@@ -80,6 +80,47 @@ pub struct ValidatorsResponse {
     pub open_proposals: Vec<ValidatorProposal>,
 }
 
+/// Most links `GET /v1/validators/chain` serves in one answer (each up to about 60 KB of hex at
+/// 100 validators: the set, a proof, a header and a certificate).
+pub const EPOCH_LINKS_SERVED_MAX: u64 = 16;
+
+/// `GET /v1/validators/chain?from=K&limit=N`: query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EpochChainQuery {
+    /// The first epoch wanted (default 1: epoch 0 is the genesis file's set).
+    pub from: Option<u64>,
+    /// At most this many links (default and most [`EPOCH_LINKS_SERVED_MAX`]).
+    pub limit: Option<u64>,
+}
+
+/// `GET /v1/validators/chain`: the validator-set changes since genesis, each with the proof a
+/// light client checks it by (ADR 0019). Link `k` is a proof bundle of state key
+/// `ValidatorEpoch(k)` at the height that approved it, certified by epoch `k − 1`: a client that
+/// trusts epoch `k − 1` learns epoch `k` from it, and so, link by link, holding only the genesis
+/// file, the set of any height.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochChainResponse {
+    /// The committed height read.
+    pub height: u64,
+    /// The newest epoch the node knows (links past this one do not exist yet).
+    pub latest_epoch: u64,
+    /// Epochs `from`, `from + 1`, … in order, at most `limit` of them.
+    pub links: Vec<EpochLink>,
+}
+
+/// One link of the epoch chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochLink {
+    pub epoch: u64,
+    /// The height of the block that approved it: the bundle's header is that block's.
+    pub approved_height: u64,
+    /// Hex of the borsh `ProofBundle` of `ValidatorEpoch(epoch)` at `approved_height`.
+    pub bundle: String,
+}
+
 /// `GET /v1/blocks/{height}`: header, transaction ids and outcomes (no transaction bodies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

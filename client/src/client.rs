@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use ebl_api::sse::SseParser;
 use ebl_api::{
-    BatchResponse, BlockSummary, ContainerStatus, Containers, ErrorBody, FinanceCheckRequest, FinanceReport,
-    Health, History, LedgerEvent, Nonces, PartyList, ProofResponse, PublicVerification, StatusResponse,
-    TxOutcome, TxStatus, ValidatorsResponse,
+    BatchResponse, BlockSummary, ContainerStatus, Containers, EpochChainResponse, ErrorBody,
+    FinanceCheckRequest, FinanceReport, Health, History, LedgerEvent, Nonces, PartyList, ProofResponse,
+    PublicVerification, StatusResponse, TxOutcome, TxStatus, ValidatorsResponse, EPOCH_LINKS_SERVED_MAX,
 };
 use ebl_ledger::dcsa::{DocumentFacts, TransportDocumentJson};
 use ebl_ledger::{
@@ -36,6 +36,9 @@ pub const COMMIT_WAIT_MAX_MS: u64 = 30_000;
 pub const POLL_INTERVAL_MS: u64 = 250;
 /// Most entries [`Client::history`] reads of one BL's history (page after page).
 pub const HISTORY_ENTRIES_MAX: usize = 100_000;
+/// Most validator sets [`Client::update_trust`] learns in one call (a network that changes its
+/// set weekly makes about 50 a year).
+pub const EPOCHS_LEARNED_MAX: u64 = 4096;
 
 /// The typed stream of a party's events.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<LedgerEvent>> + Send>>;
@@ -278,6 +281,41 @@ impl Client {
         self.get("/v1/validators", false).await
     }
 
+    /// `GET /v1/validators/chain?from=K&limit=N`: links of the epoch chain from epoch `from`
+    /// (not verified; [`Client::update_trust`] checks them).
+    pub async fn epoch_chain(&self, from: u64, limit: u64) -> Result<EpochChainResponse> {
+        self.get(&format!("/v1/validators/chain?from={from}&limit={limit}"), false).await
+    }
+
+    /// Learns the validator sets `trust` lacks from this node's epoch chain, each link checked
+    /// against the set before ([`Trust::extend`]); returns how many were learned. A node cannot
+    /// make the client trust a set the one before did not certify; one that withholds the newest
+    /// links leaves the client checking against an older set, which refuses what the newer set
+    /// alone certified (a client may ask several nodes). At most [`EPOCHS_LEARNED_MAX`] a call.
+    pub async fn update_trust(&self, trust: &mut Trust) -> Result<u64> {
+        let mut learned = 0;
+        while learned < EPOCHS_LEARNED_MAX {
+            let from = trust.next_epoch();
+            let answer = self.epoch_chain(from, EPOCH_LINKS_SERVED_MAX).await?;
+            if answer.links.len() as u64 > EPOCH_LINKS_SERVED_MAX {
+                return Err(ClientError::Decode(format!(
+                    "{} epoch links in one answer; at most {EPOCH_LINKS_SERVED_MAX}",
+                    answer.links.len()
+                )));
+            }
+            for link in &answer.links {
+                let epoch = trust.next_epoch();
+                let bundle = decode_bundle(&link.bundle)?;
+                trust.extend(&bundle).map_err(|reason| ClientError::EpochChain { epoch, reason })?;
+                learned += 1;
+            }
+            if (answer.links.len() as u64) < EPOCH_LINKS_SERVED_MAX {
+                break;
+            }
+        }
+        Ok(learned)
+    }
+
     /// `GET /v1/blocks/{height}`.
     pub async fn block(&self, height: u64) -> Result<BlockSummary> {
         self.get(&format!("/v1/blocks/{height}"), false).await
@@ -492,11 +530,13 @@ impl Client {
         decode_bundle(&self.proof(bl).await?.bundle)
     }
 
-    /// Fetches the BL's proof bundle and verifies it locally against `trust`, and that it is
-    /// fresh (at most [`Client::max_proof_age`] old): the answer holds whether or not the node
-    /// is honest.
-    pub async fn verify_title(&self, trust: &Trust, bl: &BlId) -> Result<VerifiedTitle> {
+    /// Fetches the BL's proof bundle, learns the validator sets `trust` lacks
+    /// ([`Client::update_trust`]), and verifies the bundle locally against the set of its height,
+    /// and that it is fresh (at most [`Client::max_proof_age`] old): the answer holds whether or
+    /// not the node is honest.
+    pub async fn verify_title(&self, trust: &mut Trust, bl: &BlId) -> Result<VerifiedTitle> {
         let bundle = self.proof_bundle(bl).await?;
+        self.update_trust(trust).await?;
         trust.verify_fresh_title(*bl, &bundle, crate::time::now_ms(), self.max_proof_age_ms())
     }
 
@@ -525,7 +565,7 @@ impl Client {
     /// when the node's answer cannot be relied on.
     pub async fn finance_check_verified(
         &self,
-        trust: &Trust,
+        trust: &mut Trust,
         bl: &BlId,
         request: &FinanceCheckRequest,
     ) -> Result<CheckedFinance> {
@@ -538,6 +578,7 @@ impl Client {
         };
         let report = self.finance_check(bl, request).await?;
         let bundle = decode_bundle(&report.proof)?;
+        self.update_trust(trust).await?;
         let title = trust.verify_title(*bl, &bundle)?;
         let age_ms =
             check_fresh(title.height, title.time_ms, crate::time::now_ms(), self.max_proof_age_ms())?;

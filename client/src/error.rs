@@ -21,6 +21,9 @@ pub enum ClientError {
     /// A proof bundle does not check out against the trusted validator set.
     #[error("proof does not verify: {0}")]
     Proof(#[from] BundleError),
+    /// A link of the node's epoch chain does not check out: the client learns no set from it.
+    #[error("validator set {epoch} is not proven: {reason}")]
+    EpochChain { epoch: u64, reason: crate::trust::EpochError },
     /// A proof bundle checks out, but does not prove what was asked.
     #[error("proof does not prove the title asked for: {0}")]
     Title(#[from] TitleError),
@@ -135,6 +138,7 @@ impl ClientError {
     pub fn trust_code(&self) -> Option<&'static str> {
         Some(match self {
             ClientError::Proof(_) => "PROOF_INVALID",
+            ClientError::EpochChain { .. } => "EPOCH_CHAIN_INVALID",
             ClientError::Title(_) => "PROOF_OF_OTHER_TITLE",
             ClientError::OtherChain { .. } => "OTHER_CHAIN",
             ClientError::StaleProof { .. } => "STALE_PROOF",

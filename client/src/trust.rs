@@ -1,15 +1,26 @@
-//! The trust anchor of a light client: the chain id and the validator set of the genesis file.
+//! The trust anchor of a light client: the chain id and the validator set of the genesis file,
+//! and the validator sets the client learned since, each checked against the set before it.
 //! With it, a proof bundle from any node — honest or not — is checked locally: the certificate
-//! must carry more than two thirds of the trusted voting power over the header, the header's
-//! state root must prove the value, and the value must be the record of the BL asked for.
+//! must carry more than two thirds of the voting power of the set of the bundle's height, the
+//! header's state root must prove the value, and the value must be the record of the BL asked for.
 //! A genuine proof is also judged by its age: one older than the client accepts
 //! ([`PROOF_AGE_MAX_MS`] by default) is refused, for a node could replay a title as it was.
+//!
+//! The set changes by ledger governance (ADR 0019): epoch `k` is written into the state by the
+//! block that approved it, which epoch `k − 1` certified, and runs from two heights later. A
+//! client that trusts epoch `k − 1` learns epoch `k` from a proof of that record at that block
+//! ([`Trust::extend`]; the node serves them at `GET /v1/validators/chain`), so, link by link,
+//! the genesis file alone anchors the set of any height. A bundle certified by a set after it was
+//! replaced is then refused: it is checked against the set of its height, not the one that
+//! signed it.
 
 use std::path::Path;
 
 use ebl_ledger::certificate::total_power;
-use ebl_ledger::{BlId, BlRecord, Hash, PartyId, ProofBundle, StateKey};
+use ebl_ledger::governance::{ValidatorEpoch, EFFECT_DELAY_HEIGHTS, VALIDATORS_MAX};
+use ebl_ledger::{BlId, BlRecord, BundleError, Hash, PartyId, ProofBundle, StateKey};
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::error::{ClientError, Result, TitleError};
 
@@ -38,12 +49,48 @@ struct GenesisValidator {
     voting_power: u64,
 }
 
-/// The chain id and validators (party, voting power) a client trusts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A validator set the client trusts, and the first height it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedEpoch {
+    pub epoch: u64,
+    /// The first height this set certifies (0 for the genesis set).
+    pub effective_height: u64,
+    /// (consensus key, voting power) of each validator.
+    pub validators: Vec<(PartyId, u64)>,
+}
+
+/// The chain id and the validator sets a client trusts: the genesis set, then each set learned
+/// since, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trust {
     pub chain_id: String,
-    pub validators: Vec<(PartyId, u64)>,
+    /// Never empty: epoch 0 is the genesis set; epoch `k` is at index `k`.
+    epochs: Vec<TrustedEpoch>,
+}
+
+/// Why a link of the epoch chain is refused (ADR 0019).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EpochError {
+    #[error("the bundle proves {found}, not the set of epoch {expected}")]
+    WrongKey { expected: u64, found: String },
+    #[error("the bundle proves that no set was written")]
+    Absent,
+    #[error("the proven value is not a validator set")]
+    Undecodable,
+    #[error("the proven set is numbered {found}")]
+    WrongNumber { found: u64 },
+    #[error("the set says block {said} approved it; the bundle's block is {header}")]
+    WrongBlock { said: u64, header: u64 },
+    #[error("the set runs from height {effective}; the ledger's rule puts it at {expected}")]
+    WrongEffectiveHeight { effective: u64, expected: u64 },
+    #[error("the set was approved at height {approved}, before the set it replaces ran (from {previous})")]
+    ApprovedTooEarly { approved: u64, previous: u64 },
+    #[error("the set cannot certify anything: {0}")]
+    UnusableSet(String),
+    #[error("the link is not certified by the set before it: {0}")]
+    Proof(#[from] BundleError),
 }
 
 /// A title proven by a bundle the client checked itself.
@@ -59,12 +106,19 @@ pub struct VerifiedTitle {
     pub state_root: Hash,
     /// The validators whose signatures made the block final.
     pub signers: Vec<PartyId>,
+    /// The validator set the certificate was checked against (0: the genesis set).
+    #[serde(default)]
+    pub epoch: u64,
     pub record: BlRecord,
 }
 
 impl Trust {
+    /// A trust anchor of `validators` as the genesis set, unchecked (see [`Trust::checked`]).
     pub fn new(chain_id: impl Into<String>, validators: Vec<(PartyId, u64)>) -> Self {
-        Trust { chain_id: chain_id.into(), validators }
+        Trust {
+            chain_id: chain_id.into(),
+            epochs: vec![TrustedEpoch { epoch: 0, effective_height: 0, validators }],
+        }
     }
 
     /// Reads the trust anchor from a genesis file (other fields are ignored).
@@ -98,13 +152,81 @@ impl Trust {
         if validators.is_empty() {
             return Err("the genesis names no validator".into());
         }
-        for (i, (party, _)) in validators.iter().enumerate() {
-            if validators[..i].iter().any(|(p, _)| p == party) {
-                return Err(format!("validator {party} is named twice"));
-            }
+        check_set(&validators)?;
+        Ok(Trust::new(chain_id, validators))
+    }
+
+    /// The genesis set.
+    pub fn genesis_validators(&self) -> &[(PartyId, u64)] {
+        &self.epochs[0].validators
+    }
+
+    /// Every set trusted, oldest (the genesis set) first.
+    pub fn epochs(&self) -> &[TrustedEpoch] {
+        &self.epochs
+    }
+
+    /// The newest set trusted.
+    pub fn latest(&self) -> &TrustedEpoch {
+        // `epochs` is never empty (built with the genesis set; only ever pushed to).
+        &self.epochs[self.epochs.len() - 1]
+    }
+
+    /// The number of the next epoch to learn.
+    pub fn next_epoch(&self) -> u64 {
+        self.latest().epoch + 1
+    }
+
+    /// The set that certifies `height`, of those known: the newest that runs from `height` or
+    /// before. A client that has not learned the newest epochs checks against an older set
+    /// ([`crate::Client::update_trust`] learns them).
+    pub fn epoch_at(&self, height: u64) -> &TrustedEpoch {
+        self.epochs.iter().rev().find(|e| e.effective_height <= height).unwrap_or(&self.epochs[0])
+    }
+
+    /// Learns the next epoch from `bundle`, a proof of state key `ValidatorEpoch(k)` at the block
+    /// that approved it: the proven set must be numbered `k`, say that block approved it, run
+    /// from the height the ledger's rule gives, be a set that can certify, and the bundle must
+    /// be final for the set in force at that block (epoch `k − 1`). Nothing is learned when any
+    /// of this fails.
+    pub fn extend(&mut self, bundle: &ProofBundle) -> std::result::Result<&TrustedEpoch, EpochError> {
+        let expected = self.next_epoch();
+        if bundle.key != StateKey::ValidatorEpoch(expected) {
+            return Err(EpochError::WrongKey { expected, found: format!("{:?}", bundle.key) });
         }
-        total_power(&validators).map_err(|e| e.to_string())?;
-        Ok(Trust { chain_id, validators })
+        let previous = self.latest();
+        let approved = bundle.header.height;
+        if approved < previous.effective_height {
+            return Err(EpochError::ApprovedTooEarly { approved, previous: previous.effective_height });
+        }
+        bundle.verify(&self.chain_id, &previous.validators)?;
+        if bundle.value.is_none() {
+            return Err(EpochError::Absent);
+        }
+        let set: ValidatorEpoch = bundle.decode().ok_or(EpochError::Undecodable)?;
+        if set.epoch != expected {
+            return Err(EpochError::WrongNumber { found: set.epoch });
+        }
+        if set.approved_height != approved {
+            return Err(EpochError::WrongBlock { said: set.approved_height, header: approved });
+        }
+        let effective = approved.saturating_add(EFFECT_DELAY_HEIGHTS);
+        if set.effective_height != effective {
+            return Err(EpochError::WrongEffectiveHeight {
+                effective: set.effective_height,
+                expected: effective,
+            });
+        }
+        let validators = set.powers();
+        if validators.is_empty() || validators.len() > VALIDATORS_MAX {
+            return Err(EpochError::UnusableSet(format!(
+                "{} validators; 1 to {VALIDATORS_MAX} are needed",
+                validators.len()
+            )));
+        }
+        check_set(&validators).map_err(EpochError::UnusableSet)?;
+        self.epochs.push(TrustedEpoch { epoch: expected, effective_height: effective, validators });
+        Ok(self.latest())
     }
 
     /// Checks `bundle` as [`Trust::verify_title`] does, then that its block is at most
@@ -133,7 +255,8 @@ impl Trust {
                 found: bundle.header.chain_id.clone(),
             });
         }
-        bundle.verify(&self.chain_id, &self.validators)?;
+        let epoch = self.epoch_at(bundle.header.height);
+        bundle.verify(&self.chain_id, &epoch.validators)?;
         if bundle.value.is_none() {
             return Err(TitleError::Absent(bl).into());
         }
@@ -148,9 +271,20 @@ impl Trust {
             time_ms: bundle.header.time_ms,
             state_root: bundle.header.state_root,
             signers: bundle.certificate.signatures.iter().map(|(p, _)| *p).collect(),
+            epoch: epoch.epoch,
             record,
         })
     }
+}
+
+/// Refuses a set that names a validator twice or whose voting powers sum to zero or past `u64`.
+fn check_set(validators: &[(PartyId, u64)]) -> std::result::Result<(), String> {
+    for (i, (party, _)) in validators.iter().enumerate() {
+        if validators[..i].iter().any(|(p, _)| p == party) {
+            return Err(format!("validator {party} is named twice"));
+        }
+    }
+    total_power(validators).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Refuses a proof of a block older than `max_age_ms` by this machine's clock (`now_ms`). A

@@ -315,3 +315,222 @@ fn a_bundle_for_another_bl_is_refused() {
     garbage.value = Some(vec![1, 2, 3]);
     assert!(matches!(trust.verify_title(a.id, &garbage), Err(ClientError::Proof(_) | ClientError::Title(_))));
 }
+
+// ---- The epoch chain (ADR 0019) --------------------------------------------------------------
+
+use ebl_client::EpochError;
+use ebl_ledger::governance::{ValidatorEpoch, ValidatorInfo};
+
+/// A validator set of `keys` (power 1 each) as the ledger writes it.
+fn epoch_of(epoch: u64, approved_height: u64, keys: &[Keypair]) -> ValidatorEpoch {
+    let mut validators: Vec<ValidatorInfo> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ValidatorInfo {
+            name: format!("v{i}"),
+            operator: party(&format!("operator-{i}")),
+            consensus_key: k.party(),
+            node_key: party(&format!("node-{i}")),
+            voting_power: 1,
+            p2p_address: "/ip4/127.0.0.1/tcp/1".into(),
+        })
+        .collect();
+    validators.sort_by_key(|v| v.consensus_key);
+    ValidatorEpoch {
+        epoch,
+        effective_height: approved_height + ebl_ledger::governance::EFFECT_DELAY_HEIGHTS,
+        approved_height,
+        proposal: Some(epoch - 1),
+        validators,
+    }
+}
+
+/// A ledger committed at chosen heights, each with its header, so that a key can be proven at
+/// the height that wrote it.
+struct History {
+    tree: StateTree<MemStore>,
+    headers: BTreeMap<u64, BlockHeader>,
+}
+
+impl History {
+    fn new() -> Self {
+        History { tree: StateTree::new(MemStore::default()), headers: BTreeMap::new() }
+    }
+
+    fn commit(&mut self, height: u64, key: StateKey, value: Vec<u8>) {
+        let writes = BTreeMap::from([(key, Some(value))]);
+        let state_root = self.tree.commit(height, &writes).expect("commit");
+        let header = BlockHeader {
+            chain_id: CHAIN.into(),
+            height,
+            parent_hash: Hash::digest(&height.to_be_bytes()),
+            time_ms: 1_700_000_000_000 + height,
+            proposer: validators(0..1)[0].party(),
+            tx_root: Hash::ZERO,
+            state_root,
+            receipts_root: Hash::ZERO,
+        };
+        self.headers.insert(height, header);
+    }
+
+    fn set(&mut self, epoch: &ValidatorEpoch) {
+        self.commit(
+            epoch.approved_height,
+            StateKey::ValidatorEpoch(epoch.epoch),
+            ebl_ledger::encoding::encode(epoch),
+        );
+    }
+
+    /// The proof of `key` at `height`, certified by `signers`.
+    fn bundle(&self, key: StateKey, height: u64, signers: &[&Keypair]) -> ProofBundle {
+        let header = self.headers[&height].clone();
+        let (value, proof) = self.tree.prove(&key, height).expect("prove");
+        let certificate = certify(signers, height, header.hash());
+        ProofBundle { key, value, proof, header, certificate }
+    }
+}
+
+/// Genesis v0..v3; epoch 1 adds v4 (approved at 10); epoch 2 removes v0 (approved at 20); a BL
+/// record at 30.
+fn two_changes() -> (History, Vec<Keypair>, ValidatorEpoch, ValidatorEpoch) {
+    let keys = validators(0..5);
+    let mut history = History::new();
+    let one = epoch_of(1, 10, &keys[..5]);
+    let two = epoch_of(2, 20, &keys[1..5]);
+    history.set(&one);
+    history.set(&two);
+    history.commit(30, StateKey::Bl(bl_a().id), ebl_ledger::encoding::encode(&bl_a()));
+    (history, keys, one, two)
+}
+
+#[test]
+fn a_client_holding_only_the_genesis_learns_two_set_changes_and_verifies_a_later_title() {
+    let (history, keys, _, _) = two_changes();
+    let k: Vec<&Keypair> = keys.iter().collect();
+    let mut trust = trust_of(&keys[..4]);
+    // Link 1 signed by epoch 0 (three of v0..v3); link 2 by epoch 1 (v1..v4, four of five).
+    let link1 = history.bundle(StateKey::ValidatorEpoch(1), 10, &k[..3]);
+    let link2 = history.bundle(StateKey::ValidatorEpoch(2), 20, &k[1..5]);
+    // Through the wire format, as GET /v1/validators/chain serves them.
+    let wire =
+        |b: &ProofBundle| decode_bundle(&hex::encode(ebl_ledger::encoding::encode(b))).expect("decodes");
+    assert_eq!(trust.extend(&wire(&link1)).expect("link 1").effective_height, 12);
+    assert_eq!(trust.extend(&wire(&link2)).expect("link 2").validators.len(), 4);
+    assert_eq!(trust.next_epoch(), 3);
+    assert_eq!((trust.epoch_at(11).epoch, trust.epoch_at(12).epoch, trust.epoch_at(22).epoch), (0, 1, 2));
+    // The title at 30, certified by epoch 2's v1..v3 (three of four).
+    let title =
+        trust.verify_title(bl_a().id, &history.bundle(StateKey::Bl(bl_a().id), 30, &k[1..4])).expect("title");
+    assert_eq!((title.height, title.epoch, title.record), (30, 2, bl_a()));
+}
+
+#[test]
+fn a_certificate_of_the_old_set_after_its_change_is_refused() {
+    let (history, keys, _, _) = two_changes();
+    let k: Vec<&Keypair> = keys.iter().collect();
+    let mut trust = trust_of(&keys[..4]);
+    trust.extend(&history.bundle(StateKey::ValidatorEpoch(1), 10, &k[..3])).expect("link 1");
+    trust.extend(&history.bundle(StateKey::ValidatorEpoch(2), 20, &k[1..5])).expect("link 2");
+    // v0, v1, v2: three of the genesis four — enough for the set that no longer runs.
+    let by_old = history.bundle(StateKey::Bl(bl_a().id), 30, &k[..3]);
+    assert!(
+        trust_of(&keys[..4]).verify_title(bl_a().id, &by_old).is_ok(),
+        "the old set alone would accept it"
+    );
+    let error = trust.verify_title(bl_a().id, &by_old).expect_err("old set");
+    assert!(
+        matches!(error, ClientError::Proof(BundleError::Certificate(CertificateError::UnknownSigner(p))) if p == keys[0].party()),
+        "{error:?}"
+    );
+    // Between the changes, epoch 1 runs: v1, v2, v3 hold three of its five, not enough.
+    let mut middle = History::new();
+    middle.set(&epoch_of(1, 10, &keys[..5]));
+    middle.commit(15, StateKey::Bl(bl_a().id), ebl_ledger::encoding::encode(&bl_a()));
+    let mut one = trust_of(&keys[..4]);
+    one.extend(&middle.bundle(StateKey::ValidatorEpoch(1), 10, &k[..3])).expect("link 1");
+    let error = one
+        .verify_title(bl_a().id, &middle.bundle(StateKey::Bl(bl_a().id), 15, &k[1..4]))
+        .expect_err("3 of 5");
+    assert!(
+        matches!(
+            error,
+            ClientError::Proof(BundleError::Certificate(CertificateError::InsufficientPower {
+                signed: 3,
+                total: 5
+            }))
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_link_not_certified_by_the_set_before_or_not_what_the_rule_writes_is_refused_and_teaches_nothing() {
+    let (history, keys, one, _) = two_changes();
+    let k: Vec<&Keypair> = keys.iter().collect();
+    let genesis = trust_of(&keys[..4]);
+    let refused = |bundle: &ProofBundle| {
+        let mut trust = genesis.clone();
+        let error = trust.extend(bundle).expect_err("refused");
+        assert_eq!(trust, genesis, "a refused link teaches nothing");
+        error
+    };
+    // Out of order: link 2 first.
+    let link2 = history.bundle(StateKey::ValidatorEpoch(2), 20, &k[1..5]);
+    assert!(matches!(refused(&link2), EpochError::WrongKey { expected: 1, .. }));
+    // Certified by the new set itself, or by too few of the old one.
+    let by_new = history.bundle(StateKey::ValidatorEpoch(1), 10, &k[1..5]);
+    assert!(matches!(
+        refused(&by_new),
+        EpochError::Proof(BundleError::Certificate(CertificateError::UnknownSigner(_)))
+    ));
+    let by_two = history.bundle(StateKey::ValidatorEpoch(1), 10, &k[..2]);
+    assert!(matches!(
+        refused(&by_two),
+        EpochError::Proof(BundleError::Certificate(CertificateError::InsufficientPower {
+            signed: 2,
+            total: 4
+        }))
+    ));
+    // A changed set under a genuine certificate fails the state proof.
+    let mut swapped = history.bundle(StateKey::ValidatorEpoch(1), 10, &k[..3]);
+    let mut forged = one.clone();
+    forged.validators[0].consensus_key = party("intruder");
+    swapped.value = Some(ebl_ledger::encoding::encode(&forged));
+    assert!(matches!(refused(&swapped), EpochError::Proof(BundleError::Proof(_))));
+    // A proof that epoch 1 does not exist.
+    let absent = history.bundle(StateKey::ValidatorEpoch(3), 30, &k[1..4]);
+    let mut absent1 = absent.clone();
+    absent1.key = StateKey::ValidatorEpoch(1);
+    assert!(matches!(refused(&absent1), EpochError::Proof(BundleError::Proof(_)) | EpochError::Absent));
+    // Sets the ledger's rule never writes, certified anyway (a quorum that signs a bad state):
+    // numbered otherwise, approved by another block, running from another height, empty.
+    for (what, mutate) in [
+        ("number", Box::new(|e: &mut ValidatorEpoch| e.epoch = 5) as Box<dyn Fn(&mut ValidatorEpoch)>),
+        ("approved", Box::new(|e: &mut ValidatorEpoch| e.approved_height = 9)),
+        ("effective", Box::new(|e: &mut ValidatorEpoch| e.effective_height = 11)),
+        ("empty", Box::new(|e: &mut ValidatorEpoch| e.validators.clear())),
+        ("twice", Box::new(|e: &mut ValidatorEpoch| e.validators[1] = e.validators[0].clone())),
+    ] {
+        let mut bad = one.clone();
+        mutate(&mut bad);
+        let mut written = History::new();
+        written.commit(10, StateKey::ValidatorEpoch(1), ebl_ledger::encoding::encode(&bad));
+        let error = refused(&written.bundle(StateKey::ValidatorEpoch(1), 10, &k[..3]));
+        let expected = match what {
+            "number" => matches!(error, EpochError::WrongNumber { found: 5 }),
+            "approved" => matches!(error, EpochError::WrongBlock { said: 9, header: 10 }),
+            "effective" => matches!(error, EpochError::WrongEffectiveHeight { effective: 11, expected: 12 }),
+            _ => matches!(error, EpochError::UnusableSet(_)),
+        };
+        assert!(expected, "{what}: {error:?}");
+    }
+    // Approved before the set it replaces ran: epoch 2 at height 11, while epoch 1 runs from 12.
+    let mut early = History::new();
+    early.set(&one);
+    early.set(&epoch_of(2, 11, &keys[1..5]));
+    let mut trust = genesis.clone();
+    trust.extend(&early.bundle(StateKey::ValidatorEpoch(1), 10, &k[..3])).expect("link 1");
+    let error = trust.extend(&early.bundle(StateKey::ValidatorEpoch(2), 11, &k[..3])).expect_err("early");
+    assert!(matches!(error, EpochError::ApprovedTooEarly { approved: 11, previous: 12 }), "{error:?}");
+    assert_eq!(trust.next_epoch(), 2);
+}

@@ -480,6 +480,8 @@ pub enum StateKey {
     /// A container release, by [`ContainerRef::id`].
     Release(Hash),
     /// The validator set of an epoch ([`ValidatorEpoch`](crate::governance::ValidatorEpoch)).
+    /// Written once, by the block that approved it, and never again: every node can prove it at
+    /// that height for ever (the epoch chain a light client walks; ADR 0019).
     ValidatorEpoch(u64),
     /// The governance record ([`Governance`](crate::governance::Governance)).
     Governance,

@@ -8,7 +8,8 @@ import { blId, documentChecksum } from './ledger.js';
 import { containerCard, containerKey } from './release.js';
 import { getJson, Session, submit } from './session.js';
 import {
-  contradictions, forgetAnchor, loadAnchor, parseGenesis, proofAgeMaxMs, sameNetwork, saveAnchor, verifyBlProof,
+  contradictions, forgetAnchor, genesisEpochs, getChainPage, loadAnchor, parseGenesis, proofAgeMaxMs, sameNetwork, saveAnchor,
+  verifyBlProof, verifyEpochChain,
 } from './proof.js';
 import { loadKey } from './signing.js';
 import { complete, txId } from './tx.js';
@@ -59,6 +60,33 @@ function dropAnchor() {
   forgetAnchor();
   anchor = null;
   showAnchor();
+}
+
+/** The validator sets learned from the anchor for the page's life: `{anchor, epochs, walk}`,
+ * `epochs` checked link by link from the anchor's genesis set, `walk` a walk under way. A new
+ * anchor starts afresh. */
+let learned = null;
+
+/**
+ * The validator sets since genesis, each checked against the one before it (verifyEpochChain),
+ * from the node that served this page: those learned before, and the links after them the node
+ * serves now. Throws a ProofError when the node's chain does not check out (nothing is learned
+ * from it). Calls made while a walk is under way share it.
+ */
+function trustedEpochs() {
+  if (!learned || learned.anchor !== anchor) learned = { anchor, epochs: genesisEpochs(anchor), walk: null };
+  const mine = learned;
+  if (!mine.walk) {
+    mine.walk = verifyEpochChain(mine.anchor, getChainPage, mine.epochs)
+      .then((epochs) => {
+        mine.epochs = epochs;
+        return epochs;
+      })
+      .finally(() => {
+        mine.walk = null;
+      });
+  }
+  return mine.walk;
 }
 
 // ---- Verify ----------------------------------------------------------------------------------
@@ -217,16 +245,17 @@ function proofText(proof) {
     case 'SIGN_IN': return t('proof.signIn');
     case 'NOT_A_PARTY': return t('proof.notAParty');
     case 'CHECKED': {
-      const { result, names, file, total } = proof;
-      return t('proof.checked', { status: named('status', result.record.status), height: result.height, time: formatTime(result.timeMs), age: Math.round(result.ageMs / 1000), count: result.signers.length, total, names: names.join(t('common.listSeparator')), file });
+      const { result, names, file } = proof;
+      return t('proof.checked', { status: named('status', result.record.status), height: result.height, time: formatTime(result.timeMs), age: Math.round(result.ageMs / 1000), count: result.signers.length, total: result.total, epoch: result.epoch, names: names.join(t('common.listSeparator')), file });
     }
     default: return t('proof.failed', { reason: proofReason(proof) });
   }
 }
 
 /**
- * Checks the ledger's proof bundle for the BL in this browser against the trust anchor, when a
- * party that may read it is signed in, and that the node's `answer` is what the proof proves:
+ * Checks the ledger's proof bundle for the BL in this browser against the validator set of its
+ * height, learned from the trust anchor (`trustedEpochs`), when a party that may read it is
+ * signed in, and that the node's `answer` is what the proof proves:
  * `{state: CHECKED | FAILED | NO_ANCHOR | SIGN_IN | NOT_A_PARTY, failed, code, …}` with what
  * `proofText` says of it: the proven result, or the error, or the node's lies.
  */
@@ -241,11 +270,14 @@ async function checkProof(id, checksum, answer) {
     return { state: 'FAILED', failed: true, error };
   }
   try {
-    const result = await verifyBlProof(bundle.bundle, anchor, id, checksum, Date.now(), proofAgeMaxMs());
+    // The sets are read after the bundle: every set that runs its height was approved two
+    // heights before it at least, so the node that served the bundle serves that set's link.
+    const epochs = await trustedEpochs();
+    const result = await verifyBlProof(bundle.bundle, anchor, id, checksum, Date.now(), proofAgeMaxMs(), epochs);
     const lies = contradictions(answer, result.record, result.timeMs);
     if (lies.length > 0) return { state: 'FAILED', failed: true, code: 'LIED', lies };
     const names = await Promise.all(result.signers.map((p) => session.nameOf(p)));
-    return { state: 'CHECKED', result, names, file: anchor.file, total: anchor.validators.length };
+    return { state: 'CHECKED', result, names, file: anchor.file };
   } catch (error) {
     return { state: 'FAILED', failed: true, code: error.code || 'UNTRUSTED', error };
   }
@@ -604,6 +636,93 @@ async function reviewCosign(event) {
 const RECENT_BLOCKS = 12;
 let networkTimer = null;
 
+/**
+ * The validators of the set that runs the next height (`/v1/validators`), each with the legal
+ * name of its operator when the node's status names it (`legalName` undefined when it does
+ * not); the node's status's own list when the node does not list its sets.
+ */
+function currentValidators(status, history) {
+  const epochs = history && Array.isArray(history.epochs) ? history.epochs : [];
+  const current = epochs.find((e) => e.epoch === history.currentEpoch);
+  if (!current || !Array.isArray(current.validators)) return status.validators;
+  const legal = new Map(status.validators.map((v) => [v.operator, v.legalName]));
+  return current.validators.map((v) => ({ ...v, legalName: legal.has(v.operator) ? legal.get(v.operator) : undefined }));
+}
+
+/** Whether a set as the node lists it (`/v1/validators`) is the set `proven` by the chain walk:
+ * the same heights, the same consensus keys with the same powers. */
+function provenAs(shown, proven) {
+  if (!proven || !Array.isArray(shown.validators)) return false;
+  const theirs = shown.validators.map((v) => `${v.consensusKey}:${v.votingPower}`).sort();
+  const ours = proven.validators.map((v) => `${v.party}:${v.votingPower}`).sort();
+  return shown.effectiveHeight === proven.effectiveHeight && shown.approvedHeight === proven.approvedHeight
+    && theirs.length === ours.length && theirs.every((x, i) => x === ours[i]);
+}
+
+/**
+ * The validator set's history on the Network page: one row per set the node lists
+ * (`tr[data-epoch]`, `data-current` on the set that runs the next height, `data-verified` when an
+ * anchor is loaded: whether the set is the one the chain walk proved), and above them whether
+ * the sets were verified from the anchor (`#network-epochs-state[data-state]`: VERIFIED, FAILED,
+ * NONE without an anchor, UNAVAILABLE when the node does not list them). `chain`: the walk's
+ * `{epochs}` or `{error}`, null without an anchor.
+ */
+function showEpochs(history, chain) {
+  const state = $('#network-epochs-state');
+  const body = $('#network-epochs tbody');
+  body.replaceChildren();
+  const show = (code, outcome, key, values = {}) => {
+    state.dataset.state = code;
+    state.dataset.outcome = outcome;
+    state.textContent = t(key, values);
+  };
+  if (!history || !Array.isArray(history.epochs)) {
+    show('UNAVAILABLE', 'UNKNOWN', 'network.epochsUnavailable');
+    return;
+  }
+  const differ = [];
+  for (const e of history.epochs) {
+    const proven = chain && chain.epochs && Number.isSafeInteger(e.epoch) ? chain.epochs[e.epoch] : undefined;
+    const tr = document.createElement('tr');
+    tr.dataset.epoch = String(e.epoch);
+    tr.dataset.current = String(e.epoch === history.currentEpoch);
+    let verified = false;
+    if (chain && chain.epochs) {
+      verified = provenAs(e, proven);
+      tr.dataset.verified = verified ? 'VERIFIED' : 'UNVERIFIED';
+      if (!verified) differ.push(e.epoch);
+    }
+    // A proven set's names are those its link proved; otherwise the node's.
+    const names = new Map(verified && proven.names ? proven.validators.map((v, i) => [v.party, proven.names[i]]) : []);
+    const members = (e.validators || []).map((v) => t('network.member', { name: names.get(v.consensusKey) || v.name, power: v.votingPower }));
+    const cells = [
+      String(e.epoch),
+      String(e.effectiveHeight),
+      e.epoch === 0 ? t('network.genesis') : String(e.approvedHeight),
+      e.proposal === null || e.proposal === undefined ? '—' : `#${e.proposal}`,
+      members.join(t('common.listSeparator')),
+    ];
+    for (const value of cells) {
+      const td = document.createElement('td');
+      td.textContent = value;
+      tr.append(td);
+    }
+    if (e.epoch === history.currentEpoch) {
+      const badge = document.createElement('span');
+      badge.className = 'status current';
+      badge.textContent = t('network.current');
+      tr.firstChild.append(' ', badge);
+    }
+    body.append(tr);
+  }
+  if (!chain) show('NONE', 'UNVERIFIED', 'network.epochsNoAnchor');
+  else if (chain.error) show('FAILED', 'PROOF_FAILED', 'network.epochsFailed', { reason: messageOf(chain.error) });
+  else if (differ.length > 0) {
+    const reason = t('network.epochsDiffer', { epochs: differ.join(t('common.listSeparator')) });
+    show('FAILED', 'PROOF_FAILED', 'network.epochsFailed', { reason });
+  } else show('VERIFIED', 'VERIFIED', 'network.epochsVerified', { file: anchor.file, count: chain.epochs.length });
+}
+
 async function refreshNetwork() {
   try {
     const status = await getJson('/v1/status');
@@ -617,6 +736,8 @@ async function refreshNetwork() {
     const span = blocks.length > 1 ? (blocks[0].header.timeMs - oldest.header.timeMs) / 1000 : 0;
     const rate = span > 0 ? (txs / span).toFixed(1) : '0';
     const matches = sameNetwork(anchor, status);
+    const history = await getJson('/v1/validators').catch(() => null);
+    const chain = anchor ? await trustedEpochs().then((epochs) => ({ epochs }), (error) => ({ error })) : null;
     fillDetails($('#network-summary'), [
       ['network.anchor', anchor ? t(matches ? 'network.anchorMatches' : 'network.anchorDiffers', { file: anchor.file }) : t('network.noAnchor')],
       ['network.chain', status.chainId],
@@ -628,12 +749,12 @@ async function refreshNetwork() {
     $('#network-summary dd[data-field="network.anchor"]').dataset.anchor = anchor ? (matches ? 'MATCHES' : 'DIFFERS') : 'NONE';
     const list = $('#network-validators');
     list.replaceChildren();
-    for (const v of status.validators) {
+    for (const v of currentValidators(status, history)) {
       const last = blocks.find((b) => b.header.proposer === v.consensusKey);
       const li = document.createElement('li');
       li.dataset.party = v.consensusKey;
       const name = document.createElement('strong');
-      name.textContent = `${v.name} · ${v.legalName || t('common.unknownName')}`;
+      name.textContent = v.legalName === undefined ? v.name : `${v.name} · ${v.legalName || t('common.unknownName')}`;
       const id = document.createElement('span');
       id.className = 'mono';
       id.textContent = ` ${v.consensusKey.slice(0, 16)}… `;
@@ -642,6 +763,7 @@ async function refreshNetwork() {
       li.append(name, id, document.createTextNode(`· ${t('network.power', { power: v.votingPower })} · ${state}`));
       list.append(li);
     }
+    showEpochs(history, chain);
     const body = $('#network-blocks tbody');
     body.replaceChildren();
     for (const b of blocks) {

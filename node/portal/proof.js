@@ -1,12 +1,14 @@
 // Checks a proof bundle in the browser, as ebl_ledger::ProofBundle::verify does: the commit
 // certificate makes the block header final (precommits of more than two thirds of the voting
-// power of the trust anchor — the genesis the user loaded, never the node's word — each an
-// ed25519 signature checked here with WebCrypto), the header's state root commits to the value
-// (a Jellyfish Merkle proof, SHA-256), the value is the BL record the page shows, and the block
-// is fresh (a node could replay a true but old proof). Tested against the Rust ledger by the
-// browser tests.
+// power of the validator set of the block's height — learned from the trust anchor, the genesis
+// the user loaded, never from the node's word — each an ed25519 signature checked here with
+// WebCrypto), the header's state root commits to the value (a Jellyfish Merkle proof, SHA-256),
+// the value is the BL record the page shows, and the block is fresh (a node could replay a true
+// but old proof). The set changes by ledger governance (ADR 0019): the page learns each set from
+// the one before it, link by link from the genesis set (`verifyEpochChain`), as the Rust SDK
+// does (ebl_client::trust). Tested against the Rust ledger by the browser tests.
 
-import { failure, formatTime, t } from './i18n.js';
+import { failure, formatTime, messageOf, t } from './i18n.js';
 import { concat, fromHex, partyBytes, sha256, toHex } from './ledger.js';
 import { Writer } from './tx.js';
 
@@ -80,13 +82,18 @@ function equal(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Decodes the bundle's parts; the raw header bytes are kept to hash. */
+/**
+ * Decodes the bundle's parts; the raw header bytes are kept to hash. Its state key is a BL's
+ * (StateKey::Bl, borsh variant 2, a 32-byte id) or a validator set's (StateKey::ValidatorEpoch,
+ * variant 6, a u64): the callers check which they asked for (`blIdOf`, `verifyEpochLink`).
+ */
 export function decodeBundle(hex) {
   const r = new Reader(fromHex(hex));
   const keyStart = r.at;
   const variant = r.u8();
-  if (variant !== 2) throw failure('err.notBlBundle');
-  r.h32();
+  if (variant === 2) r.h32();
+  else if (variant === 6) r.take(8);
+  else throw failure('err.bundleKey');
   const key = r.bytes.slice(keyStart, r.at);
   const value = r.option(() => r.take(r.u32()).slice());
   const leaf = r.option(() => ({ keyHash: r.h32().slice(), valueHash: r.h32().slice() }));
@@ -168,7 +175,8 @@ async function checkCertificate(bundle, chainId, validators) {
   const blockHash = await sha256(concat([encoder.encode('ebl/block-header/v1'), headerBytes]));
   if (!equal(blockHash, certificate.blockHash)) throw failure('err.certBlock');
   const total = validators.reduce((sum, v) => sum + v.votingPower, 0);
-  // The anchor's powers are exact whole numbers whose sum is exact (trust.js): no rounding here.
+  // Every set's powers are exact whole numbers whose sum is exact (parseGenesis, checkSet): no
+  // rounding here.
   if (!Number.isSafeInteger(total) || total <= 0) throw failure('err.powersSum');
   let signed = 0;
   const seen = new Set();
@@ -232,24 +240,41 @@ export function decodeRecord(value) {
   return record;
 }
 
+/** The BL id (hex) of a bundle's state key; throws if the key is not a BL's. */
+function blIdOf(bundle) {
+  const variant = bundle.key[0];
+  if (variant !== 2) throw failure('err.notBlBundle');
+  return toHex(bundle.key.subarray(1));
+}
+
 /**
- * Checks a BL's proof bundle (hex) against the trust `anchor` ({chainId, validators}), that the
- * proven record is BL `blIdHex` with `checksum`, and that its block is at most `maxAgeMs` older
- * than `nowMs`. Returns `{height, timeMs, ageMs, signers, record}`; throws a ProofError with the
- * reason when anything fails.
+ * Checks a BL's proof bundle (hex) against the trust `anchor` ({chainId, validators}) and the
+ * validator sets learned from it (`epochs`, as `verifyEpochChain` returns them; by default the
+ * genesis set alone, right for a network whose set never changed): the certificate must carry
+ * more than two thirds of the power of the set of the block's height, the proven record must be
+ * BL `blIdHex` with `checksum`, and its block at most `maxAgeMs` older than `nowMs`. Returns
+ * `{height, timeMs, ageMs, signers, record, epoch, total}` (`epoch`: the set checked against,
+ * `total`: its number of validators); throws a ProofError with the reason when anything fails.
  */
-export async function verifyBlProof(hex, anchor, blIdHex, checksum, nowMs, maxAgeMs) {
+export async function verifyBlProof(hex, anchor, blIdHex, checksum, nowMs, maxAgeMs, epochs = null) {
   if (!anchor) throw new ProofError('UNTRUSTED', ['err.noAnchor', {}]);
+  const sets = epochs || genesisEpochs(anchor);
+  if (!learnedFrom(sets, anchor)) throw new ProofError('UNTRUSTED', ['err.epochsOtherAnchor', {}]);
   let bundle;
+  let proven;
   try {
     bundle = decodeBundle(hex);
+    proven = blIdOf(bundle);
   } catch (error) {
     throw new ProofError('MALFORMED', error);
   }
-  if (toHex(bundle.key.subarray(1)) !== blIdHex) throw new ProofError('MALFORMED', ['err.otherBl', {}]);
+  if (proven !== blIdHex) throw new ProofError('MALFORMED', ['err.otherBl', {}]);
+  // The set of the block's height, not the one that signed: a set replaced by governance may
+  // not certify a block after its last height (ADR 0019).
+  const set = epochAt(sets, bundle.header.height);
   let signers;
   try {
-    signers = await checkCertificate(bundle, anchor.chainId, anchor.validators);
+    signers = await checkCertificate(bundle, anchor.chainId, set.validators);
     await checkStateProof(bundle);
   } catch (error) {
     throw new ProofError('UNTRUSTED', error);
@@ -266,7 +291,250 @@ export async function verifyBlProof(hex, anchor, blIdHex, checksum, nowMs, maxAg
   if (ageMs > maxAgeMs) {
     throw new ProofError('STALE', ['err.stale', { height: bundle.header.height, time: formatTime(bundle.header.timeMs), age: Math.round(ageMs / 1000), max: Math.round(maxAgeMs / 1000) }]);
   }
-  return { height: bundle.header.height, timeMs: bundle.header.timeMs, ageMs, signers, record };
+  const { height, timeMs } = bundle.header;
+  return { height, timeMs, ageMs, signers, record, epoch: set.epoch, total: set.validators.length };
+}
+
+// ---- The validator sets since genesis ---------------------------------------------------------
+//
+// Epoch 0 is the genesis set (the trust anchor). Epoch k ≥ 1 is written into state key
+// ValidatorEpoch(k) by the block that approved it, which epoch k − 1 certified, and runs two
+// heights later. The node serves, for each k, a proof bundle of that key at that block
+// (`GET /v1/validators/chain`); the page checks each against the set before it, so the
+// genesis file alone anchors the set of any height. Every loop and size here is bounded: a
+// lying node can make the walk fail, never make it hang or accept a set it did not prove.
+
+/** Most validators a set may have (ebl_ledger::governance::VALIDATORS_MAX). */
+export const VALIDATORS_MAX = 100;
+
+/** Heights between the block that approves a set and the first it runs (EFFECT_DELAY_HEIGHTS). */
+const EFFECT_DELAY_HEIGHTS = 2;
+
+/** Largest validator-set record decoded, in bytes (GOVERNANCE_RECORD_BYTES_MAX). */
+const EPOCH_RECORD_BYTES_MAX = 256 * 1024;
+
+/** Largest link read, in bytes: a set record, a proof of at most 256 siblings, a header and a
+ * certificate of at most 128 signatures, with room. */
+export const EPOCH_LINK_BYTES_MAX = 512 * 1024;
+
+/** Most validator sets this browser walks: a node claiming more is refused. */
+export const EPOCHS_MAX = 4096;
+
+/** Links asked for in one request (the node's most, EPOCH_LINKS_SERVED_MAX). */
+export const EPOCH_LINKS_PER_PAGE = 16;
+
+/** Most requests of one walk: a full page each but the last (one more as a margin). */
+const EPOCH_PAGES_MAX = Math.ceil(EPOCHS_MAX / EPOCH_LINKS_PER_PAGE) + 2;
+
+/** Largest answer of the node read for one page, in bytes of JSON. */
+export const EPOCH_PAGE_BYTES_MAX = EPOCH_LINKS_PER_PAGE * (2 * EPOCH_LINK_BYTES_MAX + 256) + 1024;
+
+/** The state key of the set of epoch `k`: StateKey::ValidatorEpoch (borsh variant 6), k. */
+function epochKey(k) {
+  const w = new Writer();
+  w.u8(6);
+  w.u64(k);
+  return w.finish();
+}
+
+/** A borsh ValidatorEpoch (ebl_ledger::governance, field by field); keys as `ebl:<hex>`. */
+export function decodeEpoch(value) {
+  if (value.length > EPOCH_RECORD_BYTES_MAX) throw failure('err.epochSize', { max: EPOCH_RECORD_BYTES_MAX });
+  const r = new Reader(value);
+  const key = () => `ebl:${toHex(r.h32())}`;
+  const set = {
+    epoch: r.u64(),
+    effectiveHeight: r.u64(),
+    approvedHeight: r.u64(),
+    proposal: r.option(() => r.u64()),
+    validators: r.vec(() => ({
+      name: r.string(),
+      operator: key(),
+      consensusKey: key(),
+      nodeKey: key(),
+      votingPower: r.u64(),
+      p2pAddress: r.string(),
+    }), VALIDATORS_MAX),
+  };
+  if (r.at !== r.bytes.length) throw failure('err.epochTrailing');
+  return set;
+}
+
+/** Refuses a set ([{party, votingPower}]) that could be fooled or certify nothing: empty, one
+ * party named twice, powers summing to zero or beyond what this browser adds exactly. */
+function checkSet(validators) {
+  if (validators.length === 0 || validators.length > VALIDATORS_MAX) {
+    throw failure('err.epochSetSize', { count: validators.length, max: VALIDATORS_MAX });
+  }
+  const seen = new Set();
+  let total = 0;
+  for (const { party, votingPower } of validators) {
+    if (seen.has(party)) throw failure('err.epochTwice', { party });
+    seen.add(party);
+    total += votingPower;
+    if (!Number.isSafeInteger(votingPower) || !Number.isSafeInteger(total)) throw failure('err.epochPowers');
+  }
+  if (total <= 0) throw failure('err.epochPowers');
+}
+
+/** Whether two sets ([{party, votingPower}]) name the same validators with the same powers. */
+function sameSet(a, b) {
+  const keys = (set) => set.map((v) => `${v.party}:${v.votingPower}`).sort();
+  const [x, y] = [keys(a), keys(b)];
+  return x.length === y.length && x.every((k, i) => k === y[i]);
+}
+
+/** The sets known from `anchor` alone: its genesis set, epoch 0, running from height 0. */
+export function genesisEpochs(anchor) {
+  return [{ epoch: 0, effectiveHeight: 0, approvedHeight: 0, proposal: null, validators: anchor.validators, names: null }];
+}
+
+/** Whether `epochs` start from `anchor`'s genesis set, in order (epoch k at index k). */
+function learnedFrom(epochs, anchor) {
+  return Array.isArray(epochs) && epochs.length > 0 && epochs.every((e, k) => e.epoch === k)
+    && epochs[0].effectiveHeight === 0 && sameSet(epochs[0].validators, anchor.validators);
+}
+
+/** The set of `epochs` that runs `height`: the newest whose effective height is at or below it. */
+export function epochAt(epochs, height) {
+  for (let k = epochs.length - 1; k > 0; k--) {
+    if (epochs[k].effectiveHeight <= height) return epochs[k];
+  }
+  return epochs[0];
+}
+
+/**
+ * Learns the set after `previous` (a set already trusted) from `hex`, a proof bundle of state
+ * key ValidatorEpoch(previous.epoch + 1) at the block that approved it: the key must be that
+ * one; the block no earlier than `previous` runs; the certificate final for `previous` and the
+ * value under the header's state root; the set numbered as expected, approved by that block,
+ * running two heights after it, and able to certify. Returns the set as `verifyBlProof` takes
+ * it: `{epoch, effectiveHeight, approvedHeight, proposal, validators: [{party, votingPower}],
+ * names}` (`names` in the order of `validators`). Throws the first reason found.
+ */
+export async function verifyEpochLink(hex, chainId, previous) {
+  const expected = previous.epoch + 1;
+  if (typeof hex !== 'string') throw failure('err.chainMalformed');
+  if (hex.length > 2 * EPOCH_LINK_BYTES_MAX) throw failure('err.epochLinkSize', { max: EPOCH_LINK_BYTES_MAX });
+  // Checked here so that the reason does not quote what the node sent.
+  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw failure('err.chainMalformed');
+  const bundle = decodeBundle(hex);
+  if (!equal(bundle.key, epochKey(expected))) throw failure('err.epochKey', { expected });
+  const approved = bundle.header.height;
+  if (approved < previous.effectiveHeight) {
+    throw failure('err.epochTooEarly', { approved, previous: previous.effectiveHeight });
+  }
+  await checkCertificate(bundle, chainId, previous.validators);
+  await checkStateProof(bundle);
+  const set = decodeEpoch(bundle.value);
+  if (set.epoch !== expected) throw failure('err.epochNumber', { expected, found: set.epoch });
+  if (set.approvedHeight !== approved) throw failure('err.epochApproved', { said: set.approvedHeight, header: approved });
+  if (set.effectiveHeight !== approved + EFFECT_DELAY_HEIGHTS) {
+    throw failure('err.epochEffective', { effective: set.effectiveHeight, expected: approved + EFFECT_DELAY_HEIGHTS });
+  }
+  const validators = set.validators.map((v) => ({ party: v.consensusKey, votingPower: v.votingPower }));
+  checkSet(validators);
+  return {
+    epoch: expected,
+    effectiveHeight: set.effectiveHeight,
+    approvedHeight: approved,
+    proposal: set.proposal,
+    validators,
+    names: set.validators.map((v) => v.name),
+  };
+}
+
+/** A reason given inside another text, said again in the page's language when that is. */
+function inner(error) {
+  return { toString: () => messageOf(error) };
+}
+
+/** The text of `response`, refused past `max` bytes (read as it comes, never whole first). */
+async function boundedText(response, max) {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw failure('err.chainPageSize', { max });
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(concat(chunks));
+}
+
+/** One page of the node's chain of sets: `GET /v1/validators/chain?from=&limit=` on the node
+ * that served this page, its answer bounded to EPOCH_PAGE_BYTES_MAX. */
+export async function getChainPage(from, limit) {
+  const response = await fetch(`/v1/validators/chain?from=${from}&limit=${limit}`, { headers: { accept: 'application/json' } });
+  const text = await boundedText(response, EPOCH_PAGE_BYTES_MAX);
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    if (response.ok) throw failure('err.chainNotJson');
+  }
+  if (!response.ok) {
+    const message = body && typeof body.message === 'string' ? body.message : response.statusText;
+    throw failure('err.chainStatus', { status: response.status, message: message.slice(0, 200) });
+  }
+  return body;
+}
+
+/**
+ * Walks the node's chain of validator sets from the trust `anchor` and returns every set
+ * learned, epoch k at index k (epoch 0: the anchor's). `fetchPage(from, limit)` gives the
+ * node's answer for links `from, from + 1, …` (`{latestEpoch, links: [{epoch, approvedHeight,
+ * bundle}]}`); `known` (sets this walk returned before, from the same anchor) spares checking
+ * them again: the walk asks from the next. The node must serve every set up to the newest it
+ * names, in order, each once, each proven (`verifyEpochLink`); it may name at most EPOCHS_MAX.
+ * Throws a ProofError (UNTRUSTED) with the reason otherwise: nothing is learned from a walk
+ * that fails.
+ */
+export async function verifyEpochChain(anchor, fetchPage = getChainPage, known = null) {
+  if (!anchor) throw new ProofError('UNTRUSTED', ['err.noAnchor', {}]);
+  const epochs = (known || genesisEpochs(anchor)).slice();
+  if (!learnedFrom(epochs, anchor)) throw new ProofError('UNTRUSTED', ['err.epochsOtherAnchor', {}]);
+  const refuse = (key, values = {}) => new ProofError('UNTRUSTED', [key, values]);
+  for (let pages = 0; pages < EPOCH_PAGES_MAX; pages++) {
+    const from = epochs.length;
+    let page;
+    try {
+      page = await fetchPage(from, EPOCH_LINKS_PER_PAGE);
+    } catch (error) {
+      throw refuse('err.chainUnavailable', { reason: inner(error) });
+    }
+    const links = page && Array.isArray(page.links) ? page.links : null;
+    const latest = page ? page.latestEpoch : undefined;
+    if (!links || !Number.isSafeInteger(latest) || latest < 0) throw refuse('err.chainMalformed');
+    if (latest > EPOCHS_MAX) throw refuse('err.chainTooLong', { latest, max: EPOCHS_MAX });
+    // The links due: from `from` to the newest the node names, at most a page.
+    const due = Math.max(0, Math.min(EPOCH_LINKS_PER_PAGE, latest - from + 1));
+    if (links.length > due) throw refuse('err.chainExtra', { count: links.length, from, latest });
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i];
+      const expected = from + i;
+      if (!link || link.epoch !== expected) {
+        throw refuse('err.chainOrder', { expected, found: String(link && link.epoch).slice(0, 24) });
+      }
+      let next;
+      try {
+        next = await verifyEpochLink(link.bundle, anchor.chainId, epochs[expected - 1]);
+      } catch (error) {
+        throw refuse('err.epochLink', { epoch: expected, reason: inner(error) });
+      }
+      if (link.approvedHeight !== next.approvedHeight) throw refuse('err.chainLabel', { epoch: expected });
+      epochs.push(next);
+    }
+    if (epochs.length > latest) return epochs;
+    if (links.length < due) throw refuse('err.chainIncomplete', { known: epochs.length - 1, latest });
+  }
+  throw refuse('err.chainTooLong', { latest: epochs.length, max: EPOCHS_MAX });
 }
 
 /**

@@ -256,6 +256,20 @@ impl NodeView {
         None
     }
 
+    /// A proof bundle for `key` at committed `height`: its value then, its JMT proof under that
+    /// block's state root, the block's header and certificate. Every JMT node is kept, so any
+    /// height can be proven for a key not written since (a validator epoch, written once); a key
+    /// rewritten after `height` is provable only by an archive (`None` otherwise).
+    pub fn prove_at(&self, key: &StateKey, height: u64) -> Option<ebl_ledger::ProofBundle> {
+        if height > self.tip().height {
+            return None;
+        }
+        let header = self.storage.block_header(height).ok().flatten()?;
+        let certificate = self.certificate(height)?;
+        let (value, proof) = StateTree::new(self.storage.clone()).prove(key, height).ok()?;
+        Some(ebl_ledger::ProofBundle { key: key.clone(), value, proof, header, certificate })
+    }
+
     /// The stored commit certificate of `height`.
     pub fn certificate(&self, height: u64) -> Option<ebl_ledger::Certificate> {
         let bytes = self.storage.certificate(height).ok().flatten()?;

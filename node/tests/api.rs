@@ -690,6 +690,7 @@ async fn every_route_is_in_the_openapi_document_and_it_is_valid_openapi_3() {
         ("get", "/openapi.json"),
         ("get", "/v1/status"),
         ("get", "/v1/validators"),
+        ("get", "/v1/validators/chain"),
         ("post", "/v1/transactions"),
         ("post", "/v1/transactions/batch"),
         ("get", "/v1/transactions/{tx_id}"),

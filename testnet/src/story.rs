@@ -141,16 +141,16 @@ impl Story<'_> {
 
     /// Customs, on its own node, fetches the BL's proof bundle and checks it locally: the
     /// record under the state root, the root in a header signed by more than two thirds of the
-    /// genesis validators. Returns (possessor name, status).
+    /// validators of its height (the genesis set, or a set learned from it link by link). Returns (possessor name, status).
     async fn verify(&mut self, bl: &BlId) -> Result<(String, String)> {
-        let title = self.client("customs")?.verify_title(&self.trust, bl).await?;
+        let title = self.client("customs")?.verify_title(&mut self.trust, bl).await?;
         let possessor = self.name_of(&title.record.possessor);
         let status = serde_json::to_value(title.record.status)?.as_str().unwrap_or_default().to_string();
         (self.say)(format!(
             "         verified by customs: possessor {possessor}, {status} (block {} signed by {} of {} validators)",
             title.height,
             title.signers.len(),
-            self.trust.validators.len()
+            self.trust.epoch_at(title.height).validators.len()
         ));
         Ok((possessor, status))
     }

@@ -149,10 +149,12 @@ fn the_validator_set_changes_by_governance_under_load() {
                 net.start(i)?;
                 net.wait_ready(i, PATIENCE).await?;
             }
+            let homes: Vec<std::path::PathBuf> = (0..net.len()).map(|i| net.node(i).home.clone()).collect();
+            let consensus_key = |i: usize| ebl_client::keys::load(&homes[i].join("consensus_key.json"));
+            let old = [consensus_key(0)?, consensus_key(1)?, consensus_key(2)?];
+            title_after_two_changes(&net, left.effective_height, &old).await?;
             let summary = finish(&mut net, &report.acked).await?;
-            let consensus = |i: usize| -> Result<ebl_ledger::PartyId> {
-                Ok(ebl_client::keys::load(&net.node(i).home.join("consensus_key.json"))?.party())
-            };
+            let consensus = |i: usize| -> Result<ebl_ledger::PartyId> { Ok(consensus_key(i)?.party()) };
             let (newcomer, removed) = (consensus(fifth)?, consensus(1)?);
             let storage = ebl_node::storage::Storage::open(&net.node(0).data_dir())?;
             let signers = |h: u64| -> Result<Vec<ebl_ledger::PartyId>> {
@@ -187,6 +189,49 @@ fn the_validator_set_changes_by_governance_under_load() {
         .await;
         (net, result)
     });
+}
+
+/// A bank holding only the genesis file verifies a title at a height after two set changes
+/// through a node's REST API (the SDK walks the epoch chain), and refuses the same block
+/// certified by `old` — three of the genesis four, the removed validator among them — though the
+/// genesis set alone would accept it.
+async fn title_after_two_changes(net: &Testnet, changed_at: u64, old: &[ebl_ledger::Keypair]) -> Result<()> {
+    let mut trust = ebl_client::Trust::from_genesis_file(&net.genesis_file())?;
+    // The carrier reads its BL's proof (a signed read) from another validator's node.
+    let carrier = net.key(0)?;
+    let bl = ebl_ledger::BlId::new(&carrier.party(), "LOADG0000");
+    let client = net.client(3, Some(carrier))?;
+    let title = client.verify_title(&mut trust, &bl).await.context("the title after two changes")?;
+    ensure!(title.epoch == 2 && trust.epochs().len() == 3, "{title:?} {trust:?}");
+    ensure!(title.height >= changed_at, "the title is proven at {}, before the change", title.height);
+    let mut bundle = client.proof_bundle(&bl).await?;
+    let certificate = &mut bundle.certificate;
+    let bytes = |key: &ebl_ledger::Keypair| {
+        ebl_ledger::certificate::vote_signing_bytes(
+            ebl_ledger::certificate::VoteKind::Precommit,
+            &trust.chain_id,
+            certificate.height,
+            certificate.round,
+            Some(&certificate.block_hash),
+            &key.party(),
+        )
+    };
+    let mut signatures: Vec<_> = old.iter().map(|k| (k.party(), k.sign(&bytes(k)))).collect();
+    signatures.sort_by_key(|(party, _)| *party);
+    certificate.signatures = signatures;
+    bundle.verify(&trust.chain_id, trust.genesis_validators()).context("the old set alone accepts it")?;
+    let refused =
+        trust.verify_title(bl, &bundle).err().context("a certificate of the old set after its change")?;
+    ensure!(
+        matches!(
+            &refused,
+            ebl_client::ClientError::Proof(ebl_ledger::BundleError::Certificate(
+                ebl_ledger::CertificateError::UnknownSigner(p)
+            )) if *p == old[1].party()
+        ),
+        "{refused:?}"
+    );
+    Ok(())
 }
 
 /// A validator frozen (SIGSTOP) for longer than a round timeout misses blocks; thawed, it

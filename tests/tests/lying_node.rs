@@ -189,7 +189,10 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
         FinanceCheckRequest { document: Some(document("LIAR-LIVE-1")), lc_terms: Some(terms.clone()) };
 
     // Honest: the verdict computed here passes, and the node said the same.
-    let checked = bank_sdk.finance_check_verified(&world.trust, &live, &live_request).await.expect("honest");
+    let checked = bank_sdk
+        .finance_check_verified(&mut world.trust.clone(), &live, &live_request)
+        .await
+        .expect("honest");
     assert!(checked.verdict.passed && checked.node_says.passed, "{checked:?}");
     assert_eq!(checked.verdict.terms.len(), 1);
     let (code, out) = world
@@ -225,8 +228,10 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
     ];
     for (field, rewrite) in rewrites {
         world.tell(on_finance(rewrite));
-        let error =
-            bank_sdk.finance_check_verified(&world.trust, &live, &live_request).await.expect_err(field);
+        let error = bank_sdk
+            .finance_check_verified(&mut world.trust.clone(), &live, &live_request)
+            .await
+            .expect_err(field);
         assert_eq!(lied_fields(&error), vec![field.to_string()], "{error}");
         assert_eq!(error.trust_code(), Some("NODE_LIED"));
     }
@@ -242,7 +247,10 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
         r["failures"] = json!([]);
     }));
     let spent_request = FinanceCheckRequest { document: Some(document("LIAR-SPENT-1")), lc_terms: None };
-    let error = bank_sdk.finance_check_verified(&world.trust, &spent, &spent_request).await.expect_err("lie");
+    let error = bank_sdk
+        .finance_check_verified(&mut world.trust.clone(), &spent, &spent_request)
+        .await
+        .expect_err("lie");
     let fields = lied_fields(&error);
     for field in ["passed", "oneLiveOriginal", "status"] {
         assert!(fields.contains(&field.to_string()), "{field} not named in {error}");
@@ -270,7 +278,7 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
     let customs = &cast.customs;
     let customs_sdk = world.client(customs);
     world.tell(honest());
-    let title = customs_sdk.verify_title(&world.trust, &spent).await.expect("honest proof");
+    let title = customs_sdk.verify_title(&mut world.trust.clone(), &spent).await.expect("honest proof");
     assert_eq!(title.record.status, BlStatus::SurrenderedForDelivery);
     let mut forged = title.record.clone();
     forged.status = BlStatus::Issued;
@@ -300,7 +308,7 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
             })(request, answer)
         }));
         let error = bank_sdk
-            .finance_check_verified(&world.trust, &spent, &spent_request)
+            .finance_check_verified(&mut world.trust.clone(), &spent, &spent_request)
             .await
             .expect_err("other set");
         assert_eq!(error.trust_code(), Some(code_expected), "{error}");
@@ -316,7 +324,7 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
             let theirs = Trust::new(chain.clone(), liars.iter().map(|k| (k.party(), 1)).collect());
             assert!(theirs.verify_title(spent, &bundle).is_ok());
         }
-        let error = customs_sdk.verify_title(&world.trust, &spent).await.expect_err("other set");
+        let error = customs_sdk.verify_title(&mut world.trust.clone(), &spent).await.expect_err("other set");
         assert_eq!(error.trust_code(), Some(code_expected), "{error}");
         let (code, out) = world
             .ebl(
@@ -362,9 +370,12 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
         on_proof(move |p| *p = body.clone())(request, answer)
     }));
     let short = world.client(bank).with_max_proof_age(max_age);
-    let error = short.finance_check_verified(&world.trust, &live, &live_request).await.expect_err("stale");
+    let error = short
+        .finance_check_verified(&mut world.trust.clone(), &live, &live_request)
+        .await
+        .expect_err("stale");
     assert!(matches!(error, ClientError::StaleProof { age_ms, .. } if age_ms >= 8_000), "{error:?}");
-    let error = short.verify_title(&world.trust, &live).await.expect_err("stale");
+    let error = short.verify_title(&mut world.trust.clone(), &live).await.expect_err("stale");
     assert_eq!(error.trust_code(), Some("STALE_PROOF"), "{error}");
     // The recorded bundle is genuine: without the age bound it would pass for the title now.
     let replayed =
@@ -394,7 +405,7 @@ async fn every_lie_of_a_node_is_refused_by_the_sdk_and_the_cli_with_its_own_erro
 
     // The honest node again, with the same short bound: fresh, and it shows the new holder.
     world.tell(honest());
-    let title = short.verify_title(&world.trust, &live).await.expect("fresh");
+    let title = short.verify_title(&mut world.trust.clone(), &live).await.expect("fresh");
     assert_eq!(title.record.possessor, cast.consignee.party());
     let (code, out) =
         world.ebl(bank, &["--genesis", &genesis, "--max-proof-age", "5s", "verify", &live.0.to_hex()]).await;

@@ -391,6 +391,193 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
     net.shutdown().await;
 }
 
+/// The validator set changed twice by governance: validator 0's power raised 1 → 2 → 3 by its
+/// operator, each change approved by the operators of the bank's and customs' validators. With
+/// only the genesis file loaded, the portal walks the chain of sets from genesis (each set proven
+/// at the block that approved it, certified by the set before), verifies a title at a height after
+/// both changes against the set of that height, and its Network page lists the three sets as
+/// verified. A chain served truncated, reordered, duplicated, skipping a set, with another set's
+/// proof, oversized or too long is refused. So is a title certified by the other three validators
+/// alone: more than two thirds of the genesis power (which would accept it), half of the power of
+/// the set of its height.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_learns_the_validator_sets_from_genesis_and_refuses_a_title_signed_by_a_replaced_set() {
+    use ebl_ledger::certificate::{vote_signing_bytes, VoteKind};
+    use ebl_ledger::governance::{Governance, ValidatorChange, ValidatorEpoch};
+    use ebl_node::testkit::consensus_key;
+    let (net, url) = live_network().await;
+    let cast = &net.cast;
+    let nonce = |k: &Keypair| net.node(0).state::<u64>(&StateKey::Nonce(k.party())).unwrap_or(0);
+    let validator0 = consensus_key(0).party();
+    let mut newest: Option<ValidatorEpoch> = None;
+    for power in [2, 3] {
+        // A change may be proposed once the one before it runs; each moves a quarter, then a
+        // fifth of the power (less than a third).
+        net.wait_until_height(&[0, 1, 2, 3], newest.as_ref().map_or(0, |e| e.effective_height)).await;
+        let change = ValidatorChange::SetPower { consensus_key: validator0, voting_power: power };
+        let propose = Action::ProposeValidatorChange { change };
+        commit_in_turn(&net, vec![(&cast.carrier, propose, nonce(&cast.carrier))]).await;
+        let governance: Governance = net.node(0).state(&StateKey::Governance).expect("governance");
+        let proposal = governance.open.last().expect("the proposal is open").id;
+        for approver in [&cast.bank, &cast.customs] {
+            let approve = Action::ApproveValidatorChange { proposal };
+            commit_in_turn(&net, vec![(approver, approve, nonce(approver))]).await;
+        }
+        let epoch = net.node(0).state::<Governance>(&StateKey::Governance).expect("governance").latest_epoch;
+        newest = net.node(0).state(&StateKey::ValidatorEpoch(epoch));
+    }
+    let two = newest.expect("the newest set");
+    assert_eq!((two.epoch, two.total_power()), (2, Some(6)), "{two:?}");
+    let reference = "PORTALGOV01";
+    let bl = BlId::new(&cast.carrier.party(), reference);
+    commit_in_turn(
+        &net,
+        vec![(&cast.carrier, to_order(reference, &cast.shipper, None), nonce(&cast.carrier))],
+    )
+    .await;
+    net.wait_until_height(&[0, 1, 2, 3], two.effective_height + 1).await;
+
+    let files = tempfile::tempdir().expect("temp dir");
+    let genesis = files.path().join("genesis.json");
+    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
+    let copy = files.path().join("gov.json");
+    let document = document_for(reference, TransportDocumentType::Bol, true).to_value().expect("JSON");
+    std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
+    let key_file = files.path().join("shipper.pem");
+    std::fs::write(&key_file, ebl_client::keys::to_pem(&cast.shipper).expect("pem")).expect("write");
+    let browser = Browser::start().await.expect("headless Chromium");
+    browser.goto(&format!("{url}/#/mine")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    sign_in(&browser, &key_file).await;
+    browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
+    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    load_anchor(&browser, &genesis).await;
+    let (state, text) = verify_with(&browser, &cast.carrier.party().to_string(), reference, &copy).await;
+    assert_eq!(state, "VERIFIED", "{text}");
+    assert!(text.contains("against your trust anchor (genesis.json)"), "{text}");
+    assert!(text.contains("of the 4 validators of set 2"), "checked against the set of its height: {text}");
+
+    // The Network page: the three sets, the newest current, each verified from genesis.
+    browser.find(Locator::Css("#nav-network")).await.expect("nav").click().await.expect("to network");
+    let said = browser
+        .wait_for_text("#network-epochs-state[data-state='VERIFIED']", "verified from genesis", WAIT)
+        .await
+        .expect("the sets verified");
+    assert!(said.contains("(3 sets)"), "{said}");
+    let rows = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('#network-epochs tbody tr'), (tr) => \
+             [tr.dataset.epoch, tr.dataset.current, tr.dataset.verified, tr.textContent])",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    let rows = rows.as_array().expect("rows").clone();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for (k, row) in rows.iter().enumerate() {
+        let current = if k == 2 { "true" } else { "false" };
+        assert_eq!((&row[0], &row[1], &row[2]), (&json!(k.to_string()), &json!(current), &json!("VERIFIED")));
+        assert!(row[3].as_str().is_some_and(|t| t.contains(&format!("validator-0 ({})", k + 1))), "{row}");
+    }
+
+    // A chain a lying node might serve, built from the genuine links; each refused, with why.
+    let validators: Vec<Value> = net
+        .genesis
+        .validators
+        .iter()
+        .map(|v| json!({"party": v.consensus_key, "votingPower": v.voting_power}))
+        .collect();
+    let anchor = json!({"chainId": net.genesis.chain_id, "validators": validators});
+    let lies = portal_js(
+        &browser,
+        "proof.js",
+        "m.getChainPage(1, 16).then(async (page) => { \
+           const [a, b] = page.links; \
+           const out = { served: [page.latestEpoch, page.links.length] }; \
+           const pages = { \
+             truncated: { latestEpoch: 2, links: [a] }, reordered: { latestEpoch: 2, links: [b, a] }, \
+             duplicated: { latestEpoch: 2, links: [a, a] }, skipping: { latestEpoch: 2, links: [b] }, \
+             otherKey: { latestEpoch: 2, links: [a, { ...b, bundle: a.bundle }] }, \
+             relabelled: { latestEpoch: 2, links: [a, { ...b, approvedHeight: a.approvedHeight }] }, \
+             oversized: { latestEpoch: 2, links: Array(17).fill(a) }, tooLong: { latestEpoch: 1e6, links: [] } }; \
+           for (const [lie, body] of Object.entries(pages)) { \
+             out[lie] = await m.verifyEpochChain(args[0], async () => body) \
+               .then((epochs) => `accepted ${epochs.length}`, (e) => `${e.code}: ${e.message}`); \
+           } \
+           return out; })",
+        vec![anchor.clone()],
+    )
+    .await;
+    assert_eq!(lies["served"], json!([2, 2]), "{lies}");
+    for (lie, reason) in [
+        ("truncated", "proved the validator sets up to 1 of 2"),
+        ("reordered", "served set 2 where set 1 was due"),
+        ("duplicated", "served set 1 where set 2 was due"),
+        ("skipping", "served set 2 where set 1 was due"),
+        ("otherKey", "proves another key than the set of epoch 2"),
+        ("relabelled", "labels the link of set 2 with another height"),
+        ("oversized", "served 17 links from set 1 on"),
+        ("tooLong", "checks at most 4096"),
+    ] {
+        let said = lies[lie].as_str().unwrap_or_default();
+        assert!(said.starts_with("UNTRUSTED: ") && said.contains(reason), "{lie}: {lies}");
+    }
+
+    // The title certified by validators 1 to 3 alone (their own precommits of its block, as a
+    // certificate holding them and not validator 0's would carry): enough for the genesis set,
+    // not for the set of its height.
+    let chain = net.genesis.chain_id.clone();
+    let bundle = net.node(1).view().prove(&StateKey::Bl(bl)).expect("a proof");
+    assert!(bundle.header.height >= two.effective_height, "a height after both changes");
+    let mut replaced = bundle.clone();
+    let c = &bundle.certificate;
+    replaced.certificate.signatures = (1..4)
+        .map(|i| {
+            let key = consensus_key(i);
+            let vote = vote_signing_bytes(
+                VoteKind::Precommit,
+                &chain,
+                c.height,
+                c.round,
+                Some(&c.block_hash),
+                &key.party(),
+            );
+            (key.party(), key.sign(&vote))
+        })
+        .collect();
+    replaced.verify(&chain, &net.genesis.powers()).expect("enough for the genesis set");
+    assert!(replaced.verify(&chain, &two.powers()).is_err(), "not for the set of its height");
+    let record: BlRecord = net.node(1).view().state(&StateKey::Bl(bl)).expect("the BL");
+    let checked = portal_js(
+        &browser,
+        "proof.js",
+        "m.verifyEpochChain(args[0]).then((epochs) => Promise.all([[args[1], epochs], [args[2], epochs], [args[2], null]] \
+           .map(([hex, sets]) => m.verifyBlProof(hex, args[0], args[3], args[4], Date.now(), 3600000, sets) \
+             .then((r) => `checked against set ${r.epoch}`, (e) => `${e.code}: ${e.message}`))))",
+        vec![
+            anchor,
+            json!(hex_of(&ebl_ledger::encoding::encode(&bundle))),
+            json!(hex_of(&ebl_ledger::encoding::encode(&replaced))),
+            json!(bl.0.to_hex()),
+            json!(record.document_checksum.to_hex()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        checked,
+        json!([
+            "checked against set 2",
+            "UNTRUSTED: signers hold 3 of 6 voting power",
+            "checked against set 0"
+        ]),
+        "the genuine title, the one the replaced set would accept, and that one against the genesis set alone"
+    );
+
+    browser.quit().await.expect("quit");
+    net.shutdown().await;
+}
+
 /// Evaluates `expression` in the page with the portal's module `module` (e.g. `ledger.js`) as
 /// `m` and the arguments as `args`; a thrown error comes back as its message.
 async fn portal_js(browser: &Browser, module: &str, expression: &str, args: Vec<Value>) -> Value {

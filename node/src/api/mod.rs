@@ -17,8 +17,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use ebl_api::{
-    BatchResponse, BatchResult, BlockSummary, ErrorBody, Health, StatusResponse, SubmitQuery, TxOutcome,
-    TxState, TxStatus, ValidatorEntry, ValidatorsResponse, EPOCHS_SERVED_MAX,
+    BatchResponse, BatchResult, BlockSummary, EpochChainQuery, EpochChainResponse, EpochLink, ErrorBody,
+    Health, StatusResponse, SubmitQuery, TxOutcome, TxState, TxStatus, ValidatorEntry, ValidatorsResponse,
+    EPOCHS_SERVED_MAX, EPOCH_LINKS_SERVED_MAX,
 };
 use ebl_ledger::governance::{epoch_of_height, Governance, ValidatorEpoch};
 use ebl_ledger::{Hash, Transaction, TxId};
@@ -277,6 +278,7 @@ fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(openapi_json))
         .routes(routes!(status))
         .routes(routes!(validators))
+        .routes(routes!(validators_chain))
         .routes(routes!(submit))
         .routes(routes!(submit_batch))
         .routes(routes!(transaction))
@@ -335,6 +337,52 @@ async fn validators(State(node): State<NodeView>) -> Json<ValidatorsResponse> {
     }
     let current_epoch = epoch_of_height(&epochs, tip.height + 1).map_or(0, |e| e.epoch);
     Json(ValidatorsResponse { height: tip.height, current_epoch, epochs, open_proposals: governance.open })
+}
+
+/// The validator-set changes from epoch `from` on, each proven at the height that approved it
+/// by a certificate of the set before (ADR 0019): what a light client holding only the genesis
+/// file walks to learn the set of any height. Links past the newest epoch do not exist; an
+/// epoch the node cannot prove ends the answer (a client asks another node).
+#[utoipa::path(get, path = "/v1/validators/chain", tag = "node", params(EpochChainQuery),
+    responses((status = 200, body = EpochChainResponse), (status = 400, body = ErrorBody)))]
+async fn validators_chain(
+    State(node): State<NodeView>,
+    query: Result<Query<EpochChainQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EpochChainResponse>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", e.body_text()))?;
+    let from = query.from.unwrap_or(1);
+    if from == 0 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_QUERY",
+            "epoch 0 is the genesis file's set: the chain starts at 1",
+        ));
+    }
+    let limit = query.limit.unwrap_or(EPOCH_LINKS_SERVED_MAX);
+    if limit == 0 || limit > EPOCH_LINKS_SERVED_MAX {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "BAD_QUERY",
+            format!("limit must be 1 to {EPOCH_LINKS_SERVED_MAX}"),
+        ));
+    }
+    let height = node.tip().height;
+    let governance: Governance = node.state(&ebl_ledger::StateKey::Governance).unwrap_or_default();
+    let mut links = Vec::new();
+    for epoch in (from..=governance.latest_epoch).take(limit as usize) {
+        let key = ebl_ledger::StateKey::ValidatorEpoch(epoch);
+        let Some(approved_height) = node.state::<ValidatorEpoch>(&key).map(|e| e.approved_height) else {
+            break;
+        };
+        let Some(bundle) = node.prove_at(&key, approved_height) else { break };
+        links.push(EpochLink {
+            epoch,
+            approved_height,
+            bundle: hex::encode(ebl_ledger::encoding::encode(&bundle)),
+        });
+    }
+    Ok(Json(EpochChainResponse { height, latest_epoch: governance.latest_epoch, links }))
 }
 
 /// The node's chain and committed tip.

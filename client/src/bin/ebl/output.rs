@@ -58,10 +58,11 @@ fn endorsee_text(record: &BlRecord, names: &Names) -> String {
 pub fn verified_line(label: &str, title: &VerifiedTitle, age_ms: u64, names: &Names) -> String {
     let r = &title.record;
     format!(
-        "VERIFIED {label} at height {} (block time {}, {} s old): status {}, possessor {}, endorsee {}, lien {}",
+        "VERIFIED {label} at height {} (block time {}, {} s old{}): status {}, possessor {}, endorsee {}, lien {}",
         title.height,
         format_ms(title.time_ms),
         age_ms / 1000,
+        if title.epoch == 0 { String::new() } else { format!(", validator set {}", title.epoch) },
         name_of(&r.status),
         who(&r.possessor, names),
         endorsee_text(r, names),

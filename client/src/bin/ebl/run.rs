@@ -505,7 +505,9 @@ impl App {
         let connection = self.connection().await?;
         let outcome = match &connection.trust {
             None => Err(anyhow!(NO_TRUST_ANCHOR)),
-            Some(trust) => connection.client.verify_title(trust, &bl).await.map_err(anyhow::Error::from),
+            Some(trust) => {
+                connection.client.verify_title(&mut trust.clone(), &bl).await.map_err(anyhow::Error::from)
+            }
         };
         match outcome {
             Ok(title) => {
@@ -552,10 +554,10 @@ impl App {
         };
         let lc_terms = (terms != LcTerms::default()).then_some(terms);
         let connection = self.connection().await?;
-        let trust = connection.trust.as_ref().ok_or_else(|| anyhow!(NO_TRUST_ANCHOR))?;
+        let mut trust = connection.trust.clone().ok_or_else(|| anyhow!(NO_TRUST_ANCHOR))?;
         let checked = connection
             .client
-            .finance_check_verified(trust, &bl, &FinanceCheckRequest { document, lc_terms })
+            .finance_check_verified(&mut trust, &bl, &FinanceCheckRequest { document, lc_terms })
             .await
             .context("finance check refused")?;
         let passed = checked.verdict.passed;
