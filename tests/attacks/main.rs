@@ -35,3 +35,4 @@ mod nonce_cache_exhaustion;
 mod nonce_gap_mempool;
 mod sign_flood;
 mod torsion_signature;
+mod validators_flood;
