@@ -117,6 +117,8 @@ action_names! {
     ApproveValidatorChange => "APPROVE_VALIDATOR_CHANGE",
     AllowObserver => "ALLOW_OBSERVER",
     RemoveObserver => "REMOVE_OBSERVER",
+    RotateKey => "ROTATE_KEY",
+    ReplaceKey => "REPLACE_KEY",
 }
 
 impl From<&Action> for ActionName {

@@ -246,7 +246,7 @@ fn hex32(text: &str) -> Vec<u8> {
 }
 
 /// The actions the portal does not sign, and why.
-const NOT_SIGNED_BY_THE_PORTAL: [(&str, &str); 8] = [
+const NOT_SIGNED_BY_THE_PORTAL: [(&str, &str); 10] = [
     ("REGISTER_PARTY", "registration, issuance and reissue stay with the CLI and SDK"),
     ("SET_PARTY_ROLES", "registration, issuance and reissue stay with the CLI and SDK"),
     ("ISSUE", "registration, issuance and reissue stay with the CLI and SDK"),
@@ -255,6 +255,8 @@ const NOT_SIGNED_BY_THE_PORTAL: [(&str, &str); 8] = [
     ("APPROVE_VALIDATOR_CHANGE", "validator operators govern the set with `ebl governance`"),
     ("ALLOW_OBSERVER", "the registrars keep the observer list with `ebl observer`"),
     ("REMOVE_OBSERVER", "the registrars keep the observer list with `ebl observer`"),
+    ("ROTATE_KEY", "a key is rotated with the CLI, which holds both key files"),
+    ("REPLACE_KEY", "the registrars replace a lost key with the CLI"),
 ];
 
 /// A value of a field of the portal's type `kind`; `k` varies the sample (enum name, option

@@ -178,8 +178,13 @@ pub fn explain_refusal(code: &str) -> Option<&'static str> {
         ErrorCode::PowerChangeTooLarge => {
             "the change moves a third of the voting power or more at once; make it in steps"
         }
-        ErrorCode::KeyInUse => "the key is already a party's or a validator's key (one key, one use)",
+        ErrorCode::KeyInUse => {
+            "the key is, or was, a party's or a validator's key (one key, one use, never again)"
+        }
         ErrorCode::UnknownObserver => "no observer has this node key",
+        ErrorCode::KeyRotated => {
+            "the key no longer signs for its party: the party rotated to another key (use that one)"
+        }
         ErrorCode::LastRegistrar => {
             "the change would leave fewer registrars than the quorum, or one registrar alone"
         }

@@ -1,7 +1,7 @@
 //! Transaction and block execution.
 
 use ebl_ledger::action::Action;
-use ebl_ledger::records::StateKey;
+use ebl_ledger::records::{key_standing, KeyStanding, StateKey};
 use ebl_ledger::{ErrorCode, Outcome, PartyId, Receipt, StateRead, StoreError, TxError, TxId, VerifiedTx};
 use thiserror::Error;
 
@@ -21,8 +21,13 @@ pub struct BlockCtx {
 pub(crate) struct TxCtx<'a> {
     pub block: &'a BlockCtx,
     pub tx_id: TxId,
+    /// The party that submitted it (its signing key resolved to the party).
     pub submitter: PartyId,
+    /// The parties that signed it, in the order of their keys (a key a rotation hands signing
+    /// to, which co-signs it, is no party yet and is not here).
     pub signers: &'a [PartyId],
+    /// The keys that signed it, as the transaction names them.
+    pub keys: &'a [PartyId],
 }
 
 impl TxCtx<'_> {
@@ -76,33 +81,63 @@ pub fn apply_tx<R: StateRead + ?Sized>(
         return Err(reject(TxError::BadNonce { expected, found: body.nonce }));
     }
 
-    let tx_ctx = TxCtx { block: ctx, tx_id, submitter, signers: &body.signers };
     let mut overlay = Overlay::new(base, block);
-    let outcome =
-        match check_signers(&overlay, &tx_ctx).and_then(|()| dispatch(&mut overlay, &tx_ctx, &body.action)) {
-            Ok(()) => Ok(overlay.into_writes()),
-            Err(Fail::Refused(code)) => Err(code),
-            Err(Fail::Store(e)) => return Err(ApplyError::Store(e)),
-        };
+    let outcome = match signer_parties(&overlay, &body.signers, &body.action).and_then(|parties| {
+        let submitter = parties.first().copied().ok_or(ErrorCode::UnknownParty)?;
+        let tx_ctx = TxCtx { block: ctx, tx_id, submitter, signers: &parties, keys: &body.signers };
+        dispatch(&mut overlay, &tx_ctx, &body.action)
+    }) {
+        Ok(()) => Ok(overlay.into_writes()),
+        Err(Fail::Refused(code)) => Err(code),
+        Err(Fail::Store(e)) => return Err(ApplyError::Store(e)),
+    };
+    // The nonce is spent whatever the outcome, so a refused transaction cannot be replayed. It
+    // belongs to the signing key: a rotation moves it to the new key, and the old key, left
+    // with none, is refused by every envelope check and mempool from then on.
+    let mut nonce_key = submitter;
     let outcome = match outcome {
         Ok(writes) => {
             merge(block, writes);
+            if let Action::RotateKey { new_key } = &body.action {
+                block.insert(StateKey::Nonce(submitter), None);
+                nonce_key = *new_key;
+            }
             Outcome::Success
         }
         Err(code) => Outcome::Failure(code),
     };
-    // The nonce is spent whatever the outcome, so a refused transaction cannot be replayed.
-    block.insert(StateKey::Nonce(submitter), Some(ebl_ledger::encoding::encode(&(expected + 1))));
+    block.insert(StateKey::Nonce(nonce_key), Some(ebl_ledger::encoding::encode(&(expected + 1))));
     Ok(Receipt { tx_id, outcome })
 }
 
-/// Every signer must be a registered, active party.
-fn check_signers<R: StateRead + ?Sized>(state: &Overlay<'_, R>, ctx: &TxCtx<'_>) -> Result<(), Fail> {
-    for signer in ctx.signers {
-        let party = state.party(signer)?.ok_or(ErrorCode::UnknownParty)?;
-        crate::require(party.is_active(), ErrorCode::PartySuspended)?;
+/// The parties the signing keys sign for, each registered and active (`UNKNOWN_PARTY`,
+/// `PARTY_SUSPENDED`); a key its party rotated away from signs nothing (`KEY_ROTATED`). The key a
+/// rotation hands signing to co-signs it without being a party's yet: it is left out.
+fn signer_parties<R: StateRead + ?Sized>(
+    state: &Overlay<'_, R>,
+    keys: &[PartyId],
+    action: &Action,
+) -> Result<Vec<PartyId>, Fail> {
+    let incoming = if let Action::RotateKey { new_key } | Action::ReplaceKey { new_key, .. } = action {
+        Some(*new_key)
+    } else {
+        None
+    };
+    let mut parties = Vec::with_capacity(keys.len());
+    for key in keys {
+        if Some(*key) == incoming {
+            continue;
+        }
+        match key_standing(state, key)? {
+            KeyStanding::Signs(record) => {
+                crate::require(record.is_active(), ErrorCode::PartySuspended)?;
+                parties.push(record.party);
+            }
+            KeyStanding::Retired(_) => return Err(ErrorCode::KeyRotated.into()),
+            KeyStanding::Unknown => return Err(ErrorCode::UnknownParty.into()),
+        }
     }
-    Ok(())
+    Ok(parties)
 }
 
 fn dispatch<R: StateRead + ?Sized>(
@@ -115,6 +150,8 @@ fn dispatch<R: StateRead + ?Sized>(
         Action::SetPartyRoles { party, roles } => parties::set_roles(state, ctx, party, *roles),
         Action::SuspendParty { party } => parties::suspend(state, ctx, party),
         Action::ReinstateParty { party } => parties::reinstate(state, ctx, party),
+        Action::RotateKey { new_key } => parties::rotate_key(state, ctx, new_key),
+        Action::ReplaceKey { party, new_key } => parties::replace_key(state, ctx, party, new_key),
 
         Action::Issue(a) => title::issue(state, ctx, a),
         Action::Reissue(a) => title::reissue(state, ctx, a),

@@ -121,6 +121,7 @@ impl Genesis {
                 codes: p.codes.clone(),
                 status: PartyStatus::Active,
                 registered_height: 0,
+                signing_key: None,
             };
             writes.insert(StateKey::Party(p.party), Some(encoding::encode(&record)));
             writes.insert(StateKey::Nonce(p.party), Some(encoding::encode(&0u64)));

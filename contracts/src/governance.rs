@@ -68,7 +68,7 @@ fn check_keys<R: StateRead + ?Sized>(state: &Overlay<'_, R>, change: &ValidatorC
     if let ValidatorChange::Add(v) = change {
         crate::parties::active(state, &v.operator)?;
         for key in [v.consensus_key, v.node_key] {
-            require(state.party(&key)?.is_none(), ErrorCode::KeyInUse)?;
+            require(!state.party_key_in_use(&key)?, ErrorCode::KeyInUse)?;
         }
         require(!state.observers()?.0.iter().any(|o| o.node_key == v.node_key), ErrorCode::KeyInUse)?;
     }

@@ -27,7 +27,7 @@ pub mod testkit;
 
 pub use exec::{apply_tx, execute_block, ApplyError, BlockCtx, Executed};
 pub use genesis::{Genesis, GenesisError};
-pub use overlay::{BlockReads, WriteSet};
+pub use overlay::{BlockReads, Overlay, WriteSet};
 
 use ebl_ledger::{ErrorCode, StoreError};
 

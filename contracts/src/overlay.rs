@@ -97,6 +97,15 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
         self.tx.insert(key, Some(encoding::encode(value)));
     }
 
+    pub fn delete(&mut self, key: StateKey) {
+        self.tx.insert(key, None);
+    }
+
+    /// Whether a party signs or ever signed with `key` (its id, or a key it rotated to).
+    pub fn party_key_in_use(&self, key: &ebl_ledger::PartyId) -> Result<bool, StoreError> {
+        Ok(self.party(key)?.is_some() || self.raw(&StateKey::KeyOf(*key))?.is_some())
+    }
+
     pub fn party(&self, party: &ebl_ledger::PartyId) -> Result<Option<PartyRecord>, StoreError> {
         self.get(&StateKey::Party(*party))
     }
@@ -124,6 +133,12 @@ impl<'a, R: StateRead + ?Sized> Overlay<'a, R> {
 
     pub fn put_release(&mut self, record: &ReleaseRecord) {
         self.put(StateKey::Release(record.container.id()), record);
+    }
+}
+
+impl<R: StateRead + ?Sized> StateRead for Overlay<'_, R> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+        self.raw(key)
     }
 }
 

@@ -88,7 +88,9 @@ pub fn register<R: StateRead + ?Sized>(
     registrar(state, ctx)?;
     check_registration(p)?;
     require(state.party(&p.party)?.is_none(), ErrorCode::PartyExists)?;
-    // One key, one use: a validator's consensus or node key is nobody's party key.
+    // One key, one use: a key a party rotated to or from, a validator's consensus or node key,
+    // is nobody's party id.
+    require(!state.party_key_in_use(&p.party)?, ErrorCode::KeyInUse)?;
     require(!crate::governance::validator_or_observer_key(state, &p.party)?, ErrorCode::KeyInUse)?;
     let record = PartyRecord {
         party: p.party,
@@ -97,6 +99,7 @@ pub fn register<R: StateRead + ?Sized>(
         codes: p.codes.clone(),
         status: PartyStatus::Active,
         registered_height: ctx.height(),
+        signing_key: None,
     };
     state.put(StateKey::Party(p.party), &record);
     state.put(StateKey::Nonce(p.party), &0u64);
@@ -171,7 +174,7 @@ pub fn allow_observer<R: StateRead + ?Sized>(
         && !observer.name.chars().any(char::is_control);
     validate::ensure(name_ok && observer.node_key.is_valid_key())?;
     let key = observer.node_key;
-    require(state.party(&key)?.is_none(), ErrorCode::KeyInUse)?;
+    require(!state.party_key_in_use(&key)?, ErrorCode::KeyInUse)?;
     require(!crate::governance::validator_or_observer_key(state, &key)?, ErrorCode::KeyInUse)?;
     let mut list = state.observers()?;
     let Err(i) = list.0.binary_search_by(|o| o.node_key.cmp(&key)) else {
@@ -194,6 +197,56 @@ pub fn remove_observer<R: StateRead + ?Sized>(
     let i = list.0.binary_search_by(|o| o.node_key.cmp(node_key)).map_err(|_| ErrorCode::UnknownObserver)?;
     list.0.remove(i);
     state.put(StateKey::Observers, &list);
+    Ok(())
+}
+
+/// Hands `record`'s signing to `new_key`, which must have co-signed (`MISSING_COSIGNER`), be a
+/// valid key and have served no party, validator or observer (`KEY_IN_USE`). The party keeps its
+/// id, records and roles; `KeyOf(new_key)` names it for ever, so the key can serve nobody else.
+fn hand_signing_to<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    mut record: PartyRecord,
+    new_key: &PartyId,
+) -> Result<(), Fail> {
+    validate::ensure(new_key.is_valid_key())?;
+    require(ctx.keys.contains(new_key), ErrorCode::MissingCosigner)?;
+    require(!state.party_key_in_use(new_key)?, ErrorCode::KeyInUse)?;
+    require(!crate::governance::validator_or_observer_key(state, new_key)?, ErrorCode::KeyInUse)?;
+    state.put(StateKey::KeyOf(*new_key), &record.party);
+    record.signing_key = Some(*new_key);
+    state.put(StateKey::Party(record.party), &record);
+    Ok(())
+}
+
+/// ROTATE_KEY: the party's current key (the submitter) hands its signing to `new_key`, which
+/// co-signs. Its nonce moves to the new key with the transaction's (`apply_tx`).
+pub fn rotate_key<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    new_key: &PartyId,
+) -> Result<(), Fail> {
+    let record = existing(state, &ctx.submitter)?;
+    hand_signing_to(state, ctx, record, new_key)
+}
+
+/// REPLACE_KEY (registrar quorum): a party that lost its key gets `new_key`, which co-signs (the
+/// party holds it). Its nonce moves to the new key; its old key signs nothing more. A registrar
+/// replaces another party's key, never its own (it rotates it).
+pub fn replace_key<R: StateRead + ?Sized>(
+    state: &mut Overlay<'_, R>,
+    ctx: &TxCtx<'_>,
+    party: &PartyId,
+    new_key: &PartyId,
+) -> Result<(), Fail> {
+    registrar(state, ctx)?;
+    require(*party != ctx.submitter, ErrorCode::NotAuthorized)?;
+    let record = existing(state, party)?;
+    let old_key = record.current_key();
+    let nonce = state.nonce(&old_key)?.unwrap_or(0);
+    hand_signing_to(state, ctx, record, new_key)?;
+    state.delete(StateKey::Nonce(old_key));
+    state.put(StateKey::Nonce(*new_key), &nonce);
     Ok(())
 }
 

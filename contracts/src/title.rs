@@ -270,7 +270,9 @@ pub fn act<R: StateRead + ?Sized>(
             | Action::ProposeValidatorChange { .. }
             | Action::ApproveValidatorChange { .. }
             | Action::AllowObserver(_)
-            | Action::RemoveObserver { .. },
+            | Action::RemoveObserver { .. }
+            | Action::RotateKey { .. }
+            | Action::ReplaceKey { .. },
         ) => Err(ErrorCode::InvalidInput.into()),
     }?;
     // REJECT is open to a recipient only as its next action on the BL: the window closes when the

@@ -8,7 +8,7 @@
 use ebl_contracts::testkit::{straight, to_order, Cast, TestLedger};
 use ebl_contracts::ApplyError;
 use ebl_ledger::action::{Action, CreateLien, ExternalCodes, RegisterParty};
-use ebl_ledger::records::{PartyStatus, Role, RoleSet};
+use ebl_ledger::records::{PartyStatus, Role, RoleSet, StateKey};
 use ebl_ledger::{BlId, ErrorCode, Keypair, PartyId, TxError};
 
 // ---------------------------------------------------------------- helpers
@@ -667,4 +667,150 @@ fn with_a_quorum_of_two_an_observer_needs_two_registrars() {
     );
     ledger.ok_multi(&[&cast.registrar, &r2], Action::AllowObserver(node.clone()));
     assert_eq!(observers(&ledger), vec![node]);
+}
+
+// ---------------------------------------------------------------- ROTATE_KEY, REPLACE_KEY
+
+fn rotate(new_key: &Keypair) -> Action {
+    Action::RotateKey { new_key: new_key.party() }
+}
+
+/// `signers` submit `action` in a block of its own; the receipt (`None`: not includable).
+fn try_exec(
+    ledger: &mut TestLedger,
+    signers: &[&Keypair],
+    action: Action,
+) -> Result<ebl_ledger::Receipt, ApplyError> {
+    let tx = ledger.tx(signers, action);
+    ledger.exec_block(vec![tx]).map(|mut r| r.remove(0))
+}
+
+#[test]
+fn a_party_rotates_its_key_keeps_its_bls_and_roles_and_its_old_key_signs_nothing_more() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let bl = ledger.issued_to_order(&cast, "ROT0001");
+    let shipper = cast.shipper.party();
+    let before = ledger.party(&shipper).expect("registered");
+    let nonce = ledger.nonce(&shipper);
+    let new = Keypair::for_test("shipper-2027");
+    ledger.ok_multi(&[&cast.shipper, &new], rotate(&new));
+
+    // Same party, same roles and name; the new key signs for it and carries its nonce on.
+    let after = ledger.party(&shipper).expect("still registered");
+    assert_eq!(after.signing_key, Some(new.party()));
+    assert_eq!(
+        (after.roles, after.legal_name.clone(), after.status),
+        (before.roles, before.legal_name, before.status)
+    );
+    assert_eq!(ledger.get::<PartyId>(&StateKey::KeyOf(new.party())), Some(shipper));
+    assert_eq!(ledger.get::<u64>(&StateKey::Nonce(shipper)), None, "the old key has no nonce left");
+    assert_eq!(ledger.nonce(&new.party()), nonce + 1);
+
+    // Its BL stays its own, and the new key acts on it as the shipper: the history names the party.
+    assert_eq!(ledger.bl(&bl).possessor, shipper);
+    ledger.ok(&new, Action::EndorseToOrder { bl, endorsee: cast.consignee.party() });
+    ledger.ok(&new, Action::Transfer { bl, to: cast.consignee.party() });
+    let record = ledger.bl(&bl);
+    assert_eq!(record.possessor, cast.consignee.party());
+    assert!(
+        ledger.history(&bl).iter().rev().take(2).all(|e| e.actor == shipper),
+        "the party acted, not the key"
+    );
+
+    // The old key: as submitter it cannot even get into a block (no nonce)...
+    let old = ledger.tx(&[&cast.shipper], Action::BlankEndorse { bl });
+    let TxErrorOf(error) = TxErrorOf::of(ledger.exec_block(vec![old]));
+    assert!(matches!(error, TxError::UnknownSigner(p) if p == shipper), "{error:?}");
+    // ... and as a co-signer it is refused.
+    let receipt =
+        try_exec(&mut ledger, &[&cast.registrar, &cast.shipper], register_with(|_| {})).expect("included");
+    assert_eq!(receipt.error(), Some(ErrorCode::KeyRotated));
+    // Neither key can be registered again, nor be anyone's new key.
+    ledger.assert_refused(
+        &[&cast.registrar],
+        register(&new, "Someone Else", &[Role::Trader]),
+        ErrorCode::KeyInUse,
+    );
+    // (the shipper's key co-signing as the bank's new one is a key in use)
+    ledger.assert_refused(&[&cast.bank, &new], rotate(&new), ErrorCode::KeyInUse);
+    let stolen = Keypair::for_test("bank-next");
+    ledger.ok_multi(&[&cast.bank, &stolen], rotate(&stolen));
+    // A second rotation retires the first new key too.
+    let newer = Keypair::for_test("shipper-2028");
+    ledger.ok_multi(&[&new, &newer], rotate(&newer));
+    assert_eq!(ledger.party(&shipper).and_then(|r| r.signing_key), Some(newer.party()));
+    let receipt = try_exec(&mut ledger, &[&cast.registrar, &new], register_with(|_| {})).expect("included");
+    assert_eq!(receipt.error(), Some(ErrorCode::KeyRotated));
+    ledger.assert_refused(&[&newer, &stolen], rotate(&stolen), ErrorCode::KeyInUse);
+}
+
+/// The error of a transaction that could not be included.
+struct TxErrorOf(TxError);
+
+impl TxErrorOf {
+    fn of(result: Result<Vec<ebl_ledger::Receipt>, ApplyError>) -> Self {
+        match result {
+            Err(ApplyError::Rejected { error, .. }) => TxErrorOf(error),
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_rotation_needs_the_new_key_to_cosign_and_a_key_no_one_used() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let new = Keypair::for_test("fresh");
+    ledger.assert_refused(&[&cast.shipper], rotate(&new), ErrorCode::MissingCosigner);
+    // Another party's key, a validator's consensus key, an invalid key.
+    ledger.assert_refused(&[&cast.shipper, &cast.bank], rotate(&cast.bank), ErrorCode::KeyInUse);
+    let mut off_curve = [0u8; 32];
+    off_curve[0] = 2;
+    assert!(!PartyId(off_curve).is_valid_key(), "fixture: not on the curve");
+    let invalid = Action::RotateKey { new_key: PartyId(off_curve) };
+    ledger.assert_refused(&[&cast.shipper], invalid, ErrorCode::InvalidInput);
+    // A suspended party cannot rotate.
+    ledger.ok(&cast.registrar, Action::SuspendParty { party: cast.shipper.party() });
+    ledger.assert_refused(&[&cast.shipper, &new], rotate(&new), ErrorCode::PartySuspended);
+}
+
+#[test]
+fn a_carrier_that_rotated_issues_under_its_party_id() {
+    let cast = Cast::new();
+    let mut ledger = TestLedger::new(&cast);
+    let new = Keypair::for_test("carrier-2027");
+    ledger.ok_multi(&[&cast.carrier, &new], rotate(&new));
+    ledger.ok(&new, to_order("ROT0002", &cast.shipper, None));
+    let record = ledger.bl(&BlId::new(&cast.carrier.party(), "ROT0002"));
+    assert_eq!(record.carrier, cast.carrier.party());
+    assert_eq!(ledger.try_bl(&BlId::new(&new.party(), "ROT0002")), None);
+}
+
+#[test]
+fn the_registrar_quorum_replaces_a_lost_key_and_nobody_else_can() {
+    let (cast, r2, _r3, mut ledger) = two_of_three();
+    let bank = cast.bank.party();
+    let nonce = ledger.nonce(&bank);
+    let new = Keypair::for_test("bank-recovered");
+    let replace = Action::ReplaceKey { party: bank, new_key: new.party() };
+    // One registrar is not the quorum; the new key must co-sign; nobody but registrars.
+    ledger.assert_refused(&[&cast.registrar, &new], replace.clone(), ErrorCode::MissingCosigner);
+    ledger.assert_refused(&[&cast.registrar, &r2], replace.clone(), ErrorCode::MissingCosigner);
+    ledger.assert_refused(&[&cast.shipper, &new], replace.clone(), ErrorCode::WrongRole);
+    // A registrar rotates its own key; it does not replace it.
+    let own = Action::ReplaceKey { party: cast.registrar.party(), new_key: new.party() };
+    ledger.assert_refused(&[&cast.registrar, &r2, &new], own, ErrorCode::NotAuthorized);
+    let unknown = Action::ReplaceKey { party: Keypair::for_test("nobody").party(), new_key: new.party() };
+    ledger.assert_refused(&[&cast.registrar, &r2, &new], unknown, ErrorCode::UnknownParty);
+
+    ledger.ok_multi(&[&cast.registrar, &r2, &new], replace);
+    assert_eq!(ledger.party(&bank).and_then(|r| r.signing_key), Some(new.party()));
+    assert_eq!(ledger.nonce(&new.party()), nonce, "the nonce moved to the new key");
+    assert_eq!(ledger.get::<u64>(&StateKey::Nonce(bank)), None);
+    // The bank acts with its new key; the lost one is refused.
+    let newer = Keypair::for_test("bank-2028");
+    ledger.ok_multi(&[&new, &newer], rotate(&newer));
+    let lost = ledger.tx(&[&cast.bank], Action::ReleaseLien { bl: BlId::new(&cast.carrier.party(), "NONE") });
+    assert!(matches!(TxErrorOf::of(ledger.exec_block(vec![lost])).0, TxError::UnknownSigner(_)));
 }

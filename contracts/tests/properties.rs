@@ -235,7 +235,8 @@ impl World {
                 | StateKey::ValidatorEpoch(_)
                 | StateKey::Governance
                 | StateKey::Registry
-                | StateKey::Observers => {}
+                | StateKey::Observers
+                | StateKey::KeyOf(_) => {}
             }
         }
         world
@@ -471,6 +472,8 @@ impl<'c> Run<'c> {
             Action::ApproveValidatorChange { proposal } => format!("#{proposal}"),
             Action::AllowObserver(o) => o.name.clone(),
             Action::RemoveObserver { node_key } => node_key.short(),
+            Action::RotateKey { new_key } => new_key.short(),
+            Action::ReplaceKey { party, new_key } => format!("{} to {}", self.name(party), new_key.short()),
         };
         format!(
             "block {}: {} {} {target} -> {outcome}",
@@ -1176,7 +1179,7 @@ impl<'c> Run<'c> {
                         name
                     );
                 }
-                StateKey::Registry | StateKey::Observers => {
+                StateKey::Registry | StateKey::Observers | StateKey::KeyOf(_) => {
                     prop_assert_eq!(
                         tx.body.action.info().family,
                         ebl_ledger::action::Family::Parties,

@@ -206,6 +206,9 @@ impl World {
             },
             Action::ApproveValidatorChange { .. } | Action::AllowObserver(_) => {}
             Action::RemoveObserver { node_key } => self.party(node_key),
+            // A rotation to a party's key is refused KEY_IN_USE; to a fresh one it may pass.
+            Action::RotateKey { .. } => {}
+            Action::ReplaceKey { party, .. } => self.party(party),
         }
     }
 

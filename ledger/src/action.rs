@@ -23,47 +23,114 @@ use crate::records::{BlId, ContainerRef, Role, RoleSet, TransportDocumentType};
 pub enum Action {
     // ---- parties (registrar) ----
     RegisterParty(RegisterParty),
-    SetPartyRoles { party: PartyId, roles: RoleSet },
-    SuspendParty { party: PartyId },
-    ReinstateParty { party: PartyId },
+    SetPartyRoles {
+        party: PartyId,
+        roles: RoleSet,
+    },
+    SuspendParty {
+        party: PartyId,
+    },
+    ReinstateParty {
+        party: PartyId,
+    },
 
     // ---- eBL title ----
     Issue(IssueBl),
-    Transfer { bl: BlId, to: PartyId },
-    Endorse { bl: BlId, endorsee: PartyId },
-    EndorseToOrder { bl: BlId, endorsee: PartyId },
-    BlankEndorse { bl: BlId },
-    Sign { bl: BlId },
-    RejectTransfer { bl: BlId, reason: String },
-    SurrenderForDelivery { bl: BlId },
-    SurrenderForAmendment { bl: BlId, reason: AmendmentReason },
-    AcceptSurrender { bl: BlId },
-    RejectSurrender { bl: BlId, reason: String },
+    Transfer {
+        bl: BlId,
+        to: PartyId,
+    },
+    Endorse {
+        bl: BlId,
+        endorsee: PartyId,
+    },
+    EndorseToOrder {
+        bl: BlId,
+        endorsee: PartyId,
+    },
+    BlankEndorse {
+        bl: BlId,
+    },
+    Sign {
+        bl: BlId,
+    },
+    RejectTransfer {
+        bl: BlId,
+        reason: String,
+    },
+    SurrenderForDelivery {
+        bl: BlId,
+    },
+    SurrenderForAmendment {
+        bl: BlId,
+        reason: AmendmentReason,
+    },
+    AcceptSurrender {
+        bl: BlId,
+    },
+    RejectSurrender {
+        bl: BlId,
+        reason: String,
+    },
     Reissue(Reissue),
-    SwitchToPaper { bl: BlId, paper_bl_number: String },
+    SwitchToPaper {
+        bl: BlId,
+        paper_bl_number: String,
+    },
 
     // ---- liens (trade finance) ----
     CreateLien(CreateLien),
-    ReleaseLien { bl: BlId },
+    ReleaseLien {
+        bl: BlId,
+    },
 
     // ---- container release ----
     IssueReleaseOrder(IssueReleaseOrder),
-    SettleCharges { container: ContainerRef },
+    SettleCharges {
+        container: ContainerRef,
+    },
     PlaceHold(PlaceHold),
-    LiftHold { target: HoldTarget, hold_id: u32 },
-    DelegateRelease { container: ContainerRef, to: PartyId },
-    RevokeRelease { container: ContainerRef, reason: String },
+    LiftHold {
+        target: HoldTarget,
+        hold_id: u32,
+    },
+    DelegateRelease {
+        container: ContainerRef,
+        to: PartyId,
+    },
+    RevokeRelease {
+        container: ContainerRef,
+        reason: String,
+    },
     AssignPickup(AssignPickup),
     GateOut(GateOut),
     EmptyReturn(EmptyReturn),
 
     // ---- validator-set governance (the operators of validators) ----
-    ProposeValidatorChange { change: ValidatorChange },
-    ApproveValidatorChange { proposal: u64 },
+    ProposeValidatorChange {
+        change: ValidatorChange,
+    },
+    ApproveValidatorChange {
+        proposal: u64,
+    },
 
     // ---- observers (the registrar quorum) ----
     AllowObserver(Observer),
-    RemoveObserver { node_key: PartyId },
+    RemoveObserver {
+        node_key: PartyId,
+    },
+
+    // ---- keys (ADR 0019) ----
+    /// The party's current key (the submitter) hands its signing over to `new_key`, which
+    /// co-signs.
+    RotateKey {
+        new_key: PartyId,
+    },
+    /// The registrar quorum gives `party` a new key when its key is lost; `new_key` co-signs.
+    ReplaceKey {
+        party: PartyId,
+        new_key: PartyId,
+    },
 }
 
 /// The kind of event a committed transaction produces: the `kind` of the event streams
@@ -100,13 +167,14 @@ pub enum EventKind {
     ValidatorChangeApproved,
     ObserverAllowed,
     ObserverRemoved,
+    KeyRotated,
     /// A transaction refused: its `outcome` says why. No action produces it when it succeeds.
     Refused,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 30] = [
         EventKind::PartyRegistered,
         EventKind::PartyRolesSet,
         EventKind::PartySuspended,
@@ -135,6 +203,7 @@ impl EventKind {
         EventKind::ValidatorChangeApproved,
         EventKind::ObserverAllowed,
         EventKind::ObserverRemoved,
+        EventKind::KeyRotated,
         EventKind::Refused,
     ];
 
@@ -169,6 +238,7 @@ impl EventKind {
             EventKind::ValidatorChangeApproved => "VALIDATOR_CHANGE_APPROVED",
             EventKind::ObserverAllowed => "OBSERVER_ALLOWED",
             EventKind::ObserverRemoved => "OBSERVER_REMOVED",
+            EventKind::KeyRotated => "KEY_ROTATED",
             EventKind::Refused => "REFUSED",
         }
     }
@@ -328,6 +398,12 @@ impl Action {
             Action::RemoveObserver { .. } => {
                 row("REMOVE_OBSERVER", "REMOVE_OBSERVER", Parties, E::ObserverRemoved, "observer remove")
             }
+            Action::RotateKey { .. } => {
+                row("ROTATE_KEY", "ROTATE_KEY", Parties, E::KeyRotated, "party rotate-key")
+            }
+            Action::ReplaceKey { .. } => {
+                row("REPLACE_KEY", "REPLACE_KEY", Parties, E::KeyRotated, "party replace-key")
+            }
         }
     }
 
@@ -376,7 +452,9 @@ impl Action {
             | Action::ProposeValidatorChange { .. }
             | Action::ApproveValidatorChange { .. }
             | Action::AllowObserver(_)
-            | Action::RemoveObserver { .. } => None,
+            | Action::RemoveObserver { .. }
+            | Action::RotateKey { .. }
+            | Action::ReplaceKey { .. } => None,
         }
     }
 
@@ -414,13 +492,17 @@ impl Action {
             | Action::ProposeValidatorChange { .. }
             | Action::ApproveValidatorChange { .. }
             | Action::AllowObserver(_)
-            | Action::RemoveObserver { .. } => &[],
+            | Action::RemoveObserver { .. }
+            | Action::RotateKey { .. }
+            | Action::ReplaceKey { .. } => &[],
         }
     }
 
     /// The BLs, parties and containers a transaction with this action touches when `signers`
     /// sign it (the first is the submitter), derived from the action alone so that every node
-    /// derives the same. Feeds the storage indices and the event streams: every BL whose history
+    /// derives the same. `signers` are parties: each signing key resolved to the party it signs
+    /// for ([`party_of_key`](crate::records::party_of_key)), for an issued BL's id is derived from
+    /// its carrier's id, not from the key that signed. Feeds the storage indices and the event streams: every BL whose history
     /// the action extends is here.
     pub fn touched(&self, signers: &[PartyId]) -> Touched {
         let submitter = signers.first().copied().unwrap_or(PartyId([0; 32]));
@@ -444,6 +526,7 @@ impl Action {
                 t.parties.push(*endorsee)
             }
             Action::CreateLien(a) => t.parties.push(a.bank),
+            Action::ReplaceKey { party, .. } => t.parties.push(*party),
             Action::IssueReleaseOrder(a) => {
                 t.bls.push(a.bl);
                 t.parties.push(a.terminal);
@@ -471,6 +554,7 @@ impl Action {
             | Action::ApproveValidatorChange { .. }
             | Action::AllowObserver(_)
             | Action::RemoveObserver { .. }
+            | Action::RotateKey { .. }
             | Action::SuspendParty { .. }
             | Action::ReinstateParty { .. }
             | Action::BlankEndorse { .. }

@@ -94,10 +94,12 @@ pub enum ErrorCode {
     LastRegistrar,
     /// No observer has this node key.
     UnknownObserver,
+    /// The key no longer signs for its party: the party rotated to another key.
+    KeyRotated,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 49] = [
+    pub const ALL: [ErrorCode; 50] = [
         ErrorCode::InvalidInput,
         ErrorCode::WrongRole,
         ErrorCode::NotAuthorized,
@@ -147,6 +149,7 @@ impl ErrorCode {
         ErrorCode::KeyInUse,
         ErrorCode::LastRegistrar,
         ErrorCode::UnknownObserver,
+        ErrorCode::KeyRotated,
     ];
 
     /// The stable text form served by the API and printed by the CLI.
@@ -201,6 +204,7 @@ impl ErrorCode {
             ErrorCode::KeyInUse => "KEY_IN_USE",
             ErrorCode::LastRegistrar => "LAST_REGISTRAR",
             ErrorCode::UnknownObserver => "UNKNOWN_OBSERVER",
+            ErrorCode::KeyRotated => "KEY_ROTATED",
         }
     }
 }

@@ -115,15 +115,82 @@ pub struct PartyRecord {
     pub status: PartyStatus,
     /// Height of the block that registered it (0 for genesis parties).
     pub registered_height: u64,
+    /// The key that signs for the party since it rotated its key (`None`: the key that is its id
+    /// signs). The party keeps its id, records and roles; every key it signed with before signs
+    /// nothing more (ADR 0019).
+    #[serde(default)]
+    pub signing_key: Option<PartyId>,
 }
 
 impl PartyRecord {
     pub fn is_active(&self) -> bool {
         self.status == PartyStatus::Active
     }
+    /// The key that signs for the party now.
+    pub fn current_key(&self) -> PartyId {
+        self.signing_key.unwrap_or(self.party)
+    }
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(role)
     }
+}
+
+/// Where a signing key stands (ADR 0019): what a transaction or a signed request made with it
+/// acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStanding {
+    /// The key signs for this party now.
+    Signs(PartyRecord),
+    /// The key signed for this party before it rotated to another: it signs nothing more.
+    Retired(PartyId),
+    /// No party ever signed with the key.
+    Unknown,
+}
+
+/// Largest party record or key binding decoded while resolving a key.
+const KEY_RECORD_BYTES_MAX: usize = 64 * 1024;
+
+fn read_key_record<T: BorshDeserialize, R: crate::state::StateRead + ?Sized>(
+    state: &R,
+    key: &StateKey,
+) -> Result<Option<T>, crate::error::StoreError> {
+    match state.get(key)? {
+        None => Ok(None),
+        Some(bytes) => crate::encoding::decode(&bytes, KEY_RECORD_BYTES_MAX)
+            .map(Some)
+            .map_err(|e| crate::error::StoreError::Corrupt(format!("{key:?}: {e}"))),
+    }
+}
+
+/// Resolves a signing key to its party: a party's own id signs for it until it rotates
+/// (`Party(key)`, one read — all a party that never rotated costs); any other key signs for the
+/// party `KeyOf(key)` names while that party's record names it as its signing key.
+pub fn key_standing<R: crate::state::StateRead + ?Sized>(
+    state: &R,
+    key: &PartyId,
+) -> Result<KeyStanding, crate::error::StoreError> {
+    if let Some(record) = read_key_record::<PartyRecord, R>(state, &StateKey::Party(*key))? {
+        return Ok(match record.signing_key {
+            None => KeyStanding::Signs(record),
+            Some(_) => KeyStanding::Retired(record.party),
+        });
+    }
+    let Some(party) = read_key_record::<PartyId, R>(state, &StateKey::KeyOf(*key))? else {
+        return Ok(KeyStanding::Unknown);
+    };
+    match read_key_record::<PartyRecord, R>(state, &StateKey::Party(party))? {
+        Some(record) if record.signing_key == Some(*key) => Ok(KeyStanding::Signs(record)),
+        _ => Ok(KeyStanding::Retired(party)),
+    }
+}
+
+/// The party a key signs or signed for, for indices and event streams: the party `KeyOf(key)`
+/// names, else the key itself (a party's id, or no party's key).
+pub fn party_of_key<R: crate::state::StateRead + ?Sized>(
+    state: &R,
+    key: &PartyId,
+) -> Result<PartyId, crate::error::StoreError> {
+    Ok(read_key_record::<PartyId, R>(state, &StateKey::KeyOf(*key))?.unwrap_or(*key))
 }
 
 /// Most active registrars a network may have (a registrar quorum is at most
@@ -489,6 +556,9 @@ pub enum StateKey {
     Registry,
     /// The nodes validators accept besides each other ([`Observers`](crate::governance::Observers)).
     Observers,
+    /// The party a key that is not a party's id signs (or signed) for: written when a party
+    /// rotates to the key, never removed, so no key serves twice (a `PartyId`).
+    KeyOf(PartyId),
 }
 
 impl StateKey {

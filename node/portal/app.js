@@ -592,7 +592,7 @@ async function reviewCosign(event) {
   try {
     tx = JSON.parse($('#cosign-input').value);
     if (!tx || !tx.body || !tx.body.action) throw failure('cosign.notTx');
-    if (!tx.body.signers.includes(session.party)) throw failure('cosign.notSigner');
+    if (!tx.body.signers.includes(session.key.party)) throw failure('cosign.notSigner');
     await txId(tx.body);
   } catch (error) {
     showResult(result, 'INVALID', messageOf(error));

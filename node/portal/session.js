@@ -41,9 +41,14 @@ export class Session {
     return answer(await signedGet(this.key, this.chainId, target));
   }
 
-  /** Reads the party's own registry record; throws if the key is not a registered party. */
+  /**
+   * Reads the party's own registry record; throws if the key is not a registered party. A key
+   * the party rotated to finds it (ADR 0019): from then on `party` is the party's id (what
+   * records name) and the key only signs.
+   */
   async load() {
-    this.record = await this.get(`/v1/parties/${this.party}`);
+    this.record = await this.get(`/v1/parties/${this.key.party}`);
+    this.party = this.record.party;
     this.names.set(this.party, this.record.legalName);
   }
 
@@ -124,8 +129,10 @@ export class Session {
    * for each co-signer still to sign.
    */
   async prepare(action, cosigners = []) {
-    const { next } = await this.get(`/v1/parties/${this.party}/nonce`);
-    const body = { chainId: this.chainId, nonce: next, signers: [this.party, ...cosigners], action };
+    const { next } = await this.get(`/v1/parties/${this.key.party}/nonce`);
+    // A co-signer named by its party id signs with the key it rotated to, if it did.
+    const keys = await Promise.all(cosigners.map((p) => this.get(`/v1/parties/${p}`).then((r) => r.signingKey || p, () => p)));
+    const body = { chainId: this.chainId, nonce: next, signers: [this.key.party, ...keys], action };
     return addSignature({ body, signatures: [] }, this.key);
   }
 

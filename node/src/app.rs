@@ -13,12 +13,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, WriteSet};
+use ebl_contracts::{apply_tx, execute_block, ApplyError, BlockCtx, BlockReads, Overlay, WriteSet};
 use ebl_ledger::action::{Action, EventKind, Touched};
 use ebl_ledger::limits::{BLOCK_TXS_MAX, BLOCK_TX_BYTES_MAX};
+use ebl_ledger::records::{party_of_key, StateKey};
 use ebl_ledger::{
-    block, Block, BlockHeader, Hash, PartyId, Receipt, StateTree, StateUpdate, StoreError, TxError,
-    VerifiedTx,
+    block, Block, BlockHeader, Hash, PartyId, Receipt, StateRead, StateTree, StateUpdate, StoreError, TxBody,
+    TxError, VerifiedTx,
 };
 use thiserror::Error;
 
@@ -115,18 +116,15 @@ impl PreparedBlock {
     /// The block's events, for the event streams: what each transaction touched, with its
     /// outcome. Built from what execution derived already (taken: a committed block's), derived
     /// again only for a block changed after execution.
-    pub fn take_events(&mut self) -> BlockEvents {
+    /// `state` resolves the signers' keys to their parties when the events are derived again.
+    pub fn take_events<R: StateRead + ?Sized>(&mut self, state: &R) -> BlockEvents {
         let height = self.block.header.height;
         if self.touched.len() == self.block.txs.len() {
             let touched = std::mem::take(&mut self.touched);
             BlockEvents::new(height, &self.block.txs, &self.receipts, touched.into_iter())
         } else {
-            BlockEvents::new(
-                height,
-                &self.block.txs,
-                &self.receipts,
-                self.block.txs.iter().map(|t| t.body.action.touched(&t.body.signers)),
-            )
+            let touched = self.block.txs.iter().map(|t| touched_or_by_keys(state, &t.body));
+            BlockEvents::new(height, &self.block.txs, &self.receipts, touched)
         }
     }
 }
@@ -333,8 +331,8 @@ impl App {
                 Err(ApplyError::Store(e)) => return Err(e.into()),
             }
         }
+        let (index, touched) = index_entries(&ctx, &txs, &receipts, &Overlay::new(&reads, &writes))?;
         let (state_root, update) = state.prepare_owned(ctx.height, writes)?;
-        let (index, touched) = index_entries(&ctx, &txs, &receipts);
         let txs: Vec<_> = txs.into_iter().map(VerifiedTx::into_transaction).collect();
         let header = BlockHeader {
             chain_id: ctx.chain_id.clone(),
@@ -450,9 +448,11 @@ impl App {
         })?;
         check("receipts_root", h.receipts_root, block::receipts_root(&executed.receipts))?;
         let writes = std::mem::take(&mut executed.writes);
+        let (index, touched) =
+            index_entries(&ctx, &verified, &executed.receipts, &Overlay::new(&state, &writes))
+                .map_err(NodeError::from)?;
         let (state_root, update) = state.prepare_owned(h.height, writes).map_err(NodeError::from)?;
         check("state_root", h.state_root, state_root)?;
-        let (index, touched) = index_entries(&ctx, &verified, &executed.receipts);
         let txs = verified.into_iter().map(VerifiedTx::into_transaction).collect();
         let prepared = PreparedBlock {
             block: Block { header, txs },
@@ -552,21 +552,45 @@ fn check(field: &'static str, header: Hash, computed: Hash) -> Result<(), BlockE
 /// transaction touched — and what every transaction touched, in block order (for the event
 /// streams). Derived from the actions, so every node derives the same.
 ///
+/// What `body` touched, its signers named as the parties their keys sign for (ADR 0019): a
+/// party's id stands for itself, a key a party rotated to for that party (`KeyOf`, never
+/// removed: the answer is the same whenever it is asked). A signer that is a party's id costs
+/// one read of the record execution has just read.
+pub(crate) fn touched_by_parties<R: StateRead + ?Sized>(
+    state: &R,
+    body: &TxBody,
+) -> Result<Touched, StoreError> {
+    let mut parties = Vec::with_capacity(body.signers.len());
+    for key in &body.signers {
+        let party =
+            if state.get(&StateKey::Party(*key))?.is_some() { *key } else { party_of_key(state, key)? };
+        parties.push(party);
+    }
+    Ok(body.action.touched(&parties))
+}
+
+/// [`touched_by_parties`], or by the signing keys when the state cannot be read (the event
+/// streams then name a rotated party by its key; nothing is stored from it).
+pub(crate) fn touched_or_by_keys<R: StateRead + ?Sized>(state: &R, body: &TxBody) -> Touched {
+    touched_by_parties(state, body).unwrap_or_else(|_| body.action.touched(&body.signers))
+}
+
 /// A party is indexed with a BL (`PartyBl`, the BL's chain, which authorises reading it) only
 /// by a transaction that writes the BL's history: its signers and the parties it names. The
 /// parties of a container's release (terminal, right holders, trucker) are indexed with the
 /// container, not the BL: they read the release, not the title.
-fn index_entries(
+fn index_entries<R: StateRead + ?Sized>(
     ctx: &BlockCtx,
     txs: &[VerifiedTx],
     receipts: &[Receipt],
-) -> (Vec<IndexEntry>, Vec<Touched>) {
+    state: &R,
+) -> Result<(Vec<IndexEntry>, Vec<Touched>), StoreError> {
     // Collected, then sorted and deduplicated once: for a block of thousands of transfers that
     // is a fraction of what inserting each entry into an ordered set costs.
     let mut entries = Vec::with_capacity(txs.len() * 4);
     let mut all = Vec::with_capacity(txs.len());
     for (index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
-        let t = tx.body().action.touched(&tx.body().signers);
+        let t = touched_by_parties(state, tx.body())?;
         if !receipt.is_success() {
             all.push(t);
             continue;
@@ -582,8 +606,7 @@ fn index_entries(
         // possessor before — so its entry exists already: not written again for each transfer.
         // Not a classification of actions: for any other action (a new one included) `None` is
         // always right, for the entries are idempotent; this only spares the hot path a write.
-        let known =
-            if let Action::Transfer { .. } = tx.body().action { tx.body().signers.first() } else { None };
+        let known = if let Action::Transfer { .. } = tx.body().action { t.parties.first() } else { None };
         let chain = tx.body().action.info().writes_history();
         for bl in &t.bls {
             entries.push(IndexEntry::BlTx { bl: *bl, height, index });
@@ -600,5 +623,5 @@ fn index_entries(
     }
     entries.sort_unstable();
     entries.dedup();
-    (entries, all)
+    Ok((entries, all))
 }

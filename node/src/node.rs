@@ -270,6 +270,20 @@ impl NodeView {
         Some(ebl_ledger::ProofBundle { key: key.clone(), value, proof, header, certificate })
     }
 
+    /// Where a signing key stands: the party it signs for now, one it signed for before, or
+    /// none (ADR 0019).
+    pub fn key_standing(
+        &self,
+        key: &PartyId,
+    ) -> Result<ebl_ledger::records::KeyStanding, ebl_ledger::StoreError> {
+        ebl_ledger::records::key_standing(&StateTree::new(self.storage.clone()), key)
+    }
+
+    /// The party a key signs or signed for (the key itself when no party rotated to it).
+    pub fn party_of_key(&self, key: &PartyId) -> Result<PartyId, ebl_ledger::StoreError> {
+        ebl_ledger::records::party_of_key(&StateTree::new(self.storage.clone()), key)
+    }
+
     /// The stored commit certificate of `height`.
     pub fn certificate(&self, height: u64) -> Option<ebl_ledger::Certificate> {
         let bytes = self.storage.certificate(height).ok().flatten()?;
@@ -381,7 +395,8 @@ impl NodeView {
         }
         let block = self.block(height)?;
         let receipts = self.storage.receipts(height).ok().flatten()?;
-        let touched = block.txs.iter().map(|t| t.body.action.touched(&t.body.signers));
+        let state = StateTree::new(self.storage.clone());
+        let touched = block.txs.iter().map(|t| crate::app::touched_or_by_keys(&state, &t.body));
         Some(Arc::new(crate::app::BlockEvents::new(height, &block.txs, &receipts, touched)))
     }
 

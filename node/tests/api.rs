@@ -454,6 +454,84 @@ async fn reads_are_authorised_per_bl_and_public_verification_names_parties_only_
     net.shutdown().await;
 }
 
+/// A party rotates its key over REST (ADR 0019): its BLs stay its own, its new key reads and acts
+/// as the party (the party, not the key, is indexed and named), its old key is refused at the
+/// front door and at admission; a carrier that rotated issues under its id; a lost key is replaced
+/// by the registrar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_rotates_its_key_and_its_old_key_is_refused_everywhere() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let api = Api::new(&net);
+    let c = &net.cast;
+    let nonce =
+        |key: &Keypair| -> u64 { net.node(0).state(&ebl_ledger::StateKey::Nonce(key.party())).unwrap_or(0) };
+    let issue =
+        TestLedger::tx_with_nonce(&[&c.carrier], to_order("ROTBL1", &c.shipper, Some(&c.consignee)), 0);
+    assert_eq!(api.commit(&issue).await, "SUCCESS");
+    let bl = BlId::new(&c.carrier.party(), "ROTBL1");
+
+    let shipper_2 = Keypair::for_test("shipper-rotated");
+    let rotate = Action::RotateKey { new_key: shipper_2.party() };
+    let tx = TestLedger::tx_with_nonce(&[&c.shipper, &shipper_2], rotate, nonce(&c.shipper));
+    assert_eq!(api.commit(&tx).await, "SUCCESS");
+
+    // The new key finds its party and reads the party's BL; the old key is refused with its code.
+    let (status, record) =
+        api.signed(&shipper_2, "GET", &format!("/v1/parties/{}", shipper_2.party()), None).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(
+        (record["party"].as_str(), record["signingKey"].as_str()),
+        (Some(&*c.shipper.party().to_string()), Some(&*shipper_2.party().to_string()))
+    );
+    assert_eq!(api.title(&shipper_2, bl).await.possessor, c.shipper.party());
+    let (status, body) = api.signed(&c.shipper, "GET", &format!("/v1/bls/{}", bl.0), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("KEY_ROTATED")), "{body}");
+    // Its transaction is refused at admission (its key has no nonce any more).
+    let old = TestLedger::tx_with_nonce(&[&c.shipper], Action::Transfer { bl, to: c.consignee.party() }, 1);
+    let (status, body) = api.call("POST", "/v1/transactions", Some(json_bytes(&old))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // The new key transfers; the consignee, indexed with the BL, reads it; the history names the party.
+    let transfer = TestLedger::tx_with_nonce(
+        &[&shipper_2],
+        Action::Transfer { bl, to: c.consignee.party() },
+        nonce(&shipper_2),
+    );
+    assert_eq!(api.commit(&transfer).await, "SUCCESS");
+    assert_eq!(api.title(&c.consignee, bl).await.possessor, c.consignee.party());
+    let (_, history) = api.signed(&shipper_2, "GET", &format!("/v1/bls/{}/history", bl.0), None).await;
+    assert_eq!(history["entries"][1]["actor"], c.shipper.party().to_string(), "{history}");
+
+    // A carrier that rotated issues under its party id: the BL is indexed with the carrier, and
+    // the finance check finds the issue signed by the carrier.
+    let carrier_2 = Keypair::for_test("carrier-rotated");
+    let tx = TestLedger::tx_with_nonce(
+        &[&c.carrier, &carrier_2],
+        Action::RotateKey { new_key: carrier_2.party() },
+        nonce(&c.carrier),
+    );
+    assert_eq!(api.commit(&tx).await, "SUCCESS");
+    let issue =
+        TestLedger::tx_with_nonce(&[&carrier_2], to_order("ROTBL2", &c.bank, None), nonce(&carrier_2));
+    assert_eq!(api.commit(&issue).await, "SUCCESS");
+    let bl2 = BlId::new(&c.carrier.party(), "ROTBL2");
+    assert_eq!(api.title(&carrier_2, bl2).await.carrier, c.carrier.party());
+    let (status, report) =
+        api.signed(&c.bank, "POST", &format!("/v1/bls/{}/finance-check", bl2.0), Some(b"{}".to_vec())).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["carrierSignatureValid"], true, "{report}");
+
+    // The registrar replaces the bank's lost key; the bank's old key is refused from then on.
+    let bank_2 = Keypair::for_test("bank-recovered");
+    let replace = Action::ReplaceKey { party: c.bank.party(), new_key: bank_2.party() };
+    let tx = TestLedger::tx_with_nonce(&[&c.registrar, &bank_2], replace, nonce(&c.registrar));
+    assert_eq!(api.commit(&tx).await, "SUCCESS");
+    assert_eq!(api.title(&bank_2, bl2).await.possessor, c.bank.party());
+    let (status, body) = api.signed(&c.bank, "GET", &format!("/v1/bls/{}", bl2.0), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("KEY_ROTATED")), "{body}");
+    net.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_stable_code_and_changes_nothing() {
     let mut net = TestNet::new(1);

@@ -855,7 +855,7 @@ fn assert_invariant(path: &Path, expected: &str) {
 /// database of one is refused with a message saying what to do, as is one from the future.
 #[test]
 fn a_database_of_another_layout_is_refused_with_what_to_do() {
-    for version in [1, 4, 5, 6, 7, layout::SCHEMA_VERSION + 1] {
+    for version in [1, 4, 5, 6, 7, 8, layout::SCHEMA_VERSION + 1] {
         let (dir, _) = scenario_db();
         tamper(dir.path(), |db| {
             db.put_cf(cf(db, layout::CF_META), layout::META_SCHEMA_VERSION, u32::to_be_bytes(version))

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use ebl_api::httpsig::{self, RequestTarget};
-use ebl_ledger::{PartyId, PartyRecord, Role, StateKey};
+use ebl_ledger::records::KeyStanding;
+use ebl_ledger::{PartyId, PartyRecord, Role};
 
 use super::ApiError;
 use crate::node::NodeView;
@@ -433,14 +434,30 @@ impl Auth {
                 ),
             ));
         }
-        let party = params.keyid;
-        let record: PartyRecord = node.state(&StateKey::Party(party)).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "UNKNOWN_PARTY",
-                format!("{party} is not a registered party"),
-            )
-        })?;
+        // The key resolves to the party it signs for (ADR 0019: a party that rotated its key
+        // signs with the new one; the old one signs nothing more).
+        let key = params.keyid;
+        let record: PartyRecord = match node.key_standing(&key) {
+            Err(e) => {
+                return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()));
+            }
+            Ok(KeyStanding::Signs(record)) => record,
+            Ok(KeyStanding::Retired(party)) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "KEY_ROTATED",
+                    format!("{key} no longer signs for {party}: the party rotated to another key"),
+                ));
+            }
+            Ok(KeyStanding::Unknown) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "UNKNOWN_PARTY",
+                    format!("{key} is not a registered party's key"),
+                ));
+            }
+        };
+        let party = record.party;
         if !record.is_active() {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

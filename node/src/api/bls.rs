@@ -121,11 +121,15 @@ pub async fn party(
     Path(party): Path<String>,
 ) -> Result<Json<PartyRecord>, ApiError> {
     let id = parse_party(&party)?;
-    state
-        .node
-        .state(&StateKey::Party(id))
-        .map(Json)
-        .ok_or_else(|| not_found("UNKNOWN_PARTY_ID", format!("{id} is not registered")))
+    // A party's id, or a key it signs (or signed) with: its record says which key signs now.
+    let record = match state.node.state::<PartyRecord>(&StateKey::Party(id)) {
+        Some(record) => Some(record),
+        None => state
+            .node
+            .state::<PartyId>(&StateKey::KeyOf(id))
+            .and_then(|p| state.node.state(&StateKey::Party(p))),
+    };
+    record.map(Json).ok_or_else(|| not_found("UNKNOWN_PARTY_ID", format!("{id} is not registered")))
 }
 
 /// The nonce a party's next transaction should carry.
@@ -401,8 +405,9 @@ pub async fn finance_check(
         )));
     }
     let (issue_tx, issue) = view.issuance(node)?;
-    let carrier_signature_valid =
-        issue_tx.body.signers.first() == Some(&record.carrier) && issue_tx.clone().verify().is_ok();
+    // Signed by the carrier's key of the time (its id, or a key it had rotated to).
+    let issuer = issue_tx.body.signers.first().and_then(|key| node.party_of_key(key).ok());
+    let carrier_signature_valid = issuer == Some(record.carrier) && issue_tx.clone().verify().is_ok();
     // The verdict is the ledger's pure function (ebl_ledger::finance), the very one a client
     // runs again on the record it verified itself: this answer is never taken on trust.
     let facts = match &request.lc_terms {

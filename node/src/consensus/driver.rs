@@ -901,7 +901,7 @@ impl Driver {
             }
         }
         info!(height, round = cert.round, txs = ids.len(), commit_ms, %hash, synced, "committed");
-        let events = Arc::new(prepared.take_events());
+        let events = Arc::new(prepared.take_events(&self.app.state()));
         self.shared.recent_events.lock().unwrap_or_else(|p| p.into_inner()).push(events);
         let event = CommitEvent {
             height,

@@ -109,14 +109,14 @@ pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// database is created (genesis), kept for its life (schema 6; older layouts kept every version).
 pub const META_VALUE_HISTORY: &[u8] = b"value_history";
 
-/// The layout this code reads and writes: the only one. Earlier layouts (1 to 7, written by
+/// The layout this code reads and writes: the only one. Earlier layouts (1 to 8, written by
 /// development versions before 0.1.0; their history is in `docs/adr/0011` and `git log`) are
 /// refused on opening with a message saying so, not read or upgraded: no database of them
 /// exists outside a developer's machine. Version 7 keeps BL history entries beside the state
 /// tree, in [`CF_WRITE_ONCE`] by the height that wrote them, with no [`CF_JMT_LATEST`] entry;
-/// version 8 has the validator set and its governance in the state (ADR 0019), which a layout-7
-/// database lacks.
-pub const SCHEMA_VERSION: u32 = 8;
+/// version 8 has the validator set and its governance in the state (ADR 0019); version 9's
+/// party records name the key a party rotated to (`signing_key`), which a layout-8 record lacks.
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Slack for a block header, the transaction vector's length prefix and future header fields.
 const BLOCK_HEADER_BYTES_MAX: usize = 64 * 1024;

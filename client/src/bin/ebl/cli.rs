@@ -258,6 +258,20 @@ pub enum PartyAction {
     Suspend { party: String },
     /// REINSTATE_PARTY (registrar).
     Reinstate { party: String },
+    /// ROTATE_KEY: your party signs with NEW_KEY from now on, keeping its id, BLs and roles;
+    /// your current key signs nothing more. NEW_KEY co-signs: give its key file with
+    /// `--cosign-key NEW_KEY_FILE` (or save and `ebl tx cosign`).
+    RotateKey {
+        /// The new key: ebl:<hex>, or its key file.
+        new_key: String,
+    },
+    /// REPLACE_KEY (registrar quorum): PARTY lost its key and signs with NEW_KEY from now on;
+    /// NEW_KEY co-signs (`--cosign-key`).
+    ReplaceKey {
+        party: String,
+        /// The new key: ebl:<hex>, or its key file.
+        new_key: String,
+    },
 }
 
 /// The parties an ISSUE names.

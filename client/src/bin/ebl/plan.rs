@@ -123,7 +123,7 @@ pub fn issue(args: &IssueArgs) -> Result<Issuing<'_>> {
 
 /// The registrar's actions.
 pub fn party_action(command: &PartyAction) -> Result<Planned> {
-    Ok(Planned::alone(match command {
+    let action = match command {
         PartyAction::Register { party: p, name, roles: r, dcsa_code, lei, uscc } => {
             Action::RegisterParty(RegisterParty {
                 party: party(p)?,
@@ -141,7 +141,18 @@ pub fn party_action(command: &PartyAction) -> Result<Planned> {
         }
         PartyAction::Suspend { party: p } => Action::SuspendParty { party: party(p)? },
         PartyAction::Reinstate { party: p } => Action::ReinstateParty { party: party(p)? },
-    }))
+        // The key a party rotates to co-signs: it proves it is held.
+        PartyAction::RotateKey { new_key } => {
+            let new_key = party(new_key)?;
+            return Ok(Planned { action: Action::RotateKey { new_key }, cosigners: vec![new_key] });
+        }
+        PartyAction::ReplaceKey { party: p, new_key } => {
+            let new_key = party(new_key)?;
+            let action = Action::ReplaceKey { party: party(p)?, new_key };
+            return Ok(Planned { action, cosigners: vec![new_key] });
+        }
+    };
+    Ok(Planned::alone(action))
 }
 
 /// The registrars' observer list.

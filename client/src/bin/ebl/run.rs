@@ -266,9 +266,17 @@ impl App {
         for text in &self.cli.tx.cosigners {
             cosigners.push(plan::party(text).context("--cosigner")?);
         }
-        cosigners.extend(cosign_keys.iter().map(|k| k.party()));
-        cosigners.retain(|p| *p != me.party());
         let client = self.client().await?;
+        // A co-signer named by its party id signs with the key it rotated to, if it did (a key
+        // no party has, such as the one a rotation hands signing to, stays as it is).
+        for cosigner in &mut cosigners {
+            if let Ok(record) = client.party(cosigner).await {
+                *cosigner = record.current_key();
+            }
+        }
+        cosigners.extend(cosign_keys.iter().map(|k| k.party()));
+        let mut seen = std::collections::BTreeSet::from([me.party()]);
+        cosigners.retain(|p| seen.insert(*p));
         let mut builder = TxBuilder::new(client.chain_id(), me.party(), planned.action).cosigners(cosigners);
         if let Some(nonce) = self.cli.tx.nonce {
             builder = builder.nonce(nonce);

@@ -609,6 +609,8 @@ fn sample(json_type: &str) -> Action {
         "SET_PARTY_ROLES" => Action::SetPartyRoles { party: p(3), roles: RoleSet::of(&[Role::Customs]) },
         "SUSPEND_PARTY" => Action::SuspendParty { party: p(3) },
         "REINSTATE_PARTY" => Action::ReinstateParty { party: p(3) },
+        "ROTATE_KEY" => Action::RotateKey { new_key: p(9) },
+        "REPLACE_KEY" => Action::ReplaceKey { party: p(3), new_key: p(9) },
         "ISSUE" => Action::Issue(sample_issue()),
         "TRANSFER" => Action::Transfer { bl, to: p(2) },
         "ENDORSE" => Action::Endorse { bl, endorsee: p(2) },
@@ -741,6 +743,8 @@ fn arguments(action: &Action) -> Vec<String> {
         }
         Action::SetPartyRoles { party, roles } => [vec![party.to_string()], role_args(roles)].concat(),
         Action::SuspendParty { party } | Action::ReinstateParty { party } => vec![party.to_string()],
+        Action::RotateKey { new_key } => vec![new_key.to_string()],
+        Action::ReplaceKey { party, new_key } => vec![party.to_string(), new_key.to_string()],
         Action::Issue(a) => [vec![s("--document"), document()], issue_party_args(a)].concat(),
         Action::Transfer { bl, to: party }
         | Action::Endorse { bl, endorsee: party }
