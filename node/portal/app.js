@@ -530,8 +530,9 @@ async function signIn(event) {
   const candidate = new Session(key, chainId);
   try {
     await candidate.load();
-  } catch {
-    mineError('mine.notRegistered', { party: key.party });
+  } catch (error) {
+    // A key its party rotated away from (ADR 0019) is told so: it signs nothing more.
+    mineError(error && error.code === 'KEY_ROTATED' ? 'mine.keyRotated' : 'mine.notRegistered', { party: key.party });
     return;
   }
   session = candidate;

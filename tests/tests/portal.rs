@@ -1835,3 +1835,54 @@ async fn the_portal_speaks_chinese_on_verify_my_bills_and_the_release_board() {
     browser.quit().await.expect("quit");
     net.shutdown().await;
 }
+
+/// A party that rotated its key signs in with the new one (ADR 0019): the portal finds its party,
+/// shows its BL as the shipper's and signs an action with the new key, which the ledger commits as
+/// the party's; the old key is refused at sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_signs_in_with_the_key_it_rotated_to_and_acts_while_its_old_key_is_refused() {
+    let mut net = TestNet::new(1);
+    net.start(0).await;
+    let url = net.serve_api(0).await;
+    let cast = &net.cast;
+    let reference = "PORTALROT001";
+    let bl = BlId::new(&cast.carrier.party(), reference);
+    let rotated = Keypair::for_test("shipper-rotated-in-portal");
+    let id = net.submit(
+        0,
+        TestLedger::tx_with_nonce(
+            &[&cast.carrier],
+            to_order(reference, &cast.shipper, Some(&cast.shipper)),
+            0,
+        ),
+    );
+    net.wait_for_receipts(&[0], &[id]).await;
+    let rotate = TestLedger::tx_with_nonce(
+        &[&cast.shipper, &rotated],
+        Action::RotateKey { new_key: rotated.party() },
+        0,
+    );
+    let id = net.submit(0, rotate);
+    net.wait_for_receipts(&[0], &[id]).await;
+    assert!(net.receipt(0, &id).expect("receipt").error().is_none());
+
+    let files = tempfile::tempdir().expect("temp dir");
+    let browser = signed_in(&url, files.path(), &rotated, "Shipper Export Co").await;
+    let card = format!("article.bl[data-bl='{}']", bl.0.to_hex());
+    browser
+        .wait_for_text(&card, "you are its shipper", WAIT)
+        .await
+        .expect("the party's BL, as the shipper's");
+    let done = act(&browser, &card, "BLANK_ENDORSE", &[]).await;
+    assert!(done.contains("committed in block"), "{done}");
+    browser.wait_for_text(&card, "BLANK_ENDORSE by Shipper Export Co", WAIT).await.expect("the party acted");
+
+    let old = files.path().join("old.pem");
+    std::fs::write(&old, ebl_client::keys::to_pem(&cast.shipper).expect("pem")).expect("write");
+    let again = Browser::start().await.expect("headless Chromium");
+    again.goto(&format!("{url}/#/mine")).await.expect("portal");
+    again.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    sign_in(&again, &old).await;
+    again.wait_for_text("#mine-error", "no longer signs for", WAIT).await.expect("the old key refused");
+    net.shutdown().await;
+}
