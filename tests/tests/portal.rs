@@ -97,6 +97,28 @@ async fn verify_with(browser: &Browser, carrier: &str, reference: &str, file: &P
     }
 }
 
+/// What a party's browser uploads, in a folder of their own: the network's genesis file, the DCSA
+/// document of the to-order BL `reference`, and `key`'s PEM.
+struct Uploads {
+    _dir: tempfile::TempDir,
+    genesis: PathBuf,
+    document: PathBuf,
+    key: PathBuf,
+}
+
+impl Uploads {
+    fn new(net: &TestNet, reference: &str, key: &Keypair) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (genesis, document, key_file) =
+            (dir.path().join("genesis.json"), dir.path().join("document.json"), dir.path().join("key.pem"));
+        std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
+        let json = document_for(reference, TransportDocumentType::Bol, true).to_value().expect("JSON");
+        std::fs::write(&document, serde_json::to_string(&json).expect("text")).expect("write");
+        std::fs::write(&key_file, ebl_client::keys::to_pem(key).expect("pem")).expect("write");
+        Uploads { _dir: dir, genesis, document, key: key_file }
+    }
+}
+
 /// Four validators running, the REST API (and portal) of the second served; its base URL.
 async fn live_network() -> (TestNet, String) {
     let mut net = TestNet::new(4);
@@ -260,14 +282,8 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
     let proxy = LyingProxy::start(&url, rewrite).await.expect("proxy");
     let tell = |l: Lie| *lie.lock().expect("lie") = l;
 
-    let files = tempfile::tempdir().expect("temp dir");
-    let genesis = files.path().join("genesis.json");
-    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
-    let copy = files.path().join("lie.json");
-    let document = document_for(reference, TransportDocumentType::Bol, true).to_value().expect("JSON");
-    std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
-    let key_file = files.path().join("shipper.pem");
-    std::fs::write(&key_file, ebl_client::keys::to_pem(&cast.shipper).expect("pem")).expect("write");
+    let files = Uploads::new(&net, reference, &cast.shipper);
+    let (genesis, copy, key_file) = (files.genesis.clone(), files.document.clone(), files.key.clone());
     let (shots, _guard) = screenshot_dir();
     let browser = Browser::start().await.expect("headless Chromium");
     browser.goto(&format!("{}/#/mine", proxy.url)).await.expect("portal through the liar");
@@ -437,14 +453,8 @@ async fn the_portal_learns_the_validator_sets_from_genesis_and_refuses_a_title_s
     .await;
     net.wait_until_height(&[0, 1, 2, 3], two.effective_height + 1).await;
 
-    let files = tempfile::tempdir().expect("temp dir");
-    let genesis = files.path().join("genesis.json");
-    std::fs::write(&genesis, net.genesis.to_json()).expect("write genesis");
-    let copy = files.path().join("gov.json");
-    let document = document_for(reference, TransportDocumentType::Bol, true).to_value().expect("JSON");
-    std::fs::write(&copy, serde_json::to_string(&document).expect("text")).expect("write");
-    let key_file = files.path().join("shipper.pem");
-    std::fs::write(&key_file, ebl_client::keys::to_pem(&cast.shipper).expect("pem")).expect("write");
+    let files = Uploads::new(&net, reference, &cast.shipper);
+    let (genesis, copy, key_file) = (files.genesis.clone(), files.document.clone(), files.key.clone());
     let browser = Browser::start().await.expect("headless Chromium");
     browser.goto(&format!("{url}/#/mine")).await.expect("portal");
     browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
