@@ -114,23 +114,25 @@ impl Testnet {
             .await
             .context("proposing")?;
         // Read where it was committed (another node may be a block behind).
-        let proposal = self
-            .client(proposer, None)?
-            .validators()
-            .await?
+        let mut seen = self.client(proposer, None)?.validators().await?;
+        let proposal = seen
             .open_proposals
             .iter()
             .find(|p| p.proposer == self.node(proposer).party && p.change == change)
             .map(|p| p.id)
             .context("the proposal is not open")?;
+        // Approve one by one until the set changes, judged where the last approval committed: an
+        // approval of a proposal that has passed is refused (UNKNOWN_PROPOSAL), and the next
+        // approver's node may still be a block behind the one that saw it pass.
+        let mut last = proposer;
         for &approver in approvers {
-            let set = self.client(approver, None)?.validators().await?;
-            if set.epochs.last().map(|e| e.epoch) != Some(newest.epoch) {
+            if seen.epochs.last().map(|e| e.epoch) != Some(newest.epoch) {
                 break;
             }
             self.act(approver, Action::ApproveValidatorChange { proposal }).await.context("approving")?;
+            seen = self.client(approver, None)?.validators().await?;
+            last = approver;
         }
-        let last = approvers.last().copied().unwrap_or(proposer);
         let after = self.client(last, None)?.validators().await?;
         let epoch = after.epochs.last().context("no epoch")?.clone();
         ensure!(
