@@ -317,12 +317,7 @@ fn read_record<T: BorshDeserialize, R: StateRead + ?Sized>(
     state: &R,
     key: &StateKey,
 ) -> Result<Option<T>, StoreError> {
-    match state.get(key)? {
-        None => Ok(None),
-        Some(bytes) => crate::encoding::decode(&bytes, GOVERNANCE_RECORD_BYTES_MAX)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt(format!("{key:?}: {e}"))),
-    }
+    crate::state::read_decoded(state, key, GOVERNANCE_RECORD_BYTES_MAX)
 }
 
 #[cfg(test)]

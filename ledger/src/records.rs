@@ -154,12 +154,7 @@ fn read_key_record<T: BorshDeserialize, R: crate::state::StateRead + ?Sized>(
     state: &R,
     key: &StateKey,
 ) -> Result<Option<T>, crate::error::StoreError> {
-    match state.get(key)? {
-        None => Ok(None),
-        Some(bytes) => crate::encoding::decode(&bytes, KEY_RECORD_BYTES_MAX)
-            .map(Some)
-            .map_err(|e| crate::error::StoreError::Corrupt(format!("{key:?}: {e}"))),
-    }
+    crate::state::read_decoded(state, key, KEY_RECORD_BYTES_MAX)
 }
 
 /// Resolves a signing key to its party: a party's own id signs for it until it rotates

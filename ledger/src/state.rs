@@ -280,6 +280,21 @@ impl<S: StateStore> StateTree<S> {
     }
 }
 
+/// The value of `key` decoded as `T` (`None` when the key holds nothing); a value that does not
+/// decode within `bytes_max` is the store's corruption, not the caller's input.
+pub fn read_decoded<T: BorshDeserialize, R: StateRead + ?Sized>(
+    state: &R,
+    key: &StateKey,
+    bytes_max: usize,
+) -> Result<Option<T>, StoreError> {
+    match state.get(key)? {
+        None => Ok(None),
+        Some(bytes) => crate::encoding::decode(&bytes, bytes_max)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("{key:?}: {e}"))),
+    }
+}
+
 /// Reads of the latest value again after a store answered [`StoreError::Pruned`] at most: each
 /// such answer means a commit landed between reading the tip and reading the value.
 const PRUNED_RETRIES: usize = 8;

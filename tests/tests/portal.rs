@@ -119,6 +119,20 @@ impl Uploads {
     }
 }
 
+/// A browser at the portal of `base`, signed in as the shipper with `files.key`, on the Verify page
+/// with `files.genesis` loaded as the trust anchor.
+async fn shipper_verifying(base: &str, files: &Uploads) -> Browser {
+    let browser = Browser::start().await.expect("headless Chromium");
+    browser.goto(&format!("{base}/#/mine")).await.expect("portal");
+    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
+    sign_in(&browser, &files.key).await;
+    browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
+    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
+    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
+    load_anchor(&browser, &files.genesis).await;
+    browser
+}
+
 /// Four validators running, the REST API (and portal) of the second served; its base URL.
 async fn live_network() -> (TestNet, String) {
     let mut net = TestNet::new(4);
@@ -283,16 +297,9 @@ async fn a_lying_node_cannot_make_the_portal_say_verified() {
     let tell = |l: Lie| *lie.lock().expect("lie") = l;
 
     let files = Uploads::new(&net, reference, &cast.shipper);
-    let (genesis, copy, key_file) = (files.genesis.clone(), files.document.clone(), files.key.clone());
+    let copy = files.document.clone();
     let (shots, _guard) = screenshot_dir();
-    let browser = Browser::start().await.expect("headless Chromium");
-    browser.goto(&format!("{}/#/mine", proxy.url)).await.expect("portal through the liar");
-    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
-    sign_in(&browser, &key_file).await;
-    browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
-    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
-    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
-    load_anchor(&browser, &genesis).await;
+    let browser = shipper_verifying(&proxy.url, &files).await;
     let carrier = cast.carrier.party().to_string();
     let proof_reason = || async {
         let reason = browser
@@ -454,15 +461,8 @@ async fn the_portal_learns_the_validator_sets_from_genesis_and_refuses_a_title_s
     net.wait_until_height(&[0, 1, 2, 3], two.effective_height + 1).await;
 
     let files = Uploads::new(&net, reference, &cast.shipper);
-    let (genesis, copy, key_file) = (files.genesis.clone(), files.document.clone(), files.key.clone());
-    let browser = Browser::start().await.expect("headless Chromium");
-    browser.goto(&format!("{url}/#/mine")).await.expect("portal");
-    browser.wait_for("body[data-ready]", WAIT).await.expect("portal loaded");
-    sign_in(&browser, &key_file).await;
-    browser.wait_for_text("#signed-in-as", "Shipper Export Co", WAIT).await.expect("signed in");
-    browser.find(Locator::Css("#nav-verify")).await.expect("nav").click().await.expect("to verify");
-    browser.wait_for("#carrier option", WAIT).await.expect("the carriers are listed");
-    load_anchor(&browser, &genesis).await;
+    let copy = files.document.clone();
+    let browser = shipper_verifying(&url, &files).await;
     let (state, text) = verify_with(&browser, &cast.carrier.party().to_string(), reference, &copy).await;
     assert_eq!(state, "VERIFIED", "{text}");
     assert!(text.contains("against your trust anchor (genesis.json)"), "{text}");
